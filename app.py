@@ -1,0 +1,18 @@
+"""The shoe store's Lambda entry point: create the app, wire middleware, register blueprints."""
+
+import logging
+
+from chalice import Chalice
+
+from chalicelib.blueprints import account, admin, api, cart, catalogue, static
+from chalicelib.web import middleware
+
+app = Chalice(app_name="shoeshop")
+app.log.setLevel(logging.INFO)
+logging.getLogger("shoeshop").setLevel(logging.INFO)
+
+for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp, api.bp):
+    app.register_blueprint(blueprint)
+
+app.register_middleware(middleware.handle, "http")
+middleware.propagate_view_errors(app)

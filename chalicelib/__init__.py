@@ -1,0 +1,1 @@
+"""The shoe store's code: everything Lambda needs lives under this package."""

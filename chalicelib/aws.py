@@ -1,0 +1,86 @@
+"""AWS clients, created lazily once per warm Lambda and replaceable in tests.
+
+Nothing here runs at import: `import app` must not pay for botocore sessions or boto3
+(see docs/benchmarks.md). `AWS_ENDPOINT_URL` (the local moto server) is honoured by botocore.
+"""
+
+from functools import lru_cache
+from typing import Any
+
+# Every call must finish well inside API Gateway's 29 s: 3 attempts x (2 s connect + 5 s read)
+# plus backoff stays under 25 s, and most calls take milliseconds.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 3
+
+
+@lru_cache(maxsize=1)
+def botocore_session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+def _client_config(**extra: Any) -> Any:
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        **extra,
+    )
+
+
+_clients: dict[str, Any] = {}
+
+
+def dynamodb_client() -> Any:
+    """The single DynamoDB client every PynamoDB model and transaction shares."""
+    if "dynamodb" not in _clients:
+        from chalicelib.config import get_settings
+
+        _clients["dynamodb"] = botocore_session().create_client(
+            "dynamodb",
+            region_name=get_settings().region,
+            config=_client_config(parameter_validation=False),
+        )
+    return _clients["dynamodb"]
+
+
+def s3_client() -> Any:
+    """boto3's S3 client (boto3 adds generate_presigned_post); imported only when a route needs S3."""
+    if "s3" not in _clients:
+        import boto3
+
+        from chalicelib.config import get_settings
+
+        _clients["s3"] = boto3.session.Session().client(
+            "s3",
+            region_name=get_settings().region,
+            config=_client_config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+    return _clients["s3"]
+
+
+def ssm_client() -> Any:
+    if "ssm" not in _clients:
+        from chalicelib.config import get_settings
+
+        _clients["ssm"] = botocore_session().create_client(
+            "ssm", region_name=get_settings().region, config=_client_config()
+        )
+    return _clients["ssm"]
+
+
+def set_client(name: str, client: Any) -> None:
+    """Replace a client (tests inject stubs); None forgets it so the next call builds a new one."""
+    if client is None:
+        _clients.pop(name, None)
+    else:
+        _clients[name] = client
+
+
+def reset_clients() -> None:
+    _clients.clear()
+    botocore_session.cache_clear()

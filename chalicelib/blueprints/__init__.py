@@ -1,0 +1,1 @@
+"""One Chalice blueprint per area of the shop; app.py registers them all."""

@@ -1,0 +1,120 @@
+"""Shopper accounts: register, log in, log out, account page, delete account."""
+
+from chalice import Blueprint, Response
+
+from chalicelib.services import accounts
+from chalicelib.services.errors import ValidationFailed
+from chalicelib.services.sessions import SHOPPER, session_data
+from chalicelib.web.context import current
+from chalicelib.web.forms import FORM_TYPES
+from chalicelib.web.guards import login_required, public
+from chalicelib.web.rendering import redirect, render
+from chalicelib.web.urls import safe_next
+
+bp = Blueprint(__name__)
+
+# Hooks other areas add to run right after a shopper logs in or registers (the cart merges the
+# guest cart here). Each takes (ctx, previous_session_data) and may flash a message.
+after_login_hooks = []
+
+
+def _log_in(user, message: str) -> None:
+    ctx = current()
+    previous_data = session_data(ctx.session)
+    ctx.begin_session(SHOPPER, user.user_id)
+    for hook in after_login_hooks:
+        hook(ctx, previous_data)
+    ctx.flash(message, "success")
+
+
+@bp.route("/register", methods=["GET"])
+@public
+def register_page() -> Response:
+    ctx = current()
+    if ctx.user is not None:
+        return redirect("/account")
+    return render("account/register.html", next=safe_next(ctx.query.get("next"), ""))
+
+
+@bp.route("/register", methods=["POST"], content_types=FORM_TYPES)
+@public
+def register_submit() -> Response:
+    form = current().form
+    next_path = safe_next(form.get("next"), "/")
+    registration = accounts.Registration(
+        username=form.get("username"),
+        email=form.get("email"),
+        password=form.get("password"),
+        confirm_password=form.get("confirm_password"),
+    )
+    try:
+        user = accounts.register(registration)
+    except ValidationFailed as error:
+        kept = {"username": registration.username[:100], "email": registration.email[:300]}
+        return render("account/register.html", status=400, form=kept, errors=error.errors, next=next_path)
+    _log_in(user, f"Welcome, {user.username}! Your account is ready.")
+    return redirect(next_path)
+
+
+@bp.route("/login", methods=["GET"])
+@public
+def login_page() -> Response:
+    ctx = current()
+    if ctx.user is not None:
+        return redirect(safe_next(ctx.query.get("next"), "/account"))
+    return render("account/login.html", next=safe_next(ctx.query.get("next"), ""))
+
+
+@bp.route("/login", methods=["POST"], content_types=FORM_TYPES)
+@public
+def login_submit() -> Response:
+    form = current().form
+    next_path = safe_next(form.get("next"), "/")
+    identifier = form.get("identifier")
+    try:
+        user = accounts.authenticate(identifier, form.get("password"))
+    except accounts.LoginFailed as error:
+        return render(
+            "account/login.html",
+            status=401,
+            form={"identifier": identifier[:254]},
+            login_error=error.message,
+            next=next_path,
+        )
+    _log_in(user, f"Welcome back, {user.username}.")
+    return redirect(next_path)
+
+
+@bp.route("/logout", methods=["POST"], content_types=FORM_TYPES)
+@public
+def logout() -> Response:
+    ctx = current()
+    ctx.end_session()
+    ctx.flash("You are logged out.", "info")
+    return redirect("/")
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account_page() -> Response:
+    return render("account/account.html", user=current().user)
+
+
+@bp.route("/account/delete", methods=["GET"])
+@login_required
+def delete_page() -> Response:
+    return render("account/delete.html", user=current().user)
+
+
+@bp.route("/account/delete", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def delete_submit() -> Response:
+    ctx = current()
+    user = ctx.user
+    try:
+        accounts.delete_account(user, ctx.form.get("password"))
+    except ValidationFailed as error:
+        return render("account/delete.html", status=400, user=user, errors=error.errors)
+    ctx.end_session()
+    ctx.flash("Your account and its personal data are deleted. Goodbye!", "success")
+    return redirect("/")

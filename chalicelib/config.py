@@ -1,0 +1,80 @@
+"""Settings read from environment variables (set per stage in .chalice/config.json).
+
+Reading the environment is cheap and never touches AWS, so this module is safe at import time.
+"""
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_prefix: str
+    upload_bucket: str
+    region: str
+    # Deployed stages serve over HTTPS: Secure cookies, HSTS, `__Host-` cookie names.
+    secure_cookies: bool
+    # Path prefix for links and redirects; None means "work it out from the request"
+    # (the execute-api URL carries the stage name, a custom domain does not).
+    url_prefix: str | None
+    ssm_prefix: str
+    bcrypt_rounds: int
+    session_idle_seconds: int
+    session_absolute_seconds: int
+    max_body_bytes: int
+    login_max_failures: int
+    login_window_seconds: int
+    login_lockout_seconds: int
+    size_system: str
+    cart_max_quantity: int
+    cart_max_lines: int
+    shipping_flat_cents: int
+    free_shipping_over_cents: int
+    currency: str
+    image_cdn_base_url: str
+
+    def table_name(self, short_name: str) -> str:
+        return f"{self.table_prefix}{short_name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = os.environ.get("STAGE", "local")
+    prefix = os.environ.get("URL_PREFIX")
+    return Settings(
+        stage=stage,
+        table_prefix=os.environ.get("TABLE_PREFIX", f"shoeshop-{stage}-"),
+        upload_bucket=os.environ.get("UPLOAD_BUCKET", f"shoeshop-{stage}-uploads"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        secure_cookies=_env_bool("SECURE_COOKIES", False),
+        url_prefix=None if prefix is None or prefix == "auto" else prefix.rstrip("/"),
+        ssm_prefix=os.environ.get("SSM_PREFIX", ""),
+        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
+        session_idle_seconds=_env_int("SESSION_IDLE_SECONDS", 2 * 3600),
+        session_absolute_seconds=_env_int("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 64 * 1024),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
+        login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        size_system=os.environ.get("SIZE_SYSTEM", "EU"),
+        cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
+        cart_max_lines=_env_int("CART_MAX_LINES", 25),
+        shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),
+        free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
+        currency=os.environ.get("CURRENCY", "USD"),
+        image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
+    )

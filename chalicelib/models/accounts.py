@@ -1,0 +1,99 @@
+"""Shoppers, their unique-name claims, admins and server-side sessions."""
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+
+from chalicelib.models.base import StoreModel, table_meta
+
+
+class LoginThrottle:
+    """Failed-login counter fields shared by shoppers and admins (updated atomically)."""
+
+    failed_logins = NumberAttribute(default=0)
+    failed_window_start = UTCDateTimeAttribute(null=True)
+    locked_until = UTCDateTimeAttribute(null=True)
+
+
+class User(LoginThrottle, StoreModel):
+    """A shopper. Key `USER#<user_id>` in the users table, beside the claims below."""
+
+    Meta = table_meta("users")
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    username = UnicodeAttribute()
+    email = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    preferred_size = UnicodeAttribute(null=True)
+    last_address = MapAttribute(null=True)
+
+    @staticmethod
+    def key_for(user_id: str) -> str:
+        return f"USER#{user_id}"
+
+
+class UniqueClaim(StoreModel):
+    """`USERNAME#<lowercased>` or `EMAIL#<lowercased>` → user_id, in the users table.
+
+    Registration writes the user and both claims in one transaction with
+    attribute_not_exists conditions, so uniqueness is enforced by DynamoDB, not by a
+    read-then-write race. Login by name or email is a GetItem on the claim.
+    """
+
+    Meta = table_meta("users")
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+
+    @staticmethod
+    def username_key(username: str) -> str:
+        return f"USERNAME#{username.casefold()}"
+
+    @staticmethod
+    def email_key(email: str) -> str:
+        return f"EMAIL#{email.casefold()}"
+
+
+class Admin(LoginThrottle, StoreModel):
+    """A back-office user, in its own table: no shopper route can read or create one."""
+
+    Meta = table_meta("admins")
+
+    username_key = UnicodeAttribute(hash_key=True)  # casefolded username
+    username = UnicodeAttribute()
+    email = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class SessionsByUser(GlobalSecondaryIndex):
+    """Every session of one principal, to end them all on account deletion or password change."""
+
+    class Meta:
+        index_name = "by-user"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+
+
+class Session(StoreModel):
+    """A server-side session. The key is the SHA-256 of the cookie's token, never the token."""
+
+    Meta = table_meta("sessions")
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    role = UnicodeAttribute()  # "guest", "shopper" or "admin"
+    user_id = UnicodeAttribute(null=True)  # user id or admin username; sparse in the index
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()  # DynamoDB deletes late: every read checks expiry itself
+    data = MapAttribute(default=dict)  # small per-session state: flash messages, guest cart id
+
+    by_user = SessionsByUser()

@@ -1,0 +1,94 @@
+"""Shoes and their stock per size."""
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.models.base import StoreModel, table_meta
+
+ACTIVE = "active"
+ARCHIVED = "archived"
+
+
+class ShoeImage(MapAttribute):
+    """One verified image: S3 keys of its re-encoded sizes (never the uploaded original)."""
+
+    image_id = UnicodeAttribute()
+    thumb_key = UnicodeAttribute()
+    large_key = UnicodeAttribute()
+    width = NumberAttribute(default=0)
+    height = NumberAttribute(default=0)
+
+
+class ShoesByNewest(GlobalSecondaryIndex):
+    """Listing by status, newest first (ScanIndexForward=False)."""
+
+    class Meta:
+        index_name = "by-newest"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ShoesByPrice(GlobalSecondaryIndex):
+    """Listing by status, by price either way."""
+
+    class Meta:
+        index_name = "by-price"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    price_sort = UnicodeAttribute(range_key=True)
+
+
+class Shoe(StoreModel):
+    Meta = table_meta("shoes")
+
+    shoe_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    brand = UnicodeAttribute()
+    colour = UnicodeAttribute()
+    department = UnicodeAttribute()  # men, women, kids, unisex
+    category = UnicodeAttribute()  # sneakers, running, boots, sandals, formal
+    description = UnicodeAttribute(default="")
+    price_cents = NumberAttribute()
+    sizes = ListAttribute(of=UnicodeAttribute, default=list)  # sizes offered, in size order
+    images = ListAttribute(of=ShoeImage, default=list)  # first is the primary
+    status = UnicodeAttribute(default=ACTIVE)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+    # Index sort keys, derived on save so ties never collide: "<iso time>#<id>", "<10-digit cents>#<id>".
+    created_sort = UnicodeAttribute()
+    price_sort = UnicodeAttribute()
+
+    by_newest = ShoesByNewest()
+    by_price = ShoesByPrice()
+
+    def set_sort_keys(self) -> None:
+        self.created_sort = f"{self.created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.shoe_id}"
+        self.price_sort = f"{int(self.price_cents):010d}#{self.shoe_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+
+class Stock(StoreModel):
+    """Units on hand for one (shoe, size): its own item, so checkout can decrement each size with
+    one condition-checked update, and two sizes of one shoe never collide in a transaction."""
+
+    Meta = table_meta("stock")
+
+    shoe_id = UnicodeAttribute(hash_key=True)
+    size = UnicodeAttribute(range_key=True)
+    quantity = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)  # units ever ordered; a shoe with sales is never hard-deleted
+    updated_at = UTCDateTimeAttribute(null=True)

@@ -1,0 +1,96 @@
+"""Cart lines and orders."""
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.models.base import StoreModel, table_meta
+
+
+class CartLine(StoreModel):
+    """One (shoe, size) line of a cart. The owner is `USER#<id>` or `GUEST#<random>` (the guest's
+    session holds that id). Prices are never stored here: they are read from the catalogue."""
+
+    Meta = table_meta("carts")
+
+    owner = UnicodeAttribute(hash_key=True)
+    line_id = UnicodeAttribute(range_key=True)  # "<shoe_id>#<size>"
+    shoe_id = UnicodeAttribute()
+    size = UnicodeAttribute()
+    quantity = NumberAttribute()
+    added_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)  # guest carts only
+
+    @staticmethod
+    def line_key(shoe_id: str, size: str) -> str:
+        return f"{shoe_id}#{size}"
+
+
+class OrderLine(MapAttribute):
+    """A snapshot: what was bought at what price, whatever happens to the product later."""
+
+    shoe_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    brand = UnicodeAttribute()
+    size = UnicodeAttribute()
+    unit_price_cents = NumberAttribute()
+    quantity = NumberAttribute()
+    image_key = UnicodeAttribute(null=True)
+
+
+class StatusChange(MapAttribute):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()  # "shopper" or the admin's username
+    note = UnicodeAttribute(null=True)
+
+
+class OrdersByUser(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-user"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class OrdersByStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class Order(StoreModel):
+    """The order id is derived from the shopper and the checkout's idempotency key, and the put is
+    conditioned on attribute_not_exists: a double submit cannot create a second order."""
+
+    Meta = table_meta("orders")
+
+    order_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(null=True)  # removed when the shopper deletes their account
+    status = UnicodeAttribute()  # placed, shipped, delivered, cancelled
+    created_at = UTCDateTimeAttribute()
+    created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"
+    updated_at = UTCDateTimeAttribute()
+    lines = ListAttribute(of=OrderLine)
+    address = MapAttribute(null=True)  # removed when the shopper deletes their account
+    subtotal_cents = NumberAttribute()
+    shipping_cents = NumberAttribute()
+    total_cents = NumberAttribute()
+    payment_method = UnicodeAttribute(default="pay_on_delivery")
+    history = ListAttribute(of=StatusChange, default=list)
+    tracking_note = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_user = OrdersByUser()
+    by_status = OrdersByStatus()

@@ -1,0 +1,221 @@
+"""Shopper and admin accounts: registration, login with throttling, deletion."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.models import Admin, CartLine, UniqueClaim, User, shared_connection
+from chalicelib.services import passwords
+from chalicelib.services.errors import ServiceError, ValidationFailed
+from chalicelib.services.validation import (
+    check_email,
+    check_new_password,
+    check_username,
+    clean_text,
+    raise_if,
+)
+
+LOGIN_FAILED_MESSAGE = "That username or password is not right, or the account is locked for a while."
+IDENTIFIER_MAX = 254
+
+
+class LoginFailed(ServiceError):
+    """One message for unknown account, wrong password and lockout: no account enumeration."""
+
+    def __init__(self) -> None:
+        super().__init__(LOGIN_FAILED_MESSAGE)
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+    confirm_password: str
+
+
+def register(form: Registration) -> User:
+    username = clean_text(form.username)
+    email = clean_text(form.email)
+    errors = {}
+    if error := check_username(username):
+        errors["username"] = error
+    if error := check_email(email):
+        errors["email"] = error
+    errors.update(check_new_password(form.password, form.confirm_password, passwords.common_passwords()))
+    raise_if(errors)
+
+    now = clock.now()
+    user_id = uuid.uuid4().hex
+    user = User(
+        pk=User.key_for(user_id),
+        user_id=user_id,
+        username=username,
+        email=email,
+        password_hash=passwords.hash_password(form.password),
+        created_at=now,
+    )
+    username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
+    email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
+    try:
+        with TransactWrite(connection=shared_connection()) as transaction:
+            transaction.save(user, condition=User.pk.does_not_exist())
+            transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
+            transaction.save(email_claim, condition=UniqueClaim.pk.does_not_exist())
+    except TransactWriteError as error:
+        reasons = [r.get("Code") if r else None for r in (error.cancellation_reasons or [])]
+        taken = {}
+        if len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
+            taken["username"] = "That username is taken. Choose another."
+        if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+            taken["email"] = "An account with that email already exists. Log in instead."
+        if taken:
+            raise ValidationFailed(taken) from error
+        raise
+    return user
+
+
+def get_user(user_id: str) -> User | None:
+    try:
+        return User.get(User.key_for(user_id))
+    except DoesNotExist:
+        return None
+
+
+def _find_user(identifier: str) -> User | None:
+    key = UniqueClaim.email_key(identifier) if "@" in identifier else UniqueClaim.username_key(identifier)
+    try:
+        claim = UniqueClaim.get(key)
+    except DoesNotExist:
+        return None
+    return get_user(claim.user_id)
+
+
+def _find_admin(username: str) -> Admin | None:
+    try:
+        return Admin.get(username.casefold())
+    except DoesNotExist:
+        return None
+
+
+def _check_password_throttled(principal: User | Admin | None, password: str) -> None:
+    """One bcrypt check whatever happens, so timing tells nothing; raises LoginFailed."""
+    now = clock.now()
+    if principal is None or (principal.locked_until and principal.locked_until > now):
+        passwords.burn_equal_time(password)
+        raise LoginFailed()
+    if not passwords.verify_password(password, principal.password_hash):
+        _record_failure(principal)
+        raise LoginFailed()
+    if principal.failed_logins or principal.locked_until:
+        _update_existing(principal, [type(principal).failed_logins.set(0), type(principal).locked_until.remove()])
+
+
+def _update_existing(principal: User | Admin, actions: list) -> bool:
+    """Update only if the item still exists (a deleted account must not be re-created)."""
+    model = type(principal)
+    try:
+        principal.update(actions=actions, condition=model._hash_key_attribute().exists())
+        return True
+    except UpdateError:
+        return False
+
+
+def _record_failure(principal: User | Admin) -> None:
+    """Count a failure in a fixed window with atomic updates; lock the account at the limit."""
+    settings = get_settings()
+    model = type(principal)
+    now = clock.now()
+    window = timedelta(seconds=settings.login_window_seconds)
+    started = principal.failed_window_start
+    if started is None or now - started >= window:
+        _update_existing(principal, [model.failed_logins.set(1), model.failed_window_start.set(now)])
+    else:
+        _update_existing(principal, [model.failed_logins.add(1)])
+    if principal.failed_logins >= settings.login_max_failures:
+        lock_until = now + timedelta(seconds=settings.login_lockout_seconds)
+        _update_existing(
+            principal,
+            [model.locked_until.set(lock_until), model.failed_logins.set(0), model.failed_window_start.remove()],
+        )
+
+
+def authenticate(identifier: str, password: str) -> User:
+    """The shopper for a username or email and password; raises LoginFailed otherwise."""
+    identifier = clean_text(identifier)
+    user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
+    _check_password_throttled(user, password)
+    return user
+
+
+def authenticate_admin(username: str, password: str) -> Admin:
+    username = clean_text(username)
+    admin = _find_admin(username) if username and len(username) <= IDENTIFIER_MAX else None
+    _check_password_throttled(admin, password)
+    return admin
+
+
+def create_admin(username: str, email: str, password: str) -> Admin:
+    """Only manage.py calls this: no route creates admins."""
+    username = clean_text(username)
+    email = clean_text(email)
+    errors = {}
+    if error := check_username(username):
+        errors["username"] = error
+    if error := check_email(email):
+        errors["email"] = error
+    errors.update(check_new_password(password, password, passwords.common_passwords()))
+    raise_if(errors)
+    admin = Admin(
+        username_key=username.casefold(),
+        username=username,
+        email=email,
+        password_hash=passwords.hash_password(password),
+        created_at=clock.now(),
+    )
+    try:
+        admin.save(condition=Admin.username_key.does_not_exist())
+    except PutError as error:
+        raise ValidationFailed({"username": "An admin with that username exists."}) from error
+    return admin
+
+
+# Steps run when a shopper deletes their account, after the password is confirmed and before the
+# user record goes. The cart is emptied here; the orders module adds its own step (detaching
+# orders from the person) through register_deletion_step.
+_deletion_steps = []
+
+
+def register_deletion_step(step) -> None:
+    if step not in _deletion_steps:
+        _deletion_steps.append(step)
+
+
+def _delete_cart(user: User) -> None:
+    owner = f"USER#{user.user_id}"
+    with CartLine.batch_write() as batch:
+        for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
+            batch.delete(line)
+
+
+register_deletion_step(_delete_cart)
+
+
+def delete_account(user: User, password: str) -> None:
+    """Confirm the password, then erase the shopper; sessions are ended by the caller's layer."""
+    from chalicelib.services.sessions import end_all_sessions
+
+    if not passwords.verify_password(password, user.password_hash):
+        raise ValidationFailed({"password": "That password is not right."})
+    for step in _deletion_steps:
+        step(user)
+    end_all_sessions(user.user_id)
+    with TransactWrite(connection=shared_connection()) as transaction:
+        transaction.delete(User(pk=user.pk))
+        transaction.delete(UniqueClaim(pk=UniqueClaim.username_key(user.username)))
+        transaction.delete(UniqueClaim(pk=UniqueClaim.email_key(user.email)))

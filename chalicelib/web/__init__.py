@@ -1,0 +1,1 @@
+"""Small web helpers shared by every blueprint: context, rendering, forms, cookies, URLs, CSRF."""

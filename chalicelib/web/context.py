@@ -1,0 +1,178 @@
+"""Per-request state the middleware builds: cookies, session, user, CSRF token, flash messages.
+
+Lambda runs one request at a time per environment, and the dev server is single-threaded, so a
+ContextVar is enough. Everything that costs a DynamoDB call is loaded on first use only.
+"""
+
+import secrets
+from contextvars import ContextVar
+from functools import cached_property
+from typing import Any
+
+from chalicelib.models import Session
+from chalicelib.services import sessions as session_service
+from chalicelib.web import signing
+from chalicelib.web.cookies import build_cookie, cookie_name, expire_cookie, parse_cookies
+from chalicelib.web.forms import FormData, parse_form_body, parse_query
+from chalicelib.web.urls import build_url, detect_prefix
+
+SESSION_COOKIE = "sid"
+ANON_COOKIE = "anon"  # binds CSRF tokens for visitors who have no session yet
+FLASH_COOKIE = "flash"
+FLASH_MAX = 5
+
+_current: ContextVar["RequestContext"] = ContextVar("request_context")
+
+
+def current() -> "RequestContext":
+    return _current.get()
+
+
+class RequestContext:
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        headers = request.headers if request is not None else {}
+        self.cookies = parse_cookies(headers.get("cookie"))
+        self.path = getattr(request, "path", "/") or "/"
+        self.method = getattr(request, "method", "GET")
+        context = getattr(request, "context", None) or {}
+        self.url_prefix = detect_prefix(headers.get("host", ""), context.get("stage"))
+        self.is_api = self.path.startswith("/api/")
+        self._outgoing_cookies: list[str] = []
+        self._flashes_out: list[dict[str, str]] = []
+        self._session_loaded = False
+        self._session: Session | None = None
+
+    # -- session and identity -------------------------------------------------------------
+    @property
+    def session(self) -> Session | None:
+        if not self._session_loaded:
+            self._session_loaded = True
+            self._session = session_service.load_session(self.cookies.get(cookie_name(SESSION_COOKIE)))
+            if self._session is None and cookie_name(SESSION_COOKIE) in self.cookies:
+                self._outgoing_cookies.append(expire_cookie(cookie_name(SESSION_COOKIE)))
+        return self._session
+
+    @property
+    def role(self) -> str | None:
+        return self.session.role if self.session else None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == session_service.ADMIN
+
+    @cached_property
+    def user(self) -> Any:
+        """The logged-in shopper (a User), or None."""
+        if self.role != session_service.SHOPPER or not self.session.user_id:
+            return None
+        from chalicelib.services.accounts import get_user
+
+        return get_user(self.session.user_id)
+
+    def cart_count(self) -> int:
+        """Units in the cart, kept in the session's data by the cart service (no extra read)."""
+        if self.session is None:
+            return 0
+        try:
+            return int(session_service.session_data(self.session).get("cart_count", 0))
+        except (TypeError, ValueError):
+            return 0
+
+    def begin_session(self, role: str, user_id: str | None) -> Session:
+        """Start a new session (new token) for a login, carrying over guest data."""
+        token, new = session_service.replace_session(self.session, role, user_id)
+        self._set_session(token, new)
+        return new
+
+    def ensure_session(self) -> Session:
+        """The current session, or a new guest session (for a guest cart)."""
+        if self.session is None:
+            token, new = session_service.start_session(session_service.GUEST)
+            self._set_session(token, new)
+        return self.session
+
+    def end_session(self) -> None:
+        session_service.end_session(self.session)
+        self._session = None
+        self.__dict__.pop("user", None)
+        self._outgoing_cookies.append(expire_cookie(cookie_name(SESSION_COOKIE)))
+
+    def _set_session(self, token: str, session: Session) -> None:
+        self._session = session
+        self._session_loaded = True
+        self.__dict__.pop("user", None)
+        self._outgoing_cookies.append(build_cookie(cookie_name(SESSION_COOKIE), token))
+
+    # -- CSRF ----------------------------------------------------------------------------------
+    def _csrf_binding(self, create: bool) -> str | None:
+        if self.session is not None:
+            return "s:" + self.session.token_hash
+        anon = self.cookies.get(cookie_name(ANON_COOKIE), "")
+        if len(anon) == 43 and session_service.TOKEN_RE.match(anon):
+            return "a:" + anon
+        if not create:
+            return None
+        anon = secrets.token_urlsafe(32)
+        self.cookies[cookie_name(ANON_COOKIE)] = anon
+        self._outgoing_cookies.append(build_cookie(cookie_name(ANON_COOKIE), anon))
+        return "a:" + anon
+
+    def csrf_token(self) -> str:
+        return signing.sign("csrf", self._csrf_binding(create=True))
+
+    def csrf_valid(self, token: str | None) -> bool:
+        binding = self._csrf_binding(create=False)
+        return bool(binding and token) and signing.verify("csrf", binding, token)
+
+    # -- request data --------------------------------------------------------------------------
+    @cached_property
+    def form(self) -> FormData:
+        return parse_form_body(self.request.raw_body, self.request.headers.get("content-type"))
+
+    @cached_property
+    def query(self) -> FormData:
+        params = self.request.query_params
+        if not params:
+            return parse_query(None)
+        return parse_query({key: params.getlist(key) for key in params})
+
+    def url(self, path: str, **query: Any) -> str:
+        return build_url(self.url_prefix, path, query)
+
+    # -- flash messages (a signed cookie: no DynamoDB write to say "Logged out") -------------
+    def flash(self, message: str, kind: str = "info") -> None:
+        self._flashes_out.append({"kind": kind, "text": message})
+
+    @cached_property
+    def incoming_flashes(self) -> list[dict[str, str]]:
+        data = signing.loads("flash", self.cookies.get(cookie_name(FLASH_COOKIE), ""))
+        if not isinstance(data, list):
+            return []
+        return [m for m in data if isinstance(m, dict) and "text" in m][:FLASH_MAX]
+
+    def take_flashes(self) -> list[dict[str, str]]:
+        """Messages to show on this page: the ones carried in plus any set while rendering."""
+        messages = self.incoming_flashes + self._flashes_out
+        self._flashes_out = []
+        self._flashes_shown = True
+        return messages
+
+    # -- response -----------------------------------------------------------------------------
+    def outgoing_cookies(self, status: int) -> list[str]:
+        cookies = list(self._outgoing_cookies)
+        name = cookie_name(FLASH_COOKIE)
+        shown = getattr(self, "_flashes_shown", False)
+        pending = self._flashes_out if shown else self.incoming_flashes + self._flashes_out
+        if pending and 300 <= status < 400:
+            cookies.append(build_cookie(name, signing.dumps("flash", pending[:FLASH_MAX])))
+        elif name in self.cookies and shown:
+            cookies.append(expire_cookie(name))
+        return cookies
+
+def activate(context: RequestContext) -> Any:
+    return _current.set(context)
+
+
+def deactivate(token: Any) -> None:
+    _current.reset(token)

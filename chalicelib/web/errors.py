@@ -1,0 +1,54 @@
+"""HTTP errors raised by views and guards; the middleware renders them as pages or JSON.
+
+They derive from ChaliceUnhandledError because Chalice turns any other exception raised in a view
+into its own JSON 500 before middleware can see it.
+"""
+
+from chalice.app import ChaliceUnhandledError
+
+STATUS_TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too much data",
+    415: "Unsupported content type",
+    422: "Check your input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Service busy",
+}
+
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please log in to continue.",
+    403: "You are not allowed to do that.",
+    404: "We could not find that page.",
+    405: "That method is not allowed here.",
+    413: "The form sent more data than we accept.",
+    415: "That content type is not accepted here.",
+    500: "Something went wrong on our side. Please try again in a moment.",
+    503: "The shop is busy right now. Please try again in a moment.",
+}
+
+
+class HTTPError(ChaliceUnhandledError):
+    def __init__(self, status: int, message: str | None = None, code: str | None = None) -> None:
+        self.status = status
+        self.message = message or DEFAULT_MESSAGES.get(status, STATUS_TITLES.get(status, "Error"))
+        self.code = code or STATUS_TITLES.get(status, "Error").replace(" ", "")
+        super().__init__(self.message)
+
+
+def not_found(message: str | None = None) -> HTTPError:
+    return HTTPError(404, message)
+
+
+def forbidden(message: str | None = None) -> HTTPError:
+    return HTTPError(403, message)
+
+
+def bad_request(message: str | None = None) -> HTTPError:
+    return HTTPError(400, message)

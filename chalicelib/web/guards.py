@@ -1,0 +1,61 @@
+"""Access guards. Each marks its view with `access` so tests can walk the route table."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.web.context import current
+from chalicelib.web.errors import HTTPError
+from chalicelib.web.rendering import redirect
+
+PUBLIC = "public"
+SHOPPER = "shopper"
+ADMIN = "admin"
+
+
+def _mark(view: Callable, access: str) -> Callable:
+    view.access = access
+    return view
+
+
+def public(view: Callable) -> Callable:
+    """Anyone may call this view."""
+    return _mark(view, PUBLIC)
+
+
+def login_required(view: Callable) -> Callable:
+    """Shoppers only: guests go to the login page (and come back), API callers get 401."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = current()
+        if ctx.user is None:
+            if ctx.is_api:
+                raise HTTPError(401, "Log in to do that.", code="NotAuthenticated")
+            next_path = ctx.path if ctx.method == "GET" else None
+            return redirect("/login", next=next_path)
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, SHOPPER)
+
+
+def admin_required(view: Callable) -> Callable:
+    """Admins only: anonymous visitors go to the admin login, shoppers get 403."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = current()
+        if not ctx.is_admin:
+            if ctx.session is not None and ctx.role != "guest":
+                raise HTTPError(403, "This page is for the shop's staff only.")
+            if ctx.is_api:
+                raise HTTPError(401, "Log in as an admin to do that.", code="NotAuthenticated")
+            next_path = ctx.path if ctx.method == "GET" else None
+            return redirect("/admin", next=next_path)
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, ADMIN)
+
+
+def current_admin_username() -> str:
+    return current().session.user_id

@@ -1,0 +1,217 @@
+"""The one HTTP middleware: request context, body cap, CSRF, error pages, headers, access log."""
+
+import functools
+import html
+import json
+import logging
+import time
+import traceback
+from typing import Any
+
+from chalice import Response
+from chalice.app import ChaliceUnhandledError
+
+from chalicelib.config import get_settings
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
+from chalicelib.web import context as request_context
+from chalicelib.web.errors import DEFAULT_MESSAGES, STATUS_TITLES, HTTPError
+from chalicelib.web.rendering import HTML, json_error, render
+
+log = logging.getLogger("shoeshop")
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+CSRF_MESSAGE = "This form has expired or was not sent from the shop. Go back, reload the page and try again."
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {img}; "
+    "connect-src 'self' {img}; form-action 'self' {img}; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+def _image_origins() -> str:
+    """S3 (or the CDN) serves images and takes presigned uploads straight from the browser."""
+    import os
+
+    settings = get_settings()
+    origins = []
+    if settings.image_cdn_base_url:
+        origins.append(settings.image_cdn_base_url)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint:
+        origins.append(endpoint.rstrip("/"))
+    else:
+        origins.append(f"https://{settings.upload_bucket}.s3.{settings.region}.amazonaws.com")
+        origins.append(f"https://s3.{settings.region}.amazonaws.com")
+    return " ".join(origins)
+
+
+def _security_headers(response: Response, ctx: request_context.RequestContext | None) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP.format(img=_image_origins()))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if get_settings().secure_cookies:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages show the cart, the user's name and CSRF tokens: never cache them in shared caches.
+    headers.setdefault("Cache-Control", "no-store")
+
+
+def _error_response(ctx: request_context.RequestContext, status: int, message: str, code: str = "") -> Response:
+    code = code or STATUS_TITLES.get(status, "Error").replace(" ", "")
+    if ctx.is_api:
+        return json_error(status, code, message)
+    title = STATUS_TITLES.get(status, "Error")
+    try:
+        return render("errors/error.html", status=status, status_code=status, title=title, message=message)
+    except Exception:  # the layout itself failed (AWS down while loading the session): plain page
+        log.error(json.dumps({"event": "error_page_failed", "trace": traceback.format_exc()}))
+        body = f"<!doctype html><title>{title}</title><main><h1>{title}</h1><p>{html.escape(message)}</p></main>"
+        return Response(body=body, status_code=status, headers={"Content-Type": HTML})
+
+
+def _chalice_error_to_page(ctx: request_context.RequestContext, response: Response) -> Response:
+    """Chalice answers 405/415/500 itself with JSON; give page routes the shop's HTML instead,
+    and API routes our own JSON error shape."""
+    status = response.status_code
+    body = response.body
+    if status < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    message = DEFAULT_MESSAGES.get(status, "Error") if status >= 500 else str(body.get("Message", ""))
+    new = _error_response(ctx, status, message or DEFAULT_MESSAGES.get(status, "Error"))
+    if "Allow" in response.headers:
+        new.headers["Allow"] = response.headers["Allow"]
+    return new
+
+
+def _check_csrf(ctx: request_context.RequestContext) -> bool:
+    if ctx.is_api:
+        token = ctx.request.headers.get(CSRF_HEADER)
+    else:
+        token = ctx.form.get(CSRF_FIELD)
+    return ctx.csrf_valid(token)
+
+
+def handle(request: Any, get_response: Any) -> Response:
+    started = time.perf_counter()
+    ctx = request_context.RequestContext(request)
+    token = request_context.activate(ctx)
+    try:
+        response = _dispatch(ctx, request, get_response)
+        response = _chalice_error_to_page(ctx, response)
+        for cookie in ctx.outgoing_cookies(response.status_code):
+            _append_set_cookie(response, cookie)
+        _security_headers(response, ctx)
+        return response
+    finally:
+        _log_access(ctx, request, locals().get("response"), started)
+        request_context.deactivate(token)
+
+
+class ViewFailed(ChaliceUnhandledError):
+    """Carries a view's exception past Chalice (which would answer it with its own JSON 500)."""
+
+
+def propagate_view_errors(app: Any) -> None:
+    """Wrap every registered view so its exceptions reach this middleware (called by app.py)."""
+    for methods in app.routes.values():
+        for entry in methods.values():
+            if not getattr(entry.view_function, "_propagates", False):
+                entry.view_function = _propagating(entry.view_function)
+
+
+def _propagating(view: Any) -> Any:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ChaliceUnhandledError:
+            raise
+        except Exception as error:
+            raise ViewFailed(str(error)) from error
+
+    wrapper._propagates = True
+    return wrapper
+
+
+def _dispatch(ctx: request_context.RequestContext, request: Any, get_response: Any) -> Response:
+    try:
+        body = request.raw_body if ctx.method in UNSAFE_METHODS else b""
+        if body and len(body) > get_settings().max_body_bytes:
+            return _error_response(ctx, 413, DEFAULT_MESSAGES[413])
+        if ctx.method in UNSAFE_METHODS and not _check_csrf(ctx):
+            return _error_response(ctx, 403, CSRF_MESSAGE, code="CSRFFailed")
+        return get_response(request)
+    except Exception as raised:
+        error = raised.__cause__ if isinstance(raised, ViewFailed) and raised.__cause__ else raised
+        return _error_for_exception(ctx, error)
+
+
+def _error_for_exception(ctx: request_context.RequestContext, error: BaseException) -> Response:
+    if isinstance(error, HTTPError):
+        return _error_response(ctx, error.status, error.message, error.code)
+    if isinstance(error, NotFound):
+        return _error_response(ctx, 404, error.message)
+    if isinstance(error, ValidationFailed):
+        if ctx.is_api:
+            return json_error(422, "ValidationFailed", error.message, error.errors)
+        return _error_response(ctx, 400, error.message)
+    if isinstance(error, ServiceError):
+        return _error_response(ctx, 409, error.message)
+    # The last line of defence: a page, never a stack trace. The trace goes to the log.
+    log.error(
+        json.dumps(
+            {
+                "event": "unhandled_error",
+                "route": ctx.path,
+                "method": ctx.method,
+                "error": type(error).__name__,
+                "trace": "".join(traceback.format_exception(error)),
+            }
+        )
+    )
+    if _is_busy(error):
+        return _error_response(ctx, 503, DEFAULT_MESSAGES[503])
+    return _error_response(ctx, 500, DEFAULT_MESSAGES[500])
+
+
+def _is_busy(error: BaseException) -> bool:
+    """Throttling or a 5xx from AWS that survived the client's retries."""
+    text = f"{type(error).__name__} {error}"
+    markers = ("Throttl", "ProvisionedThroughputExceeded", "ServiceUnavailable", "InternalServerError",
+               "RequestLimitExceeded", "TransactionConflict", "EndpointConnectionError", "ReadTimeout",
+               "ConnectTimeout")
+    cause = error.__cause__
+    if cause is not None:
+        text += f" {type(cause).__name__} {cause}"
+    return any(marker in text for marker in markers)
+
+
+def _append_set_cookie(response: Response, cookie: str) -> None:
+    existing = response.headers.get("Set-Cookie")
+    if existing is None:
+        response.headers["Set-Cookie"] = [cookie]
+    elif isinstance(existing, list):
+        existing.append(cookie)
+    else:
+        response.headers["Set-Cookie"] = [existing, cookie]
+
+
+def _log_access(ctx: request_context.RequestContext, request: Any, response: Response | None, started: float) -> None:
+    context = getattr(request, "context", None) or {}
+    record = {
+        "event": "request",
+        "request_id": context.get("requestId", ""),
+        "method": ctx.method,
+        "route": context.get("resourcePath", ctx.path),
+        "status": response.status_code if response is not None else 500,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    log.info(json.dumps(record))
+
+
+__all__ = ["handle", "HTML"]

@@ -1,0 +1,87 @@
+"""Jinja2 rendering (autoescape always on) into Chalice responses."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chalice import Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from chalicelib.config import get_settings
+from chalicelib.web import context as request_context
+from chalicelib.web.static import hashed_path
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+HTML = "text/html; charset=utf-8"
+
+
+def format_money(cents: int | None) -> str:
+    """Integer cents to a price label, e.g. 12995 -> "$129.95"."""
+    if cents is None:
+        return ""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(get_settings().currency, "")
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def format_date(value: Any) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+def format_datetime(value: Any) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = format_money
+    env.filters["date"] = format_date
+    env.filters["datetime"] = format_datetime
+    env.globals["static"] = hashed_path
+    return env
+
+
+def render_html(template: str, **values: Any) -> str:
+    ctx = request_context.current()
+    values.setdefault("form", {})
+    values.setdefault("errors", {})
+    values.setdefault("request_ctx", ctx)
+    values.setdefault("url", ctx.url)
+    values.setdefault("csrf_token", ctx.csrf_token)
+    values.setdefault("flashes", ctx.take_flashes())
+    values.setdefault("settings", get_settings())
+    return environment().get_template(template).render(**values)
+
+
+def render(template: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
+    body = render_html(template, **values)
+    response_headers = {"Content-Type": HTML}
+    response_headers.update(headers or {})
+    return Response(body=body, status_code=status, headers=response_headers)
+
+
+def redirect(path: str, status: int = 303, **query: Any) -> Response:
+    """Redirect to a local path, through the stage-prefix-aware URL builder."""
+    location = request_context.current().url(path, **query)
+    return Response(body="", status_code=status, headers={"Location": location})
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response_headers = {"Content-Type": "application/json"}
+    response_headers.update(headers or {})
+    return Response(body=data, status_code=status, headers=response_headers)
+
+
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return json_response({"error": error}, status=status)

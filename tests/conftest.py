@@ -1,0 +1,211 @@
+"""Shared fixtures: one in-process moto backend for the run, emptied before every test.
+
+The environment is set before `app` is imported: Chalice's test client applies a stage's
+variables only during a request, and model table names are read at import.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "STAGE": "test",
+        "TABLE_PREFIX": "shoeshop-test-",
+        "UPLOAD_BUCKET": "shoeshop-test-uploads",
+        "BCRYPT_ROUNDS": "4",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("SSM_PREFIX", None)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import aws, clock  # noqa: E402
+from chalicelib.models import TABLE_MODELS  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def aws_backend() -> Iterator[None]:
+    with mock_aws():
+        aws.reset_clients()
+        from chalicelib.models.tables import create_bucket, create_tables
+
+        create_tables()
+        create_bucket()
+        yield
+    aws.reset_clients()
+
+
+def empty_tables() -> None:
+    client = aws.dynamodb_client()
+    for model in TABLE_MODELS:
+        keys = [model._hash_key_attribute().attr_name]
+        if model._range_key_attribute():
+            keys.append(model._range_key_attribute().attr_name)
+        request = {
+            "TableName": model.Meta.table_name,
+            "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(keys))),
+            "ExpressionAttributeNames": {f"#k{i}": key for i, key in enumerate(keys)},
+        }
+        while True:
+            page = client.scan(**request)
+            for item in page.get("Items", []):
+                client.delete_item(TableName=model.Meta.table_name, Key=item)
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.fixture(autouse=True)
+def aws_clean(aws_backend: None) -> Iterator[None]:
+    empty_tables()
+    yield
+    clock.set_clock(None)
+
+
+class FrozenClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def frozen_clock() -> FrozenClock:
+    fake = FrozenClock()
+    clock.set_clock(fake)
+    return fake
+
+
+@pytest.fixture(scope="session")
+def chalice_app():
+    from app import app
+
+    return app
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WebClient:
+    """chalice.test.Client plus what a browser does: a cookie jar and CSRF tokens from pages."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+
+    def _headers(self, extra: dict | None) -> dict:
+        headers = {"host": "127.0.0.1:8000"}
+        if self.cookies:
+            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        headers.update(extra or {})
+        return headers
+
+    def _remember(self, response) -> None:
+        set_cookie = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
+        if not set_cookie:
+            return
+        for cookie in set_cookie if isinstance(set_cookie, list) else [set_cookie]:
+            pair = cookie.split(";", 1)[0]
+            name, _, value = pair.partition("=")
+            if "Max-Age=0" in cookie:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+
+    def get(self, path: str, headers: dict | None = None):
+        response = self.client.http.get(path, headers=self._headers(headers))
+        self._remember(response)
+        return response
+
+    def request(self, method: str, path: str, body: bytes | str = b"", headers: dict | None = None):
+        response = self.client.http.request(method, path, headers=self._headers(headers), body=body)
+        self._remember(response)
+        return response
+
+    def csrf_token(self, page: str = "/login") -> str:
+        match = CSRF_RE.search(self.get(page).body.decode())
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict | list | None = None, csrf: bool | str = True, csrf_page: str = "/login"):
+        from urllib.parse import urlencode
+
+        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
+        if csrf is True:
+            pairs.append(("csrf_token", self.csrf_token(csrf_page)))
+        elif isinstance(csrf, str):
+            pairs.append(("csrf_token", csrf))
+        body = urlencode(pairs)
+        return self.request(
+            "POST", path, body=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+
+    def register(self, username: str = "alice", email: str | None = None, password: str = "correct horse battery"):
+        return self.post_form(
+            "/register",
+            {"username": username, "email": email or f"{username}@example.com", "password": password,
+             "confirm_password": password},
+            csrf_page="/register",
+        )
+
+    def login(self, identifier: str = "alice", password: str = "correct horse battery"):
+        return self.post_form("/login", {"identifier": identifier, "password": password})
+
+    def admin_login(self, username: str = "boss", password: str = "admin password 1"):
+        return self.post_form("/admin", {"username": username, "password": password}, csrf_page="/admin")
+
+
+@pytest.fixture
+def web(chalice_app) -> Iterator[WebClient]:
+    from chalice.test import Client
+
+    with Client(chalice_app) as client:
+        yield WebClient(client)
+
+
+@pytest.fixture
+def other_web(chalice_app) -> Iterator[WebClient]:
+    from chalice.test import Client
+
+    with Client(chalice_app) as client:
+        yield WebClient(client)
+
+
+@pytest.fixture
+def shopper(web: WebClient) -> WebClient:
+    """A logged-in shopper `alice`."""
+    response = web.register("alice")
+    assert response.status_code == 303, response.body
+    return web
+
+
+@pytest.fixture
+def admin_account():
+    from chalicelib.services.accounts import create_admin
+
+    return create_admin("boss", "boss@example.com", "admin password 1")
+
+
+@pytest.fixture
+def admin(web: WebClient, admin_account) -> WebClient:
+    response = web.admin_login()
+    assert response.status_code == 303, response.body
+    return web
