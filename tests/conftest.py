@@ -26,11 +26,11 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("SSM_PREFIX", None)
 
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import pytest
+from moto import mock_aws
 
-from chalicelib import aws, clock  # noqa: E402
-from chalicelib.models import TABLE_MODELS  # noqa: E402
+from chalicelib import aws, clock
+from chalicelib.models import TABLE_MODELS
 
 
 @pytest.fixture(scope="session")
@@ -154,15 +154,17 @@ class WebClient:
         elif isinstance(csrf, str):
             pairs.append(("csrf_token", csrf))
         body = urlencode(pairs)
-        return self.request(
-            "POST", path, body=body, headers={"content-type": "application/x-www-form-urlencoded"}
-        )
+        return self.request("POST", path, body=body, headers={"content-type": "application/x-www-form-urlencoded"})
 
     def register(self, username: str = "alice", email: str | None = None, password: str = "correct horse battery"):
         return self.post_form(
             "/register",
-            {"username": username, "email": email or f"{username}@example.com", "password": password,
-             "confirm_password": password},
+            {
+                "username": username,
+                "email": email or f"{username}@example.com",
+                "password": password,
+                "confirm_password": password,
+            },
             csrf_page="/register",
         )
 

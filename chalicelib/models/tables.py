@@ -48,4 +48,3 @@ def create_bucket() -> bool:
         },
     )
     return True
-

@@ -7,7 +7,9 @@ from chalicelib.services.errors import ValidationFailed
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
 # A practical email shape: one @, a dot in the domain, no spaces or angle brackets.
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -38,7 +40,7 @@ def check_email(value: str) -> str | None:
 
 
 def check_new_password(password: str, confirm: str, common: frozenset[str]) -> dict[str, str]:
-    errors = {}
+    errors: dict[str, str] = {}
     if len(password) < PASSWORD_MIN:
         errors["password"] = f"Use at least {PASSWORD_MIN} characters."
     elif len(password) > PASSWORD_MAX:

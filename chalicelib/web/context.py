@@ -170,6 +170,7 @@ class RequestContext:
             cookies.append(expire_cookie(name))
         return cookies
 
+
 def activate(context: RequestContext) -> Any:
     return _current.set(context)
 

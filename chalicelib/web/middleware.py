@@ -89,10 +89,7 @@ def _chalice_error_to_page(ctx: request_context.RequestContext, response: Respon
 
 
 def _check_csrf(ctx: request_context.RequestContext) -> bool:
-    if ctx.is_api:
-        token = ctx.request.headers.get(CSRF_HEADER)
-    else:
-        token = ctx.form.get(CSRF_FIELD)
+    token = ctx.request.headers.get(CSRF_HEADER) if ctx.is_api else ctx.form.get(CSRF_FIELD)
     return ctx.csrf_valid(token)
 
 
@@ -182,9 +179,17 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
 def _is_busy(error: BaseException) -> bool:
     """Throttling or a 5xx from AWS that survived the client's retries."""
     text = f"{type(error).__name__} {error}"
-    markers = ("Throttl", "ProvisionedThroughputExceeded", "ServiceUnavailable", "InternalServerError",
-               "RequestLimitExceeded", "TransactionConflict", "EndpointConnectionError", "ReadTimeout",
-               "ConnectTimeout")
+    markers = (
+        "Throttl",
+        "ProvisionedThroughputExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "RequestLimitExceeded",
+        "TransactionConflict",
+        "EndpointConnectionError",
+        "ReadTimeout",
+        "ConnectTimeout",
+    )
     cause = error.__cause__
     if cause is not None:
         text += f" {type(cause).__name__} {cause}"
@@ -214,4 +219,4 @@ def _log_access(ctx: request_context.RequestContext, request: Any, response: Res
     log.info(json.dumps(record))
 
 
-__all__ = ["handle", "HTML"]
+__all__ = ["HTML", "handle"]

@@ -1,0 +1,53 @@
+"""The size system. Sizes are stored as EU labels ("42"); UK and US labels are shown beside them.
+
+Conversions follow the common adult chart (UK = EU - 33.5 rounded down to a half size, US men =
+UK + 1, US women = UK + 2). Shoe makers differ by half a size either way; the product page says so.
+"""
+
+from functools import lru_cache
+
+ADULT_SIZES = [str(n) for n in range(36, 48)]  # EU 36 to 47
+KIDS_SIZES = [str(n) for n in range(28, 36)]  # EU 28 to 35
+ALL_SIZES = KIDS_SIZES + ADULT_SIZES
+
+
+def sizes_for(department: str) -> list[str]:
+    return KIDS_SIZES if department == "kids" else ADULT_SIZES
+
+
+def sort_key(size: str) -> float:
+    try:
+        return float(size)
+    except ValueError:
+        return 1e9
+
+
+def is_valid(size: str) -> bool:
+    return size in _valid()
+
+
+@lru_cache(maxsize=1)
+def _valid() -> frozenset[str]:
+    return frozenset(ALL_SIZES)
+
+
+def _half(value: float) -> str:
+    whole = int(value)
+    return f"{whole}" if value == whole else f"{whole}.5"
+
+
+def uk_label(size: str) -> str:
+    value = int((float(size) - 33.5) * 2) / 2
+    return _half(value)
+
+
+def us_label(size: str, department: str = "men") -> str:
+    uk = int((float(size) - 33.5) * 2) / 2
+    return _half(uk + (2 if department == "women" else 1))
+
+
+def label(size: str, department: str = "men") -> str:
+    """ "EU 42 · UK 8.5 · US 9.5" for a size picker."""
+    if department == "kids":
+        return f"EU {size}"
+    return f"EU {size} · UK {uk_label(size)} · US {us_label(size, department)}"

@@ -1,0 +1,1 @@
+"""Developer and operator tools (manage.py): local AWS, demo data, dev server. Not shipped to Lambda."""

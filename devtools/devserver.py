@@ -1,0 +1,27 @@
+"""Serve the app with Chalice's local server, one request at a time.
+
+Chalice's `app.current_request` is a single global, and `chalice local` serves on a threaded
+server: two overlapping requests could see each other's request. A threaded server is still
+needed (browsers hold keep-alive connections open), so each request is handled under one lock.
+"""
+
+import threading
+from typing import Any
+
+_request_lock = threading.Lock()
+
+
+def make_server(app: Any, host: str, port: int) -> Any:
+    from chalice.config import Config
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+    class SerialRequestHandler(ChaliceRequestHandler):
+        def _generic_handle(self) -> None:
+            with _request_lock:
+                super()._generic_handle()
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+            pass  # the app logs every request as JSON already
+
+    config = Config.create(chalice_stage="dev", app_name="shoeshop", lambda_timeout=25, lambda_memory_size=1024)
+    return LocalDevServer(app, config, host, port, handler_cls=SerialRequestHandler)
