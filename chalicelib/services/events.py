@@ -1,0 +1,23 @@
+"""In-process notifications between areas, so one area's rules need not import another's.
+
+The catalogue subscribes to `product_changed` (to refresh its read model); the admin area and
+checkout publish. Handlers run synchronously in the same request.
+"""
+
+from collections.abc import Callable
+
+_handlers: dict[str, list[Callable[..., None]]] = {}
+
+PRODUCT_CHANGED = "product_changed"  # kwargs: shoe_id
+STOCK_CHANGED = "stock_changed"  # kwargs: shoe_id, sizes
+
+
+def subscribe(event: str, handler: Callable[..., None]) -> None:
+    handlers = _handlers.setdefault(event, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def publish(event: str, **details: object) -> None:
+    for handler in _handlers.get(event, []):
+        handler(**details)
