@@ -101,6 +101,11 @@ def chalice_app():
     return app
 
 
+# chalice.test.Client applies the named stage's environment variables during each request; the
+# deployable stages (dev, prod) would switch on SSM secrets and Secure cookies, so tests name a
+# stage that .chalice/config.json does not define.
+TEST_STAGE = "test"
+
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -179,7 +184,7 @@ class WebClient:
 def web(chalice_app) -> Iterator[WebClient]:
     from chalice.test import Client
 
-    with Client(chalice_app) as client:
+    with Client(chalice_app, stage_name=TEST_STAGE) as client:
         yield WebClient(client)
 
 
@@ -187,7 +192,7 @@ def web(chalice_app) -> Iterator[WebClient]:
 def other_web(chalice_app) -> Iterator[WebClient]:
     from chalice.test import Client
 
-    with Client(chalice_app) as client:
+    with Client(chalice_app, stage_name=TEST_STAGE) as client:
         yield WebClient(client)
 
 
