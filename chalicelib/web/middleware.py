@@ -4,6 +4,7 @@ import functools
 import html
 import json
 import logging
+import os
 import time
 import traceback
 from typing import Any
@@ -33,8 +34,6 @@ CSP = (
 
 def _image_origins() -> str:
     """S3 (or the CDN) serves images and takes presigned uploads straight from the browser."""
-    import os
-
     settings = get_settings()
     origins = []
     if settings.image_cdn_base_url:
