@@ -56,3 +56,10 @@ def test_refused_post_changes_nothing(web):
     assert send(web, route, None, form).status_code == 403
     assert route.access == PUBLIC
     assert web.register("mallory", "m@example.com", "long enough pw").status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health", "/login", "/account"])
+def test_undeclared_method_gets_405_not_a_csrf_refusal(web, path):
+    response = web.request("PUT", path, body="{}", headers={"content-type": "application/json"})
+    assert response.status_code == 405
+    assert "Allow" in response.headers
