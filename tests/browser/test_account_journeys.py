@@ -174,3 +174,16 @@ def test_pages_look_right_at_phone_and_desktop_widths(shop):
         overflow = shop.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
         shop.page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_header_lines_up_with_the_page_content(shop):
+    shop.goto("/")
+    for width, height in ((390, 844), (1280, 800)):
+        shop.page.set_viewport_size({"width": width, "height": height})
+        logo = shop.page.locator(".logo").bounding_box()
+        heading = shop.page.get_by_role("heading", level=1).bounding_box()
+        footer = shop.page.locator(".site-footer p").bounding_box()
+        assert abs(logo["x"] - heading["x"]) <= 1, (
+            f"logo at {logo['x']}px, heading at {heading['x']}px ({width}px wide)"
+        )
+        assert abs(footer["x"] - heading["x"]) <= 1
