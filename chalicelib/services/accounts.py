@@ -68,7 +68,7 @@ def register(form: Registration) -> User:
             transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
             transaction.save(email_claim, condition=UniqueClaim.pk.does_not_exist())
     except TransactWriteError as error:
-        reasons = [r.get("Code") if r else None for r in (error.cancellation_reasons or [])]
+        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
         taken = {}
         if len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
             taken["username"] = "That username is taken. Choose another."
