@@ -204,9 +204,12 @@ def _is_busy(error: BaseException) -> bool:
         "ReadTimeout",
         "ConnectTimeout",
     )
-    cause = error.__cause__
-    if cause is not None:
+    # PynamoDB raises its own errors (TransactWriteError...) while handling botocore's: walk the
+    # whole chain, explicit causes and implicit contexts alike.
+    cause, seen = error, 0
+    while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
+        seen += 1
     return any(marker in text for marker in markers)
 
 
