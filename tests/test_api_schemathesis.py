@@ -8,7 +8,6 @@ the app serves (the same builder); the stack serves the requests.
 import schemathesis
 
 from chalicelib import openapi
-from tests.local_stack import local_stack  # noqa: F401 (a fixture)
 
 MAX_EXAMPLES = 25
 
@@ -17,11 +16,11 @@ schema.config.generation.update(max_examples=MAX_EXAMPLES)
 
 
 @schema.parametrize()
-def test_api_operation_conforms_to_its_document(case, local_stack):  # noqa: F811 (the fixture above)
+def test_api_operation_conforms_to_its_document(case, local_stack):
     case.call_and_validate(base_url=local_stack.base_url)
 
 
-def test_served_document_is_the_one_tested(local_stack):  # noqa: F811
+def test_served_document_is_the_one_tested(local_stack):
     import json
     import urllib.request
 

@@ -100,6 +100,31 @@ def test_login_when_starting_the_session_fails(shopper, other_web, faults):  # n
     assert other_web.get("/account").status_code == 303  # not logged in
 
 
+@pytest.mark.parametrize("fault", RETRYABLE, ids=fault_id)
+def test_admin_login_when_reads_fail(web, admin_account, faults, fault):  # noqa: F811
+    web.csrf_token("/admin")
+    faults.fail("GetItem", fault)
+    assert_busy_page(web.admin_login())
+    faults.clear()
+    assert "sid" not in web.cookies
+    assert web.admin_login().status_code == 303
+
+
+# -- log out ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", RETRYABLE, ids=fault_id)
+def test_logout_when_the_session_cannot_be_deleted(shopper, faults, fault):  # noqa: F811
+    token = shopper.csrf_token("/")
+    faults.fail("DeleteItem", fault)
+    assert_busy_page(shopper.post_form("/logout", {}, csrf=token))
+    faults.clear()
+    # Nothing half-done: the session is still there and still works, so "Log out" can be retried.
+    assert shopper.get("/account").status_code == 200
+    assert shopper.post_form("/logout", {}, csrf=shopper.csrf_token("/")).status_code == 303
+    assert shopper.get("/account").status_code == 303
+
+
 # -- account page -------------------------------------------------------------------------------
 
 

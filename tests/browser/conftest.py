@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.a11y import assert_accessible
-from tests.local_stack import ROOT, LocalStack, local_stack  # noqa: F401 (a fixture)
+from tests.local_stack import ROOT, LocalStack
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -132,7 +132,7 @@ class Shop:
 
 
 @pytest.fixture
-def shop(chromium, local_stack) -> Iterator[Shop]:  # noqa: F811 (the fixture imported above)
+def shop(chromium, local_stack) -> Iterator[Shop]:
     width, height = DEFAULT_VIEWPORT
     context = chromium.new_context(viewport={"width": width, "height": height}, locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
@@ -144,7 +144,7 @@ def shop(chromium, local_stack) -> Iterator[Shop]:  # noqa: F811 (the fixture im
 
 
 @pytest.fixture
-def other_shop(chromium, local_stack) -> Iterator[Shop]:  # noqa: F811
+def other_shop(chromium, local_stack) -> Iterator[Shop]:
     """A second, separate blank browser (another person)."""
     context = chromium.new_context(viewport={"width": DEFAULT_VIEWPORT[0], "height": DEFAULT_VIEWPORT[1]})
     context.set_default_timeout(TIMEOUT_MS)

@@ -31,6 +31,12 @@ def _log_in(shop, identifier: str, password: str = PASSWORD) -> None:
     shop.click_button("Log in")
 
 
+def _session_cookie(page) -> dict:
+    cookies = [c for c in page.context.cookies() if c["name"] == "sid"]
+    assert len(cookies) == 1, cookies
+    return cookies[0]
+
+
 def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     page = shop.page
     username = _new_username()
@@ -39,6 +45,8 @@ def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     assert shop.path() == "/"
     expect(page.locator(".flashes")).to_contain_text(f"Welcome, {username}!")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text(username)
+    session_cookie = _session_cookie(page)
+    assert session_cookie["httpOnly"] and session_cookie["sameSite"] == "Lax" and session_cookie["path"] == "/"
 
     shop.click_button("Log out")
     expect(page.locator(".flashes")).to_contain_text("You are logged out.")
@@ -47,6 +55,7 @@ def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     shop.click_link("Log in")
     _log_in(shop, f"{username}@EXAMPLE.com")  # email, in another case
     expect(page.locator(".flashes")).to_contain_text(f"Welcome back, {username}.")
+    assert _session_cookie(page)["value"] != session_cookie["value"], "a new login must get a new token"
 
     shop.click_link(username)
     assert shop.path() == "/account"
@@ -187,3 +196,25 @@ def test_header_lines_up_with_the_page_content(shop):
             f"logo at {logo['x']}px, heading at {heading['x']}px ({width}px wide)"
         )
         assert abs(footer["x"] - heading["x"]) <= 1
+
+
+def test_login_form_works_from_the_keyboard_alone(shop):
+    page = shop.page
+    shop.goto("/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    expect(page.get_by_role("link", name="Skip to content")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    # From the skip target, Tab walks into the form: identifier, then password; Enter submits.
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Username or email", exact=True)).to_be_focused()
+    page.keyboard.type("nobody_here")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type("some password 123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    shop.check()
+    expect(page.get_by_role("alert")).to_contain_text("That username or password is not right")
+    expect(page.get_by_label("Username or email", exact=True)).to_have_value("nobody_here")
