@@ -87,8 +87,17 @@ class Shop:
             self.console_errors.append(message.text)
 
     def _on_response(self, response) -> None:
-        if response.request.resource_type != "document" and response.status >= 400:
-            self.console_errors.append(f"{response.status} for {response.url}")
+        if response.request.resource_type != "document":
+            if response.status >= 400:
+                self.console_errors.append(f"{response.status} for {response.url}")
+            return
+        if response.url.startswith(self.stack.base_url) and not 300 <= response.status < 400:
+            headers = response.headers
+            csp = headers.get("content-security-policy", "")
+            if "script-src 'self'" not in csp or "frame-ancestors 'none'" not in csp:
+                self.console_errors.append(f"weak or missing CSP on {response.url}: {csp!r}")
+            if headers.get("x-content-type-options") != "nosniff":
+                self.console_errors.append(f"no nosniff on {response.url}")
 
     def goto(self, path: str):
         response = self.page.goto(self.stack.url(path))
@@ -106,7 +115,7 @@ class Shop:
         self.check()
 
     def check(self) -> None:
-        """Run after every page load: accessibility, and no CSP or script errors so far."""
+        """Run after every page load: accessibility, security headers, no CSP or script errors so far."""
         self.page.wait_for_load_state("load")
         assert_accessible(self.page)
         assert not self.console_errors, f"browser console errors on {self.page.url}: {self.console_errors}"
