@@ -20,6 +20,13 @@ def make_server(app: Any, host: str, port: int) -> Any:
             with _request_lock:
                 super()._generic_handle()
 
+        def __getattr__(self, name: str) -> Any:
+            # http.server answers any method without a do_<METHOD> (TRACE, QUERY...) with its own
+            # 501 page; the app answers them instead (405 in the shop's format), as API Gateway would.
+            if name.startswith("do_"):
+                return self._generic_handle
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
             pass  # the app logs every request as JSON already
 

@@ -31,6 +31,7 @@ from moto import mock_aws
 
 from chalicelib import aws, clock
 from chalicelib.models import TABLE_MODELS
+from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
 
 
 @pytest.fixture(scope="session")

@@ -63,7 +63,9 @@ def register(form: Registration) -> User:
     username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
     email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
     try:
-        with TransactWrite(connection=shared_connection()) as transaction:
+        # The token makes botocore's retry of a write that did commit (a 500 after the fact)
+        # succeed instead of failing its own conditions as "username taken".
+        with TransactWrite(connection=shared_connection(), client_request_token=user_id) as transaction:
             transaction.save(user, condition=User.pk.does_not_exist())
             transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
             transaction.save(email_claim, condition=UniqueClaim.pk.does_not_exist())

@@ -112,8 +112,22 @@ class ViewFailed(ChaliceUnhandledError):
     """Carries a view's exception past Chalice (which would answer it with its own JSON 500)."""
 
 
+# The app's route table (path -> {method: entry}), known once app.py has registered everything.
+_routes: dict[str, dict] = {}
+
+
+def _route_takes_method(request: Any) -> bool:
+    """False when the matched path has no view for this method: Chalice then answers 405,
+    which is the truthful answer (a CSRF 403 would tell an API client the wrong thing)."""
+    resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
+    methods = _routes.get(resource_path)
+    return methods is None or request.method in methods
+
+
 def propagate_view_errors(app: Any) -> None:
     """Wrap every registered view so its exceptions reach this middleware (called by app.py)."""
+    global _routes
+    _routes = app.routes
     for methods in app.routes.values():
         for entry in methods.values():
             if not getattr(entry.view_function, "_propagates", False):
@@ -139,7 +153,7 @@ def _dispatch(ctx: request_context.RequestContext, request: Any, get_response: A
         body = request.raw_body if ctx.method in UNSAFE_METHODS else b""
         if body and len(body) > get_settings().max_body_bytes:
             return _error_response(ctx, 413, DEFAULT_MESSAGES[413])
-        if ctx.method in UNSAFE_METHODS and not _check_csrf(ctx):
+        if ctx.method in UNSAFE_METHODS and _route_takes_method(request) and not _check_csrf(ctx):
             return _error_response(ctx, 403, CSRF_MESSAGE, code="CSRFFailed")
         return get_response(request)
     except Exception as raised:
@@ -189,9 +203,12 @@ def _is_busy(error: BaseException) -> bool:
         "ReadTimeout",
         "ConnectTimeout",
     )
-    cause = error.__cause__
-    if cause is not None:
+    # PynamoDB raises its own errors (TransactWriteError...) while handling botocore's: walk the
+    # whole chain, explicit causes and implicit contexts alike.
+    cause, seen = error, 0
+    while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
+        seen += 1
     return any(marker in text for marker in markers)
 
 
