@@ -109,8 +109,9 @@ def test_wrong_content_type_on_a_form_gets_415(web):
 
 def test_api_errors_are_json(web):
     response = web.request("POST", "/api/v1/health", body="{}", headers={"content-type": "application/json"})
-    assert response.status_code == 403
-    assert json.loads(response.body)["error"]["code"] == "CSRFFailed"
+    assert response.status_code == 405
+    assert json.loads(response.body)["error"]["code"] == "MethodNotAllowed"
+    assert response.headers["Allow"] == "GET"
 
 
 def test_a_crashing_view_shows_the_500_page_without_details(web, monkeypatch):

@@ -21,6 +21,22 @@ STATUS_TITLES = {
     503: "Service busy",
 }
 
+# Machine-readable codes for the JSON error shape.
+ERROR_CODES = {
+    400: "BadRequest",
+    401: "NotAuthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "ValidationFailed",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
 DEFAULT_MESSAGES = {
     400: "The request could not be understood.",
     401: "Please log in to continue.",
@@ -38,7 +54,7 @@ class HTTPError(ChaliceUnhandledError):
     def __init__(self, status: int, message: str | None = None, code: str | None = None) -> None:
         self.status = status
         self.message = message or DEFAULT_MESSAGES.get(status, STATUS_TITLES.get(status, "Error"))
-        self.code = code or STATUS_TITLES.get(status, "Error").replace(" ", "")
+        self.code = code or ERROR_CODES.get(status, "Error")
         super().__init__(self.message)
 
 

@@ -15,7 +15,7 @@ from chalice.app import ChaliceUnhandledError
 from chalicelib.config import get_settings
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
-from chalicelib.web.errors import DEFAULT_MESSAGES, STATUS_TITLES, HTTPError
+from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render
 
 log = logging.getLogger("shoeshop")
@@ -61,7 +61,7 @@ def _security_headers(response: Response, ctx: request_context.RequestContext | 
 
 
 def _error_response(ctx: request_context.RequestContext, status: int, message: str, code: str = "") -> Response:
-    code = code or STATUS_TITLES.get(status, "Error").replace(" ", "")
+    code = code or ERROR_CODES.get(status, "Error")
     if ctx.is_api:
         return json_error(status, code, message)
     title = STATUS_TITLES.get(status, "Error")
