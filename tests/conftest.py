@@ -32,6 +32,9 @@ from moto import mock_aws
 from chalicelib import aws, clock
 from chalicelib.models import TABLE_MODELS
 
+# Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
+pytest_plugins = ["tests.aws_operations"]
+
 
 @pytest.fixture(scope="session")
 def aws_backend() -> Iterator[None]:
