@@ -2,7 +2,8 @@
 Lambda would: import `app` from the package and call the handler with API Gateway proxy events.
 
 Usage: python -I -S packaged_probe.py <package dir>   (scenario as JSON on stdin; results on stdout)
-Standard library only, apart from what the package itself ships.
+Standard library only, apart from what the package itself ships. tests/test_stage_prefix.py reuses
+the event builders in-process.
 """
 
 import json
@@ -12,8 +13,6 @@ import time
 import uuid
 from urllib.parse import urlencode
 
-PACKAGE = sys.argv[1]
-sys.path.insert(0, PACKAGE)
 HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
 STAGE = "api"
 RESULT_MARKER = "PROBE-RESULT "  # the handler's own log lines share stdout
@@ -32,8 +31,8 @@ class LambdaContext:
         return 25000
 
 
-def proxy_event(method, path, resource=None, path_params=None, cookies=None, form=None):
-    headers = {"host": HOST, "accept": "text/html", "x-forwarded-proto": "https"}
+def proxy_event(method, path, resource=None, path_params=None, cookies=None, form=None, host=HOST):
+    headers = {"host": host, "accept": "text/html", "x-forwarded-proto": "https"}
     if cookies:
         headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     body = None
@@ -56,7 +55,7 @@ def proxy_event(method, path, resource=None, path_params=None, cookies=None, for
             "path": f"/{STAGE}{path}",
             "stage": STAGE,
             "requestId": f"apigw-{uuid.uuid4()}",
-            "domainName": HOST,
+            "domainName": host,
             "identity": {"sourceIp": "203.0.113.9"},
         },
         "body": body,
@@ -129,4 +128,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])  # the unzipped package, and nothing else but the stdlib
     main()
