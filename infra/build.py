@@ -1,11 +1,13 @@
-"""Generate infra/data.json, the CloudFormation template of one stage's data layer, from the models.
+"""Generate, from the models, the data layer's CloudFormation template and each stage's IAM policy.
 
-    python -m infra.build           # rewrite infra/data.json
-    python -m infra.build --check   # exit 1 if the committed template is out of date
+    python -m infra.build           # rewrite infra/data.json and .chalice/policy-<stage>.json
+    python -m infra.build --check   # exit 1 if a committed file is out of date
 
 The tables come from the PynamoDB models (chalicelib.models.TABLE_MODELS): keys, attribute types,
 global secondary indexes and their projections, and TTL on every model with a TTLAttribute. So the
 template, `manage.py create-tables` and the code cannot disagree; tests/test_infra.py checks both.
+The policies grant the actions listed below on exactly those tables and indexes: when
+tests/test_iam_policy.py reports a missing action, add it to the list here and rebuild.
 """
 
 import json
@@ -199,19 +201,84 @@ def build_template() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    return json.dumps(build_template(), indent=2) + "\n"
+# -- IAM: what the Lambda may do (least privilege; see docs/operations.md) -------------------------
+# Item actions on every table of the stage. Transactions need the per-item actions (Put/Update/
+# Delete/ConditionCheckItem); there is no IAM action for TransactWriteItems itself.
+TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:Query",
+]
+INDEX_ACTIONS = ["dynamodb:Query"]
+# Objects under these prefixes only: uploads land in incoming/ (presigned POST = PutObject), verified
+# images are written to images/ and shown through presigned GETs.
+OBJECT_PREFIXES = ["incoming/", "images/"]
+OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+# The parameters are SecureStrings under the AWS managed key aws/ssm, whose key policy lets SSM decrypt
+# for any principal of the account allowed ssm:GetParameters: no kms statement is needed. With a
+# customer managed key, add kms:Decrypt on that key's ARN.
+PARAMETER_ACTIONS = ["ssm:GetParameters"]
+
+
+def build_policy(stage: str) -> dict[str, Any]:
+    tables = []
+    indexes = []
+    for model in _models():
+        arn = f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{short_name(model)}"
+        tables.append(arn)
+        indexes += [f"{arn}/index/{i['index_name']}" for i in model._get_schema()["global_secondary_indexes"]]
+    bucket = f"arn:aws:s3:::{APP}-{stage}-uploads"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "arn:aws:logs:*:*:*",
+            },
+            {"Sid": "TableItems", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": tables},
+            {"Sid": "IndexQueries", "Effect": "Allow", "Action": INDEX_ACTIONS, "Resource": sorted(indexes)},
+            {
+                "Sid": "UploadsAndImages",
+                "Effect": "Allow",
+                "Action": OBJECT_ACTIONS,
+                "Resource": [f"{bucket}/{prefix}*" for prefix in OBJECT_PREFIXES],
+            },
+            {
+                "Sid": "Secrets",
+                "Effect": "Allow",
+                "Action": PARAMETER_ACTIONS,
+                "Resource": [f"arn:aws:ssm:*:*:parameter/{APP}/{stage}/{name}" for name in PARAMETER_NAMES],
+            },
+        ],
+    }
+
+
+def outputs() -> dict[Path, str]:
+    files = {TEMPLATE_PATH: json.dumps(build_template(), indent=2) + "\n"}
+    for stage in ("dev", "prod"):
+        files[ROOT / ".chalice" / f"policy-{stage}.json"] = json.dumps(build_policy(stage), indent=2) + "\n"
+    return files
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if TEMPLATE_PATH.read_text() != text:
-            print("infra/data.json is out of date: run `python -m infra.build`", file=sys.stderr)
-            return 1
-        return 0
-    TEMPLATE_PATH.write_text(text)
-    print(f"wrote {TEMPLATE_PATH.relative_to(ROOT)}")
+    stale = []
+    for path, text in outputs().items():
+        if "--check" in argv:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path.relative_to(ROOT)))
+        else:
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run `python -m infra.build`", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,7 +4,8 @@ Operations are discovered two ways: recorded at run time (tests/aws_operations.p
 the whole test session, so every other engineer's tests feed it), and read statically from the code
 (boto3 client calls, presigned URLs/POSTs, PynamoDB class calls and transactions). When a check fails,
 the message names the stage's policy file, the action, the ARN and the line of code that needs it:
-add exactly that to .chalice/policy-dev.json and policy-prod.json.
+add the action (or prefix) to the lists in infra/build.py and run `python -m infra.build`, which
+rewrites .chalice/policy-dev.json and policy-prod.json (tables and indexes come from the models).
 """
 
 import pytest
@@ -89,7 +90,7 @@ def test_static_scan_finds_the_code_operations_it_knows():
 def test_every_action_in_the_code_text_is_granted(stage):
     granted = {action.lower() for action in granted_actions(load_policy(stage))}
     missing = {action: sorted(places) for action, places in static_actions().items() if action.lower() not in granted}
-    assert not missing, f"policy-{stage}.json lacks these actions the code uses: {missing}"
+    assert not missing, f"policy-{stage}.json lacks these actions the code uses (add them in infra/build.py): {missing}"
 
 
 def test_journey_operations_are_granted(web, other_web):
@@ -116,4 +117,6 @@ def test_presigned_urls_count_as_the_operation_they_stand_for():
 def test_every_operation_the_whole_suite_performed_is_granted(stage):
     """Runs after every other test: the union of what app code did in the suite, against the policy."""
     problems = missing_grants(aws_operations.recorded(), stage)
-    assert not problems, "Add to the policy (or stop calling):\n" + "\n".join(problems)
+    assert not problems, "Add to infra/build.py and run `python -m infra.build` (or stop calling):\n" + "\n".join(
+        problems
+    )

@@ -33,7 +33,7 @@ def _bucket() -> dict:
     return TEMPLATE["Resources"]["UploadBucket"]["Properties"]
 
 
-def test_committed_template_is_what_the_generator_builds_from_the_models():
+def test_committed_template_and_policies_are_what_the_generator_builds_from_the_models():
     # A fresh process: the models take their table names from the environment at import.
     result = subprocess.run(
         [sys.executable, "-m", "infra.build", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
