@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench clean help infra package deploy-data secrets deploy deploy-package \
-	create-admin rotate-signing-key logs teardown check-stage
+	create-admin rotate-signing-key logs teardown check-stage clean-pyc
 
 help:
 	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}"
@@ -77,10 +77,14 @@ secrets: check-stage $(STAMP)
 		&& echo "created /shoeshop/$(STAGE)/$$name" || echo "kept existing /shoeshop/$(STAGE)/$$name"; \
 	done
 
-deploy: check-stage $(STAMP)
+# Chalice zips chalicelib/ as it is, compiled files included: ship sources only.
+clean-pyc:
+	find app.py chalicelib -name __pycache__ -type d -prune -exec rm -rf {} +
+
+deploy: check-stage $(STAMP) clean-pyc
 	$(CHALICE) deploy --stage $(STAGE)
 
-package: check-stage $(STAMP)
+package: check-stage $(STAMP) clean-pyc
 	rm -rf out/$(STAGE)
 	$(CHALICE) package --stage $(STAGE) --merge-template infra/merge.json out/$(STAGE)
 

@@ -2,6 +2,7 @@
 merge template), and serves moto over HTTP for the packaged handler to use."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,13 +30,39 @@ class BuiltPackage:
         return self.out / "sam.json"
 
 
+SHIPPED = ("app.py", "requirements.txt", "chalicelib", ".chalice/config.json", "infra/merge.json")
+
+
+def staged_project(staging: Path) -> Path:
+    """A copy of what `chalice package` reads, without __pycache__ (Chalice would zip compiled files
+    left by local runs). The wheel cache (.chalice/deployments) is shared, so only the first build on
+    a machine downloads wheels."""
+    for name in SHIPPED:
+        source = ROOT / name
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, target)
+    for policy in (ROOT / ".chalice").glob("policy-*.json"):
+        shutil.copy2(policy, staging / ".chalice" / policy.name)
+    cache = ROOT / ".chalice" / "deployments"
+    cache.mkdir(exist_ok=True)
+    # Chalice keys the cache on requirements and app code and never prunes it: keep the newest few.
+    for stale in sorted(cache.glob("*.zip"), key=lambda p: p.stat().st_mtime)[:-3]:
+        stale.unlink()
+    (staging / ".chalice" / "deployments").symlink_to(cache)
+    return staging
+
+
 def build_package(out: Path, stage: str = "dev") -> None:
-    """The operator's `make package`. Wheels for Lambda's platform come from PyPI (cached by Chalice in
-    .chalice/deployments, so only the first build on a machine downloads them)."""
+    """The operator's `make package`: the stage's zip (Lambda platform wheels from PyPI) and SAM template."""
+    staging = staged_project(out.parent / "project")
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     result = subprocess.run(
         [str(BIN / "chalice"), "package", "--stage", stage, "--merge-template", "infra/merge.json", str(out)],
-        cwd=ROOT,
+        cwd=staging,
         env=env,
         capture_output=True,
         text=True,
