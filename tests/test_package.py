@@ -142,7 +142,8 @@ def test_packaged_handler_serves_home_product_and_login(packaged_run):
 
 def test_packaged_handler_logs_one_json_line_per_request_with_request_ids(packaged_run):
     _, results, output = packaged_run
-    lines = [json.loads(line[line.index("{") :]) for line in output.splitlines() if '"event": "request"' in line]
+    # Each log line is a JSON object on its own (CloudWatch Logs Insights discovers its fields).
+    lines = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
     assert len(lines) == len(results["request_ids"])
     for line, (api_request_id, lambda_request_id) in zip(lines, results["request_ids"], strict=True):
         assert line["request_id"] == api_request_id
