@@ -87,6 +87,7 @@ deploy: check-stage $(STAMP) clean-pyc
 package: check-stage $(STAMP) clean-pyc
 	rm -rf out/$(STAGE)
 	$(CHALICE) package --stage $(STAGE) --merge-template infra/merge.json out/$(STAGE)
+	$(BIN)/python -m infra.precompile out/$(STAGE)/deployment.zip
 
 deploy-package: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for the code zip>" >&2; exit 2; }

@@ -57,7 +57,8 @@ def staged_project(staging: Path) -> Path:
 
 
 def build_package(out: Path, stage: str = "dev") -> None:
-    """The operator's `make package`: the stage's zip (Lambda platform wheels from PyPI) and SAM template."""
+    """The operator's `make package`: the stage's zip (Lambda platform wheels from PyPI, bytecode
+    precompiled) and SAM template."""
     staging = staged_project(out.parent / "project")
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     result = subprocess.run(
@@ -69,6 +70,9 @@ def build_package(out: Path, stage: str = "dev") -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    from infra.precompile import precompile
+
+    assert precompile(out / "deployment.zip") > 100
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,8 @@ def _lambda_environment(endpoint: str) -> dict[str, str]:
 def packaged_run(built_package, moto_http):  # noqa: F811
     scenario = _seed_shop()
     result = subprocess.run(
-        [sys.executable, "-I", "-S", str(PROBE), str(built_package.unzipped)],
+        # -B: like Lambda's read-only /var/task, nothing gets compiled and cached on the way
+        [sys.executable, "-I", "-S", "-B", str(PROBE), str(built_package.unzipped)],
         input=json.dumps(scenario),
         cwd=built_package.unzipped,
         env=_lambda_environment(moto_http),
@@ -115,6 +116,7 @@ def test_packaged_handler_imports_only_from_the_package(packaged_run, built_pack
     _, results, _ = packaged_run
     for module, location in results["modules"].items():
         assert location.startswith(str(built_package.unzipped)), (module, location)
+    assert results["precompiled"] == [True, True]
 
 
 def test_packaged_handler_serves_home_product_and_login(packaged_run):
@@ -151,13 +153,22 @@ def test_packaged_handler_logs_one_json_line_per_request_with_request_ids(packag
         assert {"route", "status", "duration_ms", "method"} <= set(line)
 
 
-def test_app_code_fits_the_size_budget(built_package):  # noqa: F811
+def test_app_code_fits_the_size_budget_and_ships_only_matching_bytecode(built_package):  # noqa: F811
     with zipfile.ZipFile(built_package.zip_path) as archive:
+        names = archive.namelist()
         entries = archive.infolist()
-    app_code = [e for e in entries if e.filename == "app.py" or e.filename.startswith("chalicelib/")]
+    sources = [e for e in entries if (e.filename == "app.py" or e.filename.startswith("chalicelib/"))]
+    app_code = [e for e in sources if "__pycache__" not in e.filename]
     assert any(e.filename.startswith("chalicelib/templates/") for e in app_code)
     assert any(e.filename.startswith("chalicelib/static/") for e in app_code)
-    assert not [e.filename for e in entries if "__pycache__" in e.filename or e.filename.startswith("tests/")]
+    assert not [name for name in names if name.startswith(("tests/", "devtools/", "bench/", "infra/"))]
+    # Only the bytecode infra/precompile.py adds: one cpython-311 .pyc per shipped module, nothing
+    # left over from local runs.
+    for name in names:
+        if "__pycache__/" in name:
+            folder, _, filename = name.rpartition("__pycache__/")
+            assert filename.endswith(".cpython-311.pyc"), name
+            assert f"{folder}{filename.split('.')[0]}.py" in names, name
     total = sum(e.file_size for e in app_code)
     assert total < APP_CODE_BUDGET_BYTES, f"app code is {total} bytes, budget {APP_CODE_BUDGET_BYTES}"
 
