@@ -120,3 +120,16 @@ def test_every_operation_the_whole_suite_performed_is_granted(stage):
     assert not problems, "Add to infra/build.py and run `python -m infra.build` (or stop calling):\n" + "\n".join(
         problems
     )
+
+
+def test_a_presigned_post_from_app_code_counts_as_put_object_on_its_key():
+    """The admin upload flow's presigned POST: the browser's upload is a PutObject under the role."""
+    from chalicelib.aws import s3_client
+
+    # Stands in for a call made from app code: the recorder attributes calls by source file.
+    snippet = "s3.generate_presigned_post(Bucket='shoeshop-test-uploads', Key='incoming/upload-1')"
+    code = compile(snippet, str(aws_operations.ROOT / "chalicelib" / "uploads_example.py"), "exec")
+    exec(code, {"s3": s3_client()})  # noqa: S102 - a fixed snippet
+    recorded = {(n.action, n.resource) for n in aws_operations.recorded()}
+    assert ("s3:PutObject", "shoeshop-test-uploads/incoming/upload-1") in recorded
+    assert missing_grants([n for n in aws_operations.recorded() if n.resource.endswith("upload-1")], "prod") == []
