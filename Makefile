@@ -83,6 +83,9 @@ clean-pyc:
 
 deploy: check-stage $(STAMP) clean-pyc
 	$(CHALICE) deploy --stage $(STAGE)
+	@# chalice deploy leaves log retention at "never expire"; the package path sets it in infra/merge.json
+	-@$(AWS) logs create-log-group --log-group-name /aws/lambda/$(FUNCTION) 2>/dev/null
+	$(AWS) logs put-retention-policy --log-group-name /aws/lambda/$(FUNCTION) --retention-in-days 30
 
 package: check-stage $(STAMP) clean-pyc
 	rm -rf out/$(STAGE)

@@ -9,6 +9,7 @@ zip fails here even though every in-process test passes.
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -189,5 +190,10 @@ def test_packaged_template_uses_the_hand_written_policy_and_merge_template(built
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert function["MemorySize"] == config["lambda_memory_size"]
     assert function["Timeout"] == config["lambda_timeout"] < 29
-    assert resources["UnknownPathResponse"]["Properties"]["StatusCode"] == "404"
+    unknown_path = resources["UnknownPathResponse"]["Properties"]
+    assert unknown_path["StatusCode"] == "404"
+    assert "Page not found" in unknown_path["ResponseTemplates"]["text/html"]
+    # API Gateway takes static header values as '...' with no quote inside (a CSP would need them).
+    for name, value in unknown_path["ResponseParameters"].items():
+        assert re.fullmatch(r"'[^']*'", value), (name, value)
     assert resources["APIHandlerLogGroup"]["Properties"]["RetentionInDays"] == 30
