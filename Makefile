@@ -70,11 +70,15 @@ deploy-data: check-stage
 		--capabilities CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 		--parameter-overrides Stage=$(STAGE) UploadOrigin=$(UPLOAD_ORIGIN)
 
+# Creates each parameter once; an existing one is kept (overwriting the pepper would lock everyone out).
 secrets: check-stage $(STAMP)
 	@for name in signing-key password-pepper; do \
-		$(BIN)/python -m infra.secret $(STAGE) $$name | \
-		$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin >/dev/null \
-		&& echo "created /shoeshop/$(STAGE)/$$name" || echo "kept existing /shoeshop/$(STAGE)/$$name"; \
+		if error=$$($(BIN)/python -m infra.secret $(STAGE) $$name | \
+			$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin 2>&1 >/dev/null); then \
+			echo "created /shoeshop/$(STAGE)/$$name"; \
+		elif echo "$$error" | grep -q ParameterAlreadyExists; then \
+			echo "kept existing /shoeshop/$(STAGE)/$$name"; \
+		else echo "$$error" >&2; exit 1; fi; \
 	done
 
 # Chalice zips chalicelib/ as it is, compiled files included: ship sources only.

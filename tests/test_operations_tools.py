@@ -59,3 +59,38 @@ def test_make_targets_build_the_documented_commands():
     assert "Stage=prod UploadOrigin=https://shop.example.com" in result.stdout
     refused = subprocess.run(["make", "deploy", "STAGE=qa"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "STAGE must be dev or prod" in refused.stderr
+
+
+FAKE_AWS = """#!/bin/sh
+cat > "$FAKE_LOG"
+case "$FAKE" in
+  exists) echo "An error occurred (ParameterAlreadyExists) when calling the PutParameter operation" >&2; exit 254;;
+  fail) echo "Unable to locate credentials" >&2; exit 253;;
+esac
+echo '{"Version": 1}'
+"""
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "said"),
+    [("ok", 0, "created /shoeshop/dev/password-pepper"), ("exists", 0, "kept existing"), ("fail", 2, "credentials")],
+)
+def test_make_secrets_creates_once_keeps_existing_and_reports_real_errors(tmp_path, outcome, status, said):
+    fake = tmp_path / "aws"
+    fake.write_text(FAKE_AWS)
+    fake.chmod(0o755)
+    log = tmp_path / "input.json"
+    env = {**os.environ, "FAKE": outcome, "FAKE_LOG": str(log)}
+    result = subprocess.run(
+        ["make", "-s", "secrets", "STAGE=dev", f"AWS={fake}", f"BIN={Path(sys.executable).parent}", "STAMP="],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == status, result.stdout + result.stderr
+    assert said in result.stdout + result.stderr
+    sent = json.loads(log.read_text())
+    assert sent["Type"] == "SecureString" and sent["Overwrite"] is False
+    assert sent["Value"] not in result.stdout + result.stderr  # the secret is never echoed
