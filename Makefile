@@ -4,13 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean help
+.PHONY: run test lint format bench clean help infra package deploy-data secrets deploy deploy-package \
+	create-admin rotate-signing-key logs teardown check-stage clean-pyc
 
 help:
 	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff and bandit"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
+	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
+	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
+	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
+	@echo "make secrets STAGE=..                       - create the SSM SecureString signing key and pepper (once)"
+	@echo "make deploy STAGE=..                        - chalice deploy"
+	@echo "make package STAGE=..                       - chalice package with infra/merge.json into out/STAGE"
+	@echo "make deploy-package STAGE=.. ARTIFACT_BUCKET=.. - deploy the packaged SAM template with CloudFormation"
+	@echo "make create-admin STAGE=.. USERNAME=.. EMAIL=.. - first back-office admin (asks for the password)"
+	@echo "make rotate-signing-key STAGE=..            - new signing key, recycle warm Lambdas"
+	@echo "make logs STAGE=..                          - follow the function's logs"
+	@echo "make teardown STAGE=dev                     - delete the app, data stack and secrets of a stage"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +50,75 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# -- operations (docs/operations.md) -------------------------------------------------------------
+STAGE ?= dev
+AWS ?= aws
+CHALICE := $(BIN)/chalice
+DATA_STACK = shoeshop-$(STAGE)-data
+FUNCTION = shoeshop-$(STAGE)
+
+check-stage:
+	@case "$(STAGE)" in dev|prod) ;; *) echo "STAGE must be dev or prod" >&2; exit 2;; esac
+
+infra: $(STAMP)
+	$(BIN)/python -m infra.build
+
+deploy-data: check-stage
+	@test -n "$(UPLOAD_ORIGIN)" || { echo "set UPLOAD_ORIGIN=https://<the shop's origin>" >&2; exit 2; }
+	$(AWS) cloudformation deploy --stack-name $(DATA_STACK) --template-file infra/data.json \
+		--capabilities CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) UploadOrigin=$(UPLOAD_ORIGIN)
+
+# Creates each parameter once; an existing one is kept (overwriting the pepper would lock everyone out).
+secrets: check-stage $(STAMP)
+	@for name in signing-key password-pepper; do \
+		if error=$$($(BIN)/python -m infra.secret $(STAGE) $$name | \
+			$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin 2>&1 >/dev/null); then \
+			echo "created /shoeshop/$(STAGE)/$$name"; \
+		elif echo "$$error" | grep -q ParameterAlreadyExists; then \
+			echo "kept existing /shoeshop/$(STAGE)/$$name"; \
+		else echo "$$error" >&2; exit 1; fi; \
+	done
+
+# Chalice zips chalicelib/ as it is, compiled files included: ship sources only.
+clean-pyc:
+	find app.py chalicelib -name __pycache__ -type d -prune -exec rm -rf {} +
+
+deploy: check-stage $(STAMP) clean-pyc
+	$(CHALICE) deploy --stage $(STAGE)
+	@# chalice deploy leaves log retention at "never expire"; the package path sets it in infra/merge.json
+	-@$(AWS) logs create-log-group --log-group-name /aws/lambda/$(FUNCTION) 2>/dev/null
+	$(AWS) logs put-retention-policy --log-group-name /aws/lambda/$(FUNCTION) --retention-in-days 30
+
+package: check-stage $(STAMP) clean-pyc
+	rm -rf out/$(STAGE)
+	$(CHALICE) package --stage $(STAGE) --merge-template infra/merge.json out/$(STAGE)
+	$(BIN)/python -m infra.precompile out/$(STAGE)/deployment.zip
+
+deploy-package: package
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for the code zip>" >&2; exit 2; }
+	$(AWS) cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
+		--output-template-file out/$(STAGE)/packaged.json
+	$(AWS) cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name shoeshop-$(STAGE)-app \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+
+create-admin: check-stage $(STAMP)
+	@test -n "$(USERNAME)" -a -n "$(EMAIL)" || { echo "set USERNAME=.. EMAIL=.." >&2; exit 2; }
+	$(BIN)/python -m infra.stage_env $(STAGE) $(BIN)/python manage.py create-admin --username "$(USERNAME)" --email "$(EMAIL)"
+
+rotate-signing-key: check-stage $(STAMP)
+	$(BIN)/python -m infra.secret $(STAGE) signing-key --overwrite | \
+		$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin >/dev/null
+	$(AWS) lambda update-function-configuration --function-name $(FUNCTION) \
+		--description "signing key rotated $$(date -u +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+	@echo "rotated /shoeshop/$(STAGE)/signing-key; warm Lambdas are being replaced"
+
+logs: check-stage
+	$(AWS) logs tail /aws/lambda/$(FUNCTION) --follow --format short
+
+teardown: check-stage
+	$(CHALICE) delete --stage $(STAGE)
+	$(AWS) cloudformation delete-stack --stack-name $(DATA_STACK)
+	$(AWS) cloudformation wait stack-delete-complete --stack-name $(DATA_STACK)
+	$(AWS) ssm delete-parameters --names /shoeshop/$(STAGE)/signing-key /shoeshop/$(STAGE)/password-pepper

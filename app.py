@@ -10,6 +10,9 @@ from chalicelib.web import middleware
 app = Chalice(app_name="shoeshop")
 app.log.setLevel(logging.INFO)
 logging.getLogger("shoeshop").setLevel(logging.INFO)
+# Every log line is one JSON object (web/middleware.py), so CloudWatch Logs Insights finds its fields.
+for handler in app.log.handlers:
+    handler.setFormatter(logging.Formatter("%(message)s"))
 
 for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp, api.bp):
     app.register_blueprint(blueprint)

@@ -33,6 +33,9 @@ from chalicelib import aws, clock
 from chalicelib.models import TABLE_MODELS
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
 
+# Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
+pytest_plugins = ["tests.aws_operations"]
+
 
 @pytest.fixture(scope="session")
 def aws_backend() -> Iterator[None]:

@@ -224,9 +224,13 @@ def _append_set_cookie(response: Response, cookie: str) -> None:
 
 def _log_access(ctx: request_context.RequestContext, request: Any, response: Response | None, started: float) -> None:
     context = getattr(request, "context", None) or {}
+    lambda_context = getattr(request, "lambda_context", None)
     record = {
         "event": "request",
+        # API Gateway's id (in its access logs and the client's x-amzn-RequestId) and Lambda's own
+        # (on the runtime's START/END/REPORT lines): either finds this request's log lines.
         "request_id": context.get("requestId", ""),
+        "lambda_request_id": getattr(lambda_context, "aws_request_id", ""),
         "method": ctx.method,
         "route": context.get("resourcePath", ctx.path),
         "status": response.status_code if response is not None else 500,

@@ -1,0 +1,199 @@
+"""The deployment package `chalice package` builds is complete and runs on its own.
+
+The packaged handler is invoked in a fresh interpreter that sees only the unzipped package and the
+standard library (no site-packages, no worktree), talking to moto over HTTP through AWS_ENDPOINT_URL,
+with its secrets in SSM: exactly what Lambda has. A template, static file or module left out of the
+zip fails here even though every in-process test passes.
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.iam_policy import load_policy, stage_env
+from tests.package_fixtures import BIN, ROOT, built_package, moto_http  # noqa: F401 (fixtures)
+
+APP_CODE_BUDGET_BYTES = 300 * 1024
+PROBE = Path(__file__).with_name("packaged_probe.py")
+
+
+def _product_route() -> str | None:
+    """The catalogue's product page route (a GET with one path parameter), once that area adds it."""
+    from app import app
+
+    for path, methods in app.routes.items():
+        entry = methods.get("GET")
+        if entry and entry.view_function.__module__.endswith("blueprints.catalogue") and path.count("{") == 1:
+            return path
+    return None
+
+
+def _seed_shop() -> dict:
+    from chalicelib import aws, clock
+    from chalicelib.models import Shoe, Stock
+    from chalicelib.secrets import PEPPER_NAME, SIGNING_KEY_NAME, get_secrets
+    from chalicelib.services import accounts
+
+    now = clock.now()
+    shoe = Shoe(
+        "pkgshoe1",
+        name="Packaged Trail Runner",
+        brand="Stride",
+        colour="Moss",
+        department="women",
+        category="running",
+        description="Seeded for the package test.",
+        price_cents=8900,
+        sizes=["38", "39"],
+        created_at=now,
+        updated_at=now,
+    )
+    shoe.set_sort_keys()
+    shoe.save()
+    Stock("pkgshoe1", "38", quantity=3).save()
+    password = "package test passphrase"
+    accounts.register(
+        accounts.Registration(
+            username="pkguser", email="pkguser@example.com", password=password, confirm_password=password
+        )
+    )
+    # The package reads its secrets from SSM, as in a deployed stage: the same key and pepper this
+    # process hashed the password with.
+    secrets = get_secrets()
+    for name, value in ((SIGNING_KEY_NAME, secrets.signing_key), (PEPPER_NAME, secrets.password_pepper)):
+        aws.ssm_client().put_parameter(
+            Name=f"/shoeshop/test/{name}", Type="SecureString", Value=base64.b64encode(value).decode(), Overwrite=True
+        )
+    return {"shoe_id": "pkgshoe1", "username": "pkguser", "password": password, "product_resource": _product_route()}
+
+
+def _lambda_environment(endpoint: str) -> dict[str, str]:
+    """The dev stage's variables from .chalice/config.json, pointed at this run's tables and moto."""
+    env = stage_env("dev")
+    env.update(
+        {
+            "TABLE_PREFIX": "shoeshop-test-",
+            "UPLOAD_BUCKET": "shoeshop-test-uploads",
+            "SSM_PREFIX": "/shoeshop/test",
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "shoeshop-dev",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def packaged_run(built_package, moto_http):  # noqa: F811
+    scenario = _seed_shop()
+    result = subprocess.run(
+        # -B: like Lambda's read-only /var/task, nothing gets compiled and cached on the way
+        [sys.executable, "-I", "-S", "-B", str(PROBE), str(built_package.unzipped)],
+        input=json.dumps(scenario),
+        cwd=built_package.unzipped,
+        env=_lambda_environment(moto_http),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    marker = "PROBE-RESULT "
+    outcome = next(line for line in result.stdout.splitlines() if line.startswith(marker))
+    return scenario, json.loads(outcome.removeprefix(marker)), result.stdout + result.stderr
+
+
+def test_packaged_handler_imports_only_from_the_package(packaged_run, built_package):  # noqa: F811
+    _, results, _ = packaged_run
+    for module, location in results["modules"].items():
+        assert location.startswith(str(built_package.unzipped)), (module, location)
+    assert results["precompiled"] == [True, True]
+
+
+def test_packaged_handler_serves_home_product_and_login(packaged_run):
+    scenario, results, _ = packaged_run
+    responses = results["responses"]
+    home = responses["home"]
+    assert home["status"] == 200
+    assert "Find your next pair" in home["body"]
+    # On the execute-api URL every link carries the stage prefix.
+    assert 'href="/api/login"' in home["body"]
+    assert responses["css"]["status"] == 200
+    assert responses["css"]["headers"]["Content-Type"].startswith("text/css")
+    if scenario["product_resource"]:
+        assert responses["product"]["status"] == 200
+        assert "Packaged Trail Runner" in responses["product"]["body"]
+    login_page = responses["login_page"]
+    assert login_page["status"] == 200 and 'name="password"' in login_page["body"]
+    assert responses["login_wrong"]["status"] == 401
+    login = responses["login"]
+    assert login["status"] == 303 and login["headers"]["Location"] == "/api/"
+    assert "__Host-sid" in login["cookies"], login["cookies"]
+    account = responses["account"]
+    assert account["status"] == 200 and "pkguser" in account["body"]
+
+
+def test_packaged_handler_logs_one_json_line_per_request_with_request_ids(packaged_run):
+    _, results, output = packaged_run
+    # Each log line is a JSON object on its own (CloudWatch Logs Insights discovers its fields).
+    lines = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
+    assert len(lines) == len(results["request_ids"])
+    for line, (api_request_id, lambda_request_id) in zip(lines, results["request_ids"], strict=True):
+        assert line["request_id"] == api_request_id
+        assert line["lambda_request_id"] == lambda_request_id
+        assert {"route", "status", "duration_ms", "method"} <= set(line)
+
+
+def test_app_code_fits_the_size_budget_and_ships_only_matching_bytecode(built_package):  # noqa: F811
+    with zipfile.ZipFile(built_package.zip_path) as archive:
+        names = archive.namelist()
+        entries = archive.infolist()
+    sources = [e for e in entries if (e.filename == "app.py" or e.filename.startswith("chalicelib/"))]
+    app_code = [e for e in sources if "__pycache__" not in e.filename]
+    assert any(e.filename.startswith("chalicelib/templates/") for e in app_code)
+    assert any(e.filename.startswith("chalicelib/static/") for e in app_code)
+    assert not [name for name in names if name.startswith(("tests/", "devtools/", "bench/", "infra/"))]
+    # Only the bytecode infra/precompile.py adds: one cpython-311 .pyc per shipped module, nothing
+    # left over from local runs.
+    for name in names:
+        if "__pycache__/" in name:
+            folder, _, filename = name.rpartition("__pycache__/")
+            assert filename.endswith(".cpython-311.pyc"), name
+            assert f"{folder}{filename.split('.')[0]}.py" in names, name
+    total = sum(e.file_size for e in app_code)
+    assert total < APP_CODE_BUDGET_BYTES, f"app code is {total} bytes, budget {APP_CODE_BUDGET_BYTES}"
+
+
+def test_packaged_sam_template_passes_cfn_lint(built_package):  # noqa: F811
+    result = subprocess.run(
+        [str(BIN / "cfn-lint"), str(built_package.template_path)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_packaged_template_uses_the_hand_written_policy_and_merge_template(built_package):  # noqa: F811
+    template = json.loads(built_package.template_path.read_text())
+    resources = template["Resources"]
+    role = resources["ApiHandlerRole"]["Properties"]
+    assert [p["PolicyDocument"] for p in role["Policies"]] == [load_policy("dev")]
+    function = resources["APIHandler"]["Properties"]
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert function["MemorySize"] == config["lambda_memory_size"]
+    assert function["Timeout"] == config["lambda_timeout"] < 29
+    unknown_path = resources["UnknownPathResponse"]["Properties"]
+    assert unknown_path["StatusCode"] == "404"
+    assert "Page not found" in unknown_path["ResponseTemplates"]["text/html"]
+    # API Gateway takes static header values as '...' with no quote inside (a CSP would need them).
+    for name, value in unknown_path["ResponseParameters"].items():
+        assert re.fullmatch(r"'[^']*'", value), (name, value)
+    assert resources["APIHandlerLogGroup"]["Properties"]["RetentionInDays"] == 30
