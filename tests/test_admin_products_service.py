@@ -222,7 +222,7 @@ def test_stock_summary_marks_low_and_sold_out_sizes():
 
 
 def test_dashboard_counts_active_products_and_their_low_and_sold_out_sizes():
-    make_shoe({size: 5 for size in map(str, range(36, 48))} | {"40": 3, "41": 0})
+    make_shoe(dict.fromkeys(map(str, range(36, 48)), 5) | {"40": 3, "41": 0})
     archived = make_shoe()
     products.archive_shoe(archived.shoe_id, ADMIN)
     assert products.stock_alerts() == {"active": 1, "low": 1, "sold_out": 1, "capped": False}

@@ -64,7 +64,7 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         raise _refused(order, target)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
-    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.append([change])]
+    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.set(Order.history.append([change]))]
     if target == SHIPPED and note:
         actions.append(Order.tracking_note.set(note))
     from_status = order.status

@@ -255,9 +255,17 @@ def delete_shoe(shoe_id: str, admin: str) -> None:
     except TransactWriteError as error:
         raise Conflict("The shoe was ordered or changed just now, so it was not deleted. Reload and check.") from error
     for image in shoe.images:
-        images.delete_image_objects(image)
+        if owns_image_objects(shoe_id, image):
+            images.delete_image_objects(image)
     audit.record(admin, "shoe.delete", shoe_id=shoe_id, name=shoe.name)
     events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
+
+
+def owns_image_objects(shoe_id: str, image: Any) -> bool:
+    """Only objects under the shoe's own prefix are deleted: demo data shares pooled images."""
+    from chalicelib.services.images import PUBLIC_PREFIX
+
+    return image.thumb_key.startswith(f"{PUBLIC_PREFIX}{shoe_id}/")
 
 
 # -- stock -------------------------------------------------------------------------------------

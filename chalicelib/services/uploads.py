@@ -22,7 +22,7 @@ from chalicelib.models import Shoe
 from chalicelib.models.catalogue import ShoeImage
 from chalicelib.services import audit, events, images
 from chalicelib.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from chalicelib.services.products import get_shoe
+from chalicelib.services.products import get_shoe, owns_image_objects
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 GRANT_SECONDS = 300
@@ -252,7 +252,6 @@ def delete_image(shoe_id: str, image_id: str, admin: str) -> None:
         return [image for image in current if image.image_id != image_id]
 
     _change_images(shoe_id, change)
-    # Only objects under this shoe's own prefix: demo data may share pooled images.
-    if removed and removed[0].thumb_key.startswith(f"{images.PUBLIC_PREFIX}{shoe_id}/"):
+    if removed and owns_image_objects(shoe_id, removed[0]):
         images.delete_image_objects(removed[0])
     audit.record(admin, "image.delete", shoe_id=shoe_id, image_id=image_id)
