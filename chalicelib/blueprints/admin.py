@@ -110,7 +110,7 @@ def shoe_list() -> Response:
     return render(
         "admin/shoes.html",
         rows=rows,
-        status=status,
+        shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
         next_url=next_url,
@@ -313,7 +313,7 @@ def shoe_delete(shoe_id: str) -> Response:
         current().flash(error.message, "error")
         return redirect(f"/admin/shoes/{shoe_id}/edit")
     current().flash("The shoe is deleted.", "success")
-    return redirect("/admin/shoes", status="all")
+    return redirect("/admin/shoes?status=all")
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def order_list() -> Response:
     return render(
         "admin/orders.html",
         orders=page.items,
-        status=status,
+        order_status=status,
         statuses=fulfilment.STATUSES,
         next_url=current().url("/admin/orders", status=status, cursor=cursor) if cursor else None,
         first_url=current().url("/admin/orders", status=status) if query.get("cursor") else None,
