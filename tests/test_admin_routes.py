@@ -161,7 +161,7 @@ def test_bad_input_shows_errors_beside_fields_and_keeps_the_typing(admin):
 def test_switching_to_kids_asks_for_the_kids_size_grid(admin):
     response = admin.post_form("/admin/shoes/new", create_form(department="kids"), csrf_page="/admin/shoes/new")
     assert response.status_code == 400
-    assert [label for label in labels(response.body.decode()) if label.isdigit()][0] == "28"
+    assert next(label for label in labels(response.body.decode()) if label.isdigit()) == "28"
     assert list(Shoe.scan()) == []
 
 
