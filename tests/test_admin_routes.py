@@ -1,8 +1,10 @@
 """The back office through HTTP: guards on every route, CSRF, and the pages an admin uses."""
 
+import contextlib
 import json
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.models import Order, Shoe, Stock
 from chalicelib.services import uploads
@@ -335,3 +337,58 @@ def test_admin_actions_are_logged_as_json_without_secrets(admin, caplog):
 def test_unknown_shoes_and_orders_are_404_pages(admin):
     assert admin.get("/admin/shoes/nope/edit").status_code == 404
     assert admin.get("/admin/orders/nope").status_code == 404
+
+
+@contextlib.contextmanager
+def dynamodb_calls():
+    """Records (operation, index, limit) of every DynamoDB call made inside the block."""
+    from chalicelib.aws import dynamodb_client
+
+    calls = []
+
+    def record(params, model, **kwargs):
+        calls.append((model.name, params.get("IndexName"), params.get("Limit")))
+
+    events = dynamodb_client().meta.events
+    events.register("provide-client-params.dynamodb.*", record)
+    try:
+        yield calls
+    finally:
+        events.unregister("provide-client-params.dynamodb.*", record)
+
+
+def test_product_list_reads_one_page_whatever_the_catalogue_size(admin):
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    with Shoe.batch_write() as batch:
+        for n in range(60):
+            shoe = Shoe(
+                shoe_id=f"bulk{n:03d}",
+                name=f"Bulk {n}",
+                brand="B",
+                colour="C",
+                department="men",
+                category="running",
+                price_cents=1000 + n,
+                sizes=["41", "42"],
+                status="active",
+                created_at=created + timedelta(minutes=n),
+                updated_at=created,
+            )
+            shoe.set_sort_keys()
+            batch.save(shoe)
+    with dynamodb_calls() as calls:
+        html = admin.get("/admin/shoes").body.decode()
+    operations = [name for name, _index, _limit in calls]
+    assert "Scan" not in operations
+    assert [call for call in calls if call[0] == "Query"] == [("Query", "by-newest", 20)]
+    assert operations.count("BatchGetItem") == 1  # 20 shoes x 2 sizes = 40 stock keys
+    assert "Bulk 59" in html and "Bulk 39" not in html
+
+
+def test_order_list_reads_one_page_through_the_status_index(admin):
+    shoe = make_shoe({"42": 50})
+    for n in range(25):
+        make_order([(shoe.shoe_id, "42", 1)], minutes_ago=n)
+    with dynamodb_calls() as calls:
+        admin.get("/admin/orders?status=placed")
+    assert [call for call in calls if call[0] in ("Query", "Scan")] == [("Query", "by-status", 20)]
