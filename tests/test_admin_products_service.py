@@ -226,3 +226,12 @@ def test_dashboard_counts_active_products_and_their_low_and_sold_out_sizes():
     archived = make_shoe()
     products.archive_shoe(archived.shoe_id, ADMIN)
     assert products.stock_alerts() == {"active": 1, "low": 1, "sold_out": 1, "capped": False}
+
+
+def test_changing_department_gives_the_new_sizes_stock_rows_and_keeps_the_old_counts():
+    shoe = make_shoe({"40": 3})
+    products.update_shoe(shoe.shoe_id, product_input(department="kids"), "1", ADMIN)
+    stored = products.get_shoe(shoe.shoe_id)
+    assert stored.sizes == [str(n) for n in range(28, 36)]
+    rows = products.stock_rows(shoe.shoe_id)
+    assert rows["30"].quantity == 0 and rows["40"].quantity == 3

@@ -186,6 +186,7 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
     if str(shoe.version) != str(seen_version).strip():
         raise StaleEdit(shoe)
     now = clock.now()
+    old_sizes = list(shoe.sizes)
     fields = ("name", "brand", "colour", "category", "department", "description", "price_cents")
     for name in fields:
         setattr(shoe, name, values[name])
@@ -201,7 +202,7 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
         if _condition_failed(error):
             raise StaleEdit(get_shoe(shoe_id)) from error
         raise
-    for size in shoe.sizes:  # a new department's sizes get stock rows (ADD 0 creates, never changes)
+    for size in set(shoe.sizes) - set(old_sizes):  # a new size system's rows (ADD 0 creates, never changes)
         Stock(shoe_id=shoe_id, size=size).update(actions=[Stock.quantity.add(0), Stock.sold.add(0)])
     audit.record(admin, "shoe.update", shoe_id=shoe_id, version=shoe.version)
     events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
