@@ -78,7 +78,7 @@ def test_a_good_image_is_published_in_both_sizes_and_the_upload_removed(fmt, con
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type=content_type)
     put_incoming(grant.key, image_bytes(fmt, (1600, 1200)) + b"appended junk", content_type)
     image = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
-    assert object_keys("incoming/") == []
+    assert object_keys(f"incoming/{shoe.shoe_id}/") == []
     published = sorted(object_keys(f"images/{shoe.shoe_id}/"))
     assert published == sorted([image.thumb_key, image.large_key])
     large = Image.open(s3().get_object(Bucket="shoeshop-test-uploads", Key=image.large_key)["Body"])
@@ -141,7 +141,7 @@ def test_bad_files_are_rejected_clearly_removed_and_never_published(kind):
     put_incoming(grant.key, body)
     with pytest.raises(uploads.UploadRejected, match=message):
         uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
-    assert object_keys("incoming/") == []
+    assert object_keys(f"incoming/{shoe.shoe_id}/") == []
     assert object_keys(f"images/{shoe.shoe_id}/") == []
     assert Shoe.get(shoe.shoe_id).images == []
 
@@ -215,3 +215,19 @@ def test_deleting_a_shoe_removes_its_image_objects():
     _add_images(shoe, 2)
     products.delete_shoe(shoe.shoe_id, ADMIN)
     assert object_keys(f"images/{shoe.shoe_id}/") == []
+
+
+def test_a_double_confirm_of_one_upload_adds_one_image(monkeypatch):
+    """Both requests read the object before either deleted it: the second adds nothing."""
+    shoe = make_shoe()
+    grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/png")
+    put_incoming(grant.key, image_bytes())
+    real_delete = uploads._delete_incoming
+    monkeypatch.setattr(uploads, "_delete_incoming", lambda key: None)
+    first = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
+    monkeypatch.setattr(uploads, "_delete_incoming", real_delete)
+    second = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
+    assert first.image_id == second.image_id
+    assert [i.image_id for i in Shoe.get(shoe.shoe_id).images] == [first.image_id]
+    assert sorted(object_keys(f"images/{shoe.shoe_id}/")) == sorted([first.thumb_key, first.large_key])
+    assert object_keys(f"incoming/{shoe.shoe_id}/") == []

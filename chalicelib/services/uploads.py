@@ -165,12 +165,26 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
         raise
     finally:
         _delete_incoming(key)
-    new_image = ShoeImage(**published)
+    # The image id comes from the upload's key: a double submit that read the object twice
+    # (before either deleted it) finds the id in the list and adds nothing.
+    new_image = ShoeImage(**{**published, "image_id": match.group("token")[:16]})
+    appended: list[bool] = []
+
+    def append(current: list[ShoeImage]) -> list[ShoeImage]:
+        appended.clear()
+        if any(image.image_id == new_image.image_id for image in current):
+            return current
+        appended.append(True)
+        return [*current, new_image]
+
     try:
-        _change_images(shoe_id, lambda current: [*current, new_image])
+        _change_images(shoe_id, append)
     except (NotFound, Conflict):
         images.delete_image_objects(new_image)
         raise
+    if not appended:
+        images.delete_image_objects(new_image)
+        return _find(get_shoe(shoe_id).images, new_image.image_id)
     audit.record(admin, "image.add", shoe_id=shoe_id, image_id=new_image.image_id)
     return new_image
 
