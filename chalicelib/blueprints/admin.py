@@ -273,7 +273,7 @@ def shoe_stock(shoe_id: str) -> Response:
 def shoe_stock_adjust(shoe_id: str) -> Response:
     form = current().form
     size = form.get("size")[:10]
-    delta = products.parse_quantity(form.get("delta")[:10], allow_negative=True)
+    delta = products.parse_whole_number(form.get("delta")[:10], allow_negative=True)
     try:
         if delta is None:
             raise ValidationFailed({"delta": "Enter a change like 5 or -2."})
@@ -415,7 +415,7 @@ def order_detail(order_id: str) -> Response:
 @admin_required
 def order_transition(order_id: str) -> Response:
     form = current().form
-    version = products.parse_quantity(form.get("version")[:10])
+    version = products.parse_whole_number(form.get("version")[:10])
     try:
         order = fulfilment.transition(
             order_id, form.get("to")[:20], current_admin_username(), form.get("note")[:1000], version

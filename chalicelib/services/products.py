@@ -111,7 +111,7 @@ def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-def parse_quantity(text: str, allow_negative: bool = False) -> int | None:
+def parse_whole_number(text: str, allow_negative: bool = False) -> int | None:
     text = (text or "").strip()
     if not re.fullmatch(r"[+-]?\d{1,6}", text):
         return None
@@ -126,7 +126,7 @@ def _clean_stock(department: str, stock: dict[str, str]) -> tuple[dict[str, int]
     errors: dict[str, str] = {}
     for size in sizes.sizes_for(department):
         raw = stock.get(size, "")
-        quantity = 0 if not raw.strip() else parse_quantity(raw)
+        quantity = 0 if not raw.strip() else parse_whole_number(raw)
         if quantity is None or quantity > MAX_STOCK:
             errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
         else:
@@ -342,8 +342,8 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
         raw, seen = form_values.get(size, ("", ""))
         if not raw.strip():
             continue
-        value = parse_quantity(raw)
-        seen_value = parse_quantity(seen)
+        value = parse_whole_number(raw)
+        seen_value = parse_whole_number(seen)
         if value is None or value > MAX_STOCK:
             errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
         elif seen_value is None or value != seen_value:
