@@ -1,16 +1,23 @@
-"""The back office: admin login at /admin, the dashboard, and (later) products and orders."""
+"""The back office: admin login at /admin, the dashboard, products, stock, images and orders."""
 
 from chalice import Blueprint, Response
 
-from chalicelib.services import accounts
+from chalicelib.models.catalogue import ACTIVE
+from chalicelib.services import accounts, fulfilment, images, products, uploads
+from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN
+from chalicelib.sizes import sizes_for
+from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
-from chalicelib.web.guards import admin_required, public
+from chalicelib.web.guards import admin_required, current_admin_username, public
 from chalicelib.web.rendering import redirect, render
 from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
+
+PRODUCT_FIELDS = ("name", "brand", "colour", "category", "department", "description", "price")
+SHOE_STATUS_FILTERS = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
 
 @bp.route("/admin", methods=["GET"])
@@ -25,7 +32,13 @@ def admin_home() -> Response:
 
 @admin_required
 def dashboard() -> Response:
-    return render("admin/dashboard.html", admin_username=current().session.user_id)
+    return render(
+        "admin/dashboard.html",
+        admin_username=current_admin_username(),
+        stock=products.stock_alerts(),
+        order_counts=fulfilment.status_counts(),
+        recent=fulfilment.recent_totals(7),
+    )
 
 
 @bp.route("/admin", methods=["POST"], content_types=FORM_TYPES)
@@ -57,3 +70,359 @@ def admin_logout() -> Response:
     ctx.end_session()
     ctx.flash("You are logged out of the back office.", "info")
     return redirect("/admin")
+
+
+# -- cursors -----------------------------------------------------------------------------------
+
+
+def encode_cursor(purpose: str, key: dict | None) -> str | None:
+    return signing.dumps(purpose, key) if key else None
+
+
+def decode_cursor(purpose: str, token: str) -> dict | None:
+    """A tampered or malformed cursor starts from the first page rather than failing."""
+    data = signing.loads(purpose, token) if token else None
+    return data if isinstance(data, dict) else None
+
+
+# -- products ------------------------------------------------------------------------------------
+
+
+@bp.route("/upload", methods=["GET"])
+@admin_required
+def upload_entry() -> Response:
+    """The original store's only admin page; it now starts the new-shoe form."""
+    return redirect("/admin/shoes/new")
+
+
+@bp.route("/admin/shoes", methods=["GET"])
+@admin_required
+def shoe_list() -> Response:
+    query = current().query
+    status = query.get("status", ACTIVE)
+    status = status if status in dict(SHOE_STATUS_FILTERS) else ACTIVE
+    search = query.get("q")[: products.SEARCH_MAX]
+    page = products.list_shoes(status, search, decode_cursor("admin-shoes", query.get("cursor")))
+    stock = products.stock_for(page.items)
+    rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
+    cursor = encode_cursor("admin-shoes", page.next_key)
+    next_url = current().url("/admin/shoes", status=status, q=search, cursor=cursor) if cursor else None
+    return render(
+        "admin/shoes.html",
+        rows=rows,
+        shoe_status=status,
+        search=search,
+        status_filters=SHOE_STATUS_FILTERS,
+        next_url=next_url,
+        first_url=current().url("/admin/shoes", status=status, q=search) if query.get("cursor") else None,
+    )
+
+
+def _product_input(form) -> products.ProductInput:
+    return products.ProductInput(**{name: form.get(name)[:5000] for name in PRODUCT_FIELDS})
+
+
+def _form_values(form) -> dict[str, str]:
+    values = {name: form.get(name)[:5000] for name in PRODUCT_FIELDS}
+    field_names = form.keys()
+    values.update({key: form.get(key)[:20] for key in field_names if key.startswith("stock_")})
+    return values
+
+
+def _shoe_values(shoe) -> dict[str, str]:
+    return {
+        "name": shoe.name,
+        "brand": shoe.brand,
+        "colour": shoe.colour,
+        "category": shoe.category,
+        "department": shoe.department,
+        "description": shoe.description or "",
+        "price": products.format_price(int(shoe.price_cents)),
+    }
+
+
+def _render_new(form: dict, errors: dict, status: int = 200, message: str | None = None) -> Response:
+    department = form.get("department") or "men"
+    department = department if department in dict(products.DEPARTMENTS) else "men"
+    return render(
+        "admin/shoe_new.html",
+        status=status,
+        form=form,
+        errors=errors,
+        message=message,
+        grid_department=department,
+        grid_sizes=sizes_for(department),
+        departments=products.DEPARTMENTS,
+        categories=products.CATEGORIES,
+    )
+
+
+@bp.route("/admin/shoes/new", methods=["GET"])
+@admin_required
+def shoe_new() -> Response:
+    department = current().query.get("department") or "men"
+    return _render_new({"department": department}, {})
+
+
+@bp.route("/admin/shoes/new", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_create() -> Response:
+    form = current().form
+    values = _form_values(form)
+    department = form.get("department")
+    grid = form.get("grid_department")
+    if department in dict(products.DEPARTMENTS) and sizes_for(department) != sizes_for(grid):
+        # The stock grid showed another size system (the page has no script to swap it).
+        errors = {"department": "The size grid below now shows this department's sizes: enter their stock."}
+        return _render_new(values, errors, 400, "Please enter stock for the sizes shown.")
+    stock = {size: form.get(products.stock_field(size))[:20] for size in sizes_for(department or "men")}
+    try:
+        shoe = products.create_shoe(_product_input(form), stock, current_admin_username())
+    except ValidationFailed as error:
+        return _render_new(values, error.errors, 400, error.message)
+    current().flash(f"{shoe.name} is saved. Add photos below.", "success")
+    return redirect(f"/admin/shoes/{shoe.shoe_id}/edit")
+
+
+def _absolute(path: str, **query: str) -> str:
+    ctx = current()
+    headers = ctx.request.headers
+    from chalicelib.config import get_settings
+
+    scheme = "https" if get_settings().secure_cookies else headers.get("x-forwarded-proto", "http")
+    host = headers.get("host", "127.0.0.1")
+    return f"{scheme}://{host}{ctx.url(path, **query)}"
+
+
+def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
+    shoe = products.get_shoe(shoe_id)
+    stock = products.stock_rows(shoe_id)
+    grant = uploads.grant_upload(
+        shoe_id, current_admin_username(), redirect_url=_absolute(f"/admin/shoes/{shoe_id}/images/uploaded")
+    )
+    values = {
+        "shoe": shoe,
+        "form": _shoe_values(shoe),
+        "errors": {},
+        "stock": {size: (stock[size].quantity if size in stock else 0) for size in shoe.sizes},
+        "sold": sum(int(row.sold or 0) for row in stock.values()),
+        "grant": grant,
+        "image_types": list(uploads.CONTENT_TYPES),
+        "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "departments": products.DEPARTMENTS,
+        "categories": products.CATEGORIES,
+        "version": shoe.version,
+        "conflict": None,
+        "stock_errors": {},
+        "message": None,
+        "pending_key": None,
+        "image_url": images.image_url,
+    }
+    values.update(overrides)
+    return render("admin/shoe_edit.html", status=status, **values)
+
+
+@bp.route("/admin/shoes/{shoe_id}/edit", methods=["GET"])
+@admin_required
+def shoe_edit(shoe_id: str) -> Response:
+    return render_edit(shoe_id)
+
+
+@bp.route("/admin/shoes/{shoe_id}/edit", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_save(shoe_id: str) -> Response:
+    form = current().form
+    values = _form_values(form)
+    try:
+        shoe = products.update_shoe(shoe_id, _product_input(form), form.get("version"), current_admin_username())
+    except products.StaleEdit as error:
+        # Keep the admin's typing, show the newer values, and carry the newer version so a second
+        # Save is a deliberate overwrite of what they have now seen.
+        return render_edit(
+            shoe_id,
+            409,
+            form=values,
+            conflict=_shoe_values(error.current),
+            version=error.current.version,
+            message=error.message,
+        )
+    except ValidationFailed as error:
+        return render_edit(
+            shoe_id, 400, form=values, errors=error.errors, version=form.get("version")[:20], message=error.message
+        )
+    current().flash(f"{shoe.name} is saved.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+@bp.route("/admin/shoes/{shoe_id}/stock", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_stock(shoe_id: str) -> Response:
+    form = current().form
+    shoe = products.get_shoe(shoe_id)
+    grid = {size: (form.get(products.stock_field(size))[:20], form.get(f"seen_{size}")[:20]) for size in shoe.sizes}
+    try:
+        changed = products.apply_stock_form(shoe_id, grid, current_admin_username())
+    except ValidationFailed as error:
+        return render_edit(shoe_id, 409, stock_errors=error.errors, message=error.message)
+    current().flash(f"Stock saved for sizes {', '.join(changed)}." if changed else "No stock changed.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+@bp.route("/admin/shoes/{shoe_id}/stock/adjust", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_stock_adjust(shoe_id: str) -> Response:
+    form = current().form
+    size = form.get("size")[:10]
+    delta = products.parse_whole_number(form.get("delta")[:10], allow_negative=True)
+    try:
+        if delta is None:
+            raise ValidationFailed({"delta": "Enter a change like 5 or -2."})
+        quantity = products.adjust_stock(shoe_id, size, delta, current_admin_username())
+    except ValidationFailed as error:
+        return render_edit(
+            shoe_id, 400, stock_errors={"delta": next(iter(error.errors.values()))}, message=error.message
+        )
+    except Conflict as error:
+        return render_edit(shoe_id, 409, stock_errors={"delta": error.message}, message=error.message)
+    current().flash(f"Size {size} now has {quantity} in stock.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+@bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_archive(shoe_id: str) -> Response:
+    shoe = products.archive_shoe(shoe_id, current_admin_username())
+    current().flash(f"{shoe.name} is archived: the shop no longer shows it.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+@bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_restore(shoe_id: str) -> Response:
+    shoe = products.restore_shoe(shoe_id, current_admin_username())
+    current().flash(f"{shoe.name} is back in the shop.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+@bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def shoe_delete(shoe_id: str) -> Response:
+    try:
+        products.delete_shoe(shoe_id, current_admin_username())
+    except Conflict as error:
+        current().flash(error.message, "error")
+        return redirect(f"/admin/shoes/{shoe_id}/edit")
+    current().flash("The shoe is deleted.", "success")
+    return redirect("/admin/shoes?status=all")
+
+
+# -- images ------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
+@admin_required
+def image_uploaded(shoe_id: str) -> Response:
+    """Where S3 sends the browser after a plain-form upload: one more click checks and adds it
+    (a GET must not change anything)."""
+    key = current().query.get("key")[:200]
+    if not uploads.KEY_RE.match(key):
+        return render_edit(shoe_id, 400, message=uploads.MISSING)
+    return render_edit(shoe_id, pending_key=key)
+
+
+@bp.route("/admin/shoes/{shoe_id}/images/confirm", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def image_confirm(shoe_id: str) -> Response:
+    try:
+        uploads.confirm_upload(shoe_id, current().form.get("key")[:200], current_admin_username())
+    except ServiceError as error:
+        current().flash(error.message, "error")
+        return redirect(f"/admin/shoes/{shoe_id}/edit")
+    current().flash("The image is checked and added.", "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+IMAGE_ACTIONS = {
+    "primary": lambda shoe_id, image_id, admin: uploads.make_primary(shoe_id, image_id, admin),
+    "up": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin),
+    "down": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin),
+    "delete": lambda shoe_id, image_id, admin: uploads.delete_image(shoe_id, image_id, admin),
+}
+IMAGE_MESSAGES = {
+    "primary": "That image is now the main photo.",
+    "up": "Image moved.",
+    "down": "Image moved.",
+    "delete": "The image is deleted.",
+}
+
+
+@bp.route("/admin/shoes/{shoe_id}/images/{image_id}", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def image_action(shoe_id: str, image_id: str) -> Response:
+    action = current().form.get("action")
+    if action not in IMAGE_ACTIONS:
+        current().flash("Choose what to do with the image.", "error")
+        return redirect(f"/admin/shoes/{shoe_id}/edit")
+    try:
+        IMAGE_ACTIONS[action](shoe_id, image_id[:40], current_admin_username())
+    except ServiceError as error:
+        current().flash(error.message, "error")
+        return redirect(f"/admin/shoes/{shoe_id}/edit")
+    current().flash(IMAGE_MESSAGES[action], "success")
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
+# -- orders --------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/orders", methods=["GET"])
+@admin_required
+def order_list() -> Response:
+    query = current().query
+    status = query.get("status", fulfilment.PLACED)
+    status = status if status in fulfilment.STATUSES else fulfilment.PLACED
+    page = fulfilment.list_orders(status, decode_cursor("admin-orders", query.get("cursor")))
+    cursor = encode_cursor("admin-orders", page.next_key)
+    return render(
+        "admin/orders.html",
+        orders=page.items,
+        order_status=status,
+        statuses=fulfilment.STATUSES,
+        next_url=current().url("/admin/orders", status=status, cursor=cursor) if cursor else None,
+        first_url=current().url("/admin/orders", status=status) if query.get("cursor") else None,
+    )
+
+
+def _render_order(order_id: str, status: int = 200, message: str | None = None, errors: dict | None = None):
+    order = fulfilment.get_order(order_id)
+    return render(
+        "admin/order.html",
+        status=status,
+        order=order,
+        moves=fulfilment.MOVES.get(order.status, ()),
+        message=message,
+        errors=errors or {},
+    )
+
+
+@bp.route("/admin/orders/{order_id}", methods=["GET"])
+@admin_required
+def order_detail(order_id: str) -> Response:
+    return _render_order(order_id)
+
+
+@bp.route("/admin/orders/{order_id}/status", methods=["POST"], content_types=FORM_TYPES)
+@admin_required
+def order_transition(order_id: str) -> Response:
+    form = current().form
+    version = products.parse_whole_number(form.get("version")[:10])
+    try:
+        order = fulfilment.transition(
+            order_id, form.get("to")[:20], current_admin_username(), form.get("note")[:1000], version
+        )
+    except ValidationFailed as error:
+        return _render_order(order_id, 400, error.message, error.errors)
+    except Conflict as error:
+        return _render_order(order_id, 409, error.message)
+    current().flash(f"Order {order.order_id} is now {order.status}.", "success")
+    return redirect(f"/admin/orders/{order_id}")

@@ -21,3 +21,285 @@ def health() -> Response:
 def openapi_document() -> Response:
     prefix = current().url_prefix
     return json_response(openapi.document(server_url=prefix or None))
+
+
+# -- admin API (/api/v1/admin/...): the back office's services, JSON in and out ------------------
+# Every route is @admin_required (401 JSON without a session, 403 for shoppers); every mutation
+# needs the X-CSRF-Token header (the middleware checks it). Errors: {"error": {code, message, fields?}}.
+
+from chalicelib.services import fulfilment, products, uploads  # noqa: E402
+from chalicelib.services.errors import ValidationFailed  # noqa: E402
+from chalicelib.web import signing  # noqa: E402
+from chalicelib.web.context import current  # noqa: E402
+from chalicelib.web.errors import HTTPError  # noqa: E402
+from chalicelib.web.guards import admin_required, current_admin_username  # noqa: E402
+from chalicelib.web.rendering import json_error  # noqa: E402
+
+
+def _json_body() -> dict:
+    try:
+        body = current().request.json_body
+    except Exception as error:  # Chalice raises BadRequestError on malformed JSON
+        raise HTTPError(400, "Send a JSON object.", code="BadJSON") from error
+    if not isinstance(body, dict):
+        raise HTTPError(400, "Send a JSON object.", code="BadJSON")
+    return body
+
+
+def _text(body: dict, name: str, limit: int = 5000) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValidationFailed({name: "Send text."})
+    return value[:limit]
+
+
+def _int(body: dict, name: str, required: bool = True) -> int | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationFailed({name: "Send a whole number."})
+    return value
+
+
+def _shoe_json(shoe, stock: dict | None = None) -> dict:
+    data = {
+        "shoe_id": shoe.shoe_id,
+        "name": shoe.name,
+        "brand": shoe.brand,
+        "colour": shoe.colour,
+        "category": shoe.category,
+        "department": shoe.department,
+        "description": shoe.description or "",
+        "price_cents": int(shoe.price_cents),
+        "sizes": list(shoe.sizes),
+        "status": shoe.status,
+        "version": shoe.version,
+        "created_at": shoe.created_at.isoformat(),
+        "updated_at": shoe.updated_at.isoformat(),
+        "images": [
+            {
+                "image_id": i.image_id,
+                "thumb_key": i.thumb_key,
+                "large_key": i.large_key,
+                "width": i.width,
+                "height": i.height,
+            }
+            for i in shoe.images
+        ],
+    }
+    if stock is not None:
+        data["stock"] = {size: int(stock[size].quantity) if size in stock else 0 for size in shoe.sizes}
+    return data
+
+
+def _product_input(body: dict) -> products.ProductInput:
+    price = body.get("price")
+    if price is None and isinstance(body.get("price_cents"), int):
+        price = products.format_price(body["price_cents"])
+    return products.ProductInput(
+        name=_text(body, "name"),
+        brand=_text(body, "brand"),
+        colour=_text(body, "colour"),
+        category=_text(body, "category"),
+        department=_text(body, "department"),
+        description=_text(body, "description"),
+        price=_text({"price": price}, "price", 20),
+    )
+
+
+def _cursor(purpose: str) -> dict | None:
+    token = current().query.get("cursor")
+    data = signing.loads(purpose, token) if token else None
+    return data if isinstance(data, dict) else None
+
+
+@bp.route("/api/v1/admin/shoes", methods=["GET"])
+@admin_required
+def admin_api_shoes() -> Response:
+    query = current().query
+    page = products.list_shoes(query.get("status", "active"), query.get("q")[:60], _cursor("admin-shoes"))
+    stock = products.stock_for(page.items)
+    return json_response(
+        {
+            "shoes": [_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
+            "next_cursor": signing.dumps("admin-shoes", page.next_key) if page.next_key else None,
+        }
+    )
+
+
+@bp.route("/api/v1/admin/shoes", methods=["POST"])
+@admin_required
+def admin_api_create_shoe() -> Response:
+    body = _json_body()
+    stock = body.get("stock") or {}
+    if not isinstance(stock, dict):
+        raise ValidationFailed({"stock": "Send stock as {size: pairs}."})
+    stock = {str(size): str(value)[:10] for size, value in stock.items()}
+    shoe = products.create_shoe(_product_input(body), stock, current_admin_username())
+    return json_response({"shoe": _shoe_json(shoe, products.stock_rows(shoe.shoe_id))}, status=201)
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["GET"])
+@admin_required
+def admin_api_shoe(shoe_id: str) -> Response:
+    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id), products.stock_rows(shoe_id))})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["PUT"])
+@admin_required
+def admin_api_update_shoe(shoe_id: str) -> Response:
+    body = _json_body()
+    version = _int(body, "version")
+    try:
+        shoe = products.update_shoe(shoe_id, _product_input(body), str(version), current_admin_username())
+    except products.StaleEdit as error:
+        response = json_error(409, "StaleEdit", error.message)
+        response.body["error"]["current"] = _shoe_json(error.current)
+        return response
+    return json_response({"shoe": _shoe_json(shoe)})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["DELETE"])
+@admin_required
+def admin_api_delete_shoe(shoe_id: str) -> Response:
+    products.delete_shoe(shoe_id, current_admin_username())
+    return json_response({"deleted": shoe_id})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/archive", methods=["POST"])
+@admin_required
+def admin_api_archive(shoe_id: str) -> Response:
+    return json_response({"shoe": _shoe_json(products.archive_shoe(shoe_id, current_admin_username()))})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/restore", methods=["POST"])
+@admin_required
+def admin_api_restore(shoe_id: str) -> Response:
+    return json_response({"shoe": _shoe_json(products.restore_shoe(shoe_id, current_admin_username()))})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/stock", methods=["POST"])
+@admin_required
+def admin_api_stock(shoe_id: str) -> Response:
+    """{"size": "42", "set": 8, "expected": 5} or {"size": "42", "adjust": -2}."""
+    body = _json_body()
+    size = _text(body, "size", 10)
+    admin = current_admin_username()
+    if "adjust" in body:
+        quantity = products.adjust_stock(shoe_id, size, _int(body, "adjust"), admin)
+    elif "set" in body:
+        quantity = products.set_stock(shoe_id, size, _int(body, "set"), _int(body, "expected", False), admin)
+    else:
+        raise ValidationFailed({"set": "Send `set` (with `expected`) or `adjust`."})
+    return json_response({"shoe_id": shoe_id, "size": size, "quantity": quantity})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/images/grants", methods=["POST"])
+@admin_required
+def admin_api_image_grant(shoe_id: str) -> Response:
+    body = _json_body()
+    grant = uploads.grant_upload(shoe_id, current_admin_username(), content_type=_text(body, "content_type", 40))
+    return json_response(
+        {"url": grant.url, "fields": grant.fields, "key": grant.key, "expires_in": grant.expires_in}, status=201
+    )
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/images", methods=["POST"])
+@admin_required
+def admin_api_image_confirm(shoe_id: str) -> Response:
+    body = _json_body()
+    try:
+        image = uploads.confirm_upload(shoe_id, _text(body, "key", 200), current_admin_username())
+    except uploads.UploadRejected as error:
+        return json_error(422, "UploadRejected", error.message)
+    return json_response(
+        {"image": {"image_id": image.image_id, "thumb_key": image.thumb_key, "large_key": image.large_key}}, status=201
+    )
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/images/order", methods=["PUT"])
+@admin_required
+def admin_api_image_order(shoe_id: str) -> Response:
+    image_ids = _json_body().get("image_ids")
+    if not isinstance(image_ids, list) or not all(isinstance(i, str) for i in image_ids):
+        raise ValidationFailed({"image_ids": "Send the image ids in the new order."})
+    uploads.reorder_images(shoe_id, image_ids[:50], current_admin_username())
+    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/images/{image_id}/primary", methods=["POST"])
+@admin_required
+def admin_api_image_primary(shoe_id: str, image_id: str) -> Response:
+    uploads.make_primary(shoe_id, image_id, current_admin_username())
+    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+
+
+@bp.route("/api/v1/admin/shoes/{shoe_id}/images/{image_id}", methods=["DELETE"])
+@admin_required
+def admin_api_image_delete(shoe_id: str, image_id: str) -> Response:
+    uploads.delete_image(shoe_id, image_id, current_admin_username())
+    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+
+
+def _order_json(order) -> dict:
+    return {
+        "order_id": order.order_id,
+        "status": order.status,
+        "version": order.version,
+        "created_at": order.created_at.isoformat(),
+        "total_cents": int(order.total_cents),
+        "subtotal_cents": int(order.subtotal_cents),
+        "shipping_cents": int(order.shipping_cents),
+        "tracking_note": order.tracking_note,
+        "lines": [
+            {
+                "shoe_id": line.shoe_id,
+                "name": line.name,
+                "brand": line.brand,
+                "size": line.size,
+                "quantity": int(line.quantity),
+                "unit_price_cents": int(line.unit_price_cents),
+            }
+            for line in order.lines
+        ],
+        "address": order.address.as_dict() if order.address is not None else None,
+        "history": [{"status": c.status, "at": c.at.isoformat(), "by": c.by, "note": c.note} for c in order.history],
+    }
+
+
+@bp.route("/api/v1/admin/orders", methods=["GET"])
+@admin_required
+def admin_api_orders() -> Response:
+    page = fulfilment.list_orders(current().query.get("status", "placed"), _cursor("admin-orders"))
+    return json_response(
+        {
+            "orders": [_order_json(order) for order in page.items],
+            "next_cursor": signing.dumps("admin-orders", page.next_key) if page.next_key else None,
+        }
+    )
+
+
+@bp.route("/api/v1/admin/orders/{order_id}", methods=["GET"])
+@admin_required
+def admin_api_order(order_id: str) -> Response:
+    return json_response({"order": _order_json(fulfilment.get_order(order_id))})
+
+
+@bp.route("/api/v1/admin/orders/{order_id}/transitions", methods=["POST"])
+@admin_required
+def admin_api_transition(order_id: str) -> Response:
+    """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}."""
+    body = _json_body()
+    order = fulfilment.transition(
+        order_id,
+        _text(body, "to", 20),
+        current_admin_username(),
+        _text(body, "note", 1000),
+        _int(body, "version", False),
+    )
+    return json_response({"order": _order_json(order)})

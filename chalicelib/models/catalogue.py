@@ -68,6 +68,11 @@ class Shoe(StoreModel):
     # Index sort keys, derived on save so ties never collide: "<iso time>#<id>", "<10-digit cents>#<id>".
     created_sort = UnicodeAttribute()
     price_sort = UnicodeAttribute()
+    # Added by the admin area: casefolded name, brand, colour and category for the back office's
+    # search filter, and a counter that guards the image list (image changes do not bump
+    # `version`, so an open edit form does not go stale because a photo was added).
+    search_text = UnicodeAttribute(null=True)
+    images_version = NumberAttribute(default=0)
 
     by_newest = ShoesByNewest()
     by_price = ShoesByPrice()
@@ -75,6 +80,7 @@ class Shoe(StoreModel):
     def set_sort_keys(self) -> None:
         self.created_sort = f"{self.created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.shoe_id}"
         self.price_sort = f"{int(self.price_cents):010d}#{self.shoe_id}"
+        self.search_text = " ".join([self.name, self.brand, self.colour, self.category]).casefold()
 
     @property
     def is_active(self) -> bool:

@@ -1,0 +1,16 @@
+"""Admin actions as JSON log lines: who, what, when, on which item. Never secrets or free text
+beyond short notes (a tracking note is cut to 200 characters)."""
+
+import json
+import logging
+
+from chalicelib import clock
+
+log = logging.getLogger("shoeshop")
+
+
+def record(admin: str, action: str, **details: object) -> None:
+    entry = {"event": "admin_action", "admin": admin, "action": action, "at": clock.now().isoformat()}
+    for key, value in details.items():
+        entry[key] = value[:200] if isinstance(value, str) else value
+    log.info(json.dumps(entry, default=str, sort_keys=True))

@@ -1,0 +1,121 @@
+"""Orders in the back office: lists by status, and the moves placed → shipped → delivered and
+placed → cancelled (which puts every line back in stock in the same transaction).
+
+Each move is conditioned on the status and version the admin's request read, so two admins
+acting at once cannot both succeed: the second meets a failed condition and a clear message.
+"""
+
+from datetime import timedelta
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.models import Order, StatusChange, Stock, shared_connection
+from chalicelib.services import audit, events
+from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.paging import Page, query_page
+from chalicelib.services.validation import clean_text
+
+PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cancelled"
+STATUSES = (PLACED, SHIPPED, DELIVERED, CANCELLED)
+MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
+NOTE_MAX = 200
+ORDERS_PAGE_SIZE = 20
+ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
+
+
+def get_order(order_id: str) -> Order:
+    if not order_id or len(order_id) > 100:
+        raise NotFound("We could not find that order.")
+    try:
+        return Order.get(order_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound("We could not find that order.") from error
+
+
+def list_orders(status: str, start: dict | None = None) -> Page:
+    """Newest first through the `by-status` index: one Query of 20 items per page."""
+    if status not in STATUSES:
+        status = PLACED
+    return query_page(
+        Order, Order.by_status, status, ("order_id", "status", "created_sort"), ORDERS_PAGE_SIZE, start_key=start
+    )
+
+
+def _refused(order: Order, target: str) -> Conflict:
+    last = order.history[-1] if order.history else None
+    who = f" by {last.by}" if last and order.status != PLACED else ""
+    return Conflict(f"This order is {order.status}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
+
+
+def transition(order_id: str, target: str, admin: str, note: str = "", seen_version: int | None = None) -> Order:
+    """Move an order on. `seen_version` (the version on the admin's page) makes a button pressed
+    on an out-of-date page fail instead of acting on an order the admin has not seen."""
+    if target not in (SHIPPED, DELIVERED, CANCELLED):
+        raise ValidationFailed({"status": "Choose shipped, delivered or cancelled."}, "Unknown order status.")
+    note = clean_text(note)
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed({"note": f"Use at most {NOTE_MAX} characters."})
+    order = get_order(order_id)
+    if seen_version is not None and order.version != seen_version:
+        raise Conflict("This order changed since you loaded the page. Check its status below and try again.")
+    if target not in MOVES.get(order.status, ()):
+        raise _refused(order, target)
+    now = clock.now()
+    change = StatusChange(status=target, at=now, by=admin, note=note or None)
+    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.set(Order.history.append([change]))]
+    if target == SHIPPED and note:
+        actions.append(Order.tracking_note.set(note))
+    from_status = order.status
+    # Conditioned on the status read and (added by PynamoDB) the version read.
+    condition = Order.status == from_status
+    try:
+        if target == CANCELLED:
+            _cancel_and_restock(order, actions, condition)
+        else:
+            order.update(actions=actions, condition=condition)
+    except (UpdateError, TransactWriteError) as error:
+        raise _refused(get_order(order_id), target) from error
+    audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note)
+    return get_order(order_id)
+
+
+def _cancel_and_restock(order: Order, actions: list, condition) -> None:
+    """One TransactWriteItems: the order's status change (conditioned) and an ADD of every line's
+    quantity back to its stock row. If the status condition fails, nothing is restocked."""
+    quantities: dict[tuple[str, str], int] = {}
+    for line in order.lines:  # one action per item: merge lines of the same shoe and size
+        key = (line.shoe_id, line.size)
+        quantities[key] = quantities.get(key, 0) + int(line.quantity)
+    now = clock.now()
+    with TransactWrite(connection=shared_connection()) as transaction:
+        transaction.update(order, actions=actions, condition=condition)
+        for (shoe_id, size), quantity in quantities.items():
+            transaction.update(
+                Stock(shoe_id=shoe_id, size=size),
+                actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
+            )
+    for shoe_id in {shoe for shoe, _ in quantities}:
+        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[s for k, s in quantities if k == shoe_id])
+
+
+def status_counts() -> dict[str, int]:
+    """A COUNT Query per status partition (no items returned; DynamoDB still reads the index)."""
+    return {status: Order.by_status.count(status) for status in STATUSES}
+
+
+def recent_totals(days: int = 7) -> dict[str, int]:
+    """Orders and revenue (excluding cancelled) since `days` ago: a range-key Query per status on
+    created_sort, reading only those days' orders."""
+    since = (clock.now() - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    count = 0
+    revenue = 0
+    for status in STATUSES:
+        for order in Order.by_status.query(
+            status, Order.created_sort >= since, attributes_to_get=["total_cents", "order_id"]
+        ):
+            count += 1
+            if status != CANCELLED:
+                revenue += int(order.total_cents or 0)
+    return {"orders": count, "revenue_cents": revenue}

@@ -1,0 +1,452 @@
+"""The back office's product rules: create, edit (optimistic locking), stock, archive, delete.
+
+Every write is conditioned: a shoe edit on the version the admin saw, a stock change on the
+quantity the admin saw (set) or on never going below zero (adjust). Nothing reads, modifies and
+writes back.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, sizes
+from chalicelib.models import Shoe, Stock, shared_connection
+from chalicelib.models.catalogue import ACTIVE, ARCHIVED
+from chalicelib.services import audit, events
+from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.paging import Page, query_page
+from chalicelib.services.validation import clean_text
+
+DEPARTMENTS = [("men", "Men"), ("women", "Women"), ("kids", "Kids")]
+CATEGORIES = [
+    ("sneakers", "Sneakers"),
+    ("running", "Running"),
+    ("boots", "Boots"),
+    ("sandals", "Sandals"),
+    ("formal", "Formal"),
+]
+STATUSES = (ACTIVE, ARCHIVED)
+LOW_STOCK = 3
+MAX_STOCK = 100_000
+MAX_PRICE_CENTS = 10_000_00
+LIMITS = {"name": 80, "brand": 40, "colour": 30, "description": 2000}
+PRICE_RE = re.compile(r"^\$?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
+ADMIN_PAGE_SIZE = 20
+SEARCH_MAX = 60
+
+
+def stock_field(size: str) -> str:
+    return f"stock_{size}"
+
+
+@dataclass
+class ProductInput:
+    name: str
+    brand: str
+    colour: str
+    category: str
+    department: str
+    description: str
+    price: str
+
+
+class StaleEdit(Conflict):
+    """Someone saved the shoe after this admin loaded it; `current` is the newer shoe."""
+
+    def __init__(self, current: Shoe) -> None:
+        super().__init__(
+            "Someone else saved this shoe while you were editing it. Their version is shown below; "
+            "re-apply your changes and save again."
+        )
+        self.current = current
+
+
+def parse_price(text: str) -> int | None:
+    """ "89.95", "$89.9" or "89" to integer cents; None if it is not a price."""
+    match = PRICE_RE.match((text or "").strip().replace(",", ""))
+    if not match:
+        return None
+    try:
+        cents = int((Decimal(match.group(1) + "." + (match.group(2) or "0")) * 100).to_integral_value())
+    except InvalidOperation:
+        return None
+    return cents
+
+
+def format_price(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
+    values = {
+        "name": clean_text(data.name),
+        "brand": clean_text(data.brand),
+        "colour": clean_text(data.colour),
+        "description": clean_text(data.description),
+        "category": clean_text(data.category),
+        "department": clean_text(data.department),
+    }
+    errors: dict[str, str] = {}
+    for name, label in (("name", "a name"), ("brand", "a brand"), ("colour", "a colour")):
+        if not values[name]:
+            errors[name] = f"Enter {label}."
+    for name, limit in LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"Use at most {limit} characters."
+    if values["category"] not in dict(CATEGORIES):
+        errors["category"] = "Choose a category."
+    if values["department"] not in dict(DEPARTMENTS):
+        errors["department"] = "Choose men, women or kids."
+    cents = parse_price(data.price)
+    if cents is None:
+        errors["price"] = "Enter a price in dollars, like 89.95."
+    elif cents < 1 or cents > MAX_PRICE_CENTS:
+        errors["price"] = f"Enter a price between 0.01 and {format_price(MAX_PRICE_CENTS)}."
+    values["price_cents"] = cents
+    return values, errors
+
+
+def parse_whole_number(text: str, allow_negative: bool = False) -> int | None:
+    text = (text or "").strip()
+    if not re.fullmatch(r"[+-]?\d{1,6}", text):
+        return None
+    value = int(text)
+    if value < 0 and not allow_negative:
+        return None
+    return value
+
+
+def _clean_stock(department: str, stock: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
+    quantities: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for size in sizes.sizes_for(department):
+        raw = stock.get(size, "")
+        quantity = 0 if not raw.strip() else parse_whole_number(raw)
+        if quantity is None or quantity > MAX_STOCK:
+            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+        else:
+            quantities[size] = quantity
+    return quantities, errors
+
+
+def get_shoe(shoe_id: str) -> Shoe:
+    if not shoe_id or len(shoe_id) > 64:
+        raise NotFound("We could not find that shoe.")
+    try:
+        return Shoe.get(shoe_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound("We could not find that shoe.") from error
+
+
+def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
+    values, errors = _clean_product(data)
+    quantities, stock_errors = _clean_stock(values["department"], stock) if "department" not in errors else ({}, {})
+    errors.update(stock_errors)
+    if errors:
+        raise ValidationFailed(errors)
+    now = clock.now()
+    shoe = Shoe(
+        shoe_id=uuid.uuid4().hex[:16],
+        name=values["name"],
+        brand=values["brand"],
+        colour=values["colour"],
+        department=values["department"],
+        category=values["category"],
+        description=values["description"],
+        price_cents=values["price_cents"],
+        sizes=sizes.sizes_for(values["department"]),
+        images=[],
+        status=ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    shoe.set_sort_keys()
+    with TransactWrite(connection=shared_connection()) as transaction:
+        transaction.save(shoe, condition=Shoe.shoe_id.does_not_exist())
+        for size, quantity in quantities.items():
+            item = Stock(shoe_id=shoe.shoe_id, size=size, quantity=quantity, sold=0, updated_at=now)
+            transaction.save(item, condition=Stock.size.does_not_exist())
+    audit.record(admin, "shoe.create", shoe_id=shoe.shoe_id, name=shoe.name)
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe.shoe_id)
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe.shoe_id, sizes=list(quantities))
+    return shoe
+
+
+def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str) -> Shoe:
+    """Save the form over the version the admin loaded; a newer save raises StaleEdit."""
+    values, errors = _clean_product(data)
+    if errors:
+        raise ValidationFailed(errors)
+    shoe = get_shoe(shoe_id)
+    if str(shoe.version) != str(seen_version).strip():
+        raise StaleEdit(shoe)
+    now = clock.now()
+    old_sizes = list(shoe.sizes)
+    fields = ("name", "brand", "colour", "category", "department", "description", "price_cents")
+    for name in fields:
+        setattr(shoe, name, values[name])
+    shoe.sizes = sizes.sizes_for(values["department"])
+    shoe.updated_at = now
+    shoe.set_sort_keys()
+    extra = ("sizes", "updated_at", "price_sort", "search_text")
+    actions = [getattr(Shoe, name).set(getattr(shoe, name)) for name in fields + extra]
+    try:
+        # update() adds `version = <loaded version>` and increments it: a save in between fails.
+        shoe.update(actions=actions)
+    except UpdateError as error:
+        if _condition_failed(error):
+            raise StaleEdit(get_shoe(shoe_id)) from error
+        raise
+    for size in set(shoe.sizes) - set(old_sizes):  # a new size system's rows (ADD 0 creates, never changes)
+        Stock(shoe_id=shoe_id, size=size).update(actions=[Stock.quantity.add(0), Stock.sold.add(0)])
+    audit.record(admin, "shoe.update", shoe_id=shoe_id, version=shoe.version)
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
+    return shoe
+
+
+def _condition_failed(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None) or ""
+    return "ConditionalCheckFailed" in cause or "ConditionalCheckFailed" in str(error)
+
+
+def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
+    shoe = get_shoe(shoe_id)
+    if shoe.status == status:
+        return shoe
+    try:
+        shoe.update(actions=[Shoe.status.set(status), Shoe.updated_at.set(clock.now())])
+    except UpdateError as error:
+        if _condition_failed(error):
+            raise Conflict("The shoe changed while you were working. Reload and try again.") from error
+        raise
+    audit.record(admin, f"shoe.{'archive' if status == ARCHIVED else 'restore'}", shoe_id=shoe_id)
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
+    return shoe
+
+
+def archive_shoe(shoe_id: str, admin: str) -> Shoe:
+    """Archived shoes leave the `active` partition of the listing indexes, so the shop stops
+    listing them; orders keep their snapshot lines."""
+    return _set_status(shoe_id, ARCHIVED, admin)
+
+
+def restore_shoe(shoe_id: str, admin: str) -> Shoe:
+    return _set_status(shoe_id, ACTIVE, admin)
+
+
+def delete_shoe(shoe_id: str, admin: str) -> None:
+    """Hard delete, only for a shoe never ordered: each stock row is deleted on `sold = 0`, in the
+    same transaction as the shoe, so a checkout that lands first makes the delete fail."""
+    from chalicelib.services import images
+
+    shoe = get_shoe(shoe_id)
+    rows = stock_rows(shoe_id)
+    if any(row.sold for row in rows.values()):
+        raise Conflict("This shoe has been ordered, so it cannot be deleted. Archive it instead.")
+    try:
+        with TransactWrite(connection=shared_connection()) as transaction:
+            transaction.delete(shoe)
+            for row in rows.values():
+                transaction.delete(row, condition=(Stock.sold == 0) | Stock.sold.does_not_exist())
+    except TransactWriteError as error:
+        raise Conflict("The shoe was ordered or changed just now, so it was not deleted. Reload and check.") from error
+    for image in shoe.images:
+        if owns_image_objects(shoe_id, image):
+            images.delete_image_objects(image)
+    audit.record(admin, "shoe.delete", shoe_id=shoe_id, name=shoe.name)
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
+
+
+def owns_image_objects(shoe_id: str, image: Any) -> bool:
+    """Only objects under the shoe's own prefix are deleted: demo data shares pooled images."""
+    from chalicelib.services.images import PUBLIC_PREFIX
+
+    return image.thumb_key.startswith(f"{PUBLIC_PREFIX}{shoe_id}/")
+
+
+# -- stock -------------------------------------------------------------------------------------
+
+
+def stock_rows(shoe_id: str) -> dict[str, Stock]:
+    return {row.size: row for row in Stock.query(shoe_id, consistent_read=True)}
+
+
+def _check_size(shoe: Shoe, size: str) -> None:
+    if size not in shoe.sizes:
+        raise ValidationFailed({stock_field(size): "This shoe is not offered in that size."}, "Unknown size.")
+
+
+def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
+    """Set the count after a stock take. Conditioned on the count the admin saw, so a sale in
+    between is not overwritten silently; returns the new quantity."""
+    shoe = get_shoe(shoe_id)
+    _check_size(shoe, size)
+    if quantity < 0 or quantity > MAX_STOCK:
+        raise ValidationFailed({stock_field(size): "Enter a whole number of pairs, 0 or more."})
+    condition = None
+    if expected is not None:
+        condition = Stock.quantity == expected
+        if expected == 0:
+            condition |= Stock.quantity.does_not_exist()
+    row = Stock(shoe_id=shoe_id, size=size)
+    try:
+        row.update(actions=[Stock.quantity.set(quantity), Stock.updated_at.set(clock.now())], condition=condition)
+    except UpdateError as error:
+        if _condition_failed(error):
+            now_have = stock_rows(shoe_id).get(size)
+            raise Conflict(
+                f"Stock for size {size} changed to {now_have.quantity if now_have else 0} while you were editing. "
+                "Check the count and save again."
+            ) from error
+        raise
+    audit.record(admin, "stock.set", shoe_id=shoe_id, size=size, quantity=quantity, expected=expected)
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
+    return row.quantity
+
+
+def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
+    """ADD delta atomically; a decrease is conditioned on enough stock, so it never goes negative."""
+    shoe = get_shoe(shoe_id)
+    _check_size(shoe, size)
+    if delta == 0 or abs(delta) > MAX_STOCK:
+        raise ValidationFailed({stock_field(size): "Enter a change like 5 or -2."})
+    row = Stock(shoe_id=shoe_id, size=size)
+    condition = Stock.quantity >= -delta if delta < 0 else None
+    try:
+        row.update(actions=[Stock.quantity.add(delta), Stock.updated_at.set(clock.now())], condition=condition)
+    except UpdateError as error:
+        if _condition_failed(error):
+            now_have = stock_rows(shoe_id).get(size)
+            raise Conflict(
+                f"Only {now_have.quantity if now_have else 0} pairs of size {size} are in stock; "
+                f"cannot remove {-delta}."
+            ) from error
+        raise
+    audit.record(admin, "stock.adjust", shoe_id=shoe_id, size=size, delta=delta)
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
+    return row.quantity
+
+
+def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admin: str) -> list[str]:
+    """The edit page's grid: per size (new value, value seen). Changed sizes are set one by one,
+    each conditioned on the value seen; returns the sizes changed. Errors name the size."""
+    shoe = get_shoe(shoe_id)
+    errors: dict[str, str] = {}
+    changes: list[tuple[str, int, int]] = []
+    for size in shoe.sizes:
+        raw, seen = form_values.get(size, ("", ""))
+        if not raw.strip():
+            continue
+        value = parse_whole_number(raw)
+        seen_value = parse_whole_number(seen)
+        if value is None or value > MAX_STOCK:
+            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+        elif seen_value is None or value != seen_value:
+            changes.append((size, value, seen_value if seen_value is not None else 0))
+    if errors:
+        raise ValidationFailed(errors)
+    changed, conflicts = [], {}
+    for size, value, seen_value in changes:
+        try:
+            set_stock(shoe_id, size, value, seen_value, admin)
+            changed.append(size)
+        except Conflict as error:
+            conflicts[stock_field(size)] = error.message
+    if conflicts:
+        raise ValidationFailed(conflicts, "Some sizes changed while you were editing; the others were saved.")
+    return changed
+
+
+# -- lists and counts ----------------------------------------------------------------------------
+
+
+def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
+    """One admin page from the `by-newest` index: a Query on one status partition (never a Scan),
+    20 items, newest first. With a search term the Query filters on `search_text` and reads at
+    most 500 items per page view. Status "all" pages through active, then archived."""
+    statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
+    start = start or {}
+    phase = start.get("status") if start.get("status") in statuses else statuses[0]
+    key = start.get("key")
+    needle = clean_text(query).casefold()[:SEARCH_MAX]
+    condition = Shoe.search_text.contains(needle) if needle else None
+    items: list[Shoe] = []
+    read = 0
+    for current in statuses[statuses.index(phase) :]:
+        page = query_page(
+            Shoe,
+            Shoe.by_newest,
+            current,
+            ("shoe_id", "status", "created_sort"),
+            ADMIN_PAGE_SIZE - len(items),
+            start_key=key,
+            filter_condition=condition,
+        )
+        items.extend(page.items)
+        read += page.items_read
+        key = None
+        if page.next_key is not None:
+            return Page(items, {"status": current, "key": page.next_key}, read)
+        if len(items) >= ADMIN_PAGE_SIZE or read >= 500:
+            following = statuses.index(current) + 1
+            more = {"status": statuses[following], "key": None} if following < len(statuses) else None
+            return Page(items, more, read)
+    return Page(items, None, read)
+
+
+def stock_for(shoes: list[Shoe]) -> dict[str, dict[str, Stock]]:
+    """Stock rows for a page of shoes in BatchGetItem calls (100 keys each), not one Query a shoe."""
+    keys = [(shoe.shoe_id, size) for shoe in shoes for size in shoe.sizes]
+    result: dict[str, dict[str, Stock]] = {shoe.shoe_id: {} for shoe in shoes}
+    if keys:
+        for row in Stock.batch_get(keys):
+            result.setdefault(row.shoe_id, {})[row.size] = row
+    return result
+
+
+def stock_summary(shoe: Shoe, rows: dict[str, Stock]) -> dict[str, Any]:
+    quantities = [rows[size].quantity if size in rows else 0 for size in shoe.sizes]
+    return {
+        "total": sum(quantities),
+        "low": sum(1 for q in quantities if 0 < q <= LOW_STOCK),
+        "sold_out": sum(1 for q in quantities if q == 0),
+    }
+
+
+DASHBOARD_MAX_READ = 5000
+
+
+def stock_alerts() -> dict[str, Any]:
+    """Counts for the dashboard: active products, and their sizes low on stock or sold out.
+
+    Bounded reads: the active shoes' ids and sizes from the `by-newest` index (projected), and a
+    Scan of the stock table filtered on quantity <= LOW_STOCK, each capped at DASHBOARD_MAX_READ
+    items; past the cap the page says "at least". See docs/admin.md for large catalogues."""
+    offered: dict[str, set[str]] = {}
+    capped = False
+    for shoe in Shoe.by_newest.query(ACTIVE, attributes_to_get=["shoe_id", "sizes"], page_size=500):
+        offered[shoe.shoe_id] = set(shoe.sizes or [])
+        if len(offered) >= DASHBOARD_MAX_READ:
+            capped = True
+            break
+    low = sold_out = 0
+    scan = Stock.scan(
+        Stock.quantity <= LOW_STOCK,
+        attributes_to_get=["shoe_id", "size", "quantity"],
+        page_size=1000,
+    )
+    for row in scan:
+        if row.size in offered.get(row.shoe_id, ()):
+            if row.quantity <= 0:
+                sold_out += 1
+            else:
+                low += 1
+        if scan.page_iter.total_scanned_count >= DASHBOARD_MAX_READ:
+            capped = True
+            break
+    return {"active": len(offered), "low": low, "sold_out": sold_out, "capped": capped}
