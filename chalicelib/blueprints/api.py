@@ -30,7 +30,6 @@ def openapi_document() -> Response:
 from chalicelib.services import fulfilment, products, uploads  # noqa: E402
 from chalicelib.services.errors import ValidationFailed  # noqa: E402
 from chalicelib.web import signing  # noqa: E402
-from chalicelib.web.context import current  # noqa: E402
 from chalicelib.web.errors import HTTPError  # noqa: E402
 from chalicelib.web.guards import admin_required, current_admin_username  # noqa: E402
 from chalicelib.web.rendering import json_error  # noqa: E402

@@ -144,7 +144,11 @@ def test_shopper_is_refused_by_the_back_office(shop):
     expect(page.get_by_role("alert")).to_contain_text("That username or password is not right")
 
     # Every back-office page the shop has answers the shopper with the 403 page.
-    admin_pages = [r.path for r in all_routes() if r.access == "admin" and r.method == "GET" and "{" not in r.path]
+    admin_pages = [
+        r.path
+        for r in all_routes()
+        if r.access == "admin" and r.method == "GET" and "{" not in r.path and not r.path.startswith("/api/")
+    ]
     for path in admin_pages:
         response = shop.goto(path)
         assert response.status == 403, path
