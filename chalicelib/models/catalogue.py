@@ -1,6 +1,7 @@
 """Shoes and their stock per size."""
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -92,3 +93,17 @@ class Stock(StoreModel):
     quantity = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)  # units ever ordered; a shoe with sales is never hard-deleted
     updated_at = UTCDateTimeAttribute(null=True)
+
+
+class CatalogueIndexPart(StoreModel):
+    """The catalogue read model (services/catalogue_index.py): a `meta` item naming the current
+    version, and that version's zlib-compressed chunks `chunk#<version>#<n>` (each under 400 KB)."""
+
+    Meta = table_meta("catalogue-index")
+
+    part = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(default=0)
+    chunk_count = NumberAttribute(default=0)
+    shoe_count = NumberAttribute(default=0)
+    built_at = UTCDateTimeAttribute(null=True)
+    data = BinaryAttribute(null=True, legacy_encoding=False)
