@@ -229,28 +229,56 @@ def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) ->
     return _from_index_query(query, position, limit)
 
 
+# The attributes a card needs: a projection keeps the items read small, and building cards from
+# the raw response skips PynamoDB's per-item model construction (the largest app-side cost here).
+CARD_PROJECTION = "shoe_id, #n, brand, colour, department, category, price_cents, created_sort, price_sort, images[0]"
+
+
+def _card_from_item(item: dict) -> Card:
+    images = item.get("images", {}).get("L", [])
+    thumb = images[0]["M"].get("thumb_key", {}).get("S", "") if images else ""
+    return Card(
+        shoe_id=item["shoe_id"]["S"],
+        name=item["name"]["S"],
+        brand=item["brand"]["S"],
+        colour=item["colour"]["S"],
+        department=item["department"]["S"],
+        category=item["category"]["S"],
+        price_cents=int(item["price_cents"]["N"]),
+        created_sort=item["created_sort"]["S"],
+        price_sort=item["price_sort"]["S"],
+        thumb_key=thumb,
+    )
+
+
 def _from_index_query(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
     """One Query on by-newest / by-price reading limit + 1 items."""
+    from chalicelib.aws import dynamodb_client
+
     if query.sort == NEWEST:
-        index, attribute, descending = Shoe.by_newest, Shoe.created_sort, True
+        index_name, attribute, descending = "by-newest", "created_sort", True
     else:
-        index, attribute, descending = Shoe.by_price, Shoe.price_sort, query.sort == PRICE_DESC
+        index_name, attribute, descending = "by-price", "price_sort", query.sort == PRICE_DESC
     direction, key = position or ("next", None)
     backwards = direction == "prev"
     forward_in_index = descending == backwards  # walking toward larger keys?
-    condition = None
+    condition = "#status = :status"
+    values = {":status": {"S": ACTIVE}}
     if key is not None:
-        condition = attribute > key if forward_in_index else attribute < key
-    rows = list(
-        index.query(
-            ACTIVE,
-            range_key_condition=condition,
-            scan_index_forward=forward_in_index,
-            limit=limit + 1,
-            page_size=limit + 1,
-        )
+        condition += f" AND {attribute} {'>' if forward_in_index else '<'} :key"
+        values[":key"] = {"S": key}
+    response = dynamodb_client().query(
+        TableName=Shoe.Meta.table_name,
+        IndexName=index_name,
+        KeyConditionExpression=condition,
+        ExpressionAttributeNames={"#status": "status", "#n": "name"},
+        ExpressionAttributeValues=values,
+        ProjectionExpression=CARD_PROJECTION,
+        ScanIndexForward=forward_in_index,
+        Limit=limit + 1,
     )
-    cards = [catalogue_index.card_for(shoe) for shoe in rows[:limit]]
+    rows = response.get("Items", [])
+    cards = [_card_from_item(item) for item in rows[:limit]]
     more = len(rows) > limit
     if backwards:
         if not more:
@@ -308,11 +336,25 @@ def brands() -> list[str]:
 
 def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
     """Units in `size` for each shoe of a page: one BatchGetItem of at most a page of items."""
+    from chalicelib.aws import dynamodb_client
+
     if not size or not shoe_ids:
         return {}
     found = dict.fromkeys(shoe_ids, 0)
-    for row in Stock.batch_get([(shoe_id, size) for shoe_id in dict.fromkeys(shoe_ids)]):
-        found[row.shoe_id] = int(row.quantity)
+    table = Stock.Meta.table_name
+    request = {
+        table: {
+            "Keys": [{"shoe_id": {"S": shoe_id}, "size": {"S": size}} for shoe_id in found],
+            "ProjectionExpression": "shoe_id, quantity",
+        }
+    }
+    for _ in range(3):  # DynamoDB may leave keys unprocessed under load: ask again for those
+        response = dynamodb_client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
     return found
 
 
