@@ -129,6 +129,8 @@ class Criteria:
 class CatalogueIndex:
     version: int
     cards: list[Card]
+    chunk_keys: tuple[str, ...] = ()
+    previous_chunk_keys: tuple[str, ...] = ()
     _results: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     def __post_init__(self) -> None:
@@ -227,8 +229,8 @@ class CatalogueIndex:
 
 
 # -- storage ------------------------------------------------------------------------------------
-def _chunk_key(version: int, number: int) -> str:
-    return f"chunk#{version}#{number}"
+def _chunk_key(version: int, tag: str, number: int) -> str:
+    return f"chunk#{version}#{tag}#{number}"
 
 
 def _encode(cards: Iterable[Card]) -> bytes:
@@ -248,14 +250,19 @@ def _read_meta() -> CatalogueIndexPart | None:
 
 
 def _read_version(meta: CatalogueIndexPart | None) -> CatalogueIndex:
-    if meta is None or not meta.chunk_count:
-        return CatalogueIndex(version=int(meta.version) if meta else 0, cards=[])
-    keys = [_chunk_key(int(meta.version), n) for n in range(int(meta.chunk_count))]
+    if meta is None:
+        return CatalogueIndex(version=0, cards=[])
+    keys = list(meta.chunk_keys or [])
+    previous = tuple(meta.previous_chunk_keys or [])
+    if not keys:
+        return CatalogueIndex(version=int(meta.version), cards=[], previous_chunk_keys=previous)
     parts = {part.part: part.data for part in CatalogueIndexPart.batch_get(keys)}
     if len(parts) != len(keys):
         raise LookupError(f"catalogue index version {meta.version} is missing chunks")
     blob = b"".join(parts[key] for key in keys)
-    return CatalogueIndex(version=int(meta.version), cards=_decode(blob))
+    return CatalogueIndex(
+        version=int(meta.version), cards=_decode(blob), chunk_keys=tuple(keys), previous_chunk_keys=previous
+    )
 
 
 class _Cache:
@@ -290,43 +297,50 @@ def current(force: bool = False) -> CatalogueIndex:
     return cached
 
 
-def _save(previous_version: int, cards: list[Card]) -> CatalogueIndex:
-    """Write `cards` as version previous+1; ConditionalCheckFailed if someone else wrote first."""
+def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
+    """Write `cards` as the version after `previous`; _Conflict if another writer got there first."""
+    import secrets
+
     from pynamodb.exceptions import PutError
 
-    version = previous_version + 1
+    version = previous.version + 1
+    tag = secrets.token_hex(4)
     blob = _encode(sorted(cards, key=lambda card: card.shoe_id))
     chunks = [blob[start : start + CHUNK_BYTES] for start in range(0, len(blob), CHUNK_BYTES)]
+    keys = [_chunk_key(version, tag, number) for number in range(len(chunks))]
     with CatalogueIndexPart.batch_write() as batch:
-        for number, chunk in enumerate(chunks):
-            batch.save(CatalogueIndexPart(part=_chunk_key(version, number), version=version, data=chunk))
+        for key, chunk in zip(keys, chunks, strict=True):
+            batch.save(CatalogueIndexPart(part=key, version=version, data=chunk))
     meta = CatalogueIndexPart(
-        part=META_KEY, version=version, chunk_count=len(chunks), shoe_count=len(cards), built_at=clock.now()
+        part=META_KEY,
+        version=version,
+        chunk_keys=keys,
+        previous_chunk_keys=list(previous.chunk_keys),
+        shoe_count=len(cards),
+        built_at=clock.now(),
     )
-    if previous_version:
-        condition = CatalogueIndexPart.version == previous_version
+    if previous.version:
+        condition = CatalogueIndexPart.version == previous.version
     else:
         condition = CatalogueIndexPart.part.does_not_exist()
     try:
         meta.save(condition=condition)
     except PutError as error:
-        _delete_chunks(version, len(chunks))
+        _delete_parts(keys)
         raise _Conflict() from error
-    if previous_version > 1:
-        # Keep the previous version for readers that just read its meta; drop the one before.
-        _delete_chunks(previous_version - 1, _MAX_CHUNKS)
-    index = CatalogueIndex(version=version, cards=cards)
+    # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
+    _delete_parts(previous.previous_chunk_keys)
+    index = CatalogueIndex(
+        version=version, cards=cards, chunk_keys=tuple(keys), previous_chunk_keys=previous.chunk_keys
+    )
     _Cache.index, _Cache.checked_at = index, time.monotonic()
     return index
 
 
-_MAX_CHUNKS = 8
-
-
-def _delete_chunks(version: int, count: int) -> None:
+def _delete_parts(keys: Iterable[str]) -> None:
     with CatalogueIndexPart.batch_write() as batch:
-        for number in range(count):
-            batch.delete(CatalogueIndexPart(part=_chunk_key(version, number)))
+        for key in keys:
+            batch.delete(CatalogueIndexPart(part=key))
 
 
 class _Conflict(Exception):
@@ -343,7 +357,7 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
         if card is not None:
             cards.append(card)
         try:
-            _save(index.version, cards)
+            _save(index, cards)
             return
         except _Conflict:
             log.info(json.dumps({"event": "catalogue_index_conflict", "attempt": attempt + 1}))
@@ -387,8 +401,15 @@ def rebuild() -> CatalogueIndex:
     cards = [card_for(shoe, stock.get(shoe.shoe_id)) for shoe in shoes]
     for attempt in range(SAVE_ATTEMPTS):
         meta = _read_meta()
+        # Only the stored version and chunk names: a rebuild must work even if chunks were lost.
+        stored = CatalogueIndex(
+            version=int(meta.version) if meta else 0,
+            cards=[],
+            chunk_keys=tuple(meta.chunk_keys or []) if meta else (),
+            previous_chunk_keys=tuple(meta.previous_chunk_keys or []) if meta else (),
+        )
         try:
-            return _save(int(meta.version) if meta else 0, cards)
+            return _save(stored, cards)
         except _Conflict:
             time.sleep(0.01 * (attempt + 1))
     raise RuntimeError("catalogue index: too many concurrent writers")
