@@ -1,7 +1,5 @@
 """Catalogue test data: shoes and stock seeded with batch writes, and a DynamoDB call counter."""
 
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,7 +23,8 @@ def make_shoe(n: int, **overrides) -> Shoe:
         "description": f"Shoe number {n}.",
         # Prices repeat so ties must be broken by id.
         "price_cents": 3000 + (n % 7) * 1000,
-        "sizes": sizes.sizes_for(department),
+        # Five sizes each keeps the stock table (and each test's clean-up) small.
+        "sizes": sizes.sizes_for(department)[2:7],
         "images": [],
         "status": "active",
         "created_at": BASE_TIME + timedelta(minutes=n),
@@ -62,37 +61,10 @@ def seed_catalogue(count: int, archived_every: int = 0) -> tuple[list[Shoe], dic
     return shoes, stock
 
 
-@dataclass
-class CallCounter:
-    """DynamoDB operations seen on the shared client (the one every model uses)."""
-
-    calls: Counter = field(default_factory=Counter)
-
-    def __call__(self, model, **_) -> None:
-        self.calls[model.name] += 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-    def reset(self) -> None:
-        self.calls.clear()
-
-
 @pytest.fixture
 def dynamodb_calls():
-    from chalicelib.aws import dynamodb_client
+    """The benchmark harness's meter: DynamoDB operations and items read on the shared client."""
+    from bench.harness import AwsMeter
 
-    counter = CallCounter()
-    events = dynamodb_client().meta.events
-    events.register("before-call.dynamodb", counter)
-    yield counter
-    events.unregister("before-call.dynamodb", counter)
-
-
-@pytest.fixture(autouse=True)
-def fresh_catalogue_index():
-    """Each test starts with empty tables, so no Lambda copy of the read model may survive."""
-    catalogue_index.forget()
-    yield
-    catalogue_index.forget()
+    with AwsMeter() as meter:
+        yield meter

@@ -6,9 +6,9 @@ from chalicelib.models import Shoe, Stock
 from chalicelib.services import catalogue, catalogue_index, events
 from chalicelib.services.catalogue import ListingQuery, list_shoes, parse_listing
 from chalicelib.services.errors import NotFound, ValidationFailed
-from tests.catalogue_fixtures import dynamodb_calls, fresh_catalogue_index, make_shoe, seed, seed_catalogue
+from tests.catalogue_fixtures import dynamodb_calls, make_shoe, seed, seed_catalogue
 
-__all__ = ["dynamodb_calls", "fresh_catalogue_index"]
+__all__ = ["dynamodb_calls"]
 
 SORTS = ["newest", "price_asc", "price_desc"]
 
@@ -94,18 +94,19 @@ FILTER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("params", FILTER_CASES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
-def test_each_filter_and_combination_returns_exactly_the_matching_active_shoes(params):
+def test_each_filter_and_combination_returns_exactly_the_matching_active_shoes():
     shoes, stock = seed_catalogue(90, archived_every=6)
-    query, errors = parse_listing(lambda name: params.get(name, ""))
-    assert errors == {}
-    forward, backward = walk(query, limit=7)
-    expected = expected_order([s for s in shoes if matches(s, stock, query)], query.sort)
-    assert forward == expected
-    assert backward == forward
-    if params != {"brand": "Nobody"}:
-        assert expected, "a case that matches nothing proves little"
-    assert list_shoes(query, "", 7).total == len(expected)
+    for params in FILTER_CASES:
+        query, errors = parse_listing(lambda name, p=params: p.get(name, ""))
+        assert errors == {}, params
+        catalogue_index.forget()
+        forward, backward = walk(query, limit=7)
+        expected = expected_order([s for s in shoes if matches(s, stock, query)], query.sort)
+        assert forward == expected, params
+        assert backward == forward, params
+        if params != {"brand": "Nobody"}:
+            assert expected, f"{params} matches nothing, which proves little"
+        assert list_shoes(query, "", 7).total == len(expected), params
 
 
 def test_archived_shoes_never_show_in_any_listing_or_product_page():
@@ -227,7 +228,7 @@ def test_filtered_listing_reads_the_read_model_once_per_check_interval(dynamodb_
     dynamodb_calls.reset()
     list_shoes(ListingQuery(brand="Stride"))
     list_shoes(ListingQuery(q="navy"))
-    assert dynamodb_calls.total == 0
+    assert dynamodb_calls.total_calls == 0
 
 
 def test_read_model_follows_product_changes_and_archiving():
