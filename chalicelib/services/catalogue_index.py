@@ -14,14 +14,16 @@ cannot be served by one key condition, so they run in memory over this read mode
   catalogue (a paginated Query of `by-newest` plus a Scan of `stock`): seed and admin paths only.
 """
 
+import gc
 import json
 import logging
+import re
 import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib import clock
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
@@ -40,9 +42,9 @@ PRICE_ASC = "price_asc"
 PRICE_DESC = "price_desc"
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
-    """What a listing shows of one shoe, plus what filters need."""
+class Card(NamedTuple):
+    """What a listing shows of one shoe, plus what filters need (a tuple: thousands are decoded
+    when a Lambda loads the read model, and tuples are the cheapest objects to build)."""
 
     shoe_id: str
     name: str
@@ -60,23 +62,11 @@ class Card:
         return self.created_sort if sort == NEWEST else self.price_sort
 
     def to_row(self) -> list:
-        return [
-            self.shoe_id,
-            self.name,
-            self.brand,
-            self.colour,
-            self.department,
-            self.category,
-            self.price_cents,
-            self.created_sort,
-            self.price_sort,
-            self.thumb_key,
-            list(self.sizes_in_stock),
-        ]
+        return [*self[:10], list(self.sizes_in_stock)]
 
     @classmethod
     def from_row(cls, row: list) -> "Card":
-        return cls(*row[:10], tuple(row[10]))
+        return cls._make((*row[:10], tuple(row[10])))
 
 
 def card_for(shoe: Shoe, stock_by_size: dict[str, int] | None = None) -> Card:
@@ -98,18 +88,12 @@ def card_for(shoe: Shoe, stock_by_size: dict[str, int] | None = None) -> Card:
     )
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
 def words(text: str) -> list[str]:
     """Search tokens: casefolded runs of letters and digits."""
-    out, current = [], []
-    for ch in text.casefold():
-        if ch.isalnum():
-            current.append(ch)
-        elif current:
-            out.append("".join(current))
-            current = []
-    if current:
-        out.append("".join(current))
-    return out
+    return _WORD_RE.findall(text.casefold())
 
 
 @dataclass(frozen=True)
@@ -293,6 +277,9 @@ def current(force: bool = False) -> CatalogueIndex:
                 if attempt:
                     raise
                 meta = _read_meta()  # a newer version replaced it while we read: read again
+        # Thousands of long-lived objects: keep the garbage collector from re-walking them on
+        # every collection (what made pages slower with a bigger catalogue).
+        gc.freeze()
     _Cache.index, _Cache.checked_at = cached, now
     return cached
 
