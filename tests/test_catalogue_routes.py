@@ -171,7 +171,7 @@ def in_size_labels(body: str) -> dict[str, str]:
 
 def test_a_guests_size_is_remembered_in_a_cookie_and_shown_on_cards(web):
     shoes, stock = seed_catalogue(12)
-    response = web.post_form("/my-size", {"size": "40", "next": "/?sort=price_asc"}, csrf_page="/")
+    response = web.post_form("/my-size", {"my_size": "40", "next": "/?sort=price_asc"}, csrf_page="/")
     assert response.status_code == 303
     assert response.headers["Location"] == "/?sort=price_asc"
     assert web.cookies["mysize"] == "40"
@@ -200,7 +200,7 @@ def test_the_product_page_preselects_my_size_when_in_stock(web):
 
 def test_a_shoppers_size_is_kept_in_the_profile(shopper, other_web):
     seed_catalogue(3)
-    assert shopper.post_form("/my-size", {"size": "42"}, csrf_page="/").status_code == 303
+    assert shopper.post_form("/my-size", {"my_size": "42"}, csrf_page="/").status_code == 303
     # A new browser (no size cookie) logging into the same account sees the size.
     other_web.login("alice")
     assert "mysize" not in other_web.cookies
@@ -208,10 +208,10 @@ def test_a_shoppers_size_is_kept_in_the_profile(shopper, other_web):
 
 
 def test_bad_sizes_and_missing_csrf_are_refused(web):
-    response = web.post_form("/my-size", {"size": "99"}, csrf_page="/")
+    response = web.post_form("/my-size", {"my_size": "99"}, csrf_page="/")
     assert response.status_code == 303 and "mysize" not in web.cookies
     assert "Choose your size from the list." in web.get("/").body.decode()
-    assert web.post_form("/my-size", {"size": "40"}, csrf=False).status_code == 403
+    assert web.post_form("/my-size", {"my_size": "40"}, csrf=False).status_code == 403
     web.cookies["mysize"] = "<b>99"  # a forged cookie is ignored
     assert "Your size is" not in web.get("/").body.decode()
 

@@ -109,7 +109,7 @@ def set_my_size() -> Response:
     ctx = current()
     back = safe_next(ctx.form.get("next"), "/")
     try:
-        size = catalogue.check_size(ctx.form.get("size"))
+        size = catalogue.check_size(ctx.form.get("my_size"))
     except ValidationFailed as error:
         ctx.flash(error.message, "error")
         return redirect(back)
