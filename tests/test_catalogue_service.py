@@ -315,3 +315,19 @@ def test_preferred_size_is_saved_on_the_user(shopper):
     assert get_user(user.user_id).preferred_size is None
     with pytest.raises(ValidationFailed):
         catalogue.check_size("99")
+
+
+def test_rebuild_repairs_a_read_model_whose_chunks_were_lost():
+    from chalicelib.models import CatalogueIndexPart
+
+    seed_catalogue(8, archived_every=4)
+    for key in CatalogueIndexPart.get("meta").chunk_keys:
+        CatalogueIndexPart(part=key).delete()
+    catalogue_index.forget()
+    with pytest.raises(LookupError):
+        catalogue_index.current()
+    catalogue_index.rebuild()
+    catalogue_index.forget()
+    assert sorted(card.shoe_id for card in catalogue_index.current().cards) == [
+        f"shoe{n:05d}" for n in range(8) if n % 4 != 3
+    ]
