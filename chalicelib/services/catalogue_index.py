@@ -277,11 +277,16 @@ def current(force: bool = False) -> CatalogueIndex:
                 if attempt:
                     raise
                 meta = _read_meta()  # a newer version replaced it while we read: read again
-        # Thousands of long-lived objects: keep the garbage collector from re-walking them on
-        # every collection (what made pages slower with a bigger catalogue).
-        gc.freeze()
-    _Cache.index, _Cache.checked_at = cached, now
+    _install(cached, now)
     return cached
+
+
+def _install(index: CatalogueIndex, checked_at: float) -> None:
+    if index is not _Cache.index:
+        # Thousands of long-lived objects: keep the garbage collector from walking them again on
+        # every full collection (pages would otherwise get slower as the catalogue grows).
+        gc.freeze()
+    _Cache.index, _Cache.checked_at = index, checked_at
 
 
 def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
@@ -320,7 +325,7 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
     index = CatalogueIndex(
         version=version, cards=cards, chunk_keys=tuple(keys), previous_chunk_keys=previous.chunk_keys
     )
-    _Cache.index, _Cache.checked_at = index, time.monotonic()
+    _install(index, time.monotonic())
     return index
 
 
