@@ -4,6 +4,7 @@
 python manage.py create-tables
 python manage.py create-admin --username U --email E [--password-stdin]
 python manage.py seed-demo --products N
+python manage.py rebuild-catalogue-index   (rebuild the catalogue read model from the shoes and stock tables)
 python manage.py run            (what `make run` does: local AWS, tables, demo data, admin, server)
 """
 
@@ -51,6 +52,15 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             print(f"{field}: {message}", file=sys.stderr)
         return 2
     print(f"admin {admin.username} created")
+    return 0
+
+
+def cmd_rebuild_catalogue_index(args: argparse.Namespace) -> int:
+    from chalicelib.services import catalogue_index
+
+    started = time.perf_counter()
+    index = catalogue_index.rebuild()
+    print(f"catalogue read model version {index.version}: {len(index)} shoes in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -136,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed-demo", help="add demo products with stock")
     seed.add_argument("--products", type=int, default=12)
     seed.set_defaults(func=cmd_seed_demo)
+
+    commands.add_parser(
+        "rebuild-catalogue-index", help="rebuild the catalogue read model (reads every shoe and stock row)"
+    ).set_defaults(func=cmd_rebuild_catalogue_index)
 
     run = commands.add_parser("run", help="local AWS, demo data, admin and the dev server")
     run.add_argument("--products", type=int, default=12)

@@ -137,6 +137,10 @@ def seed_demo(count: int, seed: int = 7, now: datetime | None = None) -> list[st
                 quantity = 0 if roll < 0.15 else rng.randint(1, 3) if roll < 0.35 else rng.randint(4, 20)
                 stock_batch.save(Stock(shoe_id=shoe_id, size=size, quantity=quantity, sold=0, updated_at=created))
             shoe_ids.append(shoe_id)
+    # The catalogue's filters and search read a compact read model: build it from what was seeded.
+    from chalicelib.services import catalogue_index
+
+    catalogue_index.rebuild()
     return shoe_ids
 
 

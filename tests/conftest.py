@@ -76,6 +76,16 @@ def aws_clean(aws_backend: None) -> Iterator[None]:
     clock.set_clock(None)
 
 
+@pytest.fixture(autouse=True)
+def catalogue_read_model_cache() -> Iterator[None]:
+    """Tables are emptied for every test: this Lambda's copy of the catalogue read model must go too."""
+    from chalicelib.services import catalogue_index
+
+    catalogue_index.forget()
+    yield
+    catalogue_index.forget()
+
+
 class FrozenClock:
     """A clock tests move by hand."""
 

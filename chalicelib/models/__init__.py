@@ -2,11 +2,11 @@
 
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
 from chalicelib.models.base import StoreModel, forget_connections, shared_connection
-from chalicelib.models.catalogue import Shoe, ShoeImage, Stock
+from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.orders import CartLine, Order, OrderLine, StatusChange
 
 # One model per table (UniqueClaim shares the users table with User).
-TABLE_MODELS = [User, Admin, Session, Shoe, Stock, CartLine, Order]
+TABLE_MODELS = [User, Admin, Session, Shoe, Stock, CartLine, Order, CatalogueIndexPart]
 ALL_MODELS = [*TABLE_MODELS, UniqueClaim]
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "TABLE_MODELS",
     "Admin",
     "CartLine",
+    "CatalogueIndexPart",
     "Order",
     "OrderLine",
     "Session",

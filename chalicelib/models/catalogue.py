@@ -1,6 +1,7 @@
 """Shoes and their stock per size."""
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -98,3 +99,19 @@ class Stock(StoreModel):
     quantity = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)  # units ever ordered; a shoe with sales is never hard-deleted
     updated_at = UTCDateTimeAttribute(null=True)
+
+
+class CatalogueIndexPart(StoreModel):
+    """The catalogue read model (services/catalogue_index.py): a `meta` item naming the current
+    version and its chunk items, and the zlib-compressed chunks themselves (each under 400 KB),
+    keyed `chunk#<version>#<writer tag>#<n>` so two writers racing for one version never share one."""
+
+    Meta = table_meta("catalogue-index")
+
+    part = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(default=0)
+    chunk_keys = ListAttribute(of=UnicodeAttribute, default=list)
+    previous_chunk_keys = ListAttribute(of=UnicodeAttribute, default=list)
+    shoe_count = NumberAttribute(default=0)
+    built_at = UTCDateTimeAttribute(null=True)
+    data = BinaryAttribute(null=True, legacy_encoding=False)

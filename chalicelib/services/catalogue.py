@@ -1,0 +1,438 @@
+"""The shop window: listing pages (filters, sorts, cursors), product details, "my size".
+
+Unfiltered listings are one Query on `by-newest` / `by-price` (Limit = page + 1, to know whether
+a next page exists). Filtered listings and search run over the read model in catalogue_index.
+"""
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from chalicelib import sizes
+from chalicelib.models.accounts import User
+from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
+from chalicelib.services import catalogue_index, events
+from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
+from chalicelib.services.errors import NotFound, ValidationFailed
+from chalicelib.services.validation import clean_text
+
+log = logging.getLogger("shoeshop")
+
+SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
+DEPARTMENTS = {"men": "Men", "women": "Women", "kids": "Kids"}
+CATEGORIES = {"sneakers": "Sneakers", "running": "Running", "boots": "Boots", "sandals": "Sandals", "formal": "Formal"}
+PAGE_SIZE = 24
+MAX_PAGE_SIZE = 48
+SEARCH_MAX = 80
+SEARCH_MAX_TERMS = 6
+BRAND_MAX = 40
+PRICE_MAX_UNITS = 100_000
+LOW_STOCK = 3
+SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PRICE_RE = re.compile(r"^\d{1,6}(\.\d{1,2})?$")
+FILTER_FIELDS = ("q", "brand", "department", "category", "size", "min_price", "max_price")
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """A listing request after validation. Prices are integer cents."""
+
+    sort: str = NEWEST
+    brand: str = ""
+    department: str = ""
+    category: str = ""
+    size: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    q: str = ""
+
+    @property
+    def has_filters(self) -> bool:
+        return any(self.params().get(name) for name in FILTER_FIELDS)
+
+    def criteria(self) -> Criteria:
+        terms = tuple(dict.fromkeys(catalogue_index.words(self.q)))[:SEARCH_MAX_TERMS]
+        return Criteria(
+            brand=self.brand,
+            department=self.department,
+            category=self.category,
+            size=self.size,
+            min_price=self.min_price,
+            max_price=self.max_price,
+            terms=terms,
+        )
+
+    def params(self) -> dict[str, str]:
+        """The URL form of this query (what links and the filter form carry)."""
+        values = {
+            "q": self.q,
+            "brand": self.brand,
+            "department": self.department,
+            "category": self.category,
+            "size": self.size,
+            "min_price": _units(self.min_price),
+            "max_price": _units(self.max_price),
+            "sort": "" if self.sort == NEWEST else self.sort,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def without(self, name: str) -> "ListingQuery":
+        if name == "price":
+            return replace(self, min_price=None, max_price=None)
+        return replace(self, **{name: ""})
+
+    def fingerprint(self) -> str:
+        """Binds a cursor to the filters and sort it was made for."""
+        raw = json.dumps(self.params(), sort_keys=True).encode()
+        return hashlib.sha256(raw).hexdigest()[:12]
+
+    def describe(self, format_money: Callable[[int], str]) -> str:
+        """ "in size EU 44 from Velora under $80.00" for empty states."""
+        parts = []
+        if self.department:
+            parts.append(f"for {DEPARTMENTS[self.department].lower()}")
+        if self.category:
+            parts.append(f"in {CATEGORIES[self.category].lower()}")
+        if self.size:
+            parts.append(f"in size EU {self.size}")
+        if self.brand:
+            parts.append(f"from {self.brand}")
+        if self.min_price is not None and self.max_price is not None:
+            parts.append(f"between {format_money(self.min_price)} and {format_money(self.max_price)}")
+        elif self.max_price is not None:
+            parts.append(f"under {format_money(self.max_price)}")
+        elif self.min_price is not None:
+            parts.append(f"from {format_money(self.min_price)}")
+        if self.q:
+            parts.append(f'matching "{self.q}"')
+        return " ".join(parts)
+
+
+def _units(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    whole, part = divmod(cents, 100)
+    return f"{whole}" if not part else f"{whole}.{part:02d}"
+
+
+def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | None:
+    raw = raw.strip().lstrip("$")
+    if not raw:
+        return None
+    if not PRICE_RE.match(raw) or float(raw) > PRICE_MAX_UNITS:
+        errors[name] = f"Enter the {label} as a whole amount from 0 to {PRICE_MAX_UNITS}, like 80."
+        return None
+    whole, _, part = raw.partition(".")
+    return int(whole) * 100 + int((part + "00")[:2])
+
+
+def parse_listing(get: Callable[[str], str]) -> tuple[ListingQuery, dict[str, str]]:
+    """Validate listing parameters. Returns the query with bad fields dropped, and the errors."""
+    errors: dict[str, str] = {}
+    sort = get("sort").strip() or NEWEST
+    if sort not in SORTS:
+        errors["sort"] = "Choose a sort order from the list."
+        sort = NEWEST
+    q_raw = clean_text(get("q"))
+    q = " ".join(q_raw.split())
+    if len(q) > SEARCH_MAX:
+        errors["q"] = f"Search for at most {SEARCH_MAX} characters."
+        q = ""
+    brand = " ".join(clean_text(get("brand")).split())
+    if len(brand) > BRAND_MAX:
+        errors["brand"] = "That brand name is too long."
+        brand = ""
+    department = get("department").strip()
+    if department and department not in DEPARTMENTS:
+        errors["department"] = "Choose men, women or kids."
+        department = ""
+    category = get("category").strip()
+    if category and category not in CATEGORIES:
+        errors["category"] = "Choose a type of shoe from the list."
+        category = ""
+    size = get("size").strip()
+    if size and not sizes.is_valid(size):
+        errors["size"] = f"Choose an EU size from {sizes.ALL_SIZES[0]} to {sizes.ALL_SIZES[-1]}."
+        size = ""
+    min_price = _price(get("min_price"), "lowest price", errors, "min_price")
+    max_price = _price(get("max_price"), "highest price", errors, "max_price")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        errors["max_price"] = "The highest price must be at least the lowest price."
+        min_price = max_price = None
+    query = ListingQuery(
+        sort=sort,
+        brand=brand,
+        department=department,
+        category=category,
+        size=size,
+        min_price=min_price,
+        max_price=max_price,
+        q=q,
+    )
+    return query, errors
+
+
+def parse_limit(raw: str) -> int:
+    if not raw:
+        return PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ValidationFailed({"limit": f"Ask for 1 to {MAX_PAGE_SIZE} shoes per page."}, "Bad page size.")
+    return int(raw)
+
+
+# -- cursors --------------------------------------------------------------------------------------
+CURSOR_PURPOSE = "catalogue-cursor"
+BAD_CURSOR = "That page link is out of date or damaged. Here is the first page instead."
+
+
+def _make_cursor(query: ListingQuery, direction: str, key: str) -> str:
+    from chalicelib.web import signing
+
+    return signing.dumps(CURSOR_PURPOSE, {"d": direction, "f": query.fingerprint(), "k": key})
+
+
+def decode_cursor(token: str, query: ListingQuery) -> tuple[str, str] | None:
+    """(direction, sort key) from a cursor; ValidationFailed if tampered with or for other filters."""
+    from chalicelib.web import signing
+
+    if not token:
+        return None
+    data = signing.loads(CURSOR_PURPOSE, token, max_length=1024)
+    if (
+        not isinstance(data, dict)
+        or data.get("d") not in ("next", "prev")
+        or data.get("f") != query.fingerprint()
+        or not isinstance(data.get("k"), str)
+        or not 0 < len(data["k"]) <= 200
+    ):
+        raise ValidationFailed({"cursor": BAD_CURSOR}, BAD_CURSOR)
+    return data["d"], data["k"]
+
+
+# -- listing --------------------------------------------------------------------------------------
+@dataclass
+class Page:
+    cards: list[Card]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int | None = None  # known for filtered listings (the read model counts them)
+    stock_in_size: dict[str, int] = field(default_factory=dict)
+
+
+def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
+    position = decode_cursor(cursor, query)
+    if query.has_filters:
+        return _from_read_model(query, position, limit)
+    return _from_index_query(query, position, limit)
+
+
+# The attributes a card needs: a projection keeps the items read small, and building cards from
+# the raw response skips PynamoDB's per-item model construction (the largest app-side cost here).
+CARD_PROJECTION = "shoe_id, #n, brand, colour, department, category, price_cents, created_sort, price_sort, images[0]"
+
+
+def _card_from_item(item: dict) -> Card:
+    images = item.get("images", {}).get("L", [])
+    thumb = images[0]["M"].get("thumb_key", {}).get("S", "") if images else ""
+    return Card(
+        shoe_id=item["shoe_id"]["S"],
+        name=item["name"]["S"],
+        brand=item["brand"]["S"],
+        colour=item["colour"]["S"],
+        department=item["department"]["S"],
+        category=item["category"]["S"],
+        price_cents=int(item["price_cents"]["N"]),
+        created_sort=item["created_sort"]["S"],
+        price_sort=item["price_sort"]["S"],
+        thumb_key=thumb,
+    )
+
+
+def _from_index_query(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
+    """One Query on by-newest / by-price reading limit + 1 items."""
+    from chalicelib.aws import dynamodb_client
+
+    if query.sort == NEWEST:
+        index_name, attribute, descending = "by-newest", "created_sort", True
+    else:
+        index_name, attribute, descending = "by-price", "price_sort", query.sort == PRICE_DESC
+    direction, key = position or ("next", None)
+    backwards = direction == "prev"
+    forward_in_index = descending == backwards  # walking toward larger keys?
+    condition = "#status = :status"
+    values = {":status": {"S": ACTIVE}}
+    if key is not None:
+        condition += f" AND {attribute} {'>' if forward_in_index else '<'} :key"
+        values[":key"] = {"S": key}
+    response = dynamodb_client().query(
+        TableName=Shoe.Meta.table_name,
+        IndexName=index_name,
+        KeyConditionExpression=condition,
+        ExpressionAttributeNames={"#status": "status", "#n": "name"},
+        ExpressionAttributeValues=values,
+        ProjectionExpression=CARD_PROJECTION,
+        ScanIndexForward=forward_in_index,
+        Limit=limit + 1,
+    )
+    rows = response.get("Items", [])
+    cards = [_card_from_item(item) for item in rows[:limit]]
+    more = len(rows) > limit
+    if backwards:
+        if not more:
+            return _from_index_query(query, None, limit)  # what lies before is the first page
+        cards.reverse()
+        return _page(query, cards, has_next=True, has_prev=True)
+    return _page(query, cards, has_next=more, has_prev=key is not None)
+
+
+def _page(query: ListingQuery, cards: list[Card], has_next: bool, has_prev: bool, total: int | None = None) -> Page:
+    sort = query.sort
+    next_cursor = _make_cursor(query, "next", cards[-1].sort_key(sort)) if has_next and cards else None
+    prev_cursor = _make_cursor(query, "prev", cards[0].sort_key(sort)) if has_prev and cards else None
+    return Page(cards=cards, next_cursor=next_cursor, prev_cursor=prev_cursor, total=total)
+
+
+def _after(keys: list[str], key: str, descending: bool) -> int:
+    """Index of the first key after `key` in display order (keys are in display order)."""
+    low, high = 0, len(keys)
+    while low < high:
+        middle = (low + high) // 2
+        before_or_equal = keys[middle] >= key if descending else keys[middle] <= key
+        if before_or_equal:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
+    index = catalogue_index.current()
+    positions, keys = index.matching(query.criteria(), query.sort)
+    descending = query.sort in (NEWEST, PRICE_DESC)
+    direction, key = position or ("next", None)
+    if key is None:
+        start = 0
+    elif direction == "next":
+        start = _after(keys, key, descending)
+    else:
+        # The page before `key`: it ends just before the first key not before `key`.
+        end = _after(keys, key, descending)
+        end -= 1 if end and keys[end - 1] == key else 0
+        start = end - limit
+        if start <= 0:
+            start = 0
+    chosen = positions[start : start + limit]
+    cards = [index.cards[n] for n in chosen]
+    return _page(query, cards, has_next=start + limit < len(positions), has_prev=start > 0, total=len(positions))
+
+
+def brands() -> list[str]:
+    """Brand names for the filter form, from the read model (no call while it is fresh)."""
+    return catalogue_index.current().brands
+
+
+def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
+    """Units in `size` for each shoe of a page: one BatchGetItem of at most a page of items."""
+    from chalicelib.aws import dynamodb_client
+
+    if not size or not shoe_ids:
+        return {}
+    found = dict.fromkeys(shoe_ids, 0)
+    table = Stock.Meta.table_name
+    request = {
+        table: {
+            "Keys": [{"shoe_id": {"S": shoe_id}, "size": {"S": size}} for shoe_id in found],
+            "ProjectionExpression": "shoe_id, quantity",
+        }
+    }
+    for _ in range(3):  # DynamoDB may leave keys unprocessed under load: ask again for those
+        response = dynamodb_client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found
+
+
+# -- product page ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SizeOption:
+    size: str
+    label: str
+    quantity: int
+
+    @property
+    def available(self) -> bool:
+        return self.quantity > 0
+
+    @property
+    def only_left(self) -> int | None:
+        """ "Only N left" at LOW_STOCK or fewer."""
+        return self.quantity if 0 < self.quantity <= LOW_STOCK else None
+
+
+@dataclass(frozen=True)
+class Product:
+    shoe: Shoe
+    sizes: list[SizeOption]
+
+    @property
+    def sold_out(self) -> bool:
+        return not any(option.available for option in self.sizes)
+
+    def option(self, size: str) -> SizeOption | None:
+        return next((option for option in self.sizes if option.size == size), None)
+
+
+def get_product(shoe_id: str) -> Product:
+    """GetItem on the shoe and one Query of its stock: two calls. Unknown or archived: NotFound."""
+    if not SHOE_ID_RE.match(shoe_id or ""):
+        raise NotFound("We could not find that shoe.")
+    try:
+        shoe = Shoe.get(shoe_id)
+    except Shoe.DoesNotExist as error:
+        raise NotFound("We could not find that shoe.") from error
+    if shoe.status != ACTIVE:
+        raise NotFound("That shoe is no longer sold.")
+    stock = {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
+    offered = sorted(shoe.sizes or [], key=sizes.sort_key)
+    options = [SizeOption(size, sizes.label(size, shoe.department), max(0, stock.get(size, 0))) for size in offered]
+    return Product(shoe=shoe, sizes=options)
+
+
+# -- my size --------------------------------------------------------------------------------------
+def check_size(raw: str) -> str:
+    """A valid size label or "" (no size); ValidationFailed otherwise."""
+    size = (raw or "").strip()
+    if size and not sizes.is_valid(size):
+        raise ValidationFailed({"size": "Choose your size from the list."}, "Choose your size from the list.")
+    return size
+
+
+def save_preferred_size(user: User, size: str) -> None:
+    action = User.preferred_size.set(size) if size else User.preferred_size.remove()
+    user.update(actions=[action], condition=User.pk.exists())
+
+
+# -- keeping the read model fresh -----------------------------------------------------------------
+def _logged(handler: Callable[..., None]) -> Callable[..., None]:
+    """A failed refresh must not fail the admin's save or the shopper's order: log it; the next
+    change or a rebuild repairs the read model."""
+
+    def run(**details: object) -> None:
+        try:
+            handler(**details)
+        except Exception as error:
+            catalogue_index.forget()
+            log.error(json.dumps({"event": "catalogue_index_refresh_failed", "error": repr(error)[:500]}))
+
+    run.__name__ = handler.__name__
+    return run
+
+
+events.subscribe(events.PRODUCT_CHANGED, _logged(catalogue_index.refresh_shoe))
+events.subscribe(events.STOCK_CHANGED, _logged(catalogue_index.refresh_stock))

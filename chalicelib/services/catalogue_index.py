@@ -1,0 +1,407 @@
+"""The catalogue read model: every active shoe as a compact card, for filters and search.
+
+A key condition serves the unfiltered listing in each sort (one Query on `by-newest` or
+`by-price`). Filters (brand, department, category, size in stock, price range) and text search
+cannot be served by one key condition, so they run in memory over this read model:
+
+- Stored in the `catalogue-index` table as a `meta` item (current version) and that version's
+  zlib-compressed JSON chunks (`chunk#<version>#<n>`, each < 400 KB; 5,000 shoes fit in one).
+- Cached per warm Lambda. The `meta` item is read at most every CHECK_SECONDS; the chunks only
+  when its version changed. So a filtered page costs no DynamoDB call most of the time.
+- Kept fresh by the events PRODUCT_CHANGED (re-reads that shoe: GetItem + Query) and
+  STOCK_CHANGED (writes only when a size goes in or out of stock); each write is a new version
+  with a condition on the previous one, retried on conflict. `rebuild()` reads the whole
+  catalogue (a paginated Query of `by-newest` plus a Scan of `stock`): seed and admin paths only.
+"""
+
+import gc
+import json
+import logging
+import re
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from chalicelib import clock
+from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
+
+log = logging.getLogger("shoeshop")
+
+META_KEY = "meta"
+CHUNK_BYTES = 350_000
+# How stale another Lambda's copy may be (seconds): the meta item is re-read at most this often.
+CHECK_SECONDS = 15.0
+SAVE_ATTEMPTS = 4
+RESULT_CACHE_SIZE = 128
+
+NEWEST = "newest"
+PRICE_ASC = "price_asc"
+PRICE_DESC = "price_desc"
+
+
+class Card(NamedTuple):
+    """What a listing shows of one shoe, plus what filters need (a tuple: thousands are decoded
+    when a Lambda loads the read model, and tuples are the cheapest objects to build)."""
+
+    shoe_id: str
+    name: str
+    brand: str
+    colour: str
+    department: str
+    category: str
+    price_cents: int
+    created_sort: str
+    price_sort: str
+    thumb_key: str
+    sizes_in_stock: tuple[str, ...] = ()
+
+    def sort_key(self, sort: str) -> str:
+        return self.created_sort if sort == NEWEST else self.price_sort
+
+    def to_row(self) -> list:
+        return [*self[:10], list(self.sizes_in_stock)]
+
+    @classmethod
+    def from_row(cls, row: list) -> "Card":
+        return cls._make((*row[:10], tuple(row[10])))
+
+
+def card_for(shoe: Shoe, stock_by_size: dict[str, int] | None = None) -> Card:
+    stock_by_size = stock_by_size or {}
+    offered = list(shoe.sizes or [])
+    in_stock = tuple(size for size in offered if stock_by_size.get(size, 0) > 0)
+    return Card(
+        shoe_id=shoe.shoe_id,
+        name=shoe.name,
+        brand=shoe.brand,
+        colour=shoe.colour,
+        department=shoe.department,
+        category=shoe.category,
+        price_cents=int(shoe.price_cents),
+        created_sort=shoe.created_sort,
+        price_sort=shoe.price_sort,
+        thumb_key=shoe.images[0].thumb_key if shoe.images else "",
+        sizes_in_stock=in_stock,
+    )
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Search tokens: casefolded runs of letters and digits."""
+    return _WORD_RE.findall(text.casefold())
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Filters the read model answers; empty values mean "any"."""
+
+    brand: str = ""
+    department: str = ""
+    category: str = ""
+    size: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    terms: tuple[str, ...] = ()
+
+
+@dataclass
+class CatalogueIndex:
+    version: int
+    cards: list[Card]
+    chunk_keys: tuple[str, ...] = ()
+    previous_chunk_keys: tuple[str, ...] = ()
+    _results: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def __post_init__(self) -> None:
+        cards = self.cards
+        self.by_id = {card.shoe_id: n for n, card in enumerate(cards)}
+        self.newest = sorted(range(len(cards)), key=lambda n: cards[n].created_sort, reverse=True)
+        self.by_price_order = sorted(range(len(cards)), key=lambda n: cards[n].price_sort)
+        self.prices = [cards[n].price_cents for n in self.by_price_order]
+        self.newest_rank = [0] * len(cards)
+        for rank, n in enumerate(self.newest):
+            self.newest_rank[n] = rank
+        self.price_rank = [0] * len(cards)
+        for rank, n in enumerate(self.by_price_order):
+            self.price_rank[n] = rank
+        self.facets: dict[str, dict[str, set[int]]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
+        self.tokens: dict[str, set[int]] = {}
+        for n, card in enumerate(cards):
+            self.facets["brand"].setdefault(card.brand.casefold(), set()).add(n)
+            self.facets["department"].setdefault(card.department, set()).add(n)
+            self.facets["category"].setdefault(card.category, set()).add(n)
+            for size in card.sizes_in_stock:
+                self.facets["size"].setdefault(size, set()).add(n)
+            for word in words(f"{card.name} {card.brand} {card.colour}"):
+                self.tokens.setdefault(word, set()).add(n)
+        self.sorted_tokens = sorted(self.tokens)
+        self.brands = sorted({card.brand for card in cards}, key=str.casefold)
+
+    def __len__(self) -> int:
+        return len(self.cards)
+
+    def card(self, shoe_id: str) -> Card | None:
+        n = self.by_id.get(shoe_id)
+        return None if n is None else self.cards[n]
+
+    def _order(self, sort: str) -> list[int]:
+        if sort == NEWEST:
+            return self.newest
+        return self.by_price_order if sort == PRICE_ASC else self.by_price_order[::-1]
+
+    def _price_set(self, low: int | None, high: int | None) -> list[int]:
+        import bisect
+
+        start = 0 if low is None else bisect.bisect_left(self.prices, low)
+        end = len(self.prices) if high is None else bisect.bisect_right(self.prices, high)
+        return self.by_price_order[start:end]
+
+    def _term_set(self, term: str) -> set[int]:
+        """Shoes with a word starting with `term` ("nav" finds Navy)."""
+        import bisect
+
+        found: set[int] = set()
+        position = bisect.bisect_left(self.sorted_tokens, term)
+        while position < len(self.sorted_tokens) and self.sorted_tokens[position].startswith(term):
+            found |= self.tokens[self.sorted_tokens[position]]
+            position += 1
+        return found
+
+    def matching(self, criteria: Criteria, sort: str) -> tuple[list[int], list[str]]:
+        """Positions of the matching cards in display order, and their sort keys (cached)."""
+        cache_key = (criteria, sort)
+        cached = self._results.get(cache_key)
+        if cached is not None:
+            self._results.move_to_end(cache_key)
+            return cached
+        sets: list[Any] = []
+        for name in ("brand", "department", "category", "size"):
+            value = getattr(criteria, name)
+            if value:
+                sets.append(self.facets[name].get(value.casefold() if name == "brand" else value, set()))
+        sets.extend(self._term_set(term) for term in criteria.terms)
+        priced = criteria.min_price is not None or criteria.max_price is not None
+        order = self._order(sort)
+        if priced:
+            in_range = self._price_set(criteria.min_price, criteria.max_price)
+            if not sets and sort != NEWEST:
+                # Price sorts with only a price range: the answer is a slice of the price order.
+                order, sets = (in_range if sort == PRICE_ASC else in_range[::-1]), []
+            else:
+                sets.append(set(in_range))
+        if sets:
+            sets.sort(key=len)
+            chosen = set(sets[0]).intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+            # Few matches: sort them; many: walk the order once. Either stays cheap at 5,000.
+            if len(chosen) * 8 < len(order):
+                rank = self.newest_rank if sort == NEWEST else self.price_rank
+                positions = sorted(chosen, key=rank.__getitem__, reverse=sort == PRICE_DESC)
+            else:
+                positions = [n for n in order if n in chosen]
+        else:
+            positions = order
+        result = (positions, [self.cards[n].sort_key(sort) for n in positions])
+        self._results[cache_key] = result
+        if len(self._results) > RESULT_CACHE_SIZE:
+            self._results.popitem(last=False)
+        return result
+
+
+# -- storage ------------------------------------------------------------------------------------
+def _chunk_key(version: int, tag: str, number: int) -> str:
+    return f"chunk#{version}#{tag}#{number}"
+
+
+def _encode(cards: Iterable[Card]) -> bytes:
+    rows = [card.to_row() for card in cards]
+    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 6)
+
+
+def _decode(blob: bytes) -> list[Card]:
+    return [Card.from_row(row) for row in json.loads(zlib.decompress(blob))]
+
+
+def _read_meta() -> CatalogueIndexPart | None:
+    try:
+        return CatalogueIndexPart.get(META_KEY, consistent_read=True)
+    except CatalogueIndexPart.DoesNotExist:
+        return None
+
+
+def _read_version(meta: CatalogueIndexPart | None) -> CatalogueIndex:
+    if meta is None:
+        return CatalogueIndex(version=0, cards=[])
+    keys = list(meta.chunk_keys or [])
+    previous = tuple(meta.previous_chunk_keys or [])
+    if not keys:
+        return CatalogueIndex(version=int(meta.version), cards=[], previous_chunk_keys=previous)
+    parts = {part.part: part.data for part in CatalogueIndexPart.batch_get(keys)}
+    if len(parts) != len(keys):
+        raise LookupError(f"catalogue index version {meta.version} is missing chunks")
+    blob = b"".join(parts[key] for key in keys)
+    return CatalogueIndex(
+        version=int(meta.version), cards=_decode(blob), chunk_keys=tuple(keys), previous_chunk_keys=previous
+    )
+
+
+class _Cache:
+    index: CatalogueIndex | None = None
+    checked_at: float = 0.0
+
+
+def forget() -> None:
+    """Drop this Lambda's copy (tests, and after a failed write)."""
+    _Cache.index = None
+    _Cache.checked_at = 0.0
+
+
+def current(force: bool = False) -> CatalogueIndex:
+    """This Lambda's copy, re-checked against the stored version at most every CHECK_SECONDS."""
+    now = time.monotonic()
+    cached = _Cache.index
+    if cached is not None and not force and now - _Cache.checked_at < CHECK_SECONDS:
+        return cached
+    meta = _read_meta()
+    version = int(meta.version) if meta else 0
+    if cached is None or cached.version != version:
+        for attempt in range(2):
+            try:
+                cached = _read_version(meta)
+                break
+            except LookupError:
+                if attempt:
+                    raise
+                meta = _read_meta()  # a newer version replaced it while we read: read again
+    _install(cached, now)
+    return cached
+
+
+def _install(index: CatalogueIndex, checked_at: float) -> None:
+    if index is not _Cache.index:
+        # Thousands of long-lived objects: keep the garbage collector from walking them again on
+        # every full collection (pages would otherwise get slower as the catalogue grows).
+        gc.freeze()
+    _Cache.index, _Cache.checked_at = index, checked_at
+
+
+def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
+    """Write `cards` as the version after `previous`; _Conflict if another writer got there first."""
+    import secrets
+
+    from pynamodb.exceptions import PutError
+
+    version = previous.version + 1
+    tag = secrets.token_hex(4)
+    blob = _encode(sorted(cards, key=lambda card: card.shoe_id))
+    chunks = [blob[start : start + CHUNK_BYTES] for start in range(0, len(blob), CHUNK_BYTES)]
+    keys = [_chunk_key(version, tag, number) for number in range(len(chunks))]
+    with CatalogueIndexPart.batch_write() as batch:
+        for key, chunk in zip(keys, chunks, strict=True):
+            batch.save(CatalogueIndexPart(part=key, version=version, data=chunk))
+    meta = CatalogueIndexPart(
+        part=META_KEY,
+        version=version,
+        chunk_keys=keys,
+        previous_chunk_keys=list(previous.chunk_keys),
+        shoe_count=len(cards),
+        built_at=clock.now(),
+    )
+    if previous.version:
+        condition = CatalogueIndexPart.version == previous.version
+    else:
+        condition = CatalogueIndexPart.part.does_not_exist()
+    try:
+        meta.save(condition=condition)
+    except PutError as error:
+        _delete_parts(keys)
+        raise _Conflict() from error
+    # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
+    _delete_parts(previous.previous_chunk_keys)
+    index = CatalogueIndex(
+        version=version, cards=cards, chunk_keys=tuple(keys), previous_chunk_keys=previous.chunk_keys
+    )
+    _install(index, time.monotonic())
+    return index
+
+
+def _delete_parts(keys: Iterable[str]) -> None:
+    with CatalogueIndexPart.batch_write() as batch:
+        for key in keys:
+            batch.delete(CatalogueIndexPart(part=key))
+
+
+class _Conflict(Exception):
+    pass
+
+
+def _replace_card(shoe_id: str, card: Card | None) -> None:
+    """Put (or remove, for None) one card, retrying on a concurrent write."""
+    for attempt in range(SAVE_ATTEMPTS):
+        index = current(force=True)
+        if index.card(shoe_id) == card:
+            return
+        cards = [existing for existing in index.cards if existing.shoe_id != shoe_id]
+        if card is not None:
+            cards.append(card)
+        try:
+            _save(index, cards)
+            return
+        except _Conflict:
+            log.info(json.dumps({"event": "catalogue_index_conflict", "attempt": attempt + 1}))
+            time.sleep(0.01 * (attempt + 1))
+    forget()
+    raise RuntimeError("catalogue index: too many concurrent writers")
+
+
+def _stock_for(shoe_id: str) -> dict[str, int]:
+    return {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
+
+
+def refresh_shoe(shoe_id: str, **_: object) -> None:
+    """PRODUCT_CHANGED: re-read the shoe (GetItem) and its stock (Query); archived ones leave."""
+    try:
+        shoe = Shoe.get(shoe_id)
+    except Shoe.DoesNotExist:
+        shoe = None
+    card = card_for(shoe, _stock_for(shoe_id)) if shoe is not None and shoe.status == ACTIVE else None
+    _replace_card(shoe_id, card)
+
+
+def refresh_stock(shoe_id: str, **_: object) -> None:
+    """STOCK_CHANGED: rewrite only when a size went in or out of stock (most orders change neither)."""
+    index = current(force=True)
+    card = index.card(shoe_id)
+    if card is None:
+        return
+    in_stock = {size for size, quantity in _stock_for(shoe_id).items() if quantity > 0}
+    if in_stock != set(card.sizes_in_stock):
+        refresh_shoe(shoe_id)
+
+
+def rebuild() -> CatalogueIndex:
+    """Read every active shoe and all stock, and store a new version. Seed and admin paths only:
+    it Queries the whole `by-newest` partition and Scans the `stock` table."""
+    shoes = list(Shoe.by_newest.query(ACTIVE))
+    stock: dict[str, dict[str, int]] = {}
+    for row in Stock.scan():
+        stock.setdefault(row.shoe_id, {})[row.size] = int(row.quantity)
+    cards = [card_for(shoe, stock.get(shoe.shoe_id)) for shoe in shoes]
+    for attempt in range(SAVE_ATTEMPTS):
+        meta = _read_meta()
+        # Only the stored version and chunk names: a rebuild must work even if chunks were lost.
+        stored = CatalogueIndex(
+            version=int(meta.version) if meta else 0,
+            cards=[],
+            chunk_keys=tuple(meta.chunk_keys or []) if meta else (),
+            previous_chunk_keys=tuple(meta.previous_chunk_keys or []) if meta else (),
+        )
+        try:
+            return _save(stored, cards)
+        except _Conflict:
+            time.sleep(0.01 * (attempt + 1))
+    raise RuntimeError("catalogue index: too many concurrent writers")

@@ -1,0 +1,333 @@
+"""Catalogue services with moto: listing (both paths), filters, cursors, product, read model."""
+
+import pytest
+
+from chalicelib.models import Shoe, Stock
+from chalicelib.services import catalogue, catalogue_index, events
+from chalicelib.services.catalogue import ListingQuery, list_shoes, parse_listing
+from chalicelib.services.errors import NotFound, ValidationFailed
+from tests.catalogue_fixtures import dynamodb_calls, make_shoe, seed, seed_catalogue
+
+__all__ = ["dynamodb_calls"]
+
+SORTS = ["newest", "price_asc", "price_desc"]
+
+
+def expected_order(shoes, sort):
+    active = [shoe for shoe in shoes if shoe.status == "active"]
+    if sort == "newest":
+        return [s.shoe_id for s in sorted(active, key=lambda s: s.created_sort, reverse=True)]
+    ordered = sorted(active, key=lambda s: s.price_sort, reverse=sort == "price_desc")
+    return [s.shoe_id for s in ordered]
+
+
+def walk(query: ListingQuery, limit: int) -> tuple[list[str], list[str]]:
+    """Every page forwards, then backwards from the last page; returns both id sequences."""
+    pages, cursor = [], ""
+    while True:
+        page = list_shoes(query, cursor, limit)
+        pages.append(page)
+        assert len(page.cards) <= limit
+        if not page.next_cursor:
+            break
+        assert len(page.cards) == limit
+        cursor = page.next_cursor
+    forward = [card.shoe_id for page in pages for card in page.cards]
+    backward_pages = [pages[-1]]
+    while backward_pages[-1].prev_cursor:
+        backward_pages.append(list_shoes(query, backward_pages[-1].prev_cursor, limit))
+    backward = [card.shoe_id for page in reversed(backward_pages) for card in page.cards]
+    return forward, backward
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_unfiltered_pagination_walks_every_active_shoe_once_each_way(sort):
+    shoes, _ = seed_catalogue(53, archived_every=9)
+    forward, backward = walk(ListingQuery(sort=sort), limit=10)
+    assert forward == expected_order(shoes, sort)
+    assert backward == forward
+    assert len(forward) == 53 - 5
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_filtered_pagination_walks_every_match_once_each_way(sort):
+    shoes, _ = seed_catalogue(60, archived_every=7)
+    forward, backward = walk(ListingQuery(sort=sort, department="women"), limit=4)
+    assert forward == expected_order([s for s in shoes if s.department == "women"], sort)
+    assert backward == forward
+
+
+def matches(shoe, stock, query: ListingQuery) -> bool:
+    text = f"{shoe.name} {shoe.brand} {shoe.colour}".casefold()
+    return (
+        shoe.status == "active"
+        and (not query.brand or shoe.brand.casefold() == query.brand.casefold())
+        and (not query.department or shoe.department == query.department)
+        and (not query.category or shoe.category == query.category)
+        and (not query.size or stock[shoe.shoe_id].get(query.size, 0) > 0)
+        and (query.min_price is None or shoe.price_cents >= query.min_price)
+        and (query.max_price is None or shoe.price_cents <= query.max_price)
+        and all(
+            any(word.startswith(term) for word in catalogue_index.words(text))
+            for term in catalogue_index.words(query.q)
+        )
+    )
+
+
+FILTER_CASES = [
+    {"brand": "Velora"},
+    {"brand": "velora"},
+    {"department": "kids"},
+    {"category": "boots"},
+    {"size": "42"},
+    {"size": "30"},
+    {"min_price": "50"},
+    {"max_price": "45.50"},
+    {"min_price": "40", "max_price": "70"},
+    {"q": "navy"},
+    {"q": "mod 1"},
+    {"q": "KESTREL red"},
+    {"brand": "Stride", "size": "40", "max_price": "80"},
+    {"department": "men", "category": "running", "min_price": "30"},
+    {"q": "black", "department": "men", "size": "40", "sort": "price_desc"},
+    {"brand": "Nobody"},
+]
+
+
+def test_each_filter_and_combination_returns_exactly_the_matching_active_shoes():
+    shoes, stock = seed_catalogue(90, archived_every=6)
+    for params in FILTER_CASES:
+        query, errors = parse_listing(lambda name, p=params: p.get(name, ""))
+        assert errors == {}, params
+        catalogue_index.forget()
+        forward, backward = walk(query, limit=7)
+        expected = expected_order([s for s in shoes if matches(s, stock, query)], query.sort)
+        assert forward == expected, params
+        assert backward == forward, params
+        if params != {"brand": "Nobody"}:
+            assert expected, f"{params} matches nothing, which proves little"
+        assert list_shoes(query, "", 7).total == len(expected), params
+
+
+def test_archived_shoes_never_show_in_any_listing_or_product_page():
+    shoes, _ = seed_catalogue(20, archived_every=2)
+    archived = {s.shoe_id for s in shoes if s.status == "archived"}
+    for params in ({}, {"size": "40"}, {"q": "model"}, {"sort": "price_asc"}):
+        query, _ = parse_listing(lambda name, p=params: p.get(name, ""))
+        seen, _ = walk(query, limit=5)
+        assert seen and not archived & set(seen)
+    with pytest.raises(NotFound):
+        catalogue.get_product(sorted(archived)[0])
+
+
+def test_product_sizes_show_availability_and_only_n_left():
+    shoe = make_shoe(1, department="men", sizes=["40", "41", "42", "43", "44"])
+    seed([shoe], {shoe.shoe_id: {"40": 0, "41": 1, "42": 3, "43": 4, "46": 9}})
+    product = catalogue.get_product(shoe.shoe_id)
+    summary = [(o.size, o.available, o.only_left) for o in product.sizes]
+    # 44 has no stock item at all: offered but sold out. 46 is stocked but not offered: not shown.
+    assert summary == [
+        ("40", False, None),
+        ("41", True, 1),
+        ("42", True, 3),
+        ("43", True, None),
+        ("44", False, None),
+    ]
+    assert product.sizes[2].label == "EU 42 · UK 8.5 · US 9.5"
+    assert not product.sold_out
+
+
+def test_product_page_costs_one_getitem_and_one_query(dynamodb_calls):
+    seed_catalogue(5)
+    dynamodb_calls.reset()
+    catalogue.get_product("shoe00002")
+    assert dict(dynamodb_calls.calls) == {"GetItem": 1, "Query": 1}
+
+
+@pytest.mark.parametrize("shoe_id", ["nope", "../../etc", "x" * 65, ""])
+def test_unknown_or_malformed_shoe_ids_are_not_found(shoe_id):
+    seed_catalogue(3)
+    with pytest.raises(NotFound):
+        catalogue.get_product(shoe_id)
+
+
+BAD_INPUT = [
+    ({"sort": "cheapest"}, "sort"),
+    ({"department": "aliens"}, "department"),
+    ({"category": "skates"}, "category"),
+    ({"size": "99"}, "size"),
+    ({"size": "<b>"}, "size"),
+    ({"min_price": "abc"}, "min_price"),
+    ({"max_price": "-5"}, "max_price"),
+    ({"max_price": "1e9"}, "max_price"),
+    ({"min_price": "90", "max_price": "10"}, "max_price"),
+    ({"q": "x" * 81}, "q"),
+    ({"brand": "b" * 41}, "brand"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), BAD_INPUT, ids=[f for _, f in BAD_INPUT])
+def test_bad_listing_parameters_are_named_and_dropped(params, field):
+    query, errors = parse_listing(lambda name: params.get(name, ""))
+    assert list(errors) == [field]
+    assert not query.has_filters and query.sort == "newest"
+
+
+def test_prices_are_read_as_currency_units_into_cents():
+    prices = {"min_price": "$49.9", "max_price": "120"}
+    query, errors = parse_listing(lambda name: prices.get(name, ""))
+    assert errors == {}
+    assert (query.min_price, query.max_price) == (4990, 12000)
+
+
+@pytest.mark.parametrize("limit", ["0", "49", "abc", "-1", "99999999999"])
+def test_absurd_page_sizes_are_refused(limit):
+    with pytest.raises(ValidationFailed):
+        catalogue.parse_limit(limit)
+
+
+def test_tampered_or_foreign_cursors_are_refused():
+    seed_catalogue(30)
+    page = list_shoes(ListingQuery(), "", 10)
+    from chalicelib.web import signing
+
+    body = page.next_cursor.partition(".")[0]
+    fingerprint = ListingQuery().fingerprint()
+    signed_nonsense = [
+        signing.dumps(catalogue.CURSOR_PURPOSE, {"d": "sideways", "f": fingerprint, "k": "x"}),
+        signing.dumps(catalogue.CURSOR_PURPOSE, {"d": "next", "f": fingerprint, "k": 7}),
+        signing.dumps(catalogue.CURSOR_PURPOSE, ["next"]),
+        signing.dumps("flash", {"d": "next", "f": fingerprint, "k": "x"}),  # signed for another purpose
+    ]
+    for bad in (page.next_cursor[:-2] + "AA", "garbage", body + ".", "x" * 5000, *signed_nonsense):
+        with pytest.raises(ValidationFailed):
+            list_shoes(ListingQuery(), bad, 10)
+    # A genuine cursor made for other filters or another sort is refused too.
+    with pytest.raises(ValidationFailed):
+        list_shoes(ListingQuery(sort="price_asc"), page.next_cursor, 10)
+    with pytest.raises(ValidationFailed):
+        list_shoes(ListingQuery(brand="Velora"), page.next_cursor, 10)
+
+
+def test_unfiltered_listing_is_one_query_reading_one_page_at_two_sizes(dynamodb_calls):
+    for count in (30, 120):
+        seed_catalogue(count)
+        catalogue_index.forget()
+        dynamodb_calls.reset()
+        page = list_shoes(ListingQuery(sort="price_desc"), "", 24)
+        assert len(page.cards) == 24
+        assert dict(dynamodb_calls.calls) == {"Query": 1}
+
+
+def test_filtered_listing_reads_the_read_model_once_per_check_interval(dynamodb_calls):
+    seed_catalogue(40)
+    catalogue_index.forget()
+    dynamodb_calls.reset()
+    list_shoes(ListingQuery(size="40"))
+    assert dict(dynamodb_calls.calls) == {"GetItem": 1, "BatchGetItem": 1}
+    dynamodb_calls.reset()
+    list_shoes(ListingQuery(brand="Stride"))
+    list_shoes(ListingQuery(q="navy"))
+    assert dynamodb_calls.total_calls == 0
+
+
+def test_read_model_follows_product_changes_and_archiving():
+    seed_catalogue(12)
+    shoe = Shoe.get("shoe00004")
+    shoe.update(actions=[Shoe.brand.set("Zephyr"), Shoe.colour.set("Teal")])
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe.shoe_id)
+    assert [c.shoe_id for c in list_shoes(ListingQuery(brand="zephyr")).cards] == ["shoe00004"]
+    assert [c.shoe_id for c in list_shoes(ListingQuery(q="teal")).cards] == ["shoe00004"]
+    assert "Zephyr" in catalogue.brands()
+
+    shoe.update(actions=[Shoe.status.set("archived")])
+    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe.shoe_id)
+    assert list_shoes(ListingQuery(brand="zephyr")).cards == []
+    # Another Lambda (an empty cache) sees the same stored version.
+    catalogue_index.forget()
+    assert list_shoes(ListingQuery(brand="zephyr")).cards == []
+    assert len(catalogue_index.current()) == 11
+
+
+def test_stock_changes_rewrite_the_read_model_only_when_a_size_goes_in_or_out(dynamodb_calls):
+    shoe = make_shoe(1, department="men", sizes=["41", "42"])
+    seed([shoe], {shoe.shoe_id: {"41": 5, "42": 2}})
+    version = catalogue_index.current().version
+    Stock(shoe_id=shoe.shoe_id, size="42", quantity=1).save()
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe.shoe_id, sizes=["42"])
+    assert catalogue_index.current(force=True).version == version  # still in stock: no write
+    Stock(shoe_id=shoe.shoe_id, size="42", quantity=0).save()
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe.shoe_id, sizes=["42"])
+    assert catalogue_index.current(force=True).version == version + 1
+    assert list_shoes(ListingQuery(size="42")).cards == []
+    assert [c.shoe_id for c in list_shoes(ListingQuery(size="41")).cards] == [shoe.shoe_id]
+
+
+def test_concurrent_read_model_writers_lose_no_update(monkeypatch):
+    seed_catalogue(6)
+    stale = catalogue_index.current(force=True)
+    # Another Lambda writes first...
+    other = Shoe.get("shoe00001")
+    other.update(actions=[Shoe.name.set("Renamed One")])
+    catalogue_index.refresh_shoe("shoe00001")
+    # ...so a write based on the older version is refused, not applied over it.
+    with pytest.raises(catalogue_index._Conflict):
+        catalogue_index._save(stale, stale.cards)
+    # The event path retries on a fresh copy and keeps both changes.
+    Shoe.get("shoe00002").update(actions=[Shoe.name.set("Renamed Two")])
+    catalogue_index._Cache.index = stale  # this Lambda's copy is out of date
+    catalogue_index.refresh_shoe("shoe00002")
+    catalogue_index.forget()
+    names = {c.shoe_id: c.name for c in catalogue_index.current().cards}
+    assert names["shoe00001"] == "Renamed One" and names["shoe00002"] == "Renamed Two"
+
+
+def test_a_failing_refresh_does_not_break_the_publisher(monkeypatch, caplog):
+    seed_catalogue(3)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(catalogue_index, "_replace_card", broken)
+    events.publish(events.PRODUCT_CHANGED, shoe_id="shoe00001")  # must not raise
+    assert "catalogue_index_refresh_failed" in caplog.text
+
+
+def test_large_read_models_are_split_into_chunks(monkeypatch):
+    monkeypatch.setattr(catalogue_index, "CHUNK_BYTES", 300)
+    seed_catalogue(40)
+    catalogue_index.forget()
+    index = catalogue_index.current()
+    assert len(index) == 40
+    from chalicelib.models import CatalogueIndexPart
+
+    assert len(CatalogueIndexPart.get("meta").chunk_keys) > 1
+
+
+def test_preferred_size_is_saved_on_the_user(shopper):
+    from chalicelib.models import User
+    from chalicelib.services.accounts import get_user
+
+    user = next(iter(User.scan(User.pk.startswith("USER#"))))
+    catalogue.save_preferred_size(user, "43")
+    assert get_user(user.user_id).preferred_size == "43"
+    catalogue.save_preferred_size(user, "")
+    assert get_user(user.user_id).preferred_size is None
+    with pytest.raises(ValidationFailed):
+        catalogue.check_size("99")
+
+
+def test_rebuild_repairs_a_read_model_whose_chunks_were_lost():
+    from chalicelib.models import CatalogueIndexPart
+
+    seed_catalogue(8, archived_every=4)
+    for key in CatalogueIndexPart.get("meta").chunk_keys:
+        CatalogueIndexPart(part=key).delete()
+    catalogue_index.forget()
+    with pytest.raises(LookupError):
+        catalogue_index.current()
+    catalogue_index.rebuild()
+    catalogue_index.forget()
+    assert sorted(card.shoe_id for card in catalogue_index.current().cards) == [
+        f"shoe{n:05d}" for n in range(8) if n % 4 != 3
+    ]
