@@ -1,0 +1,71 @@
+"""Shoes, stock and call counting for the cart, checkout and order tests."""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from chalicelib import clock
+from chalicelib.models import Shoe, Stock
+
+
+def make_shoe(
+    name: str = "Trail Runner",
+    price_cents: int = 8999,
+    stock: dict[str, int] | None = None,
+    status: str = "active",
+    brand: str = "Stride",
+) -> Shoe:
+    """A shoe offering the sizes in `stock`, with those units on hand."""
+    stock = {"42": 5} if stock is None else stock
+    now = clock.now()
+    shoe = Shoe(
+        shoe_id=uuid.uuid4().hex[:12],
+        name=name,
+        brand=brand,
+        colour="black",
+        department="men",
+        category="running",
+        price_cents=price_cents,
+        sizes=sorted(stock, key=float),
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    shoe.set_sort_keys()
+    shoe.save()
+    for size, quantity in stock.items():
+        Stock(shoe_id=shoe.shoe_id, size=size, quantity=quantity, sold=0).save()
+    return shoe
+
+
+def stock_of(shoe_id: str, size: str) -> Stock:
+    return Stock.get(shoe_id, size)
+
+
+@contextmanager
+def count_dynamodb_calls() -> Iterator[Counter]:
+    """Count DynamoDB operations (by name, and by "Operation:table") made through the shared client."""
+    from chalicelib.aws import dynamodb_client
+
+    calls: Counter = Counter()
+
+    def before_call(model, params, **_kwargs):
+        calls[model.name] += 1
+        body = params.get("body") or {}
+        if isinstance(body, dict):
+            tables = []
+            if "TableName" in body:
+                tables = [body["TableName"]]
+            elif "RequestItems" in body:
+                tables = sorted(body["RequestItems"])
+            for table in tables:
+                calls[f"{model.name}:{table.rsplit('-', 1)[-1]}"] += 1
+        return None
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb.*", before_call, unique_id="cart-test-counter")
+    try:
+        yield calls
+    finally:
+        events.unregister("before-call.dynamodb.*", unique_id="cart-test-counter")
