@@ -1,5 +1,6 @@
 """Shoes, stock and call counting for the cart, checkout and order tests."""
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -52,7 +53,9 @@ def count_dynamodb_calls() -> Iterator[Counter]:
 
     def before_call(model, params, **_kwargs):
         calls[model.name] += 1
-        body = params.get("body") or {}
+        body = params.get("body") or b"{}"
+        if isinstance(body, bytes | str):
+            body = json.loads(body or b"{}")
         if isinstance(body, dict):
             tables = []
             if "TableName" in body:
@@ -69,3 +72,42 @@ def count_dynamodb_calls() -> Iterator[Counter]:
         yield calls
     finally:
         events.unregister("before-call.dynamodb.*", unique_id="cart-test-counter")
+
+
+class InjectedResponse:
+    status_code = 400
+
+
+@contextmanager
+def fail_operation(operation: str, errors: list[dict]) -> Iterator[list]:
+    """Answer the next len(errors) calls of a DynamoDB operation with the given error responses
+    (moto never raises TransactionConflict or throttling), then let calls through."""
+    from chalicelib.aws import dynamodb_client
+
+    pending = list(errors)
+    seen: list = []
+
+    def before_call(**_kwargs):
+        if not pending:
+            return None
+        response = pending.pop(0)
+        seen.append(response)
+        return InjectedResponse(), response
+
+    events = dynamodb_client().meta.events
+    events.register(f"before-call.dynamodb.{operation}", before_call, unique_id="cart-test-fault")
+    try:
+        yield seen
+    finally:
+        events.unregister(f"before-call.dynamodb.{operation}", unique_id="cart-test-fault")
+
+
+def transaction_conflict(actions: int) -> dict:
+    return {
+        "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+        "CancellationReasons": [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (actions - 1),
+    }
+
+
+def throttled() -> dict:
+    return {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}

@@ -379,12 +379,14 @@ def _after_cancel(
     failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
     if not failed:
         raise error
+    # PynamoDB sends a transaction's actions grouped by kind: deletes (the cart lines), then puts
+    # (the order), then updates (the stock rows); the reasons come back in that order.
     order_index = len(items)
     if order_index in failed:
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
-    short_items = [items[i] for i in failed if i < order_index]
+    short_items = [items[i - order_index - 1] for i in failed if i > order_index]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])
         adjustments = []
