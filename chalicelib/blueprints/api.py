@@ -96,7 +96,7 @@ def api_cart_remove() -> Response:
 
 
 def _line_id(shoe_id: object, size: object) -> str:
-    if not isinstance(shoe_id, str) or not isinstance(size, str):
+    if not isinstance(shoe_id, str) or not isinstance(size, str) or not shoe_id or not size:
         from chalicelib.services.errors import ValidationFailed
 
         raise ValidationFailed({"shoe_id": "Send the line's shoe_id and size."}, message="Send shoe_id and size.")
