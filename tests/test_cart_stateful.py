@@ -1,0 +1,133 @@
+"""A stateful property test: shoppers add, update, remove and check out while an admin restocks.
+
+Invariants after every step: no stock is ever negative; for every (shoe, size), the initial stock
+plus restocks equals the stock on hand plus the units in orders; no cart line survives its order;
+replaying a checkout places nothing new.
+"""
+
+import uuid
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from chalicelib.models import CartLine, Order, Stock, User
+from chalicelib.services import cart, checkout
+from chalicelib.services.errors import ServiceError
+from tests.cart_fixtures import make_shoe
+
+ADDRESS = {"full_name": "Pat Buyer", "line1": "2 High St", "city": "Leeds", "postal_code": "LS1 4AP", "country": "GB"}
+SHOPPERS = 3
+SIZES = ["41", "42"]
+
+
+class CheckoutMachine(RuleBasedStateMachine):
+    @initialize()
+    def setup(self):
+        # Fresh shoes and shoppers for every example: the tables are shared within one test run.
+        self.shoes = [make_shoe(name=f"Shoe {n}", price_cents=1000 + n, stock={"41": 2, "42": 1}) for n in range(2)]
+        self.keys = [(shoe.shoe_id, size) for shoe in self.shoes for size in SIZES]
+        self.initial = {(shoe.shoe_id, "41"): 2 for shoe in self.shoes} | {
+            (shoe.shoe_id, "42"): 1 for shoe in self.shoes
+        }
+        self.restocked = dict.fromkeys(self.keys, 0)
+        self.users = [User(pk=f"USER#{uid}", user_id=uid) for uid in (uuid.uuid4().hex for _ in range(SHOPPERS))]
+        self.placed: dict[tuple[int, str], str] = {}  # (shopper, idempotency key) → order id
+        self.checkout_count = 0
+
+    def owner(self, shopper: int) -> str:
+        return cart.user_owner(self.users[shopper].user_id)
+
+    @rule(
+        shopper=st.integers(0, SHOPPERS - 1),
+        key=st.integers(0, 3),
+        quantity=st.integers(1, 3),
+    )
+    def add(self, shopper, key, quantity):
+        shoe_id, size = self.keys[key]
+        try:
+            cart.add_item(self.owner(shopper), shoe_id, size, quantity)
+        except ServiceError:
+            pass
+
+    @rule(
+        shopper=st.integers(0, SHOPPERS - 1),
+        key=st.integers(0, 3),
+        quantity=st.one_of(st.integers(-2, 12), st.just("abc")),
+    )
+    def update(self, shopper, key, quantity):
+        try:
+            cart.set_quantity(self.owner(shopper), CartLine.line_key(*self.keys[key]), quantity)
+        except ServiceError:
+            pass
+
+    @rule(shopper=st.integers(0, SHOPPERS - 1), key=st.integers(0, 3))
+    def remove(self, shopper, key):
+        try:
+            cart.remove_line(self.owner(shopper), CartLine.line_key(*self.keys[key]))
+        except ServiceError:
+            pass
+
+    @rule(shopper=st.integers(0, SHOPPERS - 1), replay=st.booleans())
+    def place(self, shopper, replay):
+        earlier = [key for (who, key) in self.placed if who == shopper]
+        if replay and earlier:
+            key = earlier[-1]
+        else:
+            self.checkout_count += 1
+            key = f"machine-key-{self.checkout_count:04d}"
+        before = {line.line_id for line in CartLine.query(self.owner(shopper))}
+        try:
+            result = checkout.place_order(self.users[shopper], key, ADDRESS)
+        except ServiceError:
+            return
+        if (shopper, key) in self.placed:
+            assert not result.created and result.order.order_id == self.placed[(shopper, key)]
+            return
+        assert result.created
+        self.placed[(shopper, key)] = result.order.order_id
+        ordered = {CartLine.line_key(line.shoe_id, line.size) for line in result.order.lines}
+        assert ordered == before
+        survivors = {line.line_id for line in CartLine.query(self.owner(shopper))} & ordered
+        assert survivors == set(), "a cart line survived its order"
+
+    @rule(key=st.integers(0, 3), units=st.integers(1, 3))
+    def restock(self, key, units):
+        shoe_id, size = self.keys[key]
+        Stock(shoe_id=shoe_id, size=size).update(actions=[Stock.quantity.add(units)], condition=Stock.quantity >= 0)
+        self.restocked[(shoe_id, size)] += units
+
+    @invariant()
+    def stock_is_conserved(self):
+        _, stock = cart.batch_read(self.keys)
+        ordered = dict.fromkeys(self.keys, 0)
+        order_ids = set()
+        for user in self.users:
+            for order in Order.by_user.query(user.user_id):
+                order_ids.add(order.order_id)
+                for line in order.lines:
+                    ordered[(line.shoe_id, line.size)] += int(line.quantity)
+        assert order_ids == set(self.placed.values())
+        for key in self.keys:
+            on_hand = int(stock[key].quantity)
+            assert on_hand >= 0, f"negative stock for {key}"
+            assert self.initial[key] + self.restocked[key] == on_hand + ordered[key]
+            assert int(stock[key].sold) == ordered[key]
+
+    @invariant()
+    def carts_respect_limits(self):
+        for shopper in range(SHOPPERS):
+            quantities = [int(line.quantity) for line in CartLine.query(self.owner(shopper))]
+            assert all(1 <= q <= 10 for q in quantities)
+
+
+def test_stock_and_orders_stay_consistent():
+    run_state_machine_as_test(
+        CheckoutMachine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
