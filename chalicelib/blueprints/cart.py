@@ -99,17 +99,33 @@ def _after_change(ctx: RequestContext, owner: str) -> None:
     sync_cart_count(ctx, cart_service.count_units(owner))
 
 
+def _report_change(ctx: RequestContext, owner: str, change: cart_service.CartChange) -> Response:
+    """After a cart change: refresh the header's count, say what happened, show the cart."""
+    _after_change(ctx, owner)
+    ctx.flash(change.message, "warning" if change.capped else "success")
+    return redirect("/cart")
+
+
+def _existing_owner(ctx: RequestContext) -> str:
+    """The cart a line change applies to; a visitor without a cart has no such line."""
+    owner = cart_owner(ctx)
+    if owner is None:
+        raise NotFound("That line is not in your cart.")
+    return owner
+
+
 @bp.route("/cart/items", methods=["POST"], content_types=FORM_TYPES)
 @public
 def add_to_cart() -> Response:
     ctx = current()
     form = ctx.form
+    quantity = form.get("quantity", "1") or "1"
     try:
         # Validate before creating a guest session: bad input leaves no trace.
-        cart_service.parse_quantity(form.get("quantity", "1") or "1")
+        cart_service.parse_quantity(quantity)
         cart_service.check_line_key(form.get("shoe_id"), form.get("size"))
         owner = cart_owner_for_change(ctx)
-        change = cart_service.add_item(owner, form.get("shoe_id"), form.get("size"), form.get("quantity", "1") or "1")
+        change = cart_service.add_item(owner, form.get("shoe_id"), form.get("size"), quantity)
     except ValidationFailed as error:
         for message in dict.fromkeys(error.errors.values()):
             ctx.flash(message, "error")
@@ -117,47 +133,33 @@ def add_to_cart() -> Response:
     except ServiceError as error:
         ctx.flash(error.message, "error")
         return redirect("/cart")
-    _after_change(ctx, owner)
-    ctx.flash(change.message, "warning" if change.capped else "success")
-    return redirect("/cart")
+    return _report_change(ctx, owner, change)
 
 
 @bp.route("/cart/update", methods=["POST"], content_types=FORM_TYPES)
 @public
 def update_cart_line() -> Response:
     ctx = current()
-    owner = cart_owner(ctx)
-    if owner is None:
-        raise_not_in_cart()
+    owner = _existing_owner(ctx)
+    line_id = ctx.form.get("line_id")
     try:
-        change = cart_service.set_quantity(owner, ctx.form.get("line_id"), ctx.form.get("quantity"))
+        change = cart_service.set_quantity(owner, line_id, ctx.form.get("quantity"))
     except ValidationFailed as error:
-        return _render_cart(ctx, status=400, errors={ctx.form.get("line_id"): error.errors.get("quantity", "")})
+        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)})
     except NotFound:
         raise
-    except ServiceError as error:
+    except ServiceError as error:  # sold out meanwhile
         ctx.flash(error.message, "error")
         return redirect("/cart")
-    _after_change(ctx, owner)
-    ctx.flash(change.message, "warning" if change.capped else "success")
-    return redirect("/cart")
-
-
-def raise_not_in_cart() -> None:
-    raise NotFound("That line is not in your cart.")
+    return _report_change(ctx, owner, change)
 
 
 @bp.route("/cart/remove", methods=["POST"], content_types=FORM_TYPES)
 @public
 def remove_cart_line() -> Response:
     ctx = current()
-    owner = cart_owner(ctx)
-    if owner is None:
-        raise_not_in_cart()
-    change = cart_service.remove_line(owner, ctx.form.get("line_id"))
-    _after_change(ctx, owner)
-    ctx.flash(change.message, "success")
-    return redirect("/cart")
+    owner = _existing_owner(ctx)
+    return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
 
 
 # -- checkout -----------------------------------------------------------------------------------------
