@@ -132,7 +132,7 @@ def api_place_order() -> Response:
     try:
         placed = checkout.place_order(ctx.user, key, address)
     except checkout.OutOfStock as error:
-        sync_cart_count(ctx, 0 if not error.lines else _units(ctx))
+        sync_cart_count(ctx, _units(ctx))
         lines = {f"{line.name} (EU {line.size})": line.words for line in error.lines}
         return json_error(409, "OutOfStock", error.message, lines)
     except checkout.EmptyCart as error:
