@@ -137,7 +137,7 @@ def api_place_order() -> Response:
         return json_error(409, "OutOfStock", error.message, lines)
     except checkout.EmptyCart as error:
         return json_error(409, "EmptyCart", error.message)
-    sync_cart_count(ctx, _units(ctx))
+    sync_cart_count(ctx, 0 if placed.created else _units(ctx))
     status = 201 if placed.created else 200
     return json_response(order_service.order_json(placed.order), status=status)
 

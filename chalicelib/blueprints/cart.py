@@ -244,7 +244,8 @@ def checkout_place() -> Response:
     except ServiceError as error:
         ctx.flash(error.message, "error")
         return redirect("/checkout/review")
-    sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user.user_id)))
+    # The transaction deleted every line it ordered: a new order leaves the cart empty.
+    sync_cart_count(ctx, 0 if placed.created else cart_service.count_units(cart_service.user_owner(user.user_id)))
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
     return redirect(f"/orders/{placed.order.order_id}", placed="1")
