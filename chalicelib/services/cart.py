@@ -4,7 +4,9 @@ Prices are never stored in a cart: every view reads them from the catalogue. Rea
 one Query (its lines) and one BatchGetItem (the shoes and stock items those lines name).
 """
 
+import random
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -149,9 +151,10 @@ class CartView:
 
 
 def _live_lines(owner: str) -> list[CartLine]:
-    """One Query. Guest lines past their TTL are ignored (DynamoDB deletes them late)."""
+    """One Query, strongly consistent so a page right after a change shows it. Guest lines past
+    their TTL are ignored (DynamoDB deletes them late)."""
     now = clock.now()
-    lines = list(CartLine.query(owner))
+    lines = list(CartLine.query(owner, consistent_read=True))
     return [line for line in lines if line.expires_at is None or line.expires_at > now]
 
 
@@ -172,7 +175,8 @@ def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple
     request = {
         shoe_table: {"Keys": [{"shoe_id": {"S": shoe_id}} for shoe_id in sorted({k[0] for k in keys})]},
         stock_table: {
-            "Keys": [{"shoe_id": {"S": shoe_id}, "size": {"S": size}} for shoe_id, size in sorted(set(keys))]
+            "Keys": [{"shoe_id": {"S": shoe_id}, "size": {"S": size}} for shoe_id, size in sorted(set(keys))],
+            "ConsistentRead": True,  # stock moves with every order: show what is on hand now
         },
     }
     client = dynamodb_client()
@@ -187,6 +191,7 @@ def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple
         request = answer.get("UnprocessedKeys") or {}
         if not request:
             break
+        time.sleep(random.uniform(0, 0.05 * 2**_attempt))  # noqa: S311 - jitter, not a secret
     return shoes, stock
 
 
@@ -244,7 +249,7 @@ def _sellable(shoe_id: str, size: str) -> tuple[Shoe, int]:
 
 def _get_line(owner: str, line_id: str) -> CartLine | None:
     try:
-        line = CartLine.get(owner, line_id)
+        line = CartLine.get(owner, line_id, consistent_read=True)
     except DoesNotExist:
         return None
     if line.expires_at is not None and line.expires_at <= clock.now():
@@ -259,7 +264,7 @@ def _guest_expiry(owner: str) -> Any:
 
 
 def _line_count(owner: str) -> int:
-    return sum(1 for _ in CartLine.query(owner, attributes_to_get=["owner", "line_id"]))
+    return sum(1 for _ in CartLine.query(owner, attributes_to_get=["owner", "line_id"], consistent_read=True))
 
 
 def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: CartLine | None) -> None:

@@ -246,7 +246,7 @@ sleep: Callable[[float], None] = time.sleep  # tests replace it
 
 def _find_order(user_id: str, order_id: str) -> Order | None:
     try:
-        order = Order.get(order_id)
+        order = Order.get(order_id, consistent_read=True)  # a retry must see the order just placed
     except DoesNotExist:
         return None
     return order if order.user_id == user_id else None
