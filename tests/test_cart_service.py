@@ -189,3 +189,35 @@ def test_merging_a_guest_cart_sums_and_caps_and_empties_the_guest_cart():
     assert "Runner (EU 42): only 10 could go in your cart" in text
     assert "Boot (EU 41): only 3 could go in your cart" in text
     assert "Sandal (EU 39) is sold out" in text
+
+
+def test_unprocessed_batch_keys_are_asked_for_again(monkeypatch):
+    """DynamoDB may return some keys unprocessed when busy: the cart still shows every line."""
+    import json
+
+    from chalicelib.aws import dynamodb_client
+
+    shoe = make_shoe(name="Runner", stock={"42": 5})
+    cart.add_item(ALICE, shoe.shoe_id, "42", "1")
+    monkeypatch.setattr(cart.time, "sleep", lambda _seconds: None)
+    answered = []
+
+    class Ok:
+        status_code = 200
+
+    def busy_once(params, **_kwargs):
+        if answered:
+            return None
+        answered.append(True)
+        request = json.loads(params["body"])["RequestItems"]
+        return Ok(), {"Responses": {}, "UnprocessedKeys": request}
+
+    events = dynamodb_client().meta.events
+    events.register("before-call.dynamodb.BatchGetItem", busy_once, unique_id="busy-once")
+    try:
+        with count_dynamodb_calls() as calls:
+            view = cart.load_cart(ALICE)
+    finally:
+        events.unregister("before-call.dynamodb.BatchGetItem", unique_id="busy-once")
+    assert answered and calls["BatchGetItem"] == 2
+    assert [(item.name, item.in_stock, item.problem) for item in view.items] == [("Runner", 5, None)]
