@@ -263,3 +263,25 @@ def test_checkout_with_an_empty_cart_goes_back_to_the_cart(shopper):
     response = shopper.get("/checkout")
     assert response.headers["Location"] == "/cart"
     assert "Your cart is empty" in text(shopper.get("/cart"))
+
+
+def test_a_price_change_after_review_stops_the_order_until_reviewed_again(shopper):
+    from chalicelib.models import Shoe
+
+    shoe = make_shoe(name="Runner", price_cents=5000, stock={"42": 5})
+    add(shopper, shoe.shoe_id, "42", "2")
+    key = checkout_to_review(shopper)
+    Shoe.get(shoe.shoe_id).update(actions=[Shoe.price_cents.set(5500)])
+    response = shopper.post_form(
+        "/checkout/place", {"idempotency_key": key, "reviewed_total": "10000"}, csrf_page="/cart"
+    )
+    assert response.headers["Location"] == "/checkout/review"
+    review = text(shopper.get("/checkout/review"))
+    assert "Please check the new total." in review and "$110.00" in review
+    assert list(Order.scan()) == [] and Stock.get(shoe.shoe_id, "42").quantity == 5
+    new_key = re.search(r'name="idempotency_key" value="([^"]+)"', review).group(1)
+    response = shopper.post_form(
+        "/checkout/place", {"idempotency_key": new_key, "reviewed_total": "11000"}, csrf_page="/cart"
+    )
+    assert "/orders/" in response.headers["Location"]
+    assert Order.scan().next().total_cents == 11000

@@ -228,7 +228,9 @@ def checkout_place() -> Response:
     user = ctx.user
     try:
         nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
-        placed = checkout.place_order(user, nonce)
+        reviewed = ctx.form.get("reviewed_total")
+        expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
+        placed = checkout.place_order(user, nonce, expected_total_cents=expected)
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:

@@ -138,6 +138,21 @@ class Review:
     def can_place(self) -> bool:
         return not self.cart.is_empty and not self.cart.problems
 
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The lines that will be ordered, shaped like an order's lines."""
+        return [
+            {
+                "name": item.name,
+                "brand": item.shoe.brand,
+                "size": item.line.size,
+                "unit_price_cents": item.unit_price_cents,
+                "quantity": item.quantity,
+            }
+            for item in self.cart.items
+            if item.problem is None
+        ]
+
 
 def review(user_id: str) -> Review:
     view = cart_service.load_cart(cart_service.user_owner(user_id))
@@ -262,9 +277,16 @@ def _address_for_order(user: User, address: dict[str, str] | None) -> dict[str, 
     return clean_address(saved)
 
 
-def place_order(user: User, idempotency_key: str, address: dict[str, str] | None = None) -> Placed:
+class PricesChanged(Conflict):
+    pass
+
+
+def place_order(
+    user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
+) -> Placed:
     """Place the shopper's cart as one order. The key is already checked (form or API); the same
-    key always answers with the same single order."""
+    key always answers with the same single order. With expected_total_cents (the total the
+    shopper reviewed), a price change in between stops the order so they can review again."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)
@@ -288,6 +310,8 @@ def place_order(user: User, idempotency_key: str, address: dict[str, str] | None
     now = clock.now()
     subtotal = sum(item.line_total_cents for item in view.items)
     shipping = shipping_for(subtotal)
+    if expected_total_cents is not None and expected_total_cents != subtotal + shipping:
+        raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
     decision = payments.provider().prepare(
         payments.PaymentRequest(
             order_id=order_id, user_id=user.user_id, amount_cents=subtotal + shipping, currency=settings.currency
