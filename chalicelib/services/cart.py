@@ -341,13 +341,11 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out. Remove it from your cart.")
     new_quantity = min(quantity, in_stock)
+    actions = [CartLine.quantity.set(new_quantity)]
+    if is_guest(owner):
+        actions.append(CartLine.expires_at.set(_guest_expiry(owner)))  # an active guest keeps the cart
     try:
-        line.update(
-            actions=[CartLine.quantity.set(new_quantity), CartLine.expires_at.set(_guest_expiry(owner))]
-            if is_guest(owner)
-            else [CartLine.quantity.set(new_quantity)],
-            condition=CartLine.line_id.exists(),
-        )
+        line.update(actions=actions, condition=CartLine.line_id.exists())
     except UpdateError as error:
         raise NotFound("That line is not in your cart.") from error
     if new_quantity < quantity:
