@@ -86,6 +86,14 @@ class CheckoutMachine(RuleBasedStateMachine):
         survivors = {line.line_id for line in CartLine.query(self.owner(shopper))} & ordered
         assert survivors == set(), "a cart line survived its order"
 
+    @rule(shopper=st.integers(0, SHOPPERS - 1), key=st.integers(0, 3), quantity=st.integers(1, 3))
+    def guest_adds_then_logs_in(self, shopper, key, quantity):
+        guest_id = uuid.uuid4().hex
+        with contextlib.suppress(ServiceError):
+            cart.add_item(cart.guest_owner(guest_id), *self.keys[key], quantity)
+        cart.merge_guest_cart(guest_id, self.users[shopper].user_id)
+        assert list(CartLine.query(cart.guest_owner(guest_id))) == []
+
     @rule(key=st.integers(0, 3), units=st.integers(1, 3))
     def restock(self, key, units):
         shoe_id, size = self.keys[key]
