@@ -1,5 +1,311 @@
-"""Cart, checkout and order history (filled in by the cart and checkout work)."""
+"""Cart, checkout and order history pages."""
 
-from chalice import Blueprint
+import json
+import secrets
+
+from chalice import Blueprint, Response
+
+from chalicelib.blueprints.account import after_login_hooks
+from chalicelib.services import cart as cart_service
+from chalicelib.services import checkout
+from chalicelib.services import orders as order_service
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
+from chalicelib.services.images import image_url
+from chalicelib.services.sessions import save_session_data, session_data
+from chalicelib.web.context import RequestContext, current
+from chalicelib.web.forms import FORM_TYPES
+from chalicelib.web.guards import login_required, public
+from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
+
+GUEST_CART_KEY = "guest_cart_id"
+CART_COUNT_KEY = "cart_count"
+
+
+# -- whose cart -------------------------------------------------------------------------------------
+
+
+def cart_owner(ctx: RequestContext) -> str | None:
+    """The cart this request reads: the shopper's, a guest session's, or none yet."""
+    if ctx.user is not None:
+        return cart_service.user_owner(ctx.user.user_id)
+    guest_id = session_data(ctx.session).get(GUEST_CART_KEY)
+    return cart_service.guest_owner(guest_id) if guest_id else None
+
+
+def cart_owner_for_change(ctx: RequestContext) -> str:
+    """Like cart_owner, but a guest without a cart gets a session and a cart id now."""
+    owner = cart_owner(ctx)
+    if owner is not None:
+        return owner
+    session = ctx.ensure_session()
+    guest_id = secrets.token_urlsafe(18)
+    save_session_data(session, **{GUEST_CART_KEY: guest_id})
+    return cart_service.guest_owner(guest_id)
+
+
+def sync_cart_count(ctx: RequestContext, units: int) -> None:
+    """Keep the header's count in the session; written only when it changed."""
+    if ctx.session is None:
+        return
+    if session_data(ctx.session).get(CART_COUNT_KEY) != units:
+        save_session_data(ctx.session, **{CART_COUNT_KEY: units})
+
+
+def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
+    """After login or registration: fold the guest cart into the account's cart and say so."""
+    guest_id = previous_data.get(GUEST_CART_KEY)
+    user_id = ctx.session.user_id
+    if guest_id:
+        result = cart_service.merge_guest_cart(guest_id, user_id)
+        save_session_data(ctx.session, **{GUEST_CART_KEY: None, CART_COUNT_KEY: result.units})
+        if result.moved_units:
+            noun = "item" if result.moved_units == 1 else "items"
+            ctx.flash(f"We moved {result.moved_units} {noun} from your guest cart into your cart.", "info")
+        for note in result.notes[:3]:
+            ctx.flash(note, "warning")
+    else:
+        sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user_id)))
+
+
+after_login_hooks.append(merge_after_login)
+
+
+# -- cart ---------------------------------------------------------------------------------------------
+
+
+def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
+    view = cart_service.load_cart(cart_owner(ctx))
+    sync_cart_count(ctx, view.units)
+    shipping = checkout.shipping_for(view.subtotal_cents)
+    return render(
+        "cart/cart.html",
+        status=status,
+        cart=view,
+        shipping_cents=shipping,
+        image_url=image_url,
+        errors=errors or {},
+    )
+
+
+@bp.route("/cart", methods=["GET"])
+@public
+def cart_page() -> Response:
+    return _render_cart(current())
+
+
+def _after_change(ctx: RequestContext, owner: str) -> None:
+    sync_cart_count(ctx, cart_service.count_units(owner))
+
+
+def _report_change(ctx: RequestContext, owner: str, change: cart_service.CartChange) -> Response:
+    """After a cart change: refresh the header's count, say what happened, show the cart."""
+    _after_change(ctx, owner)
+    ctx.flash(change.message, "warning" if change.capped else "success")
+    return redirect("/cart")
+
+
+def _existing_owner(ctx: RequestContext) -> str:
+    """The cart a line change applies to; a visitor without a cart has no such line."""
+    owner = cart_owner(ctx)
+    if owner is None:
+        raise NotFound("That line is not in your cart.")
+    return owner
+
+
+@bp.route("/cart/items", methods=["POST"], content_types=FORM_TYPES)
+@public
+def add_to_cart() -> Response:
+    ctx = current()
+    form = ctx.form
+    quantity = form.get("quantity", "1") or "1"
+    try:
+        # Validate before creating a guest session: bad input leaves no trace.
+        cart_service.parse_quantity(quantity)
+        cart_service.check_line_key(form.get("shoe_id"), form.get("size"))
+        owner = cart_owner_for_change(ctx)
+        change = cart_service.add_item(owner, form.get("shoe_id"), form.get("size"), quantity)
+    except ValidationFailed as error:
+        for message in dict.fromkeys(error.errors.values()):
+            ctx.flash(message, "error")
+        return redirect("/cart")
+    except ServiceError as error:
+        ctx.flash(error.message, "error")
+        return redirect("/cart")
+    return _report_change(ctx, owner, change)
+
+
+@bp.route("/cart/update", methods=["POST"], content_types=FORM_TYPES)
+@public
+def update_cart_line() -> Response:
+    ctx = current()
+    owner = _existing_owner(ctx)
+    line_id = ctx.form.get("line_id")
+    try:
+        change = cart_service.set_quantity(owner, line_id, ctx.form.get("quantity"))
+    except ValidationFailed as error:
+        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)})
+    except NotFound:
+        raise
+    except ServiceError as error:  # sold out meanwhile
+        ctx.flash(error.message, "error")
+        return redirect("/cart")
+    return _report_change(ctx, owner, change)
+
+
+@bp.route("/cart/remove", methods=["POST"], content_types=FORM_TYPES)
+@public
+def remove_cart_line() -> Response:
+    ctx = current()
+    owner = _existing_owner(ctx)
+    return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
+
+
+# -- checkout -----------------------------------------------------------------------------------------
+
+
+def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
+    return render(
+        "cart/checkout_address.html",
+        status=status,
+        form=form,
+        errors=errors or {},
+        countries=[("", "Choose a country"), *checkout.COUNTRIES],
+    )
+
+
+@bp.route("/checkout", methods=["GET"])
+@login_required
+def checkout_page() -> Response:
+    ctx = current()
+    if cart_service.count_units(cart_owner(ctx)) == 0:
+        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        return redirect("/cart")
+    return _address_page(checkout.address_of(ctx.user))
+
+
+@bp.route("/checkout", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def checkout_address_submit() -> Response:
+    ctx = current()
+    raw = {name: ctx.form.get(name) for name in checkout.ADDRESS_FIELDS}
+    try:
+        address = checkout.clean_address(raw)
+    except ValidationFailed as error:
+        kept = {name: (value or "")[:200] for name, value in raw.items()}
+        return _address_page(kept, error.errors, status=400)
+    checkout.save_address(ctx.user, address)
+    return redirect("/checkout/review")
+
+
+@bp.route("/checkout/review", methods=["GET"])
+@login_required
+def checkout_review() -> Response:
+    ctx = current()
+    address = checkout.address_of(ctx.user)
+    if not address:
+        return redirect("/checkout")
+    summary = checkout.review(ctx.user.user_id)
+    if summary.cart.is_empty:
+        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        return redirect("/cart")
+    sync_cart_count(ctx, summary.cart.units)
+    return render(
+        "cart/checkout_review.html",
+        review=summary,
+        address=address,
+        country_name=checkout.COUNTRY_NAMES.get(address.get("country", ""), ""),
+        idempotency_key=checkout.new_checkout_key(ctx.user.user_id),
+        image_url=image_url,
+    )
+
+
+@bp.route("/checkout/place", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def checkout_place() -> Response:
+    ctx = current()
+    user = ctx.user
+    try:
+        nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
+        reviewed = ctx.form.get("reviewed_total")
+        expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
+        placed = checkout.place_order(user, nonce, expected_total_cents=expected)
+    except checkout.OutOfStock as error:
+        ctx.flash(error.message, "error")
+        for line in error.lines[:4]:
+            ctx.flash(line.words, "warning")
+        _after_change(ctx, cart_service.user_owner(user.user_id))
+        return redirect("/cart")
+    except ValidationFailed as error:
+        ctx.flash(error.message, "error")
+        return redirect("/checkout/review")
+    except checkout.EmptyCart as error:
+        ctx.flash(error.message, "info")
+        return redirect("/cart")
+    except ServiceError as error:
+        ctx.flash(error.message, "error")
+        return redirect("/checkout/review")
+    # The transaction deleted every line it ordered: a new order leaves the cart empty.
+    sync_cart_count(ctx, 0 if placed.created else cart_service.count_units(cart_service.user_owner(user.user_id)))
+    if not placed.created:
+        ctx.flash("This order was already placed; here it is.", "info")
+    return redirect(f"/orders/{placed.order.order_id}", placed="1")
+
+
+# -- orders ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/orders", methods=["GET"])
+@login_required
+def orders_page() -> Response:
+    ctx = current()
+    cursor = ctx.query.get("cursor") or None
+    try:
+        orders, next_cursor = order_service.list_orders(ctx.user.user_id, cursor)
+    except ValidationFailed as error:
+        return render(
+            "orders/list.html",
+            status=400,
+            orders=[],
+            prev_url=ctx.url("/orders"),
+            next_url=None,
+            page_error=error.message,
+        )
+    return render(
+        "orders/list.html",
+        orders=orders,
+        prev_url=ctx.url("/orders") if cursor else None,
+        next_url=ctx.url("/orders", cursor=next_cursor) if next_cursor else None,
+        page_error=None,
+    )
+
+
+@bp.route("/orders/{order_id}", methods=["GET"])
+@login_required
+def order_page(order_id: str) -> Response:
+    ctx = current()
+    order = order_service.get_order(ctx.user.user_id, order_id)
+    template = "orders/confirmation.html" if ctx.query.get("placed") == "1" else "orders/detail.html"
+    address = order.address.as_dict() if order.address is not None else None
+    return render(
+        template,
+        order=order,
+        address=address,
+        country_name=checkout.COUNTRY_NAMES.get((address or {}).get("country", ""), ""),
+        image_url=image_url,
+    )
+
+
+@bp.route("/account/export", methods=["GET"])
+@login_required
+def account_export() -> Response:
+    data = order_service.export_data(current().user)
+    return Response(
+        body=json.dumps(data, indent=2, ensure_ascii=False),
+        status_code=200,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="stride-shoes-my-data.json"',
+        },
+    )

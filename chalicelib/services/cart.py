@@ -1,0 +1,427 @@
+"""Carts: lines keyed by (shoe, size), quantities capped by stock and limits, guest carts and merging.
+
+Prices are never stored in a cart: every view reads them from the catalogue. Reading a cart costs
+one Query (its lines) and one BatchGetItem (the shoes and stock items those lines name).
+"""
+
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.models import CartLine, Shoe, Stock
+from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.sizes import is_valid as is_valid_size
+
+SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before int()
+WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
+
+
+def user_owner(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def guest_owner(guest_id: str) -> str:
+    return f"GUEST#{guest_id}"
+
+
+def is_guest(owner: str) -> bool:
+    return owner.startswith("GUEST#")
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+def parse_quantity(raw: Any, field_name: str = "quantity") -> int:
+    """A quantity from a form or JSON: a whole number from 1 to the per-line limit."""
+    limit = get_settings().cart_max_quantity
+    message = f"Choose a quantity from 1 to {limit}."
+    if isinstance(raw, bool) or raw is None:
+        raise ValidationFailed({field_name: message})
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not text or len(text) > QUANTITY_TEXT_MAX or not text.lstrip("-").isdigit() or not text.isascii():
+            raise ValidationFailed({field_name: message})
+        value = int(text)
+    if not 1 <= value <= limit:
+        raise ValidationFailed({field_name: message})
+    return value
+
+
+def check_line_key(shoe_id: Any, size: Any) -> tuple[str, str]:
+    """Shape checks before any read: a malformed id or size never reaches DynamoDB."""
+    errors = {}
+    shoe_id = shoe_id.strip() if isinstance(shoe_id, str) else ""
+    size = size.strip() if isinstance(size, str) else ""
+    if not SHOE_ID_RE.match(shoe_id):
+        errors["shoe_id"] = "We could not find that shoe."
+    if not is_valid_size(size):
+        errors["size"] = "Choose one of the sizes offered."
+    if errors:
+        raise ValidationFailed(errors)
+    return shoe_id, size
+
+
+def split_line_id(line_id: Any) -> tuple[str, str]:
+    if not isinstance(line_id, str) or line_id.count("#") != 1:
+        raise NotFound("That line is not in your cart.")
+    shoe_id, size = line_id.split("#")
+    try:
+        return check_line_key(shoe_id, size)
+    except ValidationFailed as error:
+        raise NotFound("That line is not in your cart.") from error
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CartItem:
+    line: CartLine
+    shoe: Shoe | None
+    in_stock: int  # units on hand for this size now
+
+    @property
+    def available(self) -> bool:
+        return self.shoe is not None and self.shoe.is_active and self.line.size in (self.shoe.sizes or [])
+
+    @property
+    def unit_price_cents(self) -> int:
+        return int(self.shoe.price_cents) if self.shoe is not None else 0
+
+    @property
+    def quantity(self) -> int:
+        return int(self.line.quantity)
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+    @property
+    def problem(self) -> str | None:
+        """Words for the shopper when this line cannot be ordered as it stands."""
+        if not self.available:
+            return "No longer sold"
+        if self.in_stock <= 0:
+            return "Sold out"
+        if self.in_stock < self.quantity:
+            return f"Only {self.in_stock} left"
+        return None
+
+    @property
+    def name(self) -> str:
+        return self.shoe.name if self.shoe is not None else "A shoe no longer in the shop"
+
+    @property
+    def image_key(self) -> str | None:
+        if self.shoe is None or not self.shoe.images:
+            return None
+        return self.shoe.images[0].thumb_key
+
+
+@dataclass
+class CartView:
+    owner: str
+    items: list[CartItem] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @property
+    def subtotal_cents(self) -> int:
+        return sum(item.line_total_cents for item in self.items if item.problem is None)
+
+    @property
+    def problems(self) -> list[CartItem]:
+        return [item for item in self.items if item.problem is not None]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.items
+
+
+def _live_lines(owner: str) -> list[CartLine]:
+    """One Query, strongly consistent so a page right after a change shows it. Guest lines past
+    their TTL are ignored (DynamoDB deletes them late)."""
+    now = clock.now()
+    lines = list(CartLine.query(owner, consistent_read=True))
+    return [line for line in lines if line.expires_at is None or line.expires_at > now]
+
+
+def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple[str, str], Stock]]:
+    """Shoes and stock items for (shoe_id, size) pairs in one BatchGetItem across both tables.
+
+    At most 25 lines → at most 50 keys, inside the 100-key limit. Unprocessed keys (throttling) are
+    asked for again, so a busy table costs an extra call rather than a wrong page.
+    """
+    from chalicelib.aws import dynamodb_client
+
+    shoes: dict[str, Shoe] = {}
+    stock: dict[tuple[str, str], Stock] = {}
+    if not keys:
+        return shoes, stock
+    shoe_table = Shoe.Meta.table_name
+    stock_table = Stock.Meta.table_name
+    request = {
+        shoe_table: {"Keys": [{"shoe_id": {"S": shoe_id}} for shoe_id in sorted({k[0] for k in keys})]},
+        stock_table: {
+            "Keys": [{"shoe_id": {"S": shoe_id}, "size": {"S": size}} for shoe_id, size in sorted(set(keys))],
+            "ConsistentRead": True,  # stock moves with every order: show what is on hand now
+        },
+    }
+    client = dynamodb_client()
+    for _attempt in range(5):
+        answer = client.batch_get_item(RequestItems=request)
+        for item in answer.get("Responses", {}).get(shoe_table, []):
+            shoe = Shoe.from_raw_data(item)
+            shoes[shoe.shoe_id] = shoe
+        for item in answer.get("Responses", {}).get(stock_table, []):
+            row = Stock.from_raw_data(item)
+            stock[(row.shoe_id, row.size)] = row
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            break
+        time.sleep(random.uniform(0, 0.05 * 2**_attempt))  # noqa: S311 - jitter, not a secret
+    return shoes, stock
+
+
+def load_cart(owner: str | None) -> CartView:
+    """The cart with current prices and stock: one Query plus one BatchGetItem."""
+    if owner is None:
+        return CartView(owner="")
+    lines = _live_lines(owner)
+    return _view(owner, lines)
+
+
+def _view(owner: str, lines: list[CartLine]) -> CartView:
+    shoes, stock = batch_read([(line.shoe_id, line.size) for line in lines])
+    items = [
+        CartItem(
+            line=line,
+            shoe=shoes.get(line.shoe_id),
+            in_stock=max(0, int(stock[(line.shoe_id, line.size)].quantity))
+            if (line.shoe_id, line.size) in stock
+            else 0,
+        )
+        for line in sorted(lines, key=lambda line: line.added_at)
+    ]
+    return CartView(owner=owner, items=items)
+
+
+def count_units(owner: str | None) -> int:
+    if owner is None:
+        return 0
+    return sum(int(line.quantity) for line in _live_lines(owner))
+
+
+# -- changing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CartChange:
+    """What happened, in words for the shopper."""
+
+    message: str
+    capped: bool = False
+
+
+def _sellable(shoe_id: str, size: str) -> tuple[Shoe, int]:
+    """The shoe and units on hand for a size; NotFound/ValidationFailed when it cannot be sold."""
+    shoes, stock = batch_read([(shoe_id, size)])
+    shoe = shoes.get(shoe_id)
+    if shoe is None or not shoe.is_active:
+        raise NotFound("We could not find that shoe.")
+    if size not in (shoe.sizes or []):
+        raise ValidationFailed({"size": "That size is not offered for this shoe. Choose another size."})
+    row = stock.get((shoe_id, size))
+    return shoe, max(0, int(row.quantity)) if row is not None else 0
+
+
+def _get_line(owner: str, line_id: str) -> CartLine | None:
+    try:
+        line = CartLine.get(owner, line_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if line.expires_at is not None and line.expires_at <= clock.now():
+        return None
+    return line
+
+
+def _guest_expiry(owner: str) -> Any:
+    if not is_guest(owner):
+        return None
+    return clock.now() + timedelta(seconds=get_settings().session_absolute_seconds)
+
+
+def _line_count(owner: str) -> int:
+    return sum(1 for _ in CartLine.query(owner, attributes_to_get=["owner", "line_id"], consistent_read=True))
+
+
+def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: CartLine | None) -> None:
+    """Optimistic write: only if the line is still as read, so two tabs cannot both add past a cap."""
+    line_id = CartLine.line_key(shoe_id, size)
+    line = CartLine(
+        owner=owner,
+        line_id=line_id,
+        shoe_id=shoe_id,
+        size=size,
+        quantity=quantity,
+        added_at=previous.added_at if previous is not None else clock.now(),
+        expires_at=_guest_expiry(owner),
+    )
+    if previous is None:
+        # A guest line past its TTL may still be stored (TTL deletes late): it counts as absent.
+        line.save(condition=CartLine.line_id.does_not_exist() | (CartLine.expires_at <= clock.now()))
+    else:
+        line.save(condition=CartLine.quantity == int(previous.quantity))
+
+
+def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
+    """Add units of a (shoe, size); an existing line grows. Capped by the line limit and stock."""
+    quantity = parse_quantity(quantity)
+    shoe_id, size = check_line_key(shoe_id, size)
+    settings = get_settings()
+    shoe, in_stock = _sellable(shoe_id, size)
+    label = f"{shoe.name} (EU {size})"
+    if in_stock <= 0:
+        raise Conflict(f"{label} is sold out.")
+    for _attempt in range(WRITE_ATTEMPTS):
+        existing = _get_line(owner, CartLine.line_key(shoe_id, size))
+        have = int(existing.quantity) if existing is not None else 0
+        if existing is None and _line_count(owner) >= settings.cart_max_lines:
+            raise ValidationFailed(
+                {"cart": f"Your cart holds at most {settings.cart_max_lines} different items. Remove one first."},
+                message=f"Your cart holds at most {settings.cart_max_lines} different items. Remove one first.",
+            )
+        cap = min(settings.cart_max_quantity, in_stock)
+        if have >= cap:
+            raise Conflict(_cap_words(label, cap, in_stock, settings.cart_max_quantity, already=True))
+        wanted = have + quantity
+        new_quantity = min(wanted, cap)
+        try:
+            _write_line(owner, shoe_id, size, new_quantity, existing)
+        except PutError:
+            continue  # the line changed under us (another tab): read again
+        if new_quantity < wanted:
+            return CartChange(_cap_words(label, new_quantity, in_stock, settings.cart_max_quantity), capped=True)
+        return CartChange(f"Added {pairs(quantity)} of {label} to your cart.")
+    raise Conflict("Your cart changed while we were updating it. Please try again.")
+
+
+def pairs(n: int) -> str:
+    return "1 pair" if n == 1 else f"{n} pairs"
+
+
+def _cap_words(label: str, cap: int, in_stock: int, limit: int, already: bool = False) -> str:
+    reason = f"only {in_stock} left" if in_stock < limit else f"at most {limit} per order"
+    if already:
+        return f"You already have {pairs(cap)} of {label} in your cart ({reason})."
+    return f"Your cart now has {pairs(cap)} of {label} ({reason})."
+
+
+def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
+    """Change a line's quantity (looked up under the shopper's own cart: another's id is NotFound)."""
+    shoe_id, size = split_line_id(line_id)
+    quantity = parse_quantity(quantity)
+    line = _get_line(owner, CartLine.line_key(shoe_id, size))
+    if line is None:
+        raise NotFound("That line is not in your cart.")
+    shoe, in_stock = _sellable(shoe_id, size)
+    label = f"{shoe.name} (EU {size})"
+    if in_stock <= 0:
+        raise Conflict(f"{label} is sold out. Remove it from your cart.")
+    new_quantity = min(quantity, in_stock)
+    actions = [CartLine.quantity.set(new_quantity)]
+    if is_guest(owner):
+        actions.append(CartLine.expires_at.set(_guest_expiry(owner)))  # an active guest keeps the cart
+    try:
+        line.update(actions=actions, condition=CartLine.line_id.exists())
+    except UpdateError as error:
+        raise NotFound("That line is not in your cart.") from error
+    if new_quantity < quantity:
+        return CartChange(f"Only {in_stock} left of {label}: your cart now has {new_quantity}.", capped=True)
+    return CartChange(f"{label}: quantity is now {new_quantity}.")
+
+
+def remove_line(owner: str, line_id: Any) -> CartChange:
+    shoe_id, size = split_line_id(line_id)
+    try:
+        CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
+    except DeleteError as error:
+        raise NotFound("That line is not in your cart.") from error
+    return CartChange("Removed from your cart.")
+
+
+def empty_cart(owner: str) -> None:
+    with CartLine.batch_write() as batch:
+        for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
+            batch.delete(line)
+
+
+# -- merging a guest cart on login ----------------------------------------------------------
+
+
+@dataclass
+class MergeResult:
+    moved_units: int = 0
+    notes: list[str] = field(default_factory=list)
+    units: int = 0  # units in the account's cart afterwards
+
+
+def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
+    """Move a guest's lines into the account's cart: quantities summed, capped by stock, the
+    per-line limit and the line limit. Guest lines are deleted afterwards."""
+    settings = get_settings()
+    result = MergeResult()
+    source = guest_owner(guest_id)
+    target = user_owner(user_id)
+    guest_lines = _live_lines(source)
+    account_lines = {line.line_id: line for line in _live_lines(target)}
+    if guest_lines:
+        shoes, stock = batch_read([(line.shoe_id, line.size) for line in guest_lines])
+        line_count = len(account_lines)
+        for guest_line in sorted(guest_lines, key=lambda line: line.added_at):
+            shoe = shoes.get(guest_line.shoe_id)
+            row = stock.get((guest_line.shoe_id, guest_line.size))
+            in_stock = max(0, int(row.quantity)) if row is not None else 0
+            label = f"{shoe.name} (EU {guest_line.size})" if shoe is not None else "A shoe"
+            if shoe is None or not shoe.is_active or guest_line.size not in (shoe.sizes or []):
+                result.notes.append(f"{label} is no longer sold and was left out.")
+                continue
+            existing = account_lines.get(guest_line.line_id)
+            have = int(existing.quantity) if existing is not None else 0
+            if existing is None and line_count >= settings.cart_max_lines:
+                result.notes.append(f"{label} did not fit: a cart holds at most {settings.cart_max_lines} items.")
+                continue
+            cap = min(settings.cart_max_quantity, in_stock)
+            wanted = have + int(guest_line.quantity)
+            new_quantity = min(wanted, cap)
+            if new_quantity <= have:
+                if in_stock <= 0:
+                    result.notes.append(f"{label} is sold out and was left out.")
+                else:
+                    result.notes.append(f"{label}: you already have {have}, the most you can order.")
+                continue
+            try:
+                _write_line(target, guest_line.shoe_id, guest_line.size, new_quantity, existing)
+            except PutError:
+                result.notes.append(f"{label} changed while merging; check its quantity.")
+                continue
+            if existing is None:
+                line_count += 1
+            result.moved_units += new_quantity - have
+            if new_quantity < wanted:
+                result.notes.append(f"{label}: only {new_quantity} could go in your cart.")
+        empty_cart(source)
+    result.units = count_units(target)
+    return result

@@ -1,0 +1,435 @@
+"""Checkout: shipping address, review totals, and placing an order in one DynamoDB transaction.
+
+Placing an order is one TransactWriteItems: per (shoe, size) a stock decrement conditioned on
+`quantity >= :n`, the order put conditioned on attribute_not_exists(order_id), and the cart lines'
+deletes conditioned on their quantities being what the shopper reviewed. The order id is derived
+from the shopper and the checkout's idempotency key, so a double submit, a refresh or a retried
+API request finds the first order instead of making a second.
+"""
+
+import base64
+import hashlib
+import hmac
+import random
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, shared_connection
+from chalicelib.secrets import get_secrets
+from chalicelib.services import cart as cart_service
+from chalicelib.services import events, payments
+from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
+from chalicelib.services.validation import clean_text
+from chalicelib.web import signing
+
+# -- shipping address ---------------------------------------------------------------------------
+
+COUNTRIES = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("BE", "Belgium"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("AT", "Austria"),
+    ("DK", "Denmark"),
+    ("SE", "Sweden"),
+    ("NO", "Norway"),
+    ("FI", "Finland"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("CH", "Switzerland"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+]
+COUNTRY_NAMES = dict(COUNTRIES)
+
+# field name → (label, required, max length)
+ADDRESS_FIELDS = {
+    "full_name": ("Full name", True, 100),
+    "line1": ("Address line 1", True, 100),
+    "line2": ("Address line 2", False, 100),
+    "city": ("City", True, 60),
+    "region": ("Region", False, 60),
+    "postal_code": ("Postal code", True, 12),
+    "country": ("Country", True, 2),
+    "phone": ("Phone", False, 20),
+}
+POSTAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,10}[A-Za-z0-9]$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
+
+
+def clean_address(raw: dict[str, Any]) -> dict[str, str]:
+    """Validated address fields; ValidationFailed maps each bad field to a message."""
+    address: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, (label, required, max_length) in ADDRESS_FIELDS.items():
+        value = raw.get(name)
+        value = clean_text(value if isinstance(value, str) else "").replace("\n", " ")
+        if not value:
+            if required:
+                errors[name] = f"Enter your {label.lower()}." if name != "country" else "Choose a country."
+            continue
+        if len(value) > max_length:
+            errors[name] = f"Use at most {max_length} characters."
+            continue
+        address[name] = value
+    country = address.get("country", "").upper()
+    if country and country not in COUNTRY_NAMES:
+        errors["country"] = "Choose a country from the list."
+    elif country:
+        address["country"] = country
+    if "postal_code" in address and not POSTAL_RE.match(address["postal_code"]):
+        errors["postal_code"] = "Enter a postal code of letters, digits, spaces or dashes."
+    if "phone" in address and not PHONE_RE.match(address["phone"]):
+        errors["phone"] = "Enter a phone number of digits, spaces and an optional leading +."
+    if errors:
+        raise ValidationFailed(errors)
+    return address
+
+
+def save_address(user: User, address: dict[str, str]) -> None:
+    """Remember the address for next time (offered on the next checkout)."""
+    try:
+        user.update(actions=[User.last_address.set(address)], condition=User.pk.exists())
+    except UpdateError as error:
+        raise ServiceError("Your account could not be found. Please log in again.") from error
+
+
+def address_of(user: User) -> dict[str, str]:
+    raw = user.last_address
+    if raw is None:
+        return {}
+    data = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw)
+    return {key: str(value) for key, value in data.items() if key in ADDRESS_FIELDS}
+
+
+# -- totals -------------------------------------------------------------------------------------
+
+
+def shipping_for(subtotal_cents: int) -> int:
+    settings = get_settings()
+    if subtotal_cents <= 0 or subtotal_cents >= settings.free_shipping_over_cents:
+        return 0
+    return settings.shipping_flat_cents
+
+
+@dataclass
+class Review:
+    cart: cart_service.CartView
+    subtotal_cents: int
+    shipping_cents: int
+    total_cents: int
+
+    @property
+    def can_place(self) -> bool:
+        return not self.cart.is_empty and not self.cart.problems
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The lines that will be ordered, shaped like an order's lines."""
+        return [
+            {
+                "name": item.name,
+                "brand": item.shoe.brand,
+                "size": item.line.size,
+                "unit_price_cents": item.unit_price_cents,
+                "quantity": item.quantity,
+            }
+            for item in self.cart.items
+            if item.problem is None
+        ]
+
+
+def review(user_id: str) -> Review:
+    view = cart_service.load_cart(cart_service.user_owner(user_id))
+    subtotal = view.subtotal_cents
+    shipping = shipping_for(subtotal)
+    return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
+
+
+# -- idempotency keys and order ids ------------------------------------------------------------------
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+ORDER_ID_RE = re.compile(r"^[A-Z2-7]{16}$")
+INVALID_KEY_MESSAGE = "This checkout form is no longer valid. Please review your order again."
+
+
+def new_checkout_key(user_id: str) -> str:
+    """A key for the review form: a random nonce signed for this shopper."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{signing.sign('checkout', f'{user_id}:{nonce}')}"
+
+
+def nonce_from_checkout_key(user_id: str, key: Any) -> str:
+    """The nonce of a signed form key; a tampered key or one issued to another shopper is refused."""
+    if not isinstance(key, str) or len(key) > 200 or key.count(".") != 1:
+        raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
+    nonce, _, signature = key.partition(".")
+    if not KEY_RE.match(nonce) or not signing.verify("checkout", f"{user_id}:{nonce}", signature):
+        raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
+    return nonce
+
+
+def check_api_key(key: Any) -> str:
+    """An API client's Idempotency-Key header: its own choice of 8 to 128 URL-safe characters."""
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        message = "Send an Idempotency-Key header of 8 to 128 letters, digits, '-' or '_'."
+        raise ValidationFailed({"Idempotency-Key": message}, message=message)
+    return key
+
+
+def order_id_for(user_id: str, key: str) -> str:
+    """HMAC(signing key, user id + idempotency key): stable for retries, unguessable, per shopper."""
+    digest = hmac.new(get_secrets().signing_key, f"order\x00{user_id}\x00{key}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode()
+
+
+def is_order_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(ORDER_ID_RE.match(value))
+
+
+# -- placing ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ShortLine:
+    name: str
+    size: str
+    wanted: int
+    available: int
+
+    @property
+    def words(self) -> str:
+        label = f"{self.name} (EU {self.size})"
+        if self.available <= 0:
+            return f"{label}: sold out, removed from your cart."
+        return f"{label}: only {self.available} left, your cart now has {self.available}."
+
+
+class OutOfStock(Conflict):
+    """Nothing was ordered; the cart was adjusted to what is on hand."""
+
+    def __init__(self, lines: list[ShortLine]) -> None:
+        super().__init__("Some items ran out before we could place your order. Nothing was ordered.")
+        self.lines = lines
+
+
+class CartChanged(Conflict):
+    pass
+
+
+class EmptyCart(ServiceError):
+    pass
+
+
+@dataclass
+class Placed:
+    order: Order
+    created: bool  # False when this was a retry of an order already placed
+    notes: list[str] = field(default_factory=list)
+
+
+RETRYABLE_CODES = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+TRANSACTION_ATTEMPTS = 4
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 1.0
+sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+def _find_order(user_id: str, order_id: str) -> Order | None:
+    try:
+        order = Order.get(order_id, consistent_read=True)  # a retry must see the order just placed
+    except DoesNotExist:
+        return None
+    return order if order.user_id == user_id else None
+
+
+def _address_for_order(user: User, address: dict[str, str] | None) -> dict[str, str]:
+    if address is not None:
+        return clean_address(address)
+    saved = address_of(user)
+    if not saved:
+        message = "Enter a shipping address first."
+        raise ValidationFailed({"address": message}, message=message)
+    return clean_address(saved)
+
+
+class PricesChanged(Conflict):
+    pass
+
+
+def place_order(
+    user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
+) -> Placed:
+    """Place the shopper's cart as one order. The key is already checked (form or API); the same
+    key always answers with the same single order. With expected_total_cents (the total the
+    shopper reviewed), a price change in between stops the order so they can review again."""
+    settings = get_settings()
+    order_id = order_id_for(user.user_id, idempotency_key)
+    owner = cart_service.user_owner(user.user_id)
+    view = cart_service.load_cart(owner)
+    if view.is_empty:
+        existing = _find_order(user.user_id, order_id)
+        if existing is not None:
+            return Placed(order=existing, created=False)
+        raise EmptyCart("Your cart is empty. Add a pair of shoes first.")
+    shipping_address = _address_for_order(user, address)
+    if len(view.items) > settings.cart_max_lines:
+        raise ValidationFailed(
+            {"cart": f"A cart holds at most {settings.cart_max_lines} different items."},
+            message=f"Remove some items: an order holds at most {settings.cart_max_lines} different items.",
+        )
+    unavailable = [item for item in view.items if not item.available]
+    if unavailable:
+        _adjust_cart(owner, [(item, 0) for item in unavailable])
+        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, 0) for item in unavailable])
+
+    now = clock.now()
+    subtotal = sum(item.line_total_cents for item in view.items)
+    shipping = shipping_for(subtotal)
+    if expected_total_cents is not None and expected_total_cents != subtotal + shipping:
+        raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
+    decision = payments.provider().prepare(
+        payments.PaymentRequest(
+            order_id=order_id, user_id=user.user_id, amount_cents=subtotal + shipping, currency=settings.currency
+        )
+    )
+    order = Order(
+        order_id=order_id,
+        user_id=user.user_id,
+        status=decision.status,
+        created_at=now,
+        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
+        updated_at=now,
+        lines=[
+            OrderLine(
+                shoe_id=item.shoe.shoe_id,
+                name=item.shoe.name,
+                brand=item.shoe.brand,
+                size=item.line.size,
+                unit_price_cents=item.unit_price_cents,
+                quantity=item.quantity,
+                image_key=item.image_key,
+            )
+            for item in view.items
+        ],
+        address=shipping_address,
+        subtotal_cents=subtotal,
+        shipping_cents=shipping,
+        total_cents=subtotal + shipping,
+        payment_method=decision.method,
+        history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
+    )
+    try:
+        _transact(order, view.items, now)
+    except TransactWriteError as error:
+        return _after_cancel(error, user, owner, order_id, view.items)
+    sizes_by_shoe: dict[str, list[str]] = {}
+    for item in view.items:
+        sizes_by_shoe.setdefault(item.line.shoe_id, []).append(item.line.size)
+    for shoe_id, sizes in sizes_by_shoe.items():
+        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=sizes)
+    return Placed(order=order, created=True)
+
+
+def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> None:
+    """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with TransactWrite(connection=shared_connection()) as transaction:
+                for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
+                    n = item.quantity
+                    transaction.update(
+                        Stock(shoe_id=item.line.shoe_id, size=item.line.size),
+                        actions=[
+                            Stock.quantity.set(Stock.quantity - n),
+                            Stock.sold.set(Stock.sold + n),
+                            Stock.updated_at.set(now),
+                        ],
+                        condition=Stock.quantity >= n,
+                    )
+                transaction.save(order, condition=Order.order_id.does_not_exist())
+                for item in items:
+                    transaction.delete(
+                        CartLine(owner=item.line.owner, line_id=item.line.line_id),
+                        condition=CartLine.quantity == item.quantity,
+                    )
+            return
+        except TransactWriteError as error:
+            if not _retryable(error) or attempt == TRANSACTION_ATTEMPTS - 1:
+                raise
+            sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
+
+
+def _retryable(error: TransactWriteError) -> bool:
+    codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
+    if "ConditionalCheckFailed" in codes:
+        return False  # a failed condition is final: stock ran out, the order exists, the cart changed
+    if codes & RETRYABLE_CODES:
+        return True
+    return error.cause_response_code in RETRYABLE_CODES
+
+
+def _after_cancel(
+    error: TransactWriteError, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
+) -> Placed:
+    """Work out why the transaction was cancelled; nothing was written."""
+    reasons = error.cancellation_reasons
+    if not reasons:
+        raise error
+    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
+    if not failed:
+        raise error
+    # PynamoDB sends a transaction's actions grouped by kind: deletes (the cart lines), then puts
+    # (the order), then updates (the stock rows); the reasons come back in that order.
+    order_index = len(items)
+    if order_index in failed:
+        existing = _find_order(user.user_id, order_id)
+        if existing is not None:
+            return Placed(order=existing, created=False)
+    short_items = [items[i - order_index - 1] for i in failed if i > order_index]
+    if short_items:
+        _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])
+        adjustments = []
+        for item in short_items:
+            row = stock.get((item.line.shoe_id, item.line.size))
+            adjustments.append((item, max(0, int(row.quantity)) if row is not None else 0))
+        _adjust_cart(owner, adjustments)
+        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, left) for item, left in adjustments])
+    raise CartChanged("Your cart changed while you were checking out. Please review your order again.")
+
+
+def _adjust_cart(owner: str, adjustments: list[tuple[cart_service.CartItem, int]]) -> None:
+    """Bring short lines down to what is on hand; remove lines with nothing left."""
+    for item, available in adjustments:
+        line = CartLine(owner=owner, line_id=item.line.line_id)
+        try:
+            if available <= 0:
+                line.delete(condition=CartLine.line_id.exists())
+            elif available < item.quantity:
+                line.update(actions=[CartLine.quantity.set(available)], condition=CartLine.line_id.exists())
+        except (DeleteError, UpdateError):
+            continue  # the shopper removed the line meanwhile: nothing to adjust

@@ -1,0 +1,161 @@
+"""A shopper's orders: history pages through the by-user index, detail, detaching on account
+deletion, and the personal-data export."""
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import clock
+from chalicelib.models import Order, User
+from chalicelib.services import accounts
+from chalicelib.services import cart as cart_service
+from chalicelib.services.checkout import address_of, is_order_id
+from chalicelib.services.errors import NotFound, ValidationFailed
+from chalicelib.web import signing
+
+PAGE_SIZE = 10
+CURSOR_PURPOSE = "orders-cursor"
+NOT_FOUND_MESSAGE = "We could not find that order."
+
+
+def get_order(user_id: str, order_id: Any) -> Order:
+    """The shopper's own order; any other id (someone else's, malformed, unknown) is NotFound."""
+    if not is_order_id(order_id):
+        raise NotFound(NOT_FOUND_MESSAGE)
+    try:
+        order = Order.get(order_id)
+    except DoesNotExist as error:
+        raise NotFound(NOT_FOUND_MESSAGE) from error
+    if order.user_id is None or order.user_id != user_id:
+        raise NotFound(NOT_FOUND_MESSAGE)
+    return order
+
+
+def _index_key(order: Order) -> dict[str, dict[str, str]]:
+    return {
+        "order_id": {"S": order.order_id},
+        "user_id": {"S": order.user_id},
+        "created_sort": {"S": order.created_sort},
+    }
+
+
+def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
+    """One page, newest first, and a signed cursor for the next page (None on the last page).
+
+    Reads page_size + 1 items so the last page never offers an empty "Next". The cursor is bound to
+    the shopper: a cursor from another account's pages is refused.
+    """
+    start_key = None
+    if cursor:
+        data = signing.loads(CURSOR_PURPOSE, cursor)
+        if not isinstance(data, dict) or data.get("u") != user_id or not isinstance(data.get("k"), dict):
+            raise ValidationFailed({"cursor": "That page link is not valid."}, message="That page link is not valid.")
+        start_key = data["k"]
+    results = Order.by_user.query(
+        user_id, scan_index_forward=False, limit=page_size + 1, last_evaluated_key=start_key, page_size=page_size + 1
+    )
+    orders = list(results)
+    next_cursor = None
+    if len(orders) > page_size:
+        orders = orders[:page_size]
+        next_cursor = signing.dumps(CURSOR_PURPOSE, {"u": user_id, "k": _index_key(orders[-1])})
+    return orders, next_cursor
+
+
+def _all_orders(user_id: str) -> list[Order]:
+    return list(Order.by_user.query(user_id, scan_index_forward=False))
+
+
+def detach_orders(user: User) -> None:
+    """Account deletion: keep each order for the shop's books, remove who and where it was for.
+
+    Removing user_id also drops the order from the by-user index. Versioned updates: an admin
+    changing the order's status at the same moment makes us read it again.
+    """
+    for order in _all_orders(user.user_id):
+        for _attempt in range(3):
+            try:
+                order.update(
+                    actions=[Order.user_id.remove(), Order.address.remove(), Order.updated_at.set(clock.now())]
+                )
+                break
+            except UpdateError:
+                order.refresh()
+
+
+accounts.register_deletion_step(detach_orders)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    address = order.address.as_dict() if order.address is not None and hasattr(order.address, "as_dict") else None
+    return {
+        "order_id": order.order_id,
+        "status": order.status,
+        "created_at": _iso(order.created_at),
+        "updated_at": _iso(order.updated_at),
+        "payment_method": order.payment_method,
+        "lines": [
+            {
+                "shoe_id": line.shoe_id,
+                "name": line.name,
+                "brand": line.brand,
+                "size": line.size,
+                "unit_price_cents": int(line.unit_price_cents),
+                "quantity": int(line.quantity),
+                "line_total_cents": int(line.unit_price_cents) * int(line.quantity),
+            }
+            for line in order.lines
+        ],
+        "address": address,
+        "subtotal_cents": int(order.subtotal_cents),
+        "shipping_cents": int(order.shipping_cents),
+        "total_cents": int(order.total_cents),
+        "history": [
+            {"status": change.status, "at": _iso(change.at), "note": change.note} for change in order.history or []
+        ],
+        "tracking_note": order.tracking_note,
+    }
+
+
+def cart_json(view: cart_service.CartView) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "line_id": item.line.line_id,
+                "shoe_id": item.line.shoe_id,
+                "name": item.name,
+                "size": item.line.size,
+                "quantity": item.quantity,
+                "unit_price_cents": item.unit_price_cents,
+                "line_total_cents": item.line_total_cents,
+                "in_stock": item.in_stock,
+                "problem": item.problem,
+            }
+            for item in view.items
+        ],
+        "units": view.units,
+        "subtotal_cents": view.subtotal_cents,
+    }
+
+
+def export_data(user: User) -> dict[str, Any]:
+    """Everything the shop holds about the shopper, for /account/export."""
+    address = address_of(user)
+    return {
+        "exported_at": _iso(clock.now()),
+        "profile": {
+            "user_id": user.user_id,
+            "username": user.username,
+            "email": user.email,
+            "created_at": _iso(user.created_at),
+            "preferred_size": user.preferred_size,
+        },
+        "addresses": [address] if address else [],
+        "cart": cart_json(cart_service.load_cart(cart_service.user_owner(user.user_id))),
+        "orders": [order_json(order) for order in _all_orders(user.user_id)],
+    }

@@ -1,0 +1,55 @@
+"""The payment step of checkout, behind a small interface (see docs/checkout.md).
+
+Today the shop takes payment on delivery: nothing is charged online and an order starts as
+`placed`. A card provider (for example Stripe Checkout) would implement PaymentProvider too:
+`prepare` would create its checkout session keyed by our order id (its own idempotency key) and
+return status `pending_payment` with a redirect URL; a webhook would then confirm the payment.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    order_id: str  # stable across retries: providers use it as their idempotency key
+    user_id: str
+    amount_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentDecision:
+    method: str  # stored on the order as payment_method
+    status: str  # the order's first status
+    redirect_url: str | None = None  # where to send the shopper to pay, if anywhere
+    note: str = ""  # shown in the order's history
+
+
+class PaymentProvider(Protocol):
+    method: str
+
+    def prepare(self, request: PaymentRequest) -> PaymentDecision:
+        """Decide how the order will be paid, before the order is written. Must be safe to call
+        again with the same request (checkout retries)."""
+        ...
+
+
+class PayOnDelivery:
+    method = "pay_on_delivery"
+
+    def prepare(self, request: PaymentRequest) -> PaymentDecision:
+        return PaymentDecision(method=self.method, status="placed", note="Pay on delivery")
+
+
+_provider: PaymentProvider = PayOnDelivery()
+
+
+def provider() -> PaymentProvider:
+    return _provider
+
+
+def set_provider(new: PaymentProvider | None) -> None:
+    """Install another provider (tests, or a future card provider); None restores pay on delivery."""
+    global _provider
+    _provider = new or PayOnDelivery()
