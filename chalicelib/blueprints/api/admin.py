@@ -1,68 +1,18 @@
-"""The JSON API under /api/v1: same services as the pages, JSON in and out."""
+"""Admin API (/api/v1/admin/...): the back office's services, JSON in and out.
 
-from chalice import Blueprint, Response
+Every route is @admin_required (401 JSON without a session, 403 for shoppers).
+"""
 
-from chalicelib import openapi
+from chalice import Response
+
+from chalicelib.blueprints.api import bp
+from chalicelib.blueprints.api.common import cursor_from_query, int_field, json_body, text_field
+from chalicelib.services import fulfilment, products, uploads
+from chalicelib.services.errors import ValidationFailed
+from chalicelib.web import signing
 from chalicelib.web.context import current
-from chalicelib.web.guards import public
-from chalicelib.web.rendering import json_response
-
-bp = Blueprint(__name__)
-
-
-@bp.route("/api/v1/health", methods=["GET"])
-@public
-def health() -> Response:
-    return json_response({"status": "ok"})
-
-
-@bp.route("/api/v1/openapi.json", methods=["GET"])
-@public
-def openapi_document() -> Response:
-    prefix = current().url_prefix
-    return json_response(openapi.document(server_url=prefix or None))
-
-
-# -- admin API (/api/v1/admin/...): the back office's services, JSON in and out ------------------
-# Every route is @admin_required (401 JSON without a session, 403 for shoppers); every mutation
-# needs the X-CSRF-Token header (the middleware checks it). Errors: {"error": {code, message, fields?}}.
-
-from chalicelib.services import fulfilment, products, uploads  # noqa: E402
-from chalicelib.services.errors import ValidationFailed  # noqa: E402
-from chalicelib.web import signing  # noqa: E402
-from chalicelib.web.errors import HTTPError  # noqa: E402
-from chalicelib.web.guards import admin_required, current_admin_username  # noqa: E402
-from chalicelib.web.rendering import json_error  # noqa: E402
-
-
-def _json_body() -> dict:
-    try:
-        body = current().request.json_body
-    except Exception as error:  # Chalice raises BadRequestError on malformed JSON
-        raise HTTPError(400, "Send a JSON object.", code="BadJSON") from error
-    if not isinstance(body, dict):
-        raise HTTPError(400, "Send a JSON object.", code="BadJSON")
-    return body
-
-
-def _text(body: dict, name: str, limit: int = 5000) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValidationFailed({name: "Send text."})
-    return value[:limit]
-
-
-def _int(body: dict, name: str, required: bool = True) -> int | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationFailed({name: "Send a whole number."})
-    return value
+from chalicelib.web.guards import admin_required, current_admin_username
+from chalicelib.web.rendering import json_error, json_response
 
 
 def _shoe_json(shoe, stock: dict | None = None) -> dict:
@@ -101,27 +51,21 @@ def _product_input(body: dict) -> products.ProductInput:
     if price is None and isinstance(body.get("price_cents"), int):
         price = products.format_price(body["price_cents"])
     return products.ProductInput(
-        name=_text(body, "name"),
-        brand=_text(body, "brand"),
-        colour=_text(body, "colour"),
-        category=_text(body, "category"),
-        department=_text(body, "department"),
-        description=_text(body, "description"),
-        price=_text({"price": price}, "price", 20),
+        name=text_field(body, "name"),
+        brand=text_field(body, "brand"),
+        colour=text_field(body, "colour"),
+        category=text_field(body, "category"),
+        department=text_field(body, "department"),
+        description=text_field(body, "description"),
+        price=text_field({"price": price}, "price", 20),
     )
-
-
-def _cursor(purpose: str) -> dict | None:
-    token = current().query.get("cursor")
-    data = signing.loads(purpose, token) if token else None
-    return data if isinstance(data, dict) else None
 
 
 @bp.route("/api/v1/admin/shoes", methods=["GET"])
 @admin_required
 def admin_api_shoes() -> Response:
     query = current().query
-    page = products.list_shoes(query.get("status", "active"), query.get("q")[:60], _cursor("admin-shoes"))
+    page = products.list_shoes(query.get("status", "active"), query.get("q")[:60], cursor_from_query("admin-shoes"))
     stock = products.stock_for(page.items)
     return json_response(
         {
@@ -134,7 +78,7 @@ def admin_api_shoes() -> Response:
 @bp.route("/api/v1/admin/shoes", methods=["POST"])
 @admin_required
 def admin_api_create_shoe() -> Response:
-    body = _json_body()
+    body = json_body()
     stock = body.get("stock") or {}
     if not isinstance(stock, dict):
         raise ValidationFailed({"stock": "Send stock as {size: pairs}."})
@@ -152,8 +96,8 @@ def admin_api_shoe(shoe_id: str) -> Response:
 @bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["PUT"])
 @admin_required
 def admin_api_update_shoe(shoe_id: str) -> Response:
-    body = _json_body()
-    version = _int(body, "version")
+    body = json_body()
+    version = int_field(body, "version")
     try:
         shoe = products.update_shoe(shoe_id, _product_input(body), str(version), current_admin_username())
     except products.StaleEdit as error:
@@ -186,13 +130,13 @@ def admin_api_restore(shoe_id: str) -> Response:
 @admin_required
 def admin_api_stock(shoe_id: str) -> Response:
     """{"size": "42", "set": 8, "expected": 5} or {"size": "42", "adjust": -2}."""
-    body = _json_body()
-    size = _text(body, "size", 10)
+    body = json_body()
+    size = text_field(body, "size", 10)
     admin = current_admin_username()
     if "adjust" in body:
-        quantity = products.adjust_stock(shoe_id, size, _int(body, "adjust"), admin)
+        quantity = products.adjust_stock(shoe_id, size, int_field(body, "adjust"), admin)
     elif "set" in body:
-        quantity = products.set_stock(shoe_id, size, _int(body, "set"), _int(body, "expected", False), admin)
+        quantity = products.set_stock(shoe_id, size, int_field(body, "set"), int_field(body, "expected", False), admin)
     else:
         raise ValidationFailed({"set": "Send `set` (with `expected`) or `adjust`."})
     return json_response({"shoe_id": shoe_id, "size": size, "quantity": quantity})
@@ -201,8 +145,8 @@ def admin_api_stock(shoe_id: str) -> Response:
 @bp.route("/api/v1/admin/shoes/{shoe_id}/images/grants", methods=["POST"])
 @admin_required
 def admin_api_image_grant(shoe_id: str) -> Response:
-    body = _json_body()
-    grant = uploads.grant_upload(shoe_id, current_admin_username(), content_type=_text(body, "content_type", 40))
+    body = json_body()
+    grant = uploads.grant_upload(shoe_id, current_admin_username(), content_type=text_field(body, "content_type", 40))
     return json_response(
         {"url": grant.url, "fields": grant.fields, "key": grant.key, "expires_in": grant.expires_in}, status=201
     )
@@ -211,9 +155,9 @@ def admin_api_image_grant(shoe_id: str) -> Response:
 @bp.route("/api/v1/admin/shoes/{shoe_id}/images", methods=["POST"])
 @admin_required
 def admin_api_image_confirm(shoe_id: str) -> Response:
-    body = _json_body()
+    body = json_body()
     try:
-        image = uploads.confirm_upload(shoe_id, _text(body, "key", 200), current_admin_username())
+        image = uploads.confirm_upload(shoe_id, text_field(body, "key", 200), current_admin_username())
     except uploads.UploadRejected as error:
         return json_error(422, "UploadRejected", error.message)
     return json_response(
@@ -224,7 +168,7 @@ def admin_api_image_confirm(shoe_id: str) -> Response:
 @bp.route("/api/v1/admin/shoes/{shoe_id}/images/order", methods=["PUT"])
 @admin_required
 def admin_api_image_order(shoe_id: str) -> Response:
-    image_ids = _json_body().get("image_ids")
+    image_ids = json_body().get("image_ids")
     if not isinstance(image_ids, list) or not all(isinstance(i, str) for i in image_ids):
         raise ValidationFailed({"image_ids": "Send the image ids in the new order."})
     uploads.reorder_images(shoe_id, image_ids[:50], current_admin_username())
@@ -274,7 +218,7 @@ def _order_json(order) -> dict:
 @bp.route("/api/v1/admin/orders", methods=["GET"])
 @admin_required
 def admin_api_orders() -> Response:
-    page = fulfilment.list_orders(current().query.get("status", "placed"), _cursor("admin-orders"))
+    page = fulfilment.list_orders(current().query.get("status", "placed"), cursor_from_query("admin-orders"))
     return json_response(
         {
             "orders": [_order_json(order) for order in page.items],
@@ -293,12 +237,12 @@ def admin_api_order(order_id: str) -> Response:
 @admin_required
 def admin_api_transition(order_id: str) -> Response:
     """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}."""
-    body = _json_body()
+    body = json_body()
     order = fulfilment.transition(
         order_id,
-        _text(body, "to", 20),
+        text_field(body, "to", 20),
         current_admin_username(),
-        _text(body, "note", 1000),
-        _int(body, "version", False),
+        text_field(body, "note", 1000),
+        int_field(body, "version", False),
     )
     return json_response({"order": _order_json(order)})

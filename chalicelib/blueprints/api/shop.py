@@ -1,0 +1,106 @@
+"""Cart and orders API: shoppers only (401 otherwise)."""
+
+from chalice import Response
+
+from chalicelib.blueprints.api import bp
+from chalicelib.blueprints.api.common import json_body
+from chalicelib.blueprints.cart import sync_cart_count
+from chalicelib.services import cart as cart_service
+from chalicelib.services import checkout
+from chalicelib.services import orders as order_service
+from chalicelib.services.errors import ValidationFailed
+from chalicelib.services.orders import cart_json
+from chalicelib.web.context import current
+from chalicelib.web.guards import login_required
+from chalicelib.web.rendering import json_error, json_response
+
+
+def _cart_answer(status: int = 200, message: str | None = None) -> Response:
+    ctx = current()
+    view = cart_service.load_cart(cart_service.user_owner(ctx.user.user_id))
+    sync_cart_count(ctx, view.units)
+    body = cart_json(view)
+    if message:
+        body["message"] = message
+    return json_response(body, status=status)
+
+
+@bp.route("/api/v1/cart", methods=["GET"])
+@login_required
+def api_cart() -> Response:
+    return _cart_answer()
+
+
+@bp.route("/api/v1/cart", methods=["POST"])
+@login_required
+def api_cart_add() -> Response:
+    body = json_body()
+    owner = cart_service.user_owner(current().user.user_id)
+    change = cart_service.add_item(owner, body.get("shoe_id"), body.get("size"), body.get("quantity", 1))
+    return _cart_answer(status=201, message=change.message)
+
+
+@bp.route("/api/v1/cart", methods=["PATCH"])
+@login_required
+def api_cart_update() -> Response:
+    body = json_body()
+    owner = cart_service.user_owner(current().user.user_id)
+    line_id = _line_id(body.get("shoe_id"), body.get("size"))
+    change = cart_service.set_quantity(owner, line_id, body.get("quantity"))
+    return _cart_answer(message=change.message)
+
+
+@bp.route("/api/v1/cart", methods=["DELETE"])
+@login_required
+def api_cart_remove() -> Response:
+    ctx = current()
+    owner = cart_service.user_owner(ctx.user.user_id)
+    change = cart_service.remove_line(owner, _line_id(ctx.query.get("shoe_id"), ctx.query.get("size")))
+    return _cart_answer(message=change.message)
+
+
+def _line_id(shoe_id: object, size: object) -> str:
+    if not isinstance(shoe_id, str) or not isinstance(size, str) or not shoe_id or not size:
+        from chalicelib.services.errors import ValidationFailed
+
+        raise ValidationFailed({"shoe_id": "Send the line's shoe_id and size."}, message="Send shoe_id and size.")
+    return f"{shoe_id}#{size}"
+
+
+@bp.route("/api/v1/orders", methods=["GET"])
+@login_required
+def api_orders() -> Response:
+    ctx = current()
+    orders, next_cursor = order_service.list_orders(ctx.user.user_id, ctx.query.get("cursor") or None)
+    return json_response({"orders": [order_service.order_json(o) for o in orders], "next_cursor": next_cursor})
+
+
+@bp.route("/api/v1/orders", methods=["POST"])
+@login_required
+def api_place_order() -> Response:
+    ctx = current()
+    key = checkout.check_api_key(ctx.request.headers.get("idempotency-key"))
+    address = json_body().get("address")
+    if address is not None and not isinstance(address, dict):
+        raise ValidationFailed({"address": "Send the address as an object."}, message="Send the address as an object.")
+    try:
+        placed = checkout.place_order(ctx.user, key, address)
+    except checkout.OutOfStock as error:
+        sync_cart_count(ctx, _units(ctx))
+        lines = {f"{line.name} (EU {line.size})": line.words for line in error.lines}
+        return json_error(409, "OutOfStock", error.message, lines)
+    except checkout.EmptyCart as error:
+        return json_error(409, "EmptyCart", error.message)
+    sync_cart_count(ctx, 0 if placed.created else _units(ctx))
+    status = 201 if placed.created else 200
+    return json_response(order_service.order_json(placed.order), status=status)
+
+
+def _units(ctx: object) -> int:
+    return cart_service.count_units(cart_service.user_owner(ctx.user.user_id))
+
+
+@bp.route("/api/v1/orders/{order_id}", methods=["GET"])
+@login_required
+def api_order(order_id: str) -> Response:
+    return json_response(order_service.order_json(order_service.get_order(current().user.user_id, order_id)))
