@@ -263,12 +263,12 @@ for _path in ("/health", "/openapi.json"):
 
 DEPARTMENT = {"type": "string", "enum": list(catalogue.DEPARTMENTS)}
 CATEGORY = {"type": "string", "enum": list(catalogue.CATEGORIES)}
-# The listing takes the home page's form as sent: an empty field means "not set".
-PRICE_FILTER = {"type": "string", "pattern": r"^\s*\$*(\d{1,6}(\.\d{1,2})?)?\s*$"}
+PRICE_FILTER = {"type": "string", "pattern": r"^\s*\$*\d{1,6}(\.\d{1,2})?\s*$"}
 
 
-def or_empty(schema: dict) -> dict:
-    return {**schema, "enum": ["", *schema["enum"]]}
+def filter_parameter(name: str, schema: dict, description: str) -> dict:
+    """A listing filter: empty means unset (a filter form sends every field, filled or not)."""
+    return {**query_parameter(name, schema, description), "allowEmptyValue": True}
 
 
 add_schema(
@@ -346,16 +346,16 @@ operation(
         "tampered or foreign cursor a 400 InvalidCursor."
     ),
     parameters=[
-        query_parameter("sort", or_empty({"type": "string", "enum": list(catalogue.SORTS)}), f"Default {NEWEST}."),
-        query_parameter("q", {"type": "string"}, f"Search words (at most {catalogue.SEARCH_MAX} characters)."),
-        query_parameter("brand", {"type": "string"}, f"Exact brand (at most {catalogue.BRAND_MAX} characters)."),
-        query_parameter("department", or_empty(DEPARTMENT), "Department."),
-        query_parameter("category", or_empty(CATEGORY), "Kind of shoe."),
-        query_parameter("size", or_empty(SIZE), "Only shoes in stock in this EU size."),
-        query_parameter("min_price", PRICE_FILTER, "Lowest price in whole currency units, like 80 or 79.95."),
-        query_parameter("max_price", PRICE_FILTER, "Highest price, at least min_price."),
-        query_parameter("cursor", {"type": "string", "maxLength": 1024}, "`next_cursor` or `prev_cursor`."),
-        query_parameter(
+        filter_parameter("sort", {"type": "string", "enum": list(catalogue.SORTS)}, f"Default {NEWEST}."),
+        filter_parameter("q", {"type": "string"}, f"Search words (at most {catalogue.SEARCH_MAX} characters)."),
+        filter_parameter("brand", {"type": "string"}, f"Exact brand (at most {catalogue.BRAND_MAX} characters)."),
+        filter_parameter("department", DEPARTMENT, "Department."),
+        filter_parameter("category", CATEGORY, "Kind of shoe."),
+        filter_parameter("size", SIZE, "Only shoes in stock in this EU size."),
+        filter_parameter("min_price", PRICE_FILTER, "Lowest price in whole currency units, like 80 or 79.95."),
+        filter_parameter("max_price", PRICE_FILTER, "Highest price, at least min_price."),
+        filter_parameter("cursor", {"type": "string", "maxLength": 1024}, "`next_cursor` or `prev_cursor`."),
+        filter_parameter(
             "limit",
             {"type": "integer", "minimum": 1, "maximum": catalogue.MAX_PAGE_SIZE, "default": catalogue.PAGE_SIZE},
             "Shoes per page.",
@@ -507,8 +507,8 @@ operation(
     access=SHOPPER,
     parameters=[CURSOR_PARAMETER],
     ok={200: ("One page of orders", ref("OrderList"))},
-    errors=(422,),
-    description="A cursor that is damaged or from another account: 422.",
+    errors=(400,),
+    description="A cursor that is damaged or from another account: 400 InvalidCursor.",
 )
 operation(
     "POST",
@@ -657,6 +657,9 @@ SHOE_PATH = path_parameter("shoe_id", "The shoe's id.")
 IMAGE_PATH = path_parameter("image_id", "The image's id (AdminImage.image_id).")
 ORDER_PATH = path_parameter("order_id", "The order's id.")
 SHOE_ANSWER = ("The shoe", ref("AdminShoeAnswer"))
+BAD_LISTING = (
+    "An unknown status is a 400 InvalidQuery; a damaged cursor, or one made for another status, a 400 InvalidCursor."
+)
 
 
 def product_body(extra: dict[str, dict], required: tuple[str, ...]) -> dict:
@@ -672,11 +675,13 @@ operation(
     tag="admin",
     access=ADMIN,
     parameters=[
-        query_parameter("status", {"type": "string", "enum": [*products.STATUSES, "all"]}, "Default active."),
-        query_parameter("q", {"type": "string"}, "Words in the name, brand or colour."),
+        filter_parameter("status", {"type": "string", "enum": [*products.STATUSES, "all"]}, "Default active."),
+        filter_parameter("q", {"type": "string"}, "Words in the name, brand or colour."),
         CURSOR_PARAMETER,
     ],
     ok={200: ("One page of shoes (20)", ref("AdminShoeList"))},
+    errors=(400,),
+    description=BAD_LISTING,
 )
 operation(
     "POST",
@@ -851,8 +856,10 @@ operation(
     "Orders in one status, newest first",
     tag="admin",
     access=ADMIN,
-    parameters=[query_parameter("status", ORDER_STATUS, "Default placed."), CURSOR_PARAMETER],
+    parameters=[filter_parameter("status", ORDER_STATUS, "Default placed."), CURSOR_PARAMETER],
     ok={200: ("One page of orders (20)", obj({"orders": array(ref("AdminOrder")), "next_cursor": CURSOR}))},
+    errors=(400,),
+    description=BAD_LISTING,
 )
 operation(
     "GET",

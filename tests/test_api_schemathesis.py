@@ -4,10 +4,10 @@ Every operation in the OpenAPI document is called with generated data, and each 
 checked: never a 5xx, status codes, content types and bodies as documented. The schema is the one
 the app serves (the same builder); the stack serves the requests.
 
-The cart and order operations run as a logged-in shopper (session cookie and CSRF header), so the
-generated requests reach the handlers; admin operations run anonymously (their 401/403 answers
-are documented) so fuzzing never changes the demo catalogue the browser journeys use. The journeys
-at the end walk each success path with real ids and validate every answer against the document.
+The cart and order operations run as a logged-in shopper and the admin operations as the stack's
+admin (session cookie and CSRF header), so the generated requests reach the handlers; without
+them the documented 401/403 answers are checked too. The journey at the end walks each success
+path with real ids and validates every answer against the document.
 """
 
 import re
@@ -32,19 +32,38 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 schema = schemathesis.openapi.from_dict(openapi.document())
 schema.config.generation.update(max_examples=MAX_EXAMPLES)
 
-# The stack_shopper fixture fills this in; schemathesis puts it on every generated cart/orders case
-# (and knows it is the auth, so it also checks the API refuses those cases without it).
+# Sessions on the stack, filled in by the fixtures below. schemathesis puts them on the generated
+# cases of their paths (and, knowing they are the auth, also checks those cases are refused
+# without them). Admin fuzzing never creates shoes: POST /admin/shoes runs anonymously, so the
+# demo catalogue stays as the browser journeys expect; every other admin call names ids that do
+# not exist, so it can only be refused.
 SHOPPER_AUTH: dict[str, str] = {}
+ADMIN_AUTH: dict[str, str] = {}
 
 
-@schema.auth(refresh_interval=None).apply_to(path_regex=r"^/api/v1/(cart|orders)")
-class ShopperSession:
+class _StackSession:
+    credentials: dict[str, str]
+
     def get(self, case, context):
-        return dict(SHOPPER_AUTH) or None
+        return dict(self.credentials) or None
 
     def set(self, case, data, context):
         case.cookies = {**(case.cookies or {}), "sid": data["sid"]}
         case.headers = {**(case.headers or {}), "X-CSRF-Token": data["csrf"]}
+
+
+@schema.auth(refresh_interval=None).apply_to(path_regex=r"^/api/v1/(cart|orders)")
+class ShopperSession(_StackSession):
+    credentials = SHOPPER_AUTH
+
+
+@(
+    schema.auth(refresh_interval=None)
+    .apply_to(path_regex=r"^/api/v1/admin/")
+    .skip_for(path="/api/v1/admin/shoes", method="POST")
+)
+class AdminSession(_StackSession):
+    credentials = ADMIN_AUTH
 
 
 def _csrf(session: requests.Session, url: str) -> str:
@@ -104,7 +123,7 @@ def stack_shopper(local_stack) -> Iterator[Client]:
 
 
 @pytest.fixture(scope="module")
-def stack_admin(local_stack) -> Client:
+def stack_admin(local_stack) -> Iterator[Client]:
     session = requests.Session()
     answer = _form(
         session,
@@ -113,11 +132,14 @@ def stack_admin(local_stack) -> Client:
         {"username": local_stack.admin_username, "password": local_stack.admin_password},
     )
     assert answer.status_code == 303, answer.text[:500]
-    return Client(local_stack, session)
+    client = Client(local_stack, session)
+    ADMIN_AUTH.update(sid=session.cookies["sid"], csrf=client.headers["X-CSRF-Token"])
+    yield client
+    ADMIN_AUTH.clear()
 
 
 @schema.parametrize()
-def test_api_operation_conforms_to_its_document(case, local_stack, stack_shopper):
+def test_api_operation_conforms_to_its_document(case, local_stack, stack_shopper, stack_admin):
     case.call_and_validate(base_url=local_stack.base_url, excluded_checks=EXCLUDED_CHECKS)
 
 
