@@ -72,7 +72,7 @@ def documented_operations() -> set[tuple[str, str]]:
 # Error answers shared by many operations: what the middleware, the guards and the services'
 # exceptions become under /api/ (see chalicelib/web/middleware.py).
 ERRORS = {
-    400: "The request is malformed: not a JSON object, or bad query parameters (`fields` names them).",
+    400: "The request is malformed: not a JSON object, or bad query parameters (`fields` may name them).",
     401: "No session, or it expired: log in (the shop's /login page) and send the session cookie.",
     403: (
         "Refused: the X-CSRF-Token header is missing or does not belong to this session (code "
@@ -160,10 +160,11 @@ def operation(
     body: dict | None = None,
     description: str = "",
     extra_responses: dict[int, dict] | None = None,
+    uses_database: bool = True,
 ) -> None:
     """Describe one operation. Errors every caller can meet are added from what it is:
     401/403 from its guard and the CSRF check, 400/413/415 from a JSON body, 503 from DynamoDB."""
-    statuses = set(errors) | {503}
+    statuses = set(errors) | ({503} if uses_database else set())
     security: list[dict] = []
     mutation = method.upper() in MUTATIONS
     if mutation:
@@ -245,6 +246,7 @@ operation(
     "Liveness check",
     tag="meta",
     ok={200: ("The API answers", obj({"status": {"type": "string", "enum": ["ok"]}}))},
+    uses_database=False,
 )
 operation(
     "GET",
@@ -253,10 +255,8 @@ operation(
     "This OpenAPI document",
     tag="meta",
     ok={200: ("The OpenAPI 3 document", {"type": "object", "required": ["openapi", "info", "paths"]})},
+    uses_database=False,
 )
-# Neither reads DynamoDB: no 503.
-for _path in ("/health", "/openapi.json"):
-    del _OPERATIONS[API_PREFIX + _path]["get"]["responses"]["503"]
 
 
 # -- catalogue (chalicelib/blueprints/api/catalogue.py) ---------------------------------------------
