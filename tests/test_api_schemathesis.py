@@ -20,6 +20,7 @@ import schemathesis
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from chalicelib import openapi
+from tests.admin_fixtures import image_bytes
 
 MAX_EXAMPLES = 25
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -214,15 +215,48 @@ def test_success_paths_answer_as_documented(stack_admin, stack_shopper):
             "POST",
             422,
             path_parameters={"shoe_id": shoe_id},
-            body={"key": grant["key"]},  # granted but nothing uploaded
+            body={"key": grant["key"]},  # granted but nothing uploaded yet
         )
+        image_ids = []
+        for colour in ((200, 40, 40), (40, 40, 200)):
+            grant = admin.call(
+                "/api/v1/admin/shoes/{shoe_id}/images/grants",
+                "POST",
+                201,
+                path_parameters={"shoe_id": shoe_id},
+                body={"content_type": "image/png"},
+            )
+            upload = requests.post(
+                grant["url"],
+                data=grant["fields"],
+                files={"file": ("shoe.png", image_bytes(colour=colour), "image/png")},
+                timeout=30,
+            )
+            assert upload.status_code < 300, upload.text[:500]
+            added = admin.call(
+                "/api/v1/admin/shoes/{shoe_id}/images",
+                "POST",
+                201,
+                path_parameters={"shoe_id": shoe_id},
+                body={"key": grant["key"]},
+            )
+            image_ids.append(added["image"]["image_id"])
+        images = {"shoe_id": shoe_id, "image_id": image_ids[1]}
+        shoe_answer = admin.call(
+            "/api/v1/admin/shoes/{shoe_id}/images/{image_id}/primary", "POST", 200, path_parameters=images
+        )
+        assert [image["image_id"] for image in shoe_answer["shoe"]["images"]] == image_ids[::-1]
         admin.call(
             "/api/v1/admin/shoes/{shoe_id}/images/order",
             "PUT",
             200,
             path_parameters={"shoe_id": shoe_id},
-            body={"image_ids": []},
+            body={"image_ids": image_ids},
         )
+        shoe_answer = admin.call(
+            "/api/v1/admin/shoes/{shoe_id}/images/{image_id}", "DELETE", 200, path_parameters=images
+        )
+        assert [image["image_id"] for image in shoe_answer["shoe"]["images"]] == image_ids[:1]
 
         # The shopper's side: the shoe in the shop, a cart, an order placed once.
         listing = shopper.call("/api/v1/shoes", "GET", 200, query={"brand": "Contract"})
