@@ -149,3 +149,26 @@ def test_api_mutations_need_the_csrf_header(api):
     )
     assert response.status_code == 403 and json.loads(response.body)["error"]["code"] == "CSRFFailed"
     assert Shoe.get(shoe.shoe_id).status == "active"
+
+
+def test_list_cursors_and_statuses_are_checked(api):
+    """A cursor only pages the listing it was made for; unknown statuses and damaged cursors are
+    a 400. They used to be ignored silently, and a placed-orders cursor sent with status=shipped
+    went to DynamoDB as the start key of another partition (a wrong page, or DynamoDB's refusal)."""
+    shoe = make_shoe({"42": 50})
+    for minutes in range(21):
+        make_order([(shoe.shoe_id, "42", 1)], minutes_ago=minutes)
+    status, body = api.call("GET", "/api/v1/admin/orders?status=placed")
+    assert status == 200 and len(body["orders"]) == 20 and body["next_cursor"]
+    cursor = body["next_cursor"]
+    status, body = api.call("GET", f"/api/v1/admin/orders?status=placed&cursor={cursor}")
+    assert status == 200 and len(body["orders"]) == 1
+    status, body = api.call("GET", f"/api/v1/admin/orders?status=shipped&cursor={cursor}")
+    assert status == 400 and body["error"]["code"] == "InvalidCursor"
+    assert api.call("GET", "/api/v1/admin/orders?cursor=junk")[0] == 400
+    status, body = api.call("GET", "/api/v1/admin/orders?status=lost")
+    assert status == 400 and body["error"]["code"] == "InvalidQuery"
+    status, body = api.call("GET", "/api/v1/admin/shoes?status=deleted")
+    assert status == 400 and body["error"]["code"] == "InvalidQuery"
+    assert api.call("GET", "/api/v1/admin/shoes?status=all&cursor=junk")[0] == 400
+    assert api.call("GET", "/api/v1/admin/shoes?status=all")[0] == 200

@@ -175,6 +175,8 @@ def test_api_place_order_is_idempotent_per_key(shopper):
     assert Stock.get(shoe.shoe_id, "42").quantity == 3 and len(list(Order.scan())) == 1
     response, body = api(shopper, "GET", "/api/v1/orders")
     assert [o["order_id"] for o in body["orders"]] == [order_id] and body["next_cursor"] is None
+    response, body = api(shopper, "GET", "/api/v1/orders?cursor=tampered")
+    assert response.status_code == 400 and body["error"]["code"] == "InvalidCursor"
     response, body = api(shopper, "GET", f"/api/v1/orders/{order_id}")
     assert response.status_code == 200 and body["lines"][0]["quantity"] == 2
 

@@ -6,7 +6,7 @@ Every route is @admin_required (401 JSON without a session, 403 for shoppers).
 from chalice import Response
 
 from chalicelib.blueprints.api import bp
-from chalicelib.blueprints.api.common import cursor_from_query, int_field, json_body, text_field
+from chalicelib.blueprints.api.common import choice_from_query, cursor_from_query, int_field, json_body, text_field
 from chalicelib.services import fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web import signing
@@ -64,13 +64,14 @@ def _product_input(body: dict) -> products.ProductInput:
 @bp.route("/api/v1/admin/shoes", methods=["GET"])
 @admin_required
 def admin_api_shoes() -> Response:
-    query = current().query
-    page = products.list_shoes(query.get("status", "active"), query.get("q")[:60], cursor_from_query("admin-shoes"))
+    status = choice_from_query("status", (*products.STATUSES, "all"), products.ACTIVE)
+    purpose = f"admin-shoes:{status}"  # a cursor holds a key of its status's partition only
+    page = products.list_shoes(status, current().query.get("q")[:60], cursor_from_query(purpose))
     stock = products.stock_for(page.items)
     return json_response(
         {
             "shoes": [_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
-            "next_cursor": signing.dumps("admin-shoes", page.next_key) if page.next_key else None,
+            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
         }
     )
 
@@ -218,11 +219,13 @@ def _order_json(order) -> dict:
 @bp.route("/api/v1/admin/orders", methods=["GET"])
 @admin_required
 def admin_api_orders() -> Response:
-    page = fulfilment.list_orders(current().query.get("status", "placed"), cursor_from_query("admin-orders"))
+    status = choice_from_query("status", fulfilment.STATUSES, fulfilment.PLACED)
+    purpose = f"admin-orders:{status}"  # a cursor holds a key of its status's partition only
+    page = fulfilment.list_orders(status, cursor_from_query(purpose))
     return json_response(
         {
             "orders": [_order_json(order) for order in page.items],
-            "next_cursor": signing.dumps("admin-orders", page.next_key) if page.next_key else None,
+            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
         }
     )
 

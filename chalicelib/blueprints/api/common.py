@@ -43,6 +43,19 @@ def int_field(body: dict, name: str, required: bool = True) -> int | None:
 
 
 def cursor_from_query(purpose: str) -> dict | None:
+    """The signed cursor's data; a damaged one, or one made for another listing, is a 400."""
     token = current().query.get("cursor")
-    data = signing.loads(purpose, token) if token else None
-    return data if isinstance(data, dict) else None
+    if not token:
+        return None
+    data = signing.loads(purpose, token)
+    if not isinstance(data, dict):
+        raise HTTPError(400, "That page cursor is out of date or damaged. Start from the first page.", "InvalidCursor")
+    return data
+
+
+def choice_from_query(name: str, choices: tuple[str, ...], default: str) -> str:
+    """A query parameter that must be one of `choices` (empty: the default); anything else is a 400."""
+    value = current().query.get(name).strip() or default
+    if value not in choices:
+        raise HTTPError(400, f"Choose {name} from: {', '.join(choices)}.", "InvalidQuery")
+    return value

@@ -61,8 +61,6 @@ def api_cart_remove() -> Response:
 
 def _line_id(shoe_id: object, size: object) -> str:
     if not isinstance(shoe_id, str) or not isinstance(size, str) or not shoe_id or not size:
-        from chalicelib.services.errors import ValidationFailed
-
         raise ValidationFailed({"shoe_id": "Send the line's shoe_id and size."}, message="Send shoe_id and size.")
     return f"{shoe_id}#{size}"
 
@@ -71,7 +69,10 @@ def _line_id(shoe_id: object, size: object) -> str:
 @login_required
 def api_orders() -> Response:
     ctx = current()
-    orders, next_cursor = order_service.list_orders(ctx.user.user_id, ctx.query.get("cursor") or None)
+    try:
+        orders, next_cursor = order_service.list_orders(ctx.user.user_id, ctx.query.get("cursor") or None)
+    except ValidationFailed as error:  # a query problem: 400, as the other listings answer
+        return json_error(400, "InvalidCursor", error.message, error.errors)
     return json_response({"orders": [order_service.order_json(o) for o in orders], "next_cursor": next_cursor})
 
 
