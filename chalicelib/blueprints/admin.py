@@ -6,6 +6,7 @@ from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN
+from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
 from chalicelib.web import signing
 from chalicelib.web.context import current
@@ -18,6 +19,7 @@ bp = Blueprint(__name__)
 
 PRODUCT_FIELDS = ("name", "brand", "colour", "category", "department", "description", "price")
 SHOE_STATUS_FILTERS = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+CHOICES = {"departments": list(DEPARTMENTS.items()), "categories": list(CATEGORIES.items())}
 
 
 @bp.route("/admin", methods=["GET"])
@@ -137,13 +139,13 @@ def _shoe_values(shoe) -> dict[str, str]:
         "category": shoe.category,
         "department": shoe.department,
         "description": shoe.description or "",
-        "price": products.format_price(int(shoe.price_cents)),
+        "price": format_price(shoe.price_cents),
     }
 
 
 def _render_new(form: dict, errors: dict, status: int = 200, message: str | None = None) -> Response:
     department = form.get("department") or "men"
-    department = department if department in dict(products.DEPARTMENTS) else "men"
+    department = department if department in DEPARTMENTS else "men"
     return render(
         "admin/shoe_new.html",
         status=status,
@@ -152,8 +154,7 @@ def _render_new(form: dict, errors: dict, status: int = 200, message: str | None
         message=message,
         grid_department=department,
         grid_sizes=sizes_for(department),
-        departments=products.DEPARTMENTS,
-        categories=products.CATEGORIES,
+        **CHOICES,
     )
 
 
@@ -171,7 +172,7 @@ def shoe_create() -> Response:
     values = _form_values(form)
     department = form.get("department")
     grid = form.get("grid_department")
-    if department in dict(products.DEPARTMENTS) and sizes_for(department) != sizes_for(grid):
+    if department in DEPARTMENTS and sizes_for(department) != sizes_for(grid):
         # The stock grid showed another size system (the page has no script to swap it).
         errors = {"department": "The size grid below now shows this department's sizes: enter their stock."}
         return _render_new(values, errors, 400, "Please enter stock for the sizes shown.")
@@ -209,8 +210,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "grant": grant,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "departments": products.DEPARTMENTS,
-        "categories": products.CATEGORIES,
+        **CHOICES,
         "version": shoe.version,
         "conflict": None,
         "stock_errors": {},

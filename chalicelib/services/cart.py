@@ -5,7 +5,6 @@ one Query (its lines) and one BatchGetItem (the shoes and stock items those line
 """
 
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,9 +16,9 @@ from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Shoe, Stock
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.shoes import NO_SUCH_SHOE, SHOE_ID_RE
 from chalicelib.sizes import is_valid as is_valid_size
 
-SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before int()
 WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
 
@@ -63,7 +62,7 @@ def check_line_key(shoe_id: Any, size: Any) -> tuple[str, str]:
     shoe_id = shoe_id.strip() if isinstance(shoe_id, str) else ""
     size = size.strip() if isinstance(size, str) else ""
     if not SHOE_ID_RE.match(shoe_id):
-        errors["shoe_id"] = "We could not find that shoe."
+        errors["shoe_id"] = NO_SUCH_SHOE
     if not is_valid_size(size):
         errors["size"] = "Choose one of the sizes offered."
     if errors:
@@ -240,7 +239,7 @@ def _sellable(shoe_id: str, size: str) -> tuple[Shoe, int]:
     shoes, stock = batch_read([(shoe_id, size)])
     shoe = shoes.get(shoe_id)
     if shoe is None or not shoe.is_active:
-        raise NotFound("We could not find that shoe.")
+        raise NotFound(NO_SUCH_SHOE)
     if size not in (shoe.sizes or []):
         raise ValidationFailed({"size": "That size is not offered for this shoe. Choose another size."})
     row = stock.get((shoe_id, size))

@@ -7,7 +7,6 @@ a next page exists). Filtered listings and search run over the read model in cat
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -17,22 +16,26 @@ from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
 from chalicelib.services import catalogue_index, events
 from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
 from chalicelib.services.errors import NotFound, ValidationFailed
+from chalicelib.services.shoes import (
+    CATEGORIES,
+    DEPARTMENTS,
+    LOW_STOCK,
+    format_price,
+    get_shoe,
+    parse_price,
+    stock_by_size,
+)
 from chalicelib.services.validation import clean_text
 
 log = logging.getLogger("shoeshop")
 
 SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
-DEPARTMENTS = {"men": "Men", "women": "Women", "kids": "Kids"}
-CATEGORIES = {"sneakers": "Sneakers", "running": "Running", "boots": "Boots", "sandals": "Sandals", "formal": "Formal"}
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 48
 SEARCH_MAX = 80
 SEARCH_MAX_TERMS = 6
 BRAND_MAX = 40
 PRICE_MAX_UNITS = 100_000
-LOW_STOCK = 3
-SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PRICE_RE = re.compile(r"^\d{1,6}(\.\d{1,2})?$")
 FILTER_FIELDS = ("q", "brand", "department", "category", "size", "min_price", "max_price")
 
 
@@ -73,8 +76,8 @@ class ListingQuery:
             "department": self.department,
             "category": self.category,
             "size": self.size,
-            "min_price": _units(self.min_price),
-            "max_price": _units(self.max_price),
+            "min_price": "" if self.min_price is None else format_price(self.min_price, drop_zero_cents=True),
+            "max_price": "" if self.max_price is None else format_price(self.max_price, drop_zero_cents=True),
             "sort": "" if self.sort == NEWEST else self.sort,
         }
         return {key: value for key, value in values.items() if value}
@@ -111,22 +114,14 @@ class ListingQuery:
         return " ".join(parts)
 
 
-def _units(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    whole, part = divmod(cents, 100)
-    return f"{whole}" if not part else f"{whole}.{part:02d}"
-
-
 def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | None:
-    raw = raw.strip().lstrip("$")
-    if not raw:
+    if not raw.strip():
         return None
-    if not PRICE_RE.match(raw) or float(raw) > PRICE_MAX_UNITS:
+    cents = parse_price(raw)
+    if cents is None or cents > PRICE_MAX_UNITS * 100:
         errors[name] = f"Enter the {label} as a whole amount from 0 to {PRICE_MAX_UNITS}, like 80."
         return None
-    whole, _, part = raw.partition(".")
-    return int(whole) * 100 + int((part + "00")[:2])
+    return cents
 
 
 def parse_listing(get: Callable[[str], str]) -> tuple[ListingQuery, dict[str, str]]:
@@ -390,15 +385,10 @@ class Product:
 
 def get_product(shoe_id: str) -> Product:
     """GetItem on the shoe and one Query of its stock: two calls. Unknown or archived: NotFound."""
-    if not SHOE_ID_RE.match(shoe_id or ""):
-        raise NotFound("We could not find that shoe.")
-    try:
-        shoe = Shoe.get(shoe_id)
-    except Shoe.DoesNotExist as error:
-        raise NotFound("We could not find that shoe.") from error
+    shoe = get_shoe(shoe_id, consistent_read=False)
     if shoe.status != ACTIVE:
         raise NotFound("That shoe is no longer sold.")
-    stock = {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
+    stock = stock_by_size(shoe_id)
     offered = sorted(shoe.sizes or [], key=sizes.sort_key)
     options = [SizeOption(size, sizes.label(size, shoe.department), max(0, stock.get(size, 0))) for size in offered]
     return Product(shoe=shoe, sizes=options)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import clock
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
+from chalicelib.services.shoes import stock_by_size
 
 log = logging.getLogger("shoeshop")
 
@@ -69,10 +70,10 @@ class Card(NamedTuple):
         return cls._make((*row[:10], tuple(row[10])))
 
 
-def card_for(shoe: Shoe, stock_by_size: dict[str, int] | None = None) -> Card:
-    stock_by_size = stock_by_size or {}
+def card_for(shoe: Shoe, stock: dict[str, int] | None = None) -> Card:
+    stock = stock or {}
     offered = list(shoe.sizes or [])
-    in_stock = tuple(size for size in offered if stock_by_size.get(size, 0) > 0)
+    in_stock = tuple(size for size in offered if stock.get(size, 0) > 0)
     return Card(
         shoe_id=shoe.shoe_id,
         name=shoe.name,
@@ -358,17 +359,13 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
     raise RuntimeError("catalogue index: too many concurrent writers")
 
 
-def _stock_for(shoe_id: str) -> dict[str, int]:
-    return {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
-
-
 def refresh_shoe(shoe_id: str, **_: object) -> None:
     """PRODUCT_CHANGED: re-read the shoe (GetItem) and its stock (Query); archived ones leave."""
     try:
         shoe = Shoe.get(shoe_id)
     except Shoe.DoesNotExist:
         shoe = None
-    card = card_for(shoe, _stock_for(shoe_id)) if shoe is not None and shoe.status == ACTIVE else None
+    card = card_for(shoe, stock_by_size(shoe_id)) if shoe is not None and shoe.status == ACTIVE else None
     _replace_card(shoe_id, card)
 
 
@@ -378,7 +375,7 @@ def refresh_stock(shoe_id: str, **_: object) -> None:
     card = index.card(shoe_id)
     if card is None:
         return
-    in_stock = {size for size, quantity in _stock_for(shoe_id).items() if quantity > 0}
+    in_stock = {size for size, quantity in stock_by_size(shoe_id).items() if quantity > 0}
     if in_stock != set(card.sizes_in_stock):
         refresh_shoe(shoe_id)
 

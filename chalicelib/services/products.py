@@ -8,34 +8,25 @@ writes back.
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
 from chalicelib.models import Shoe, Stock, shared_connection
 from chalicelib.models.catalogue import ACTIVE, ARCHIVED
 from chalicelib.services import audit, events
-from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.paging import Page, query_page
+from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, LOW_STOCK, format_price, get_shoe, parse_price
 from chalicelib.services.validation import clean_text
 
-DEPARTMENTS = [("men", "Men"), ("women", "Women"), ("kids", "Kids")]
-CATEGORIES = [
-    ("sneakers", "Sneakers"),
-    ("running", "Running"),
-    ("boots", "Boots"),
-    ("sandals", "Sandals"),
-    ("formal", "Formal"),
-]
 STATUSES = (ACTIVE, ARCHIVED)
-LOW_STOCK = 3
 MAX_STOCK = 100_000
 MAX_PRICE_CENTS = 10_000_00
 LIMITS = {"name": 80, "brand": 40, "colour": 30, "description": 2000}
-PRICE_RE = re.compile(r"^\$?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
+BAD_PAIRS = "Enter a whole number of pairs, 0 or more."
 ADMIN_PAGE_SIZE = 20
 SEARCH_MAX = 60
 
@@ -66,22 +57,6 @@ class StaleEdit(Conflict):
         self.current = current
 
 
-def parse_price(text: str) -> int | None:
-    """ "89.95", "$89.9" or "89" to integer cents; None if it is not a price."""
-    match = PRICE_RE.match((text or "").strip().replace(",", ""))
-    if not match:
-        return None
-    try:
-        cents = int((Decimal(match.group(1) + "." + (match.group(2) or "0")) * 100).to_integral_value())
-    except InvalidOperation:
-        return None
-    return cents
-
-
-def format_price(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
     values = {
         "name": clean_text(data.name),
@@ -98,9 +73,9 @@ def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
             errors[name] = f"Use at most {limit} characters."
-    if values["category"] not in dict(CATEGORIES):
+    if values["category"] not in CATEGORIES:
         errors["category"] = "Choose a category."
-    if values["department"] not in dict(DEPARTMENTS):
+    if values["department"] not in DEPARTMENTS:
         errors["department"] = "Choose men, women or kids."
     cents = parse_price(data.price)
     if cents is None:
@@ -128,19 +103,10 @@ def _clean_stock(department: str, stock: dict[str, str]) -> tuple[dict[str, int]
         raw = stock.get(size, "")
         quantity = 0 if not raw.strip() else parse_whole_number(raw)
         if quantity is None or quantity > MAX_STOCK:
-            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+            errors[stock_field(size)] = BAD_PAIRS
         else:
             quantities[size] = quantity
     return quantities, errors
-
-
-def get_shoe(shoe_id: str) -> Shoe:
-    if not shoe_id or len(shoe_id) > 64:
-        raise NotFound("We could not find that shoe.")
-    try:
-        return Shoe.get(shoe_id, consistent_read=True)
-    except DoesNotExist as error:
-        raise NotFound("We could not find that shoe.") from error
 
 
 def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
@@ -287,7 +253,7 @@ def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admi
     shoe = get_shoe(shoe_id)
     _check_size(shoe, size)
     if quantity < 0 or quantity > MAX_STOCK:
-        raise ValidationFailed({stock_field(size): "Enter a whole number of pairs, 0 or more."})
+        raise ValidationFailed({stock_field(size): BAD_PAIRS})
     condition = None
     if expected is not None:
         condition = Stock.quantity == expected
@@ -345,7 +311,7 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
         value = parse_whole_number(raw)
         seen_value = parse_whole_number(seen)
         if value is None or value > MAX_STOCK:
-            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+            errors[stock_field(size)] = BAD_PAIRS
         elif seen_value is None or value != seen_value:
             changes.append((size, value, seen_value if seen_value is not None else 0))
     if errors:
