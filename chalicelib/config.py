@@ -39,7 +39,6 @@ class Settings:
     login_max_failures: int
     login_window_seconds: int
     login_lockout_seconds: int
-    size_system: str
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
@@ -70,7 +69,6 @@ def get_settings() -> Settings:
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
-        size_system=os.environ.get("SIZE_SYSTEM", "EU"),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),

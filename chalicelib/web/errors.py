@@ -60,11 +60,3 @@ class HTTPError(ChaliceUnhandledError):
 
 def not_found(message: str | None = None) -> HTTPError:
     return HTTPError(404, message)
-
-
-def forbidden(message: str | None = None) -> HTTPError:
-    return HTTPError(403, message)
-
-
-def bad_request(message: str | None = None) -> HTTPError:
-    return HTTPError(400, message)
