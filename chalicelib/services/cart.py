@@ -1,7 +1,5 @@
-"""Carts: lines keyed by (shoe, size), quantities capped by stock and limits, guest carts and merging.
-
-Prices are never stored in a cart: every view reads them from the catalogue. Reading a cart costs
-one Query (its lines) and one BatchGetItem (the shoes and stock items those lines name).
+"""Carts: lines keyed by (shoe, size), capped by stock and limits; guest carts and merging.
+Prices are never stored in a cart: reading one costs a Query and a BatchGetItem.
 """
 
 import random
@@ -150,19 +148,15 @@ class CartView:
 
 
 def _live_lines(owner: str) -> list[CartLine]:
-    """One Query, strongly consistent so a page right after a change shows it. Guest lines past
-    their TTL are ignored (DynamoDB deletes them late)."""
+    """Strongly consistent, so a page right after a change shows it; expired guest lines are skipped."""
     now = clock.now()
     lines = list(CartLine.query(owner, consistent_read=True))
     return [line for line in lines if line.expires_at is None or line.expires_at > now]
 
 
 def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple[str, str], Stock]]:
-    """Shoes and stock items for (shoe_id, size) pairs in one BatchGetItem across both tables.
-
-    At most 25 lines → at most 50 keys, inside the 100-key limit. Unprocessed keys (throttling) are
-    asked for again, so a busy table costs an extra call rather than a wrong page.
-    """
+    """Shoes and stock for (shoe_id, size) pairs in one BatchGetItem (at most 50 keys); unprocessed
+    keys are asked for again."""
     from chalicelib.aws import dynamodb_client
 
     shoes: dict[str, Shoe] = {}
@@ -195,7 +189,6 @@ def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple
 
 
 def load_cart(owner: str | None) -> CartView:
-    """The cart with current prices and stock: one Query plus one BatchGetItem."""
     if owner is None:
         return CartView(owner="")
     lines = _live_lines(owner)
@@ -228,8 +221,6 @@ def count_units(owner: str | None) -> int:
 
 @dataclass
 class CartChange:
-    """What happened, in words for the shopper."""
-
     message: str
     capped: bool = False
 
@@ -378,8 +369,7 @@ class MergeResult:
 
 
 def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
-    """Move a guest's lines into the account's cart: quantities summed, capped by stock, the
-    per-line limit and the line limit. Guest lines are deleted afterwards."""
+    """Move a guest's lines into the account's cart (summed, capped), then delete them."""
     settings = get_settings()
     result = MergeResult()
     source = guest_owner(guest_id)

@@ -1,7 +1,5 @@
-"""The shop window: listing pages (filters, sorts, cursors), product details, "my size".
-
-Unfiltered listings are one Query on `by-newest` / `by-price` (Limit = page + 1, to know whether
-a next page exists). Filtered listings and search run over the read model in catalogue_index.
+"""The shop window: listings (filters, sorts, cursors), product details, "my size".
+Unfiltered listings are one Query on `by-newest`/`by-price`; the rest use catalogue_index.
 """
 
 import hashlib
@@ -69,7 +67,6 @@ class ListingQuery:
         )
 
     def params(self) -> dict[str, str]:
-        """The URL form of this query (what links and the filter form carry)."""
         values = {
             "q": self.q,
             "brand": self.brand,
@@ -247,7 +244,6 @@ def _card_from_item(item: dict) -> Card:
 
 
 def _from_index_query(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
-    """One Query on by-newest / by-price reading limit + 1 items."""
     from chalicelib.aws import dynamodb_client
 
     if query.sort == NEWEST:

@@ -1,17 +1,6 @@
-"""The catalogue read model: every active shoe as a compact card, for filters and search.
-
-A key condition serves the unfiltered listing in each sort (one Query on `by-newest` or
-`by-price`). Filters (brand, department, category, size in stock, price range) and text search
-cannot be served by one key condition, so they run in memory over this read model:
-
-- Stored in the `catalogue-index` table as a `meta` item (current version) and that version's
-  zlib-compressed JSON chunks (`chunk#<version>#<n>`, each < 400 KB; 5,000 shoes fit in one).
-- Cached per warm Lambda. The `meta` item is read at most every CHECK_SECONDS; the chunks only
-  when its version changed. So a filtered page costs no DynamoDB call most of the time.
-- Kept fresh by the events PRODUCT_CHANGED (re-reads that shoe: GetItem + Query) and
-  STOCK_CHANGED (writes only when a size goes in or out of stock); each write is a new version
-  with a condition on the previous one, retried on conflict. `rebuild()` reads the whole
-  catalogue (a paginated Query of `by-newest` plus a Scan of `stock`): seed and admin paths only.
+"""The catalogue read model: every active shoe as a compact card, for filters and search that
+no key condition can serve. Stored as a versioned `meta` item plus zlib-compressed chunks,
+cached per warm Lambda and refreshed by product and stock events; see docs/data-model.md.
 """
 
 import gc
@@ -44,8 +33,8 @@ PRICE_DESC = "price_desc"
 
 
 class Card(NamedTuple):
-    """What a listing shows of one shoe, plus what filters need (a tuple: thousands are decoded
-    when a Lambda loads the read model, and tuples are the cheapest objects to build)."""
+    """What a listing shows of one shoe, plus what filters need (a tuple: the cheapest object to
+    build when a Lambda decodes thousands)."""
 
     shoe_id: str
     name: str
@@ -381,8 +370,8 @@ def refresh_stock(shoe_id: str, **_: object) -> None:
 
 
 def rebuild() -> CatalogueIndex:
-    """Read every active shoe and all stock, and store a new version. Seed and admin paths only:
-    it Queries the whole `by-newest` partition and Scans the `stock` table."""
+    """Store a new version from every active shoe and all stock. Seed and admin paths only:
+    it Queries the whole `by-newest` partition and Scans `stock`."""
     shoes = list(Shoe.by_newest.query(ACTIVE))
     stock: dict[str, dict[str, int]] = {}
     for row in Stock.scan():

@@ -1,10 +1,6 @@
-"""Checkout: shipping address, review totals, and placing an order in one DynamoDB transaction.
-
-Placing an order is one TransactWriteItems: per (shoe, size) a stock decrement conditioned on
-`quantity >= :n`, the order put conditioned on attribute_not_exists(order_id), and the cart lines'
-deletes conditioned on their quantities being what the shopper reviewed. The order id is derived
-from the shopper and the checkout's idempotency key, so a double submit, a refresh or a retried
-API request finds the first order instead of making a second.
+"""Checkout: shipping address, review totals, and placing an order in one DynamoDB transaction
+(stock decrements, the order put, the cart line deletes; see docs/checkout.md). The order id
+derives from the shopper and an idempotency key, so a double submit finds the first order.
 """
 
 import base64
@@ -73,7 +69,6 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
 
 
 def clean_address(raw: dict[str, Any]) -> dict[str, str]:
-    """Validated address fields; ValidationFailed maps each bad field to a message."""
     address: dict[str, str] = {}
     errors: dict[str, str] = {}
     for name, (label, required, max_length) in ADDRESS_FIELDS.items():
@@ -102,7 +97,6 @@ def clean_address(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def save_address(user: User, address: dict[str, str]) -> None:
-    """Remember the address for next time (offered on the next checkout)."""
     try:
         user.update(actions=[User.last_address.set(address)], condition=User.pk.exists())
     except UpdateError as error:
@@ -284,9 +278,8 @@ class PricesChanged(Conflict):
 def place_order(
     user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
 ) -> Placed:
-    """Place the shopper's cart as one order. The key is already checked (form or API); the same
-    key always answers with the same single order. With expected_total_cents (the total the
-    shopper reviewed), a price change in between stops the order so they can review again."""
+    """Place the shopper's cart as one order; the same key always answers with the same order.
+    A reviewed total that no longer matches (prices changed) stops the order for a new review."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)

@@ -1,9 +1,4 @@
-"""Product images: re-encoded sizes published to S3, and the URLs pages use to show them.
-
-Images are stored re-encoded only (WebP): a thumbnail for cards and a large image for the product
-page, under `images/<shoe_id>/`. Uploaded originals live under `incoming/` until verified.
-The bucket blocks public access: pages get presigned GET URLs (or IMAGE_CDN_BASE_URL + key).
-"""
+"""Product images: re-encoded WebP sizes under `images/<shoe_id>/`, and presigned (or CDN) URLs."""
 
 import io
 import time
@@ -54,10 +49,7 @@ def _encode(image: Any, box: tuple[int, int]) -> tuple[bytes, int, int]:
 
 
 def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
-    """Re-encode a decoded PIL image into both sizes, upload them, return the ShoeImage fields.
-
-    Re-encoding from pixels drops metadata and anything appended to the original file.
-    """
+    """Re-encode both sizes, upload them, return the ShoeImage fields (re-encoding drops metadata)."""
     from chalicelib.aws import s3_client
 
     image = image.convert("RGBA") if image.mode in ("P", "LA") else image

@@ -1,5 +1,4 @@
-"""A shopper's orders: history pages through the by-user index, detail, detaching on account
-deletion, and the personal-data export."""
+"""A shopper's orders: history, detail, detaching on account deletion, the data export."""
 
 from datetime import datetime
 from typing import Any
@@ -41,11 +40,8 @@ def _index_key(order: Order) -> dict[str, dict[str, str]]:
 
 
 def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
-    """One page, newest first, and a signed cursor for the next page (None on the last page).
-
-    Reads page_size + 1 items so the last page never offers an empty "Next". The cursor is bound to
-    the shopper: a cursor from another account's pages is refused.
-    """
+    """One page, newest first (page_size + 1 read, so the last page offers no empty "Next"), and
+    a cursor signed for this shopper."""
     start_key = None
     if cursor:
         data = signing.loads(CURSOR_PURPOSE, cursor)
@@ -68,11 +64,8 @@ def _all_orders(user_id: str) -> list[Order]:
 
 
 def detach_orders(user: User) -> None:
-    """Account deletion: keep each order for the shop's books, remove who and where it was for.
-
-    Removing user_id also drops the order from the by-user index. Versioned updates: an admin
-    changing the order's status at the same moment makes us read it again.
-    """
+    """Account deletion keeps each order for the books without who and where it was for (and so
+    out of the by-user index); a concurrent admin change makes us re-read."""
     for order in _all_orders(user.user_id):
         for _attempt in range(3):
             try:

@@ -1,9 +1,5 @@
-"""The payment step of checkout, behind a small interface (see docs/checkout.md).
-
-Today the shop takes payment on delivery: nothing is charged online and an order starts as
-`placed`. A card provider (for example Stripe Checkout) would implement PaymentProvider too:
-`prepare` would create its checkout session keyed by our order id (its own idempotency key) and
-return status `pending_payment` with a redirect URL; a webhook would then confirm the payment.
+"""The payment step of checkout behind a small interface. Today: pay on delivery (an order starts
+`placed`); a card provider would implement PaymentProvider too (see docs/checkout.md).
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,5 @@
-"""The back office's product rules: create, edit (optimistic locking), stock, archive, delete.
-
-Every write is conditioned: a shoe edit on the version the admin saw, a stock change on the
-quantity the admin saw (set) or on never going below zero (adjust). Nothing reads, modifies and
-writes back.
+"""The back office's product rules. Every write is conditioned (edits on the version seen, stock
+on the count seen or on staying >= 0): nothing reads, modifies and writes back.
 """
 
 import re
@@ -196,8 +193,7 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
 
 
 def archive_shoe(shoe_id: str, admin: str) -> Shoe:
-    """Archived shoes leave the `active` partition of the listing indexes, so the shop stops
-    listing them; orders keep their snapshot lines."""
+    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines."""
     return _set_status(shoe_id, ARCHIVED, admin)
 
 
@@ -206,8 +202,7 @@ def restore_shoe(shoe_id: str, admin: str) -> Shoe:
 
 
 def delete_shoe(shoe_id: str, admin: str) -> None:
-    """Hard delete, only for a shoe never ordered: each stock row is deleted on `sold = 0`, in the
-    same transaction as the shoe, so a checkout that lands first makes the delete fail."""
+    """Only a shoe never ordered: the stock rows go on `sold = 0` in the shoe's transaction."""
     from chalicelib.services import images
 
     shoe = get_shoe(shoe_id)
@@ -248,8 +243,7 @@ def _check_size(shoe: Shoe, size: str) -> None:
 
 
 def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
-    """Set the count after a stock take. Conditioned on the count the admin saw, so a sale in
-    between is not overwritten silently; returns the new quantity."""
+    """Set the count after a stock take, conditioned on the count the admin saw."""
     shoe = get_shoe(shoe_id)
     _check_size(shoe, size)
     if quantity < 0 or quantity > MAX_STOCK:
@@ -299,8 +293,8 @@ def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
 
 
 def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admin: str) -> list[str]:
-    """The edit page's grid: per size (new value, value seen). Changed sizes are set one by one,
-    each conditioned on the value seen; returns the sizes changed. Errors name the size."""
+    """The edit page's grid: per size (new value, value seen); changed sizes are set, each
+    conditioned on the value seen. Returns the sizes changed."""
     shoe = get_shoe(shoe_id)
     errors: dict[str, str] = {}
     changes: list[tuple[str, int, int]] = []
@@ -332,9 +326,8 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
 
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
-    """One admin page from the `by-newest` index: a Query on one status partition (never a Scan),
-    20 items, newest first. With a search term the Query filters on `search_text` and reads at
-    most 500 items per page view. Status "all" pages through active, then archived."""
+    """One admin page (20, newest first) from `by-newest`, one status partition at a time; a search
+    filters on `search_text`. Status "all" pages through active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
     phase = start.get("status") if start.get("status") in statuses else statuses[0]
@@ -366,7 +359,7 @@ def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
 
 
 def stock_for(shoes: list[Shoe]) -> dict[str, dict[str, Stock]]:
-    """Stock rows for a page of shoes in BatchGetItem calls (100 keys each), not one Query a shoe."""
+    """Stock rows for a page of shoes by BatchGetItem, not a Query per shoe."""
     keys = [(shoe.shoe_id, size) for shoe in shoes for size in shoe.sizes]
     result: dict[str, dict[str, Stock]] = {shoe.shoe_id: {} for shoe in shoes}
     if keys:
@@ -388,11 +381,8 @@ DASHBOARD_MAX_READ = 5000
 
 
 def stock_alerts() -> dict[str, Any]:
-    """Counts for the dashboard: active products, and their sizes low on stock or sold out.
-
-    Bounded reads: the active shoes' ids and sizes from the `by-newest` index (projected), and a
-    Scan of the stock table filtered on quantity <= LOW_STOCK, each capped at DASHBOARD_MAX_READ
-    items; past the cap the page says "at least". See docs/admin.md for large catalogues."""
+    """Dashboard counts: active products, their sizes low or sold out. Both reads stop at
+    DASHBOARD_MAX_READ items (the page then says "at least"; see docs/admin.md)."""
     offered: dict[str, set[str]] = {}
     capped = False
     for shoe in Shoe.by_newest.query(ACTIVE, attributes_to_get=["shoe_id", "sizes"], page_size=500):
