@@ -1,8 +1,4 @@
-"""AWS clients, created lazily once per warm Lambda and replaceable in tests.
-
-Nothing here runs at import: `import app` must not pay for botocore sessions or boto3
-(see docs/benchmarks.md). `AWS_ENDPOINT_URL` (the local moto server) is honoured by botocore.
-"""
+"""AWS clients, created lazily once per warm Lambda (never at import) and replaceable in tests."""
 
 from functools import lru_cache
 from typing import Any

@@ -1,7 +1,4 @@
-"""Settings read from environment variables (set per stage in .chalice/config.json).
-
-Reading the environment is cheap and never touches AWS, so this module is safe at import time.
-"""
+"""Settings from environment variables (per stage in .chalice/config.json); safe at import."""
 
 import os
 from dataclasses import dataclass

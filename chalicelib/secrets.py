@@ -1,7 +1,5 @@
-"""Signing key and password pepper.
-
-Deployed stages read them from SSM Parameter Store (SecureString) once per warm Lambda, on first
-use, never at import. Local runs and tests take them from the environment or generate them.
+"""Signing key and password pepper: from SSM once per warm Lambda on first use, or locally from
+the environment (generated when unset).
 """
 
 import base64

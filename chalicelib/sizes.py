@@ -1,7 +1,5 @@
-"""The size system. Sizes are stored as EU labels ("42"); UK and US labels are shown beside them.
-
-Conversions follow the common adult chart (UK = EU - 33.5 rounded down to a half size, US men =
-UK + 1, US women = UK + 2). Shoe makers differ by half a size either way; the product page says so.
+"""Sizes are stored as EU labels ("42"); UK (EU - 33.5, down to a half size) and US (UK + 1 for
+men, + 2 for women) labels are shown beside them.
 """
 
 from functools import lru_cache

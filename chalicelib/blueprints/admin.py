@@ -74,7 +74,7 @@ def admin_logout() -> Response:
     return redirect("/admin")
 
 
-# -- cursors -----------------------------------------------------------------------------------
+# -- cursors
 
 
 def encode_cursor(purpose: str, key: dict | None) -> str | None:
@@ -87,7 +87,7 @@ def decode_cursor(purpose: str, token: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-# -- products ------------------------------------------------------------------------------------
+# -- products
 
 
 @bp.route("/upload", methods=["GET"])
@@ -316,7 +316,7 @@ def shoe_delete(shoe_id: str) -> Response:
     return redirect("/admin/shoes?status=all")
 
 
-# -- images ------------------------------------------------------------------------------------
+# -- images
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
@@ -372,7 +372,7 @@ def image_action(shoe_id: str, image_id: str) -> Response:
     return redirect(f"/admin/shoes/{shoe_id}/edit")
 
 
-# -- orders --------------------------------------------------------------------------------------
+# -- orders
 
 
 @bp.route("/admin/orders", methods=["GET"])

@@ -23,7 +23,7 @@ GUEST_CART_KEY = "guest_cart_id"
 CART_COUNT_KEY = "cart_count"
 
 
-# -- whose cart -------------------------------------------------------------------------------------
+# -- whose cart
 
 
 def cart_owner(ctx: RequestContext) -> str | None:
@@ -72,7 +72,7 @@ def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
 after_login_hooks.append(merge_after_login)
 
 
-# -- cart ---------------------------------------------------------------------------------------------
+# -- cart
 
 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
@@ -162,7 +162,7 @@ def remove_cart_line() -> Response:
     return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
 
 
-# -- checkout -----------------------------------------------------------------------------------------
+# -- checkout
 
 
 def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
@@ -253,7 +253,7 @@ def checkout_place() -> Response:
     return redirect(f"/orders/{placed.order.order_id}", placed="1")
 
 
-# -- orders ---------------------------------------------------------------------------------------------
+# -- orders
 
 
 @bp.route("/orders", methods=["GET"])

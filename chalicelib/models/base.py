@@ -10,10 +10,7 @@ from chalicelib.config import get_settings
 
 
 def table_meta(short_name: str, **extra: Any) -> type:
-    """A PynamoDB Meta class for the stage's table `<TABLE_PREFIX><short_name>`.
-
-    Meta.host stays unset so botocore honours AWS_ENDPOINT_URL (the local moto server).
-    """
+    """A PynamoDB Meta for the stage's table; no host, so botocore honours AWS_ENDPOINT_URL."""
     settings = get_settings()
     attrs = {
         "table_name": settings.table_name(short_name),

@@ -102,9 +102,7 @@ class Stock(StoreModel):
 
 
 class CatalogueIndexPart(StoreModel):
-    """The catalogue read model (services/catalogue_index.py): a `meta` item naming the current
-    version and its chunk items, and the zlib-compressed chunks themselves (each under 400 KB),
-    keyed `chunk#<version>#<writer tag>#<n>` so two writers racing for one version never share one."""
+    """The catalogue read model's `meta` item and its compressed chunks (services/catalogue_index.py)."""
 
     Meta = table_meta("catalogue-index")
 

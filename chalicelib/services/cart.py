@@ -33,7 +33,7 @@ def is_guest(owner: str) -> bool:
     return owner.startswith("GUEST#")
 
 
-# -- input ------------------------------------------------------------------------------------
+# -- input
 
 
 def parse_quantity(raw: Any, field_name: str = "quantity") -> int:
@@ -78,7 +78,7 @@ def split_line_id(line_id: Any) -> tuple[str, str]:
         raise NotFound("That line is not in your cart.") from error
 
 
-# -- reading -----------------------------------------------------------------------------------
+# -- reading
 
 
 @dataclass
@@ -216,7 +216,7 @@ def count_units(owner: str | None) -> int:
     return sum(int(line.quantity) for line in _live_lines(owner))
 
 
-# -- changing ----------------------------------------------------------------------------------
+# -- changing
 
 
 @dataclass
@@ -358,7 +358,7 @@ def empty_cart(owner: str) -> None:
             batch.delete(line)
 
 
-# -- merging a guest cart on login ----------------------------------------------------------
+# -- merging a guest cart on login
 
 
 @dataclass

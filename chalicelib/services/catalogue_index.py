@@ -202,7 +202,7 @@ class CatalogueIndex:
         return result
 
 
-# -- storage ------------------------------------------------------------------------------------
+# -- storage
 def _chunk_key(version: int, tag: str, number: int) -> str:
     return f"chunk#{version}#{tag}#{number}"
 

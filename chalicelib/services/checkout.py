@@ -27,7 +27,7 @@ from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
 
-# -- shipping address ---------------------------------------------------------------------------
+# -- shipping address
 
 COUNTRIES = [
     ("US", "United States"),
@@ -111,7 +111,7 @@ def address_of(user: User) -> dict[str, str]:
     return {key: str(value) for key, value in data.items() if key in ADDRESS_FIELDS}
 
 
-# -- totals -------------------------------------------------------------------------------------
+# -- totals
 
 
 def shipping_for(subtotal_cents: int) -> int:
@@ -155,7 +155,7 @@ def review(user_id: str) -> Review:
     return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
 
 
-# -- idempotency keys and order ids ------------------------------------------------------------------
+# -- idempotency keys and order ids
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 ORDER_ID_RE = re.compile(r"^[A-Z2-7]{16}$")
@@ -196,7 +196,7 @@ def is_order_id(value: Any) -> bool:
     return isinstance(value, str) and bool(ORDER_ID_RE.match(value))
 
 
-# -- placing ----------------------------------------------------------------------------------------------
+# -- placing
 
 
 @dataclass

@@ -230,7 +230,7 @@ def owns_image_objects(shoe_id: str, image: Any) -> bool:
     return image.thumb_key.startswith(f"{PUBLIC_PREFIX}{shoe_id}/")
 
 
-# -- stock -------------------------------------------------------------------------------------
+# -- stock
 
 
 def stock_rows(shoe_id: str) -> dict[str, Stock]:
@@ -322,7 +322,7 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
     return changed
 
 
-# -- lists and counts ----------------------------------------------------------------------------
+# -- lists and counts
 
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:

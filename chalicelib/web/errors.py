@@ -1,7 +1,5 @@
-"""HTTP errors raised by views and guards; the middleware renders them as pages or JSON.
-
-They derive from ChaliceUnhandledError because Chalice turns any other exception raised in a view
-into its own JSON 500 before middleware can see it.
+"""HTTP errors views and guards raise. ChaliceUnhandledError, because Chalice answers any other
+exception from a view with its own JSON 500 before the middleware sees it.
 """
 
 from chalice.app import ChaliceUnhandledError
