@@ -120,6 +120,10 @@ def shoe_list() -> Response:
     )
 
 
+def _to_edit_page(shoe_id: str) -> Response:
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
+
+
 def _product_input(form) -> products.ProductInput:
     return products.ProductInput(**{name: form.get(name)[:5000] for name in PRODUCT_FIELDS})
 
@@ -251,7 +255,7 @@ def shoe_save(shoe_id: str) -> Response:
             shoe_id, 400, form=values, errors=error.errors, version=form.get("version")[:20], message=error.message
         )
     current().flash(f"{shoe.name} is saved.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/stock", methods=["POST"], content_types=FORM_TYPES)
@@ -265,7 +269,7 @@ def shoe_stock(shoe_id: str) -> Response:
     except ValidationFailed as error:
         return render_edit(shoe_id, 409, stock_errors=error.errors, message=error.message)
     current().flash(f"Stock saved for sizes {', '.join(changed)}." if changed else "No stock changed.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/stock/adjust", methods=["POST"], content_types=FORM_TYPES)
@@ -285,7 +289,7 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
     except Conflict as error:
         return render_edit(shoe_id, 409, stock_errors={"delta": error.message}, message=error.message)
     current().flash(f"Size {size} now has {quantity} in stock.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"], content_types=FORM_TYPES)
@@ -293,7 +297,7 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
 def shoe_archive(shoe_id: str) -> Response:
     shoe = products.archive_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is archived: the shop no longer shows it.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"], content_types=FORM_TYPES)
@@ -301,7 +305,7 @@ def shoe_archive(shoe_id: str) -> Response:
 def shoe_restore(shoe_id: str) -> Response:
     shoe = products.restore_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is back in the shop.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
@@ -311,7 +315,7 @@ def shoe_delete(shoe_id: str) -> Response:
         products.delete_shoe(shoe_id, current_admin_username())
     except Conflict as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
     current().flash("The shoe is deleted.", "success")
     return redirect("/admin/shoes?status=all")
 
@@ -337,22 +341,17 @@ def image_confirm(shoe_id: str) -> Response:
         uploads.confirm_upload(shoe_id, current().form.get("key")[:200], current_admin_username())
     except ServiceError as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
     current().flash("The image is checked and added.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
+# action: (what it does, what the admin is told)
 IMAGE_ACTIONS = {
-    "primary": lambda shoe_id, image_id, admin: uploads.make_primary(shoe_id, image_id, admin),
-    "up": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin),
-    "down": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin),
-    "delete": lambda shoe_id, image_id, admin: uploads.delete_image(shoe_id, image_id, admin),
-}
-IMAGE_MESSAGES = {
-    "primary": "That image is now the main photo.",
-    "up": "Image moved.",
-    "down": "Image moved.",
-    "delete": "The image is deleted.",
+    "primary": (uploads.make_primary, "That image is now the main photo."),
+    "up": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin), "Image moved."),
+    "down": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin), "Image moved."),
+    "delete": (uploads.delete_image, "The image is deleted."),
 }
 
 
@@ -362,14 +361,15 @@ def image_action(shoe_id: str, image_id: str) -> Response:
     action = current().form.get("action")
     if action not in IMAGE_ACTIONS:
         current().flash("Choose what to do with the image.", "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
+    run, done = IMAGE_ACTIONS[action]
     try:
-        IMAGE_ACTIONS[action](shoe_id, image_id[:40], current_admin_username())
+        run(shoe_id, image_id[:40], current_admin_username())
     except ServiceError as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
-    current().flash(IMAGE_MESSAGES[action], "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
+    current().flash(done, "success")
+    return _to_edit_page(shoe_id)
 
 
 # -- orders

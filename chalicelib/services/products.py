@@ -4,6 +4,7 @@ on the count seen or on staying >= 0): nothing reads, modifies and writes back.
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,15 +238,29 @@ def stock_rows(shoe_id: str) -> dict[str, Stock]:
     return {row.size: row for row in Stock.query(shoe_id, consistent_read=True)}
 
 
-def _check_size(shoe: Shoe, size: str) -> None:
-    if size not in shoe.sizes:
+def _check_size(shoe_id: str, size: str) -> None:
+    if size not in get_shoe(shoe_id).sizes:
         raise ValidationFailed({stock_field(size): "This shoe is not offered in that size."}, "Unknown size.")
+
+
+def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused: Callable[[int], str]) -> int:
+    """One conditioned update of a stock row; a failed condition is a Conflict worded by `refused`
+    from the count now on hand. Returns the new quantity."""
+    row = Stock(shoe_id=shoe_id, size=size)
+    try:
+        row.update(actions=[action, Stock.updated_at.set(clock.now())], condition=condition)
+    except UpdateError as error:
+        if _condition_failed(error):
+            now_have = stock_rows(shoe_id).get(size)
+            raise Conflict(refused(now_have.quantity if now_have else 0)) from error
+        raise
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
+    return row.quantity
 
 
 def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
     """Set the count after a stock take, conditioned on the count the admin saw."""
-    shoe = get_shoe(shoe_id)
-    _check_size(shoe, size)
+    _check_size(shoe_id, size)
     if quantity < 0 or quantity > MAX_STOCK:
         raise ValidationFailed({stock_field(size): BAD_PAIRS})
     condition = None
@@ -253,43 +268,31 @@ def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admi
         condition = Stock.quantity == expected
         if expected == 0:
             condition |= Stock.quantity.does_not_exist()
-    row = Stock(shoe_id=shoe_id, size=size)
-    try:
-        row.update(actions=[Stock.quantity.set(quantity), Stock.updated_at.set(clock.now())], condition=condition)
-    except UpdateError as error:
-        if _condition_failed(error):
-            now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(
-                f"Stock for size {size} changed to {now_have.quantity if now_have else 0} while you were editing. "
-                "Check the count and save again."
-            ) from error
-        raise
+    new_quantity = _update_stock(
+        shoe_id,
+        size,
+        Stock.quantity.set(quantity),
+        condition,
+        lambda have: f"Stock for size {size} changed to {have} while you were editing. Check the count and save again.",
+    )
     audit.record(admin, "stock.set", shoe_id=shoe_id, size=size, quantity=quantity, expected=expected)
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return new_quantity
 
 
 def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
     """ADD delta atomically; a decrease is conditioned on enough stock, so it never goes negative."""
-    shoe = get_shoe(shoe_id)
-    _check_size(shoe, size)
+    _check_size(shoe_id, size)
     if delta == 0 or abs(delta) > MAX_STOCK:
         raise ValidationFailed({stock_field(size): "Enter a change like 5 or -2."})
-    row = Stock(shoe_id=shoe_id, size=size)
-    condition = Stock.quantity >= -delta if delta < 0 else None
-    try:
-        row.update(actions=[Stock.quantity.add(delta), Stock.updated_at.set(clock.now())], condition=condition)
-    except UpdateError as error:
-        if _condition_failed(error):
-            now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(
-                f"Only {now_have.quantity if now_have else 0} pairs of size {size} are in stock; "
-                f"cannot remove {-delta}."
-            ) from error
-        raise
+    new_quantity = _update_stock(
+        shoe_id,
+        size,
+        Stock.quantity.add(delta),
+        Stock.quantity >= -delta if delta < 0 else None,
+        lambda have: f"Only {have} pairs of size {size} are in stock; cannot remove {-delta}.",
+    )
     audit.record(admin, "stock.adjust", shoe_id=shoe_id, size=size, delta=delta)
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return new_quantity
 
 
 def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admin: str) -> list[str]:
