@@ -1,5 +1,7 @@
 """The base every table model shares: stage-prefixed table names and one shared DynamoDB client."""
 
+import random
+import time
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -43,6 +45,21 @@ def shared_connection() -> Connection:
     connection = Connection(region=get_settings().region)
     connection._client = dynamodb_client()
     return connection
+
+
+def batch_get_raw(request: dict, attempts: int = 5) -> dict[str, list[dict]]:
+    """Raw items per table from BatchGetItem; keys DynamoDB leaves unprocessed under load are asked
+    for again after a jittered pause, so a busy table costs an extra call rather than a wrong page."""
+    found: dict[str, list[dict]] = {table: [] for table in request}
+    for attempt in range(attempts):
+        answer = dynamodb_client().batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found[table].extend(items)
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            break
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+    return found
 
 
 def forget_connections(models: list[type[Model]]) -> None:

@@ -2,8 +2,6 @@
 Prices are never stored in a cart: reading one costs a Query and a BatchGetItem.
 """
 
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,6 +11,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Shoe, Stock
+from chalicelib.models.base import batch_get_raw
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.shoes import NO_SUCH_SHOE, SHOE_ID_RE
 from chalicelib.sizes import is_valid as is_valid_size
@@ -157,8 +156,6 @@ def _live_lines(owner: str) -> list[CartLine]:
 def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple[str, str], Stock]]:
     """Shoes and stock for (shoe_id, size) pairs in one BatchGetItem (at most 50 keys); unprocessed
     keys are asked for again."""
-    from chalicelib.aws import dynamodb_client
-
     shoes: dict[str, Shoe] = {}
     stock: dict[tuple[str, str], Stock] = {}
     if not keys:
@@ -172,19 +169,13 @@ def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple
             "ConsistentRead": True,  # stock moves with every order: show what is on hand now
         },
     }
-    client = dynamodb_client()
-    for _attempt in range(5):
-        answer = client.batch_get_item(RequestItems=request)
-        for item in answer.get("Responses", {}).get(shoe_table, []):
-            shoe = Shoe.from_raw_data(item)
-            shoes[shoe.shoe_id] = shoe
-        for item in answer.get("Responses", {}).get(stock_table, []):
-            row = Stock.from_raw_data(item)
-            stock[(row.shoe_id, row.size)] = row
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            break
-        time.sleep(random.uniform(0, 0.05 * 2**_attempt))  # noqa: S311 - jitter, not a secret
+    found = batch_get_raw(request)
+    for item in found[shoe_table]:
+        shoe = Shoe.from_raw_data(item)
+        shoes[shoe.shoe_id] = shoe
+    for item in found[stock_table]:
+        row = Stock.from_raw_data(item)
+        stock[(row.shoe_id, row.size)] = row
     return shoes, stock
 
 

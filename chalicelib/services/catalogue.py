@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib import sizes
 from chalicelib.models.accounts import User
+from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
 from chalicelib.services import catalogue_index, events
 from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
@@ -327,8 +328,6 @@ def brands() -> list[str]:
 
 def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
     """Units in `size` for each shoe of a page: one BatchGetItem of at most a page of items."""
-    from chalicelib.aws import dynamodb_client
-
     if not size or not shoe_ids:
         return {}
     found = dict.fromkeys(shoe_ids, 0)
@@ -339,13 +338,8 @@ def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
             "ProjectionExpression": "shoe_id, quantity",
         }
     }
-    for _ in range(3):  # DynamoDB may leave keys unprocessed under load: ask again for those
-        response = dynamodb_client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
+    for item in batch_get_raw(request, attempts=3)[table]:
+        found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
     return found
 
 
