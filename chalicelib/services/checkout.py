@@ -23,7 +23,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
 from chalicelib.services import events, payments
-from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
+from chalicelib.services.errors import AWS_BUSY_CODES, Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
 
@@ -133,19 +133,23 @@ class Review:
         return not self.cart.is_empty and not self.cart.problems
 
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        """The lines that will be ordered, shaped like an order's lines."""
-        return [
-            {
-                "name": item.name,
-                "brand": item.shoe.brand,
-                "size": item.line.size,
-                "unit_price_cents": item.unit_price_cents,
-                "quantity": item.quantity,
-            }
-            for item in self.cart.items
-            if item.problem is None
-        ]
+    def rows(self) -> list[OrderLine]:
+        """The lines that will be ordered, as the order will hold them."""
+        return [_order_line(item) for item in self.cart.items if item.problem is None]
+
+
+def _order_line(item: cart_service.CartItem) -> OrderLine:
+    """The order's snapshot of a cart line: what was bought at what price."""
+    shoe = item.shoe
+    return OrderLine(
+        shoe_id=shoe.shoe_id,
+        name=shoe.name,
+        brand=shoe.brand,
+        size=item.line.size,
+        unit_price_cents=item.unit_price_cents,
+        quantity=item.quantity,
+        image_key=item.image_key,
+    )
 
 
 def review(user_id: str) -> Review:
@@ -237,16 +241,6 @@ class Placed:
     notes: list[str] = field(default_factory=list)
 
 
-RETRYABLE_CODES = {
-    "TransactionConflict",
-    "ThrottlingError",
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TransactionInProgressException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 TRANSACTION_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 1.0
@@ -317,18 +311,7 @@ def place_order(
         created_at=now,
         created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
         updated_at=now,
-        lines=[
-            OrderLine(
-                shoe_id=item.shoe.shoe_id,
-                name=item.shoe.name,
-                brand=item.shoe.brand,
-                size=item.line.size,
-                unit_price_cents=item.unit_price_cents,
-                quantity=item.quantity,
-                image_key=item.image_key,
-            )
-            for item in view.items
-        ],
+        lines=[_order_line(item) for item in view.items],
         address=shipping_address,
         subtotal_cents=subtotal,
         shipping_cents=shipping,
@@ -381,9 +364,9 @@ def _retryable(error: TransactWriteError) -> bool:
     codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
     if "ConditionalCheckFailed" in codes:
         return False  # a failed condition is final: stock ran out, the order exists, the cart changed
-    if codes & RETRYABLE_CODES:
+    if codes & AWS_BUSY_CODES:
         return True
-    return error.cause_response_code in RETRYABLE_CODES
+    return error.cause_response_code in AWS_BUSY_CODES
 
 
 def _after_cancel(

@@ -13,7 +13,7 @@ from chalice import Response
 from chalice.app import ChaliceUnhandledError
 
 from chalicelib.config import get_settings
-from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
+from chalicelib.services.errors import AWS_BUSY_CODES, NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render
@@ -192,17 +192,7 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
 def _is_busy(error: BaseException) -> bool:
     """Throttling or a 5xx from AWS that survived the client's retries."""
     text = f"{type(error).__name__} {error}"
-    markers = (
-        "Throttl",
-        "ProvisionedThroughputExceeded",
-        "ServiceUnavailable",
-        "InternalServerError",
-        "RequestLimitExceeded",
-        "TransactionConflict",
-        "EndpointConnectionError",
-        "ReadTimeout",
-        "ConnectTimeout",
-    )
+    markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
     # PynamoDB raises its own errors (TransactWriteError...) while handling botocore's: walk the
     # whole chain, explicit causes and implicit contexts alike.
     cause, seen = error, 0
