@@ -77,14 +77,19 @@ def admin_logout() -> Response:
 # -- cursors
 
 
-def encode_cursor(purpose: str, key: dict | None) -> str | None:
-    return signing.dumps(purpose, key) if key else None
-
-
 def decode_cursor(purpose: str, token: str) -> dict | None:
     """A tampered or malformed cursor starts from the first page rather than failing."""
     data = signing.loads(purpose, token) if token else None
     return data if isinstance(data, dict) else None
+
+
+def pager_urls(path: str, purpose: str, next_key: dict | None, **query: str) -> dict[str, str | None]:
+    """Links for ui.pager: the next page (a signed cursor) and, past the first page, the first."""
+    on_later_page = bool(current().query.get("cursor"))
+    return {
+        "next_url": current().url(path, **query, cursor=signing.dumps(purpose, next_key)) if next_key else None,
+        "first_url": current().url(path, **query) if on_later_page else None,
+    }
 
 
 # -- products
@@ -107,16 +112,13 @@ def shoe_list() -> Response:
     page = products.list_shoes(status, search, decode_cursor("admin-shoes", query.get("cursor")))
     stock = products.stock_for(page.items)
     rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
-    cursor = encode_cursor("admin-shoes", page.next_key)
-    next_url = current().url("/admin/shoes", status=status, q=search, cursor=cursor) if cursor else None
     return render(
         "admin/shoes.html",
         rows=rows,
         shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
-        next_url=next_url,
-        first_url=current().url("/admin/shoes", status=status, q=search) if query.get("cursor") else None,
+        **pager_urls("/admin/shoes", "admin-shoes", page.next_key, status=status, q=search),
     )
 
 
@@ -382,14 +384,12 @@ def order_list() -> Response:
     status = query.get("status", fulfilment.PLACED)
     status = status if status in fulfilment.STATUSES else fulfilment.PLACED
     page = fulfilment.list_orders(status, decode_cursor("admin-orders", query.get("cursor")))
-    cursor = encode_cursor("admin-orders", page.next_key)
     return render(
         "admin/orders.html",
         orders=page.items,
         order_status=status,
         statuses=fulfilment.STATUSES,
-        next_url=current().url("/admin/orders", status=status, cursor=cursor) if cursor else None,
-        first_url=current().url("/admin/orders", status=status) if query.get("cursor") else None,
+        **pager_urls("/admin/orders", "admin-orders", page.next_key, status=status),
     )
 
 

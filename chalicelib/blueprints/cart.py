@@ -95,13 +95,9 @@ def cart_page() -> Response:
     return _render_cart(current())
 
 
-def _after_change(ctx: RequestContext, owner: str) -> None:
-    sync_cart_count(ctx, cart_service.count_units(owner))
-
-
 def _report_change(ctx: RequestContext, owner: str, change: cart_service.CartChange) -> Response:
     """After a cart change: refresh the header's count, say what happened, show the cart."""
-    _after_change(ctx, owner)
+    sync_cart_count(ctx, cart_service.count_units(owner))
     ctx.flash(change.message, "warning" if change.capped else "success")
     return redirect("/cart")
 
@@ -235,7 +231,7 @@ def checkout_place() -> Response:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
             ctx.flash(line.words, "warning")
-        _after_change(ctx, cart_service.user_owner(user.user_id))
+        sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user.user_id)))
         return redirect("/cart")
     except ValidationFailed as error:
         ctx.flash(error.message, "error")
@@ -261,23 +257,18 @@ def checkout_place() -> Response:
 def orders_page() -> Response:
     ctx = current()
     cursor = ctx.query.get("cursor") or None
+    orders, next_cursor, page_error = [], None, None
     try:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, cursor)
     except ValidationFailed as error:
-        return render(
-            "orders/list.html",
-            status=400,
-            orders=[],
-            prev_url=ctx.url("/orders"),
-            next_url=None,
-            page_error=error.message,
-        )
+        page_error = error.message
     return render(
         "orders/list.html",
+        status=400 if page_error else 200,
         orders=orders,
         prev_url=ctx.url("/orders") if cursor else None,
         next_url=ctx.url("/orders", cursor=next_cursor) if next_cursor else None,
-        page_error=None,
+        page_error=page_error,
     )
 
 
