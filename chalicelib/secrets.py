@@ -55,8 +55,3 @@ def get_secrets() -> Secrets:
 def reset_secrets() -> None:
     global _cached
     _cached = None
-
-
-def generate_secret() -> str:
-    """A new base64 secret, as stored in SSM or in APP_SIGNING_KEY / APP_PASSWORD_PEPPER."""
-    return base64.b64encode(_random.token_bytes(32)).decode()

@@ -60,9 +60,3 @@ def batch_get_raw(request: dict, attempts: int = 5) -> dict[str, list[dict]]:
             break
         time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
     return found
-
-
-def forget_connections(models: list[type[Model]]) -> None:
-    """Drop cached connections (tests start a fresh moto between runs)."""
-    for model in models:
-        model._connection = None
