@@ -106,7 +106,7 @@ def _existing_owner(ctx: RequestContext) -> str:
     """The cart a line change applies to; a visitor without a cart has no such line."""
     owner = cart_owner(ctx)
     if owner is None:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(cart_service.NOT_IN_CART)
     return owner
 
 
@@ -176,7 +176,7 @@ def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> 
 def checkout_page() -> Response:
     ctx = current()
     if cart_service.count_units(cart_owner(ctx)) == 0:
-        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     return _address_page(checkout.address_of(ctx.user))
 
@@ -204,7 +204,7 @@ def checkout_review() -> Response:
         return redirect("/checkout")
     summary = checkout.review(ctx.user.user_id)
     if summary.cart.is_empty:
-        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     sync_cart_count(ctx, summary.cart.units)
     return render(

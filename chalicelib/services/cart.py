@@ -17,6 +17,8 @@ from chalicelib.services.shoes import NO_SUCH_SHOE, SHOE_ID_RE
 from chalicelib.sizes import is_valid as is_valid_size
 
 QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before int()
+NOT_IN_CART = "That line is not in your cart."
+EMPTY_CART = "Your cart is empty. Add a pair of shoes first."
 WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
 
 
@@ -30,6 +32,10 @@ def guest_owner(guest_id: str) -> str:
 
 def is_guest(owner: str) -> bool:
     return owner.startswith("GUEST#")
+
+
+def line_label(name: str, size: str) -> str:
+    return f"{name} (EU {size})"
 
 
 # -- input
@@ -69,12 +75,12 @@ def check_line_key(shoe_id: Any, size: Any) -> tuple[str, str]:
 
 def split_line_id(line_id: Any) -> tuple[str, str]:
     if not isinstance(line_id, str) or line_id.count("#") != 1:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(NOT_IN_CART)
     shoe_id, size = line_id.split("#")
     try:
         return check_line_key(shoe_id, size)
     except ValidationFailed as error:
-        raise NotFound("That line is not in your cart.") from error
+        raise NotFound(NOT_IN_CART) from error
 
 
 # -- reading
@@ -273,7 +279,7 @@ def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
     shoe_id, size = check_line_key(shoe_id, size)
     settings = get_settings()
     shoe, in_stock = _sellable(shoe_id, size)
-    label = f"{shoe.name} (EU {size})"
+    label = line_label(shoe.name, size)
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out.")
     for _attempt in range(WRITE_ATTEMPTS):
@@ -316,9 +322,9 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     quantity = parse_quantity(quantity)
     line = _get_line(owner, CartLine.line_key(shoe_id, size))
     if line is None:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(NOT_IN_CART)
     shoe, in_stock = _sellable(shoe_id, size)
-    label = f"{shoe.name} (EU {size})"
+    label = line_label(shoe.name, size)
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out. Remove it from your cart.")
     new_quantity = min(quantity, in_stock)
@@ -328,7 +334,7 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     try:
         line.update(actions=actions, condition=CartLine.line_id.exists())
     except UpdateError as error:
-        raise NotFound("That line is not in your cart.") from error
+        raise NotFound(NOT_IN_CART) from error
     if new_quantity < quantity:
         return CartChange(f"Only {in_stock} left of {label}: your cart now has {new_quantity}.", capped=True)
     return CartChange(f"{label}: quantity is now {new_quantity}.")
@@ -339,7 +345,7 @@ def remove_line(owner: str, line_id: Any) -> CartChange:
     try:
         CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
     except DeleteError as error:
-        raise NotFound("That line is not in your cart.") from error
+        raise NotFound(NOT_IN_CART) from error
     return CartChange("Removed from your cart.")
 
 
@@ -374,7 +380,7 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
             shoe = shoes.get(guest_line.shoe_id)
             row = stock.get((guest_line.shoe_id, guest_line.size))
             in_stock = max(0, int(row.quantity)) if row is not None else 0
-            label = f"{shoe.name} (EU {guest_line.size})" if shoe is not None else "A shoe"
+            label = line_label(shoe.name, guest_line.size) if shoe is not None else "A shoe"
             if shoe is None or not shoe.is_active or guest_line.size not in (shoe.sizes or []):
                 result.notes.append(f"{label} is no longer sold and was left out.")
                 continue

@@ -212,7 +212,7 @@ class ShortLine:
 
     @property
     def words(self) -> str:
-        label = f"{self.name} (EU {self.size})"
+        label = cart_service.line_label(self.name, self.size)
         if self.available <= 0:
             return f"{label}: sold out, removed from your cart."
         return f"{label}: only {self.available} left, your cart now has {self.available}."
@@ -282,7 +282,7 @@ def place_order(
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
-        raise EmptyCart("Your cart is empty. Add a pair of shoes first.")
+        raise EmptyCart(cart_service.EMPTY_CART)
     shipping_address = _address_for_order(user, address)
     if len(view.items) > settings.cart_max_lines:
         raise ValidationFailed(

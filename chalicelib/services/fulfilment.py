@@ -18,17 +18,18 @@ PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cance
 STATUSES = (PLACED, SHIPPED, DELIVERED, CANCELLED)
 MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
 NOTE_MAX = 200
+NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
 ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
 
 
 def get_order(order_id: str) -> Order:
     if not order_id or len(order_id) > 100:
-        raise NotFound("We could not find that order.")
+        raise NotFound(NO_SUCH_ORDER)
     try:
         return Order.get(order_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("We could not find that order.") from error
+        raise NotFound(NO_SUCH_ORDER) from error
 
 
 def list_orders(status: str, start: dict | None = None) -> Page:

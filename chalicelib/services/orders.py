@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Order, User
-from chalicelib.services import accounts
+from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
 from chalicelib.services.errors import NotFound, ValidationFailed
@@ -15,19 +15,15 @@ from chalicelib.web import signing
 
 PAGE_SIZE = 10
 CURSOR_PURPOSE = "orders-cursor"
-NOT_FOUND_MESSAGE = "We could not find that order."
 
 
 def get_order(user_id: str, order_id: Any) -> Order:
     """The shopper's own order; any other id (someone else's, malformed, unknown) is NotFound."""
     if not is_order_id(order_id):
-        raise NotFound(NOT_FOUND_MESSAGE)
-    try:
-        order = Order.get(order_id)
-    except DoesNotExist as error:
-        raise NotFound(NOT_FOUND_MESSAGE) from error
+        raise NotFound(fulfilment.NO_SUCH_ORDER)
+    order = fulfilment.get_order(order_id)
     if order.user_id is None or order.user_id != user_id:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(fulfilment.NO_SUCH_ORDER)
     return order
 
 
