@@ -27,9 +27,8 @@ def table_meta(short_name: str, **extra: Any) -> type:
 
 
 class StoreModel(Model):
-    """PynamoDB gives every model class its own botocore session and client; creating each costs
-    tens of milliseconds on a cold Lambda. All models share one client instead (also the one
-    place tests hook to count calls or inject faults)."""
+    """All models share one DynamoDB client: PynamoDB would build a botocore session and client per
+    model class, tens of milliseconds each on a cold Lambda. Tests hook this client too."""
 
     @classmethod
     def _get_connection(cls) -> Any:
@@ -48,8 +47,8 @@ def shared_connection() -> Connection:
 
 
 def batch_get_raw(request: dict, attempts: int = 5) -> dict[str, list[dict]]:
-    """Raw items per table from BatchGetItem; keys DynamoDB leaves unprocessed under load are asked
-    for again after a jittered pause, so a busy table costs an extra call rather than a wrong page."""
+    """Raw items per table; keys left unprocessed under load are asked for again after a jittered
+    pause, so a busy table costs an extra call rather than a wrong page."""
     found: dict[str, list[dict]] = {table: [] for table in request}
     for attempt in range(attempts):
         answer = dynamodb_client().batch_get_item(RequestItems=request)

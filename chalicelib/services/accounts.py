@@ -40,7 +40,7 @@ class Registration:
 
 
 def _checked_identity(username: str, email: str, password: str, confirm: str) -> tuple[str, str]:
-    """Cleaned username and email; ValidationFailed naming every bad field."""
+    """Cleaned username and email, or ValidationFailed naming every bad field."""
     username, email = clean_text(username), clean_text(email)
     errors = {
         name: error for name, error in (("username", check_username(username)), ("email", check_email(email))) if error
@@ -151,7 +151,7 @@ def _record_failure(principal: User | Admin) -> None:
 
 
 def authenticate(identifier: str, password: str) -> User:
-    """The shopper for a username or email and password; raises LoginFailed otherwise."""
+    """The shopper for a username or email and password, or LoginFailed."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
     _check_password_throttled(user, password)

@@ -42,7 +42,7 @@ def line_label(name: str, size: str) -> str:
 
 
 def parse_quantity(raw: Any, field_name: str = "quantity") -> int:
-    """A quantity from a form or JSON: a whole number from 1 to the per-line limit."""
+    """A whole number from 1 to the per-line limit, from a form or JSON."""
     limit = get_settings().cart_max_quantity
     message = f"Choose a quantity from 1 to {limit}."
     if isinstance(raw, bool) or raw is None:
@@ -160,8 +160,7 @@ def _live_lines(owner: str) -> list[CartLine]:
 
 
 def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple[str, str], Stock]]:
-    """Shoes and stock for (shoe_id, size) pairs in one BatchGetItem (at most 50 keys); unprocessed
-    keys are asked for again."""
+    """Shoes and stock for (shoe_id, size) pairs in one BatchGetItem (at most 50 keys)."""
     shoes: dict[str, Shoe] = {}
     stock: dict[tuple[str, str], Stock] = {}
     if not keys:
@@ -223,7 +222,7 @@ class CartChange:
 
 
 def _sellable(shoe_id: str, size: str) -> tuple[Shoe, int]:
-    """The shoe and units on hand for a size; NotFound/ValidationFailed when it cannot be sold."""
+    """The shoe and units on hand; NotFound/ValidationFailed when that size cannot be sold."""
     shoes, stock = batch_read([(shoe_id, size)])
     shoe = shoes.get(shoe_id)
     if shoe is None or not shoe.is_active:
@@ -274,7 +273,7 @@ def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: Ca
 
 
 def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
-    """Add units of a (shoe, size); an existing line grows. Capped by the line limit and stock."""
+    """Add units of a (shoe, size), growing an existing line, capped by the limits and stock."""
     quantity = parse_quantity(quantity)
     shoe_id, size = check_line_key(shoe_id, size)
     settings = get_settings()
@@ -317,7 +316,7 @@ def _cap_words(label: str, cap: int, in_stock: int, limit: int, already: bool = 
 
 
 def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
-    """Change a line's quantity (looked up under the shopper's own cart: another's id is NotFound)."""
+    """Change a line's quantity; a line id from another cart is NotFound."""
     shoe_id, size = split_line_id(line_id)
     quantity = parse_quantity(quantity)
     line = _get_line(owner, CartLine.line_key(shoe_id, size))

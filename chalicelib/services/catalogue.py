@@ -91,7 +91,6 @@ class ListingQuery:
         return hashlib.sha256(raw).hexdigest()[:12]
 
     def describe(self, format_money: Callable[[int], str]) -> str:
-        """ "in size EU 44 from Velora under $80.00" for empty states."""
         parts = []
         if self.department:
             parts.append(f"for {DEPARTMENTS[self.department].lower()}")
@@ -123,7 +122,7 @@ def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | Non
 
 
 def parse_listing(get: Callable[[str], str]) -> tuple[ListingQuery, dict[str, str]]:
-    """Validate listing parameters. Returns the query with bad fields dropped, and the errors."""
+    """The query with bad fields dropped, and an error per bad field."""
     errors: dict[str, str] = {}
     sort = get("sort").strip() or NEWEST
     if sort not in SORTS:
@@ -288,7 +287,7 @@ def _page(query: ListingQuery, cards: list[Card], has_next: bool, has_prev: bool
 
 
 def _after(keys: list[str], key: str, descending: bool) -> int:
-    """Index of the first key after `key` in display order (keys are in display order)."""
+    """Index of the first key after `key` in display order."""
     low, high = 0, len(keys)
     while low < high:
         middle = (low + high) // 2
@@ -327,7 +326,7 @@ def brands() -> list[str]:
 
 
 def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
-    """Units in `size` for each shoe of a page: one BatchGetItem of at most a page of items."""
+    """Units in `size` for each shoe of a page: one BatchGetItem."""
     if not size or not shoe_ids:
         return {}
     found = dict.fromkeys(shoe_ids, 0)
@@ -400,8 +399,8 @@ def save_preferred_size(user: User, size: str) -> None:
 
 # -- keeping the read model fresh
 def _logged(handler: Callable[..., None]) -> Callable[..., None]:
-    """A failed refresh must not fail the admin's save or the shopper's order: log it; the next
-    change or a rebuild repairs the read model."""
+    """A failed refresh must not fail the admin's save or the shopper's order: it is logged, and
+    the next change or a rebuild repairs the read model."""
 
     def run(**details: object) -> None:
         try:

@@ -163,7 +163,7 @@ class CatalogueIndex:
         return found
 
     def matching(self, criteria: Criteria, sort: str) -> tuple[list[int], list[str]]:
-        """Positions of the matching cards in display order, and their sort keys (cached)."""
+        """Positions of the matching cards in display order and their sort keys (cached)."""
         cache_key = (criteria, sort)
         cached = self._results.get(cache_key)
         if cached is not None:
@@ -349,7 +349,7 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
 
 
 def refresh_shoe(shoe_id: str, **_: object) -> None:
-    """PRODUCT_CHANGED: re-read the shoe (GetItem) and its stock (Query); archived ones leave."""
+    """PRODUCT_CHANGED: re-read the shoe and its stock; archived or deleted shoes leave."""
     try:
         shoe = Shoe.get(shoe_id)
     except Shoe.DoesNotExist:

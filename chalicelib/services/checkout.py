@@ -134,12 +134,11 @@ class Review:
 
     @property
     def rows(self) -> list[OrderLine]:
-        """The lines that will be ordered, as the order will hold them."""
         return [_order_line(item) for item in self.cart.items if item.problem is None]
 
 
 def _order_line(item: cart_service.CartItem) -> OrderLine:
-    """The order's snapshot of a cart line: what was bought at what price."""
+    """The order's snapshot of a cart line."""
     shoe = item.shoe
     return OrderLine(
         shoe_id=shoe.shoe_id,
@@ -173,7 +172,7 @@ def new_checkout_key(user_id: str) -> str:
 
 
 def nonce_from_checkout_key(user_id: str, key: Any) -> str:
-    """The nonce of a signed form key; a tampered key or one issued to another shopper is refused."""
+    """The nonce of a form key; a tampered key or another shopper's is refused."""
     if not isinstance(key, str) or len(key) > 200 or key.count(".") != 1:
         raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
     nonce, _, signature = key.partition(".")
@@ -183,7 +182,7 @@ def nonce_from_checkout_key(user_id: str, key: Any) -> str:
 
 
 def check_api_key(key: Any) -> str:
-    """An API client's Idempotency-Key header: its own choice of 8 to 128 URL-safe characters."""
+    """An API client's own Idempotency-Key: 8 to 128 URL-safe characters."""
     if not isinstance(key, str) or not KEY_RE.match(key):
         message = "Send an Idempotency-Key header of 8 to 128 letters, digits, '-' or '_'."
         raise ValidationFailed({"Idempotency-Key": message}, message=message)
@@ -191,7 +190,7 @@ def check_api_key(key: Any) -> str:
 
 
 def order_id_for(user_id: str, key: str) -> str:
-    """HMAC(signing key, user id + idempotency key): stable for retries, unguessable, per shopper."""
+    """HMAC of the shopper and key: stable across retries, unguessable, per shopper."""
     digest = hmac.new(get_secrets().signing_key, f"order\x00{user_id}\x00{key}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:10]).decode()
 
@@ -372,7 +371,7 @@ def _retryable(error: TransactWriteError) -> bool:
 def _after_cancel(
     error: TransactWriteError, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
 ) -> Placed:
-    """Work out why the transaction was cancelled; nothing was written."""
+    """Why the transaction was cancelled (nothing was written)."""
     reasons = error.cancellation_reasons
     if not reasons:
         raise error

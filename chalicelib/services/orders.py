@@ -36,8 +36,8 @@ def _index_key(order: Order) -> dict[str, dict[str, str]]:
 
 
 def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
-    """One page, newest first (page_size + 1 read, so the last page offers no empty "Next"), and
-    a cursor signed for this shopper."""
+    """One page, newest first, and a cursor signed for this shopper (page_size + 1 are read so the
+    last page offers no empty "Next")."""
     start_key = None
     if cursor:
         data = signing.loads(CURSOR_PURPOSE, cursor)
@@ -133,7 +133,7 @@ def cart_json(view: cart_service.CartView) -> dict[str, Any]:
 
 
 def export_data(user: User) -> dict[str, Any]:
-    """Everything the shop holds about the shopper, for /account/export."""
+    """Everything the shop holds about the shopper (/account/export)."""
     address = address_of(user)
     return {
         "exported_at": _iso(clock.now()),

@@ -244,8 +244,7 @@ def _check_size(shoe_id: str, size: str) -> None:
 
 
 def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused: Callable[[int], str]) -> int:
-    """One conditioned update of a stock row; a failed condition is a Conflict worded by `refused`
-    from the count now on hand. Returns the new quantity."""
+    """One conditioned update of a stock row; a failed condition is a Conflict in `refused`'s words."""
     row = Stock(shoe_id=shoe_id, size=size)
     try:
         row.update(actions=[action, Stock.updated_at.set(clock.now())], condition=condition)
@@ -384,7 +383,7 @@ DASHBOARD_MAX_READ = 5000
 
 
 def stock_alerts() -> dict[str, Any]:
-    """Dashboard counts: active products, their sizes low or sold out. Both reads stop at
+    """Dashboard counts of active products and their sizes low or sold out, each read capped at
     DASHBOARD_MAX_READ items (the page then says "at least"; see docs/admin.md)."""
     offered: dict[str, set[str]] = {}
     capped = False

@@ -41,7 +41,7 @@ def _expiry(created_at: datetime, last_seen_at: datetime) -> datetime:
 
 
 def start_session(role: str, user_id: str | None = None, data: dict | None = None) -> tuple[str, Session]:
-    """Create a session; returns the raw token (for the cookie only) and the stored record."""
+    """A new session: the raw token (for the cookie only) and the stored record."""
     now = clock.now()
     token = secrets.token_urlsafe(32)
     session = Session(
@@ -58,7 +58,7 @@ def start_session(role: str, user_id: str | None = None, data: dict | None = Non
 
 
 def load_session(token: str | None) -> Session | None:
-    """The live session for a cookie token, or None when missing, malformed, expired or ended."""
+    """The live session for a cookie token, or None (missing, malformed, expired or ended)."""
     if not token or not TOKEN_RE.match(token):
         return None
     try:

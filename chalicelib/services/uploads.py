@@ -149,7 +149,7 @@ def _delete_incoming(key: str) -> None:
 
 
 def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
-    """Verify, publish and attach an uploaded photo; a bad file raises UploadRejected."""
+    """Verify, publish and attach an upload; a bad file raises UploadRejected."""
     match = KEY_RE.match(key or "")
     if not match or match.group("shoe") != shoe_id:
         raise ValidationFailed({"key": "That is not an upload for this shoe."}, MISSING)

@@ -74,8 +74,7 @@ def _error_response(ctx: request_context.RequestContext, status: int, message: s
 
 
 def _chalice_error_to_page(ctx: request_context.RequestContext, response: Response) -> Response:
-    """Chalice answers 405/415/500 itself with JSON; give page routes the shop's HTML instead,
-    and API routes our own JSON error shape."""
+    """Chalice answers 405/415/500 itself in JSON: give pages the shop's HTML, the API our error shape."""
     status = response.status_code
     body = response.body
     if status < 400 or not isinstance(body, dict) or "Code" not in body:
@@ -117,8 +116,8 @@ _routes: dict[str, dict] = {}
 
 
 def _route_takes_method(request: Any) -> bool:
-    """False when the matched path has no view for this method: Chalice then answers 405,
-    which is the truthful answer (a CSRF 403 would tell an API client the wrong thing)."""
+    """False when the path has no view for this method: Chalice's 405 is the truthful answer
+    (a CSRF 403 would mislead an API client)."""
     resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
     methods = _routes.get(resource_path)
     return methods is None or request.method in methods
