@@ -25,8 +25,7 @@ class Settings:
     region: str
     # Deployed stages serve over HTTPS: Secure cookies, HSTS, `__Host-` cookie names.
     secure_cookies: bool
-    # Path prefix for links and redirects; None means "work it out from the request"
-    # (the execute-api URL carries the stage name, a custom domain does not).
+    # Link prefix; None: from the request (execute-api URLs carry the stage, custom domains do not).
     url_prefix: str | None
     ssm_prefix: str
     bcrypt_rounds: int

@@ -242,8 +242,7 @@ def shoe_save(shoe_id: str) -> Response:
     try:
         shoe = products.update_shoe(shoe_id, _product_input(form), form.get("version"), current_admin_username())
     except products.StaleEdit as error:
-        # Keep the admin's typing, show the newer values, and carry the newer version so a second
-        # Save is a deliberate overwrite of what they have now seen.
+        # Keep the admin's typing beside the newer values; a second Save knowingly overwrites them.
         return render_edit(
             shoe_id,
             409,

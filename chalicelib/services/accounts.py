@@ -66,8 +66,7 @@ def register(form: Registration) -> User:
     username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
     email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
     try:
-        # The token makes botocore's retry of a write that did commit (a 500 after the fact)
-        # succeed instead of failing its own conditions as "username taken".
+        # The token makes a botocore retry of a committed write succeed, not fail as "username taken".
         with TransactWrite(connection=shared_connection(), client_request_token=user_id) as transaction:
             transaction.save(user, condition=User.pk.does_not_exist())
             transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
@@ -182,9 +181,7 @@ def create_admin(username: str, email: str, password: str) -> Admin:
     return admin
 
 
-# Steps run when a shopper deletes their account, after the password is confirmed and before the
-# user record goes. The cart is emptied here; the orders module adds its own step (detaching
-# orders from the person) through register_deletion_step.
+# fn(user) run on account deletion before the user record goes (orders adds one too).
 _deletion_steps = []
 
 

@@ -221,8 +221,8 @@ def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) ->
     return _from_index_query(query, position, limit)
 
 
-# The attributes a card needs: a projection keeps the items read small, and building cards from
-# the raw response skips PynamoDB's per-item model construction (the largest app-side cost here).
+# Only what a card needs, built from the raw response: PynamoDB's per-item model construction
+# was the largest app-side cost here.
 CARD_PROJECTION = "shoe_id, #n, brand, colour, department, category, price_cents, created_sort, price_sort, images[0]"
 
 

@@ -273,8 +273,7 @@ def current(force: bool = False) -> CatalogueIndex:
 
 def _install(index: CatalogueIndex, checked_at: float) -> None:
     if index is not _Cache.index:
-        # Thousands of long-lived objects: keep the garbage collector from walking them again on
-        # every full collection (pages would otherwise get slower as the catalogue grows).
+        # Thousands of long-lived objects: keep full collections from walking them again.
         gc.freeze()
     _Cache.index, _Cache.checked_at = index, checked_at
 

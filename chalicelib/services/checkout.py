@@ -378,8 +378,7 @@ def _after_cancel(
     failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
     if not failed:
         raise error
-    # PynamoDB sends a transaction's actions grouped by kind: deletes (the cart lines), then puts
-    # (the order), then updates (the stock rows); the reasons come back in that order.
+    # PynamoDB sends deletes (cart lines), then puts (the order), then updates (stock): reasons follow.
     order_index = len(items)
     if order_index in failed:
         existing = _find_order(user.user_id, order_id)

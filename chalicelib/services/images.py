@@ -11,8 +11,7 @@ THUMB_SIZE = (480, 360)
 LARGE_SIZE = (1200, 900)
 PUBLIC_PREFIX = "images/"
 INCOMING_PREFIX = "incoming/"
-# Presigned GET URLs are cached per warm Lambda and reused for this long, so a browser sees the
-# same URL across pages and can cache the image; they are signed to live twice as long.
+# A presigned URL is reused this long (signed for twice as long), so browsers can cache images.
 URL_REUSE_SECONDS = 3000
 URL_EXPIRES_SECONDS = 2 * URL_REUSE_SECONDS
 

@@ -16,8 +16,7 @@ SHOPPER = "shopper"
 ADMIN = "admin"
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
-# Refresh last_seen_at at most this often: idle expiry stays accurate to a minute without a
-# DynamoDB write on every page view.
+# last_seen_at is written at most this often: idle expiry to the minute, not a write per page.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 

@@ -127,8 +127,7 @@ def decode_image(data: bytes) -> Any:
             if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                 raise UploadRejected(TOO_MANY_PIXELS)
             if magic == "JPEG":
-                # Decode at the smallest DCT scale still covering the large size: a 12 MP photo
-                # decodes in a fraction of the time and memory, and nothing shown is bigger.
+                # Decode at the smallest DCT scale covering the large size: far less time and memory.
                 image.draft("RGB", images.LARGE_SIZE)
             image.load()
     except UploadRejected:
@@ -165,8 +164,7 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
         raise
     finally:
         _delete_incoming(key)
-    # The image id comes from the upload's key: a double submit that read the object twice
-    # (before either deleted it) finds the id in the list and adds nothing.
+    # The id comes from the upload's key, so a double submit finds it listed and adds nothing.
     new_image = ShoeImage(**{**published, "image_id": match.group("token")[:16]})
     appended: list[bool] = []
 

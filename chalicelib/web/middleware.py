@@ -111,7 +111,7 @@ class ViewFailed(ChaliceUnhandledError):
     """Carries a view's exception past Chalice (which would answer it with its own JSON 500)."""
 
 
-# The app's route table (path -> {method: entry}), known once app.py has registered everything.
+# path -> {method: entry}, once app.py has registered everything.
 _routes: dict[str, dict] = {}
 
 
@@ -192,8 +192,7 @@ def _is_busy(error: BaseException) -> bool:
     """Throttling or a 5xx from AWS that survived the client's retries."""
     text = f"{type(error).__name__} {error}"
     markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
-    # PynamoDB raises its own errors (TransactWriteError...) while handling botocore's: walk the
-    # whole chain, explicit causes and implicit contexts alike.
+    # PynamoDB wraps botocore's errors: walk causes and contexts alike.
     cause, seen = error, 0
     while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
@@ -216,8 +215,7 @@ def _log_access(ctx: request_context.RequestContext, request: Any, response: Res
     lambda_context = getattr(request, "lambda_context", None)
     record = {
         "event": "request",
-        # API Gateway's id (in its access logs and the client's x-amzn-RequestId) and Lambda's own
-        # (on the runtime's START/END/REPORT lines): either finds this request's log lines.
+        # API Gateway's id (access logs, x-amzn-RequestId) and Lambda's (START/END/REPORT lines).
         "request_id": context.get("requestId", ""),
         "lambda_request_id": getattr(lambda_context, "aws_request_id", ""),
         "method": ctx.method,
