@@ -327,8 +327,7 @@ def shoe_delete(shoe_id: str) -> Response:
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
 @admin_required
 def image_uploaded(shoe_id: str) -> Response:
-    """Where S3 sends the browser after a plain-form upload: one more click checks and adds it
-    (a GET must not change anything)."""
+    """Where S3 sends a plain-form upload: a GET changes nothing, so one more click adds it."""
     key = current().query.get("key")[:200]
     if not uploads.KEY_RE.match(key):
         return render_edit(shoe_id, 400, message=uploads.MISSING)

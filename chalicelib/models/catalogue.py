@@ -88,8 +88,8 @@ class Shoe(StoreModel):
 
 
 class Stock(StoreModel):
-    """Units on hand for one (shoe, size): its own item, so checkout can decrement each size with
-    one condition-checked update, and two sizes of one shoe never collide in a transaction."""
+    """Pairs on hand for one (shoe, size): its own item, so checkout decrements each size under its
+    own condition and two sizes never collide in a transaction."""
 
     Meta = table_meta("stock")
 

@@ -26,8 +26,7 @@ class PaymentProvider(Protocol):
     method: str
 
     def prepare(self, request: PaymentRequest) -> PaymentDecision:
-        """Decide how the order will be paid, before the order is written. Must be safe to call
-        again with the same request (checkout retries)."""
+        """How the order will be paid, decided before it is written; safe to call again (retries)."""
         ...
 
 

@@ -60,8 +60,8 @@ def _magic_format(head: bytes) -> str | None:
 
 
 def grant_upload(shoe_id: str, admin: str, content_type: str | None = None, redirect_url: str | None = None) -> Grant:
-    """A presigned POST for one upload. A known `content_type` (the script) is pinned exactly;
-    the plain form only has to send `image/...`. Verification never trusts it."""
+    """A presigned POST for one upload: a known `content_type` (the script) is pinned, the plain
+    form only has to send `image/...`. Verification never trusts it."""
     get_shoe(shoe_id)
     if content_type is not None and content_type not in CONTENT_TYPES:
         raise ValidationFailed({"content_type": "Choose a JPEG, PNG or WebP image."}, NOT_AN_IMAGE)
@@ -110,8 +110,8 @@ def _read_incoming(key: str) -> bytes:
 
 
 def decode_image(data: bytes) -> Any:
-    """Magic bytes first, then the dimensions from the header before any pixel is decoded, then
-    a full decode (truncated files fail here)."""
+    """Magic bytes, then the header's dimensions before any pixel, then a full decode (truncated
+    files fail here)."""
     from PIL import Image, ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False
