@@ -39,6 +39,13 @@ class StoreModel(Model):
         return table_connection
 
 
+def plain_dict(value: Any) -> dict:
+    """A map attribute as a plain dict (PynamoDB loads a raw map as a MapAttribute); None is {}."""
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
 def shared_connection() -> Connection:
     """A Connection for TransactWrite/TransactGet that uses the shared client."""
     connection = Connection(region=get_settings().region)

@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, shared_connection
+from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
 from chalicelib.services import events, payments
@@ -104,11 +105,7 @@ def save_address(user: User, address: dict[str, str]) -> None:
 
 
 def address_of(user: User) -> dict[str, str]:
-    raw = user.last_address
-    if raw is None:
-        return {}
-    data = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw)
-    return {key: str(value) for key, value in data.items() if key in ADDRESS_FIELDS}
+    return {key: str(value) for key, value in plain_dict(user.last_address).items() if key in ADDRESS_FIELDS}
 
 
 # -- totals

@@ -7,6 +7,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Order, User
+from chalicelib.models.base import plain_dict
 from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
@@ -81,7 +82,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def order_json(order: Order) -> dict[str, Any]:
-    address = order.address.as_dict() if order.address is not None and hasattr(order.address, "as_dict") else None
     return {
         "order_id": order.order_id,
         "status": order.status,
@@ -100,7 +100,7 @@ def order_json(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
-        "address": address,
+        "address": plain_dict(order.address) or None,
         "subtotal_cents": int(order.subtotal_cents),
         "shipping_cents": int(order.shipping_cents),
         "total_cents": int(order.total_cents),

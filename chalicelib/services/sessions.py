@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import Session
+from chalicelib.models.base import plain_dict
 
 GUEST = "guest"
 SHOPPER = "shopper"
@@ -22,10 +23,7 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 
 def session_data(session: Session | None) -> dict:
     """The session's data map as a plain dict (PynamoDB loads a raw map as a MapAttribute)."""
-    if session is None or session.data is None:
-        return {}
-    data = session.data
-    return data.as_dict() if hasattr(data, "as_dict") else dict(data)
+    return plain_dict(session.data if session is not None else None)
 
 
 def hash_token(token: str) -> str:

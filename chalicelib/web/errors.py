@@ -54,7 +54,3 @@ class HTTPError(ChaliceUnhandledError):
         self.message = message or DEFAULT_MESSAGES.get(status, STATUS_TITLES.get(status, "Error"))
         self.code = code or ERROR_CODES.get(status, "Error")
         super().__init__(self.message)
-
-
-def not_found(message: str | None = None) -> HTTPError:
-    return HTTPError(404, message)
