@@ -34,14 +34,16 @@ def _half(value: float) -> str:
     return f"{whole}" if value == whole else f"{whole}.5"
 
 
+def _uk(size: str) -> float:
+    return int((float(size) - 33.5) * 2) / 2
+
+
 def uk_label(size: str) -> str:
-    value = int((float(size) - 33.5) * 2) / 2
-    return _half(value)
+    return _half(_uk(size))
 
 
 def us_label(size: str, department: str = "men") -> str:
-    uk = int((float(size) - 33.5) * 2) / 2
-    return _half(uk + (2 if department == "women" else 1))
+    return _half(_uk(size) + (2 if department == "women" else 1))
 
 
 def label(size: str, department: str = "men") -> str:

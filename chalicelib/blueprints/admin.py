@@ -74,9 +74,6 @@ def admin_logout() -> Response:
     return redirect("/admin")
 
 
-# -- cursors
-
-
 def decode_cursor(purpose: str, token: str) -> dict | None:
     """A tampered or malformed cursor starts from the first page rather than failing."""
     data = signing.loads(purpose, token) if token else None
@@ -90,9 +87,6 @@ def pager_urls(path: str, purpose: str, next_key: dict | None, **query: str) -> 
         "next_url": current().url(path, **query, cursor=signing.dumps(purpose, next_key)) if next_key else None,
         "first_url": current().url(path, **query) if on_later_page else None,
     }
-
-
-# -- products
 
 
 @bp.route("/upload", methods=["GET"])
@@ -321,9 +315,6 @@ def shoe_delete(shoe_id: str) -> Response:
     return redirect("/admin/shoes?status=all")
 
 
-# -- images
-
-
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
 @admin_required
 def image_uploaded(shoe_id: str) -> Response:
@@ -370,9 +361,6 @@ def image_action(shoe_id: str, image_id: str) -> Response:
         return _to_edit_page(shoe_id)
     current().flash(done, "success")
     return _to_edit_page(shoe_id)
-
-
-# -- orders
 
 
 @bp.route("/admin/orders", methods=["GET"])

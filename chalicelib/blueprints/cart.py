@@ -23,9 +23,6 @@ GUEST_CART_KEY = "guest_cart_id"
 CART_COUNT_KEY = "cart_count"
 
 
-# -- whose cart
-
-
 def cart_owner(ctx: RequestContext) -> str | None:
     """The cart this request reads: the shopper's, a guest session's, or none yet."""
     if ctx.user is not None:
@@ -70,9 +67,6 @@ def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
 
 
 after_login_hooks.append(merge_after_login)
-
-
-# -- cart
 
 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
@@ -156,9 +150,6 @@ def remove_cart_line() -> Response:
     ctx = current()
     owner = _existing_owner(ctx)
     return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
-
-
-# -- checkout
 
 
 def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
@@ -247,9 +238,6 @@ def checkout_place() -> Response:
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
     return redirect(f"/orders/{placed.order.order_id}", placed="1")
-
-
-# -- orders
 
 
 @bp.route("/orders", methods=["GET"])

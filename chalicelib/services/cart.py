@@ -38,9 +38,6 @@ def line_label(name: str, size: str) -> str:
     return f"{name} (EU {size})"
 
 
-# -- input
-
-
 def parse_quantity(raw: Any, field_name: str = "quantity") -> int:
     """A whole number from 1 to the per-line limit, from a form or JSON."""
     limit = get_settings().cart_max_quantity
@@ -81,9 +78,6 @@ def split_line_id(line_id: Any) -> tuple[str, str]:
         return check_line_key(shoe_id, size)
     except ValidationFailed as error:
         raise NotFound(NOT_IN_CART) from error
-
-
-# -- reading
 
 
 @dataclass
@@ -210,9 +204,6 @@ def count_units(owner: str | None) -> int:
     if owner is None:
         return 0
     return sum(int(line.quantity) for line in _live_lines(owner))
-
-
-# -- changing
 
 
 @dataclass
@@ -352,9 +343,6 @@ def empty_cart(owner: str) -> None:
     with CartLine.batch_write() as batch:
         for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
             batch.delete(line)
-
-
-# -- merging a guest cart on login
 
 
 @dataclass

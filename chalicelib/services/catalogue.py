@@ -175,7 +175,6 @@ def parse_limit(raw: str) -> int:
     return int(raw)
 
 
-# -- cursors
 CURSOR_PURPOSE = "catalogue-cursor"
 BAD_CURSOR = "That page link is out of date or damaged. Here is the first page instead."
 
@@ -204,7 +203,6 @@ def decode_cursor(token: str, query: ListingQuery) -> tuple[str, str] | None:
     return data["d"], data["k"]
 
 
-# -- listing
 @dataclass
 class Page:
     cards: list[Card]
@@ -342,7 +340,6 @@ def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
     return found
 
 
-# -- product page
 @dataclass(frozen=True)
 class SizeOption:
     size: str
@@ -383,7 +380,6 @@ def get_product(shoe_id: str) -> Product:
     return Product(shoe=shoe, sizes=options)
 
 
-# -- my size
 def check_size(raw: str) -> str:
     """A valid size label or "" (no size); ValidationFailed otherwise."""
     size = (raw or "").strip()
@@ -397,7 +393,6 @@ def save_preferred_size(user: User, size: str) -> None:
     user.update(actions=[action], condition=User.pk.exists())
 
 
-# -- keeping the read model fresh
 def _logged(handler: Callable[..., None]) -> Callable[..., None]:
     """A failed refresh must not fail the admin's save or the shopper's order: it is logged, and
     the next change or a rebuild repairs the read model."""

@@ -202,7 +202,6 @@ class CatalogueIndex:
         return result
 
 
-# -- storage
 def _chunk_key(version: int, tag: str, number: int) -> str:
     return f"chunk#{version}#{tag}#{number}"
 

@@ -28,8 +28,6 @@ from chalicelib.services.errors import AWS_BUSY_CODES, Conflict, ServiceError, V
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
 
-# -- shipping address
-
 COUNTRIES = [
     ("US", "United States"),
     ("CA", "Canada"),
@@ -108,9 +106,6 @@ def address_of(user: User) -> dict[str, str]:
     return {key: str(value) for key, value in plain_dict(user.last_address).items() if key in ADDRESS_FIELDS}
 
 
-# -- totals
-
-
 def shipping_for(subtotal_cents: int) -> int:
     settings = get_settings()
     if subtotal_cents <= 0 or subtotal_cents >= settings.free_shipping_over_cents:
@@ -155,8 +150,6 @@ def review(user_id: str) -> Review:
     return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
 
 
-# -- idempotency keys and order ids
-
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 ORDER_ID_RE = re.compile(r"^[A-Z2-7]{16}$")
 INVALID_KEY_MESSAGE = "This checkout form is no longer valid. Please review your order again."
@@ -196,14 +189,10 @@ def is_order_id(value: Any) -> bool:
     return isinstance(value, str) and bool(ORDER_ID_RE.match(value))
 
 
-# -- placing
-
-
 @dataclass
 class ShortLine:
     name: str
     size: str
-    wanted: int
     available: int
 
     @property
@@ -288,7 +277,7 @@ def place_order(
     unavailable = [item for item in view.items if not item.available]
     if unavailable:
         _adjust_cart(owner, [(item, 0) for item in unavailable])
-        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, 0) for item in unavailable])
+        raise OutOfStock([ShortLine(item.name, item.line.size, 0) for item in unavailable])
 
     now = clock.now()
     subtotal = sum(item.line_total_cents for item in view.items)
@@ -389,7 +378,7 @@ def _after_cancel(
             row = stock.get((item.line.shoe_id, item.line.size))
             adjustments.append((item, max(0, int(row.quantity)) if row is not None else 0))
         _adjust_cart(owner, adjustments)
-        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, left) for item, left in adjustments])
+        raise OutOfStock([ShortLine(item.name, item.line.size, left) for item, left in adjustments])
     raise CartChanged("Your cart changed while you were checking out. Please review your order again.")
 
 

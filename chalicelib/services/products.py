@@ -231,9 +231,6 @@ def owns_image_objects(shoe_id: str, image: Any) -> bool:
     return image.thumb_key.startswith(f"{PUBLIC_PREFIX}{shoe_id}/")
 
 
-# -- stock
-
-
 def stock_rows(shoe_id: str) -> dict[str, Stock]:
     return {row.size: row for row in Stock.query(shoe_id, consistent_read=True)}
 
@@ -322,9 +319,6 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
     if conflicts:
         raise ValidationFailed(conflicts, "Some sizes changed while you were editing; the others were saved.")
     return changed
-
-
-# -- lists and counts
 
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
