@@ -1,6 +1,5 @@
-"""The catalogue read model: every active shoe as a compact card, for filters and search that
-no key condition can serve. Stored as a versioned `meta` item plus zlib-compressed chunks,
-cached per warm Lambda and refreshed by product and stock events; see docs/data-model.md.
+"""The catalogue read model: every active shoe as a card, for the filters and search no key
+condition serves; versioned, cached per Lambda, kept fresh by events (docs/data-model.md).
 """
 
 import gc
@@ -99,6 +98,13 @@ class Criteria:
     terms: tuple[str, ...] = ()
 
 
+def _ranks(order: list[int]) -> list[int]:
+    ranks = [0] * len(order)
+    for rank, n in enumerate(order):
+        ranks[n] = rank
+    return ranks
+
+
 @dataclass
 class CatalogueIndex:
     version: int
@@ -113,12 +119,8 @@ class CatalogueIndex:
         self.newest = sorted(range(len(cards)), key=lambda n: cards[n].created_sort, reverse=True)
         self.by_price_order = sorted(range(len(cards)), key=lambda n: cards[n].price_sort)
         self.prices = [cards[n].price_cents for n in self.by_price_order]
-        self.newest_rank = [0] * len(cards)
-        for rank, n in enumerate(self.newest):
-            self.newest_rank[n] = rank
-        self.price_rank = [0] * len(cards)
-        for rank, n in enumerate(self.by_price_order):
-            self.price_rank[n] = rank
+        self.newest_rank = _ranks(self.newest)
+        self.price_rank = _ranks(self.by_price_order)
         self.facets: dict[str, dict[str, set[int]]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
         self.tokens: dict[str, set[int]] = {}
         for n, card in enumerate(cards):

@@ -1,6 +1,5 @@
-"""Checkout: shipping address, review totals, and placing an order in one DynamoDB transaction
-(stock decrements, the order put, the cart line deletes; see docs/checkout.md). The order id
-derives from the shopper and an idempotency key, so a double submit finds the first order.
+"""Checkout: address, totals, and the order placed in one transaction (docs/checkout.md); the
+order id derives from an idempotency key, so a double submit finds the first order.
 """
 
 import base64
@@ -257,8 +256,7 @@ class PricesChanged(Conflict):
 def place_order(
     user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
 ) -> Placed:
-    """Place the shopper's cart as one order; the same key always answers with the same order.
-    A reviewed total that no longer matches (prices changed) stops the order for a new review."""
+    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)

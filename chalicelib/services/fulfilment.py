@@ -1,5 +1,5 @@
-"""Orders in the back office: lists by status, placed → shipped → delivered, and placed → cancelled
-(restocking in the same transaction). Each move is conditioned on the status and version read.
+"""Back-office orders: lists by status and the moves shipped, delivered, cancelled (restocking),
+each conditioned on the status and version read.
 """
 
 from datetime import timedelta

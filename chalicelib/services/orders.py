@@ -61,8 +61,8 @@ def _all_orders(user_id: str) -> list[Order]:
 
 
 def detach_orders(user: User) -> None:
-    """Account deletion keeps each order for the books without who and where it was for (and so
-    out of the by-user index); a concurrent admin change makes us re-read."""
+    """Account deletion: orders stay for the books without who and where (so leave the by-user
+    index); a concurrent admin change makes us re-read."""
     for order in _all_orders(user.user_id):
         for _attempt in range(3):
             try:

@@ -1,5 +1,5 @@
-"""One page of a GSI Query for the back office's lists; `max_read` bounds the items a filtered
-page view reads, so a rare search term comes back short with a cursor instead of walking the index.
+"""One page of a GSI Query for back-office lists; `max_read` makes a rare search term come back
+short with a cursor instead of walking the index.
 """
 
 from dataclasses import dataclass, field

@@ -1,5 +1,5 @@
-"""The payment step of checkout behind a small interface. Today: pay on delivery (an order starts
-`placed`); a card provider would implement PaymentProvider too (see docs/checkout.md).
+"""Payment behind a small interface: pay on delivery today; a card provider would be another
+PaymentProvider (docs/checkout.md).
 """
 
 from dataclasses import dataclass

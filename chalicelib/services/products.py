@@ -1,5 +1,5 @@
-"""The back office's product rules. Every write is conditioned (edits on the version seen, stock
-on the count seen or on staying >= 0): nothing reads, modifies and writes back.
+"""The back office's product rules; every write is conditioned (on the version or count seen, or
+stock >= 0), never read-modify-write.
 """
 
 import re
@@ -322,8 +322,8 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
 
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
-    """One admin page (20, newest first) from `by-newest`, one status partition at a time; a search
-    filters on `search_text`. Status "all" pages through active, then archived."""
+    """One admin page (20, newest first) per status partition of `by-newest`, filtered on
+    `search_text`; "all" pages through active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
     phase = start.get("status") if start.get("status") in statuses else statuses[0]
@@ -377,8 +377,8 @@ DASHBOARD_MAX_READ = 5000
 
 
 def stock_alerts() -> dict[str, Any]:
-    """Dashboard counts of active products and their sizes low or sold out, each read capped at
-    DASHBOARD_MAX_READ items (the page then says "at least"; see docs/admin.md)."""
+    """Dashboard counts of active products and their low or sold-out sizes; each read stops at
+    DASHBOARD_MAX_READ items ("at least"; docs/admin.md)."""
     offered: dict[str, set[str]] = {}
     capped = False
     for shoe in Shoe.by_newest.query(ACTIVE, attributes_to_get=["shoe_id", "sizes"], page_size=500):

@@ -1,6 +1,5 @@
-"""Product photos: presigned POST grants, verification of what arrived, and the image list.
-Uploads land under `incoming/`, never shown: `confirm_upload` checks, re-encodes and publishes
-them, and deletes the incoming object whatever the outcome.
+"""Product photos: presigned POST grants, then `confirm_upload` checks, re-encodes and publishes
+what arrived under `incoming/` (never shown), and deletes it whatever the outcome.
 """
 
 import io

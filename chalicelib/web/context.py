@@ -1,5 +1,5 @@
-"""Per-request state: cookies, session, user, CSRF token, flash messages. One request at a time
-per Lambda (and dev server), so a ContextVar is enough; DynamoDB reads happen on first use.
+"""Per-request state (cookies, session, user, CSRF, flashes) in a ContextVar: one request at a
+time per Lambda. DynamoDB reads happen on first use.
 """
 
 import secrets

@@ -1,6 +1,4 @@
-"""HTTP errors views and guards raise. ChaliceUnhandledError, because Chalice answers any other
-exception from a view with its own JSON 500 before the middleware sees it.
-"""
+"""HTTP errors for views and guards; ChaliceUnhandledError, or Chalice answers them with its own 500."""
 
 from chalice.app import ChaliceUnhandledError
 

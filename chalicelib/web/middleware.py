@@ -224,6 +224,3 @@ def _log_access(ctx: request_context.RequestContext, request: Any, response: Res
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
     log.info(json.dumps(record))
-
-
-__all__ = ["HTML", "handle"]
