@@ -24,7 +24,7 @@ def _setup_local_if_asked(args: argparse.Namespace) -> None:
 
 
 def cmd_create_tables(args: argparse.Namespace) -> int:
-    from chalicelib.models.tables import create_bucket, create_tables
+    from devtools.tables import create_bucket, create_tables
 
     created = create_tables()
     bucket = create_bucket()

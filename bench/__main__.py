@@ -31,7 +31,7 @@ os.environ.pop("SSM_PREFIX", None)
 
 def _fresh_tables() -> None:
     from chalicelib.models import TABLE_MODELS
-    from chalicelib.models.tables import create_tables
+    from devtools.tables import create_tables
 
     for model in TABLE_MODELS:
         if model.exists():
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         from chalicelib import aws
 
         aws.reset_clients()
-        from chalicelib.models.tables import create_bucket
+        from devtools.tables import create_bucket
 
         create_bucket()
         from app import app

@@ -49,7 +49,7 @@ def main() -> None:
 
         from app import app
         from chalicelib import aws
-        from chalicelib.models.tables import create_bucket, create_tables
+        from devtools.tables import create_bucket, create_tables
         from tests.cart_fixtures import make_shoe
         from tests.conftest import WebClient
 

@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     with mock_aws():
         from chalice.test import Client
 
-        from chalicelib.models.tables import create_bucket, create_tables
         from chalicelib.services import accounts, passwords
+        from devtools.tables import create_bucket, create_tables
 
         create_tables()
         create_bucket()

@@ -37,7 +37,7 @@ def main() -> None:
 
     with mock_aws():
         from chalicelib import aws
-        from chalicelib.models.tables import create_bucket, create_tables
+        from devtools.tables import create_bucket, create_tables
 
         create_tables()
         create_bucket()

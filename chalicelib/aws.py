@@ -1,14 +1,9 @@
-"""AWS clients, created lazily once per warm Lambda and replaceable in tests.
-
-Nothing here runs at import: `import app` must not pay for botocore sessions or boto3
-(see docs/benchmarks.md). `AWS_ENDPOINT_URL` (the local moto server) is honoured by botocore.
-"""
+"""AWS clients, created lazily once per warm Lambda (never at import) and replaceable in tests."""
 
 from functools import lru_cache
 from typing import Any
 
-# Every call must finish well inside API Gateway's 29 s: 3 attempts x (2 s connect + 5 s read)
-# plus backoff stays under 25 s, and most calls take milliseconds.
+# 3 attempts x (2 s connect + 5 s read) plus backoff stays under 25 s, inside API Gateway's 29 s.
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 3

@@ -1,7 +1,4 @@
-"""Settings read from environment variables (set per stage in .chalice/config.json).
-
-Reading the environment is cheap and never touches AWS, so this module is safe at import time.
-"""
+"""Settings from environment variables (per stage in .chalice/config.json); safe at import."""
 
 import os
 from dataclasses import dataclass
@@ -28,8 +25,7 @@ class Settings:
     region: str
     # Deployed stages serve over HTTPS: Secure cookies, HSTS, `__Host-` cookie names.
     secure_cookies: bool
-    # Path prefix for links and redirects; None means "work it out from the request"
-    # (the execute-api URL carries the stage name, a custom domain does not).
+    # Link prefix; None: from the request (execute-api URLs carry the stage, custom domains do not).
     url_prefix: str | None
     ssm_prefix: str
     bcrypt_rounds: int
@@ -39,7 +35,6 @@ class Settings:
     login_max_failures: int
     login_window_seconds: int
     login_lockout_seconds: int
-    size_system: str
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
@@ -70,7 +65,6 @@ def get_settings() -> Settings:
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
-        size_system=os.environ.get("SIZE_SYSTEM", "EU"),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),

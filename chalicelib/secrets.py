@@ -1,7 +1,5 @@
-"""Signing key and password pepper.
-
-Deployed stages read them from SSM Parameter Store (SecureString) once per warm Lambda, on first
-use, never at import. Local runs and tests take them from the environment or generate them.
+"""Signing key and password pepper: from SSM once per warm Lambda on first use, or locally from
+the environment (generated when unset).
 """
 
 import base64
@@ -57,8 +55,3 @@ def get_secrets() -> Secrets:
 def reset_secrets() -> None:
     global _cached
     _cached = None
-
-
-def generate_secret() -> str:
-    """A new base64 secret, as stored in SSM or in APP_SIGNING_KEY / APP_PASSWORD_PEPPER."""
-    return base64.b64encode(_random.token_bytes(32)).decode()

@@ -1,7 +1,5 @@
-"""The size system. Sizes are stored as EU labels ("42"); UK and US labels are shown beside them.
-
-Conversions follow the common adult chart (UK = EU - 33.5 rounded down to a half size, US men =
-UK + 1, US women = UK + 2). Shoe makers differ by half a size either way; the product page says so.
+"""Sizes are stored as EU labels ("42"); UK (EU - 33.5, down to a half size) and US (UK + 1 for
+men, + 2 for women) labels are shown beside them.
 """
 
 from functools import lru_cache
@@ -36,14 +34,16 @@ def _half(value: float) -> str:
     return f"{whole}" if value == whole else f"{whole}.5"
 
 
+def _uk(size: str) -> float:
+    return int((float(size) - 33.5) * 2) / 2
+
+
 def uk_label(size: str) -> str:
-    value = int((float(size) - 33.5) * 2) / 2
-    return _half(value)
+    return _half(_uk(size))
 
 
 def us_label(size: str, department: str = "men") -> str:
-    uk = int((float(size) - 33.5) * 2) / 2
-    return _half(uk + (2 if department == "women" else 1))
+    return _half(_uk(size) + (2 if department == "women" else 1))
 
 
 def label(size: str, department: str = "men") -> str:

@@ -65,7 +65,7 @@ def start_local_aws(port: int) -> Any:
 
 def ensure_resources(cors_origins: list[str] | None = None) -> None:
     """Tables and bucket (idempotent), with CORS so the browser can POST uploads to the bucket."""
-    from chalicelib.models.tables import create_bucket, create_tables
+    from devtools.tables import create_bucket, create_tables
 
     create_tables()
     create_bucket()

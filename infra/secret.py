@@ -4,7 +4,9 @@ for one stage, piped straight to the AWS CLI so it never appears in argv, a shel
     python -m infra.secret dev signing-key [--overwrite] | aws ssm put-parameter --cli-input-json file:///dev/stdin
 """
 
+import base64
 import json
+import secrets
 import sys
 
 from infra.stage_env import stage_environment
@@ -12,9 +14,12 @@ from infra.stage_env import stage_environment
 NAMES = ("signing-key", "password-pepper")  # chalicelib.secrets SIGNING_KEY_NAME, PEPPER_NAME
 
 
-def parameter_input(stage: str, name: str, overwrite: bool) -> dict:
-    from chalicelib.secrets import generate_secret
+def generate_secret() -> str:
+    """A new base64 secret, as stored in SSM or in APP_SIGNING_KEY / APP_PASSWORD_PEPPER."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
 
+
+def parameter_input(stage: str, name: str, overwrite: bool) -> dict:
     if name not in NAMES:
         raise SystemExit(f"unknown secret {name!r}; one of {', '.join(NAMES)}")
     prefix = stage_environment(stage)["SSM_PREFIX"].rstrip("/")

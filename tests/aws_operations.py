@@ -4,7 +4,7 @@ Loaded as a pytest plugin (conftest's `pytest_plugins`). It wraps botocore's sin
 `BaseClient._make_api_call`, plus the two presigners (a presigned URL or POST is used by the browser
 with the Lambda role's credentials, so it needs the same permission as the call it stands for).
 A call counts as the app's when the nearest project frame on the stack is in `app.py` or
-`chalicelib/` (not `chalicelib/models/tables.py`, which only operators and tests run): test setup,
+`chalicelib/`: test setup,
 fixtures and devtools are ignored. tests/test_iam_policy.py checks the result against the policies.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_CODE = (ROOT / "chalicelib", ROOT / "app.py")
-NOT_RUNTIME = (ROOT / "chalicelib" / "models" / "tables.py",)
 SITE_MARKERS = ("site-packages", "dist-packages")
 
 
@@ -51,8 +50,6 @@ def _app_caller() -> str | None:
             and filename.startswith(str(ROOT))
         ):
             path = Path(filename)
-            if path in NOT_RUNTIME:
-                return None
             if any(path == code or code in path.parents for code in APP_CODE):
                 return f"{path.relative_to(ROOT)}:{frame.f_lineno} in {frame.f_code.co_name}"
             return None

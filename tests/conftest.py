@@ -41,7 +41,7 @@ pytest_plugins = ["tests.aws_operations"]
 def aws_backend() -> Iterator[None]:
     with mock_aws():
         aws.reset_clients()
-        from chalicelib.models.tables import create_bucket, create_tables
+        from devtools.tables import create_bucket, create_tables
 
         create_tables()
         create_bucket()

@@ -63,7 +63,7 @@ def _normalised(description: dict, ttl: str | None) -> dict:
 
 
 def test_template_tables_are_exactly_what_create_tables_creates():
-    """conftest created the tables with models/tables.py create_tables(); describe what exists."""
+    """conftest created the tables with devtools/tables.py create_tables(); describe what exists."""
     client = aws.dynamodb_client()
     template_tables = _tables("test")
     assert set(template_tables) == {model.Meta.table_name for model in TABLE_MODELS}

@@ -13,8 +13,7 @@ from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
 
-# Hooks other areas add to run right after a shopper logs in or registers (the cart merges the
-# guest cart here). Each takes (ctx, previous_session_data) and may flash a message.
+# fn(ctx, previous_session_data), run after a login or registration (the cart merges guest carts).
 after_login_hooks = []
 
 

@@ -6,6 +6,7 @@ from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN
+from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
 from chalicelib.web import signing
 from chalicelib.web.context import current
@@ -18,6 +19,7 @@ bp = Blueprint(__name__)
 
 PRODUCT_FIELDS = ("name", "brand", "colour", "category", "department", "description", "price")
 SHOE_STATUS_FILTERS = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+CHOICES = {"departments": list(DEPARTMENTS.items()), "categories": list(CATEGORIES.items())}
 
 
 @bp.route("/admin", methods=["GET"])
@@ -72,20 +74,19 @@ def admin_logout() -> Response:
     return redirect("/admin")
 
 
-# -- cursors -----------------------------------------------------------------------------------
-
-
-def encode_cursor(purpose: str, key: dict | None) -> str | None:
-    return signing.dumps(purpose, key) if key else None
-
-
 def decode_cursor(purpose: str, token: str) -> dict | None:
     """A tampered or malformed cursor starts from the first page rather than failing."""
     data = signing.loads(purpose, token) if token else None
     return data if isinstance(data, dict) else None
 
 
-# -- products ------------------------------------------------------------------------------------
+def pager_urls(path: str, purpose: str, next_key: dict | None, **query: str) -> dict[str, str | None]:
+    """Links for ui.pager: the next page (a signed cursor) and, past the first page, the first."""
+    on_later_page = bool(current().query.get("cursor"))
+    return {
+        "next_url": current().url(path, **query, cursor=signing.dumps(purpose, next_key)) if next_key else None,
+        "first_url": current().url(path, **query) if on_later_page else None,
+    }
 
 
 @bp.route("/upload", methods=["GET"])
@@ -105,17 +106,18 @@ def shoe_list() -> Response:
     page = products.list_shoes(status, search, decode_cursor("admin-shoes", query.get("cursor")))
     stock = products.stock_for(page.items)
     rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
-    cursor = encode_cursor("admin-shoes", page.next_key)
-    next_url = current().url("/admin/shoes", status=status, q=search, cursor=cursor) if cursor else None
     return render(
         "admin/shoes.html",
         rows=rows,
         shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
-        next_url=next_url,
-        first_url=current().url("/admin/shoes", status=status, q=search) if query.get("cursor") else None,
+        **pager_urls("/admin/shoes", "admin-shoes", page.next_key, status=status, q=search),
     )
+
+
+def _to_edit_page(shoe_id: str) -> Response:
+    return redirect(f"/admin/shoes/{shoe_id}/edit")
 
 
 def _product_input(form) -> products.ProductInput:
@@ -137,13 +139,13 @@ def _shoe_values(shoe) -> dict[str, str]:
         "category": shoe.category,
         "department": shoe.department,
         "description": shoe.description or "",
-        "price": products.format_price(int(shoe.price_cents)),
+        "price": format_price(shoe.price_cents),
     }
 
 
 def _render_new(form: dict, errors: dict, status: int = 200, message: str | None = None) -> Response:
     department = form.get("department") or "men"
-    department = department if department in dict(products.DEPARTMENTS) else "men"
+    department = department if department in DEPARTMENTS else "men"
     return render(
         "admin/shoe_new.html",
         status=status,
@@ -152,8 +154,7 @@ def _render_new(form: dict, errors: dict, status: int = 200, message: str | None
         message=message,
         grid_department=department,
         grid_sizes=sizes_for(department),
-        departments=products.DEPARTMENTS,
-        categories=products.CATEGORIES,
+        **CHOICES,
     )
 
 
@@ -171,7 +172,7 @@ def shoe_create() -> Response:
     values = _form_values(form)
     department = form.get("department")
     grid = form.get("grid_department")
-    if department in dict(products.DEPARTMENTS) and sizes_for(department) != sizes_for(grid):
+    if department in DEPARTMENTS and sizes_for(department) != sizes_for(grid):
         # The stock grid showed another size system (the page has no script to swap it).
         errors = {"department": "The size grid below now shows this department's sizes: enter their stock."}
         return _render_new(values, errors, 400, "Please enter stock for the sizes shown.")
@@ -209,8 +210,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "grant": grant,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "departments": products.DEPARTMENTS,
-        "categories": products.CATEGORIES,
+        **CHOICES,
         "version": shoe.version,
         "conflict": None,
         "stock_errors": {},
@@ -236,8 +236,7 @@ def shoe_save(shoe_id: str) -> Response:
     try:
         shoe = products.update_shoe(shoe_id, _product_input(form), form.get("version"), current_admin_username())
     except products.StaleEdit as error:
-        # Keep the admin's typing, show the newer values, and carry the newer version so a second
-        # Save is a deliberate overwrite of what they have now seen.
+        # Keep the admin's typing beside the newer values; a second Save knowingly overwrites them.
         return render_edit(
             shoe_id,
             409,
@@ -251,7 +250,7 @@ def shoe_save(shoe_id: str) -> Response:
             shoe_id, 400, form=values, errors=error.errors, version=form.get("version")[:20], message=error.message
         )
     current().flash(f"{shoe.name} is saved.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/stock", methods=["POST"], content_types=FORM_TYPES)
@@ -265,7 +264,7 @@ def shoe_stock(shoe_id: str) -> Response:
     except ValidationFailed as error:
         return render_edit(shoe_id, 409, stock_errors=error.errors, message=error.message)
     current().flash(f"Stock saved for sizes {', '.join(changed)}." if changed else "No stock changed.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/stock/adjust", methods=["POST"], content_types=FORM_TYPES)
@@ -285,7 +284,7 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
     except Conflict as error:
         return render_edit(shoe_id, 409, stock_errors={"delta": error.message}, message=error.message)
     current().flash(f"Size {size} now has {quantity} in stock.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"], content_types=FORM_TYPES)
@@ -293,7 +292,7 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
 def shoe_archive(shoe_id: str) -> Response:
     shoe = products.archive_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is archived: the shop no longer shows it.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"], content_types=FORM_TYPES)
@@ -301,7 +300,7 @@ def shoe_archive(shoe_id: str) -> Response:
 def shoe_restore(shoe_id: str) -> Response:
     shoe = products.restore_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is back in the shop.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
@@ -311,19 +310,15 @@ def shoe_delete(shoe_id: str) -> Response:
         products.delete_shoe(shoe_id, current_admin_username())
     except Conflict as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
     current().flash("The shoe is deleted.", "success")
     return redirect("/admin/shoes?status=all")
-
-
-# -- images ------------------------------------------------------------------------------------
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
 @admin_required
 def image_uploaded(shoe_id: str) -> Response:
-    """Where S3 sends the browser after a plain-form upload: one more click checks and adds it
-    (a GET must not change anything)."""
+    """Where S3 sends a plain-form upload: a GET changes nothing, so one more click adds it."""
     key = current().query.get("key")[:200]
     if not uploads.KEY_RE.match(key):
         return render_edit(shoe_id, 400, message=uploads.MISSING)
@@ -337,22 +332,17 @@ def image_confirm(shoe_id: str) -> Response:
         uploads.confirm_upload(shoe_id, current().form.get("key")[:200], current_admin_username())
     except ServiceError as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
     current().flash("The image is checked and added.", "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
+    return _to_edit_page(shoe_id)
 
 
+# action: (what it does, what the admin is told)
 IMAGE_ACTIONS = {
-    "primary": lambda shoe_id, image_id, admin: uploads.make_primary(shoe_id, image_id, admin),
-    "up": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin),
-    "down": lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin),
-    "delete": lambda shoe_id, image_id, admin: uploads.delete_image(shoe_id, image_id, admin),
-}
-IMAGE_MESSAGES = {
-    "primary": "That image is now the main photo.",
-    "up": "Image moved.",
-    "down": "Image moved.",
-    "delete": "The image is deleted.",
+    "primary": (uploads.make_primary, "That image is now the main photo."),
+    "up": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin), "Image moved."),
+    "down": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin), "Image moved."),
+    "delete": (uploads.delete_image, "The image is deleted."),
 }
 
 
@@ -362,17 +352,15 @@ def image_action(shoe_id: str, image_id: str) -> Response:
     action = current().form.get("action")
     if action not in IMAGE_ACTIONS:
         current().flash("Choose what to do with the image.", "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
+        return _to_edit_page(shoe_id)
+    run, done = IMAGE_ACTIONS[action]
     try:
-        IMAGE_ACTIONS[action](shoe_id, image_id[:40], current_admin_username())
+        run(shoe_id, image_id[:40], current_admin_username())
     except ServiceError as error:
         current().flash(error.message, "error")
-        return redirect(f"/admin/shoes/{shoe_id}/edit")
-    current().flash(IMAGE_MESSAGES[action], "success")
-    return redirect(f"/admin/shoes/{shoe_id}/edit")
-
-
-# -- orders --------------------------------------------------------------------------------------
+        return _to_edit_page(shoe_id)
+    current().flash(done, "success")
+    return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/orders", methods=["GET"])
@@ -382,14 +370,12 @@ def order_list() -> Response:
     status = query.get("status", fulfilment.PLACED)
     status = status if status in fulfilment.STATUSES else fulfilment.PLACED
     page = fulfilment.list_orders(status, decode_cursor("admin-orders", query.get("cursor")))
-    cursor = encode_cursor("admin-orders", page.next_key)
     return render(
         "admin/orders.html",
         orders=page.items,
         order_status=status,
         statuses=fulfilment.STATUSES,
-        next_url=current().url("/admin/orders", status=status, cursor=cursor) if cursor else None,
-        first_url=current().url("/admin/orders", status=status) if query.get("cursor") else None,
+        **pager_urls("/admin/orders", "admin-orders", page.next_key, status=status),
     )
 
 

@@ -23,9 +23,6 @@ GUEST_CART_KEY = "guest_cart_id"
 CART_COUNT_KEY = "cart_count"
 
 
-# -- whose cart -------------------------------------------------------------------------------------
-
-
 def cart_owner(ctx: RequestContext) -> str | None:
     """The cart this request reads: the shopper's, a guest session's, or none yet."""
     if ctx.user is not None:
@@ -72,9 +69,6 @@ def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
 after_login_hooks.append(merge_after_login)
 
 
-# -- cart ---------------------------------------------------------------------------------------------
-
-
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
     view = cart_service.load_cart(cart_owner(ctx))
     sync_cart_count(ctx, view.units)
@@ -95,13 +89,9 @@ def cart_page() -> Response:
     return _render_cart(current())
 
 
-def _after_change(ctx: RequestContext, owner: str) -> None:
-    sync_cart_count(ctx, cart_service.count_units(owner))
-
-
 def _report_change(ctx: RequestContext, owner: str, change: cart_service.CartChange) -> Response:
     """After a cart change: refresh the header's count, say what happened, show the cart."""
-    _after_change(ctx, owner)
+    sync_cart_count(ctx, cart_service.count_units(owner))
     ctx.flash(change.message, "warning" if change.capped else "success")
     return redirect("/cart")
 
@@ -110,7 +100,7 @@ def _existing_owner(ctx: RequestContext) -> str:
     """The cart a line change applies to; a visitor without a cart has no such line."""
     owner = cart_owner(ctx)
     if owner is None:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(cart_service.NOT_IN_CART)
     return owner
 
 
@@ -162,9 +152,6 @@ def remove_cart_line() -> Response:
     return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
 
 
-# -- checkout -----------------------------------------------------------------------------------------
-
-
 def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
     return render(
         "cart/checkout_address.html",
@@ -180,7 +167,7 @@ def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> 
 def checkout_page() -> Response:
     ctx = current()
     if cart_service.count_units(cart_owner(ctx)) == 0:
-        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     return _address_page(checkout.address_of(ctx.user))
 
@@ -208,7 +195,7 @@ def checkout_review() -> Response:
         return redirect("/checkout")
     summary = checkout.review(ctx.user.user_id)
     if summary.cart.is_empty:
-        ctx.flash("Your cart is empty. Add a pair of shoes first.", "info")
+        ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     sync_cart_count(ctx, summary.cart.units)
     return render(
@@ -235,7 +222,7 @@ def checkout_place() -> Response:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
             ctx.flash(line.words, "warning")
-        _after_change(ctx, cart_service.user_owner(user.user_id))
+        sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user.user_id)))
         return redirect("/cart")
     except ValidationFailed as error:
         ctx.flash(error.message, "error")
@@ -253,31 +240,23 @@ def checkout_place() -> Response:
     return redirect(f"/orders/{placed.order.order_id}", placed="1")
 
 
-# -- orders ---------------------------------------------------------------------------------------------
-
-
 @bp.route("/orders", methods=["GET"])
 @login_required
 def orders_page() -> Response:
     ctx = current()
     cursor = ctx.query.get("cursor") or None
+    orders, next_cursor, page_error = [], None, None
     try:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, cursor)
     except ValidationFailed as error:
-        return render(
-            "orders/list.html",
-            status=400,
-            orders=[],
-            prev_url=ctx.url("/orders"),
-            next_url=None,
-            page_error=error.message,
-        )
+        page_error = error.message
     return render(
         "orders/list.html",
+        status=400 if page_error else 200,
         orders=orders,
         prev_url=ctx.url("/orders") if cursor else None,
         next_url=ctx.url("/orders", cursor=next_cursor) if next_cursor else None,
-        page_error=None,
+        page_error=page_error,
     )
 
 

@@ -3,7 +3,7 @@
 from chalice import Blueprint, Response
 
 from chalicelib.web import static
-from chalicelib.web.errors import not_found
+from chalicelib.web.errors import HTTPError
 from chalicelib.web.guards import public
 
 bp = Blueprint(__name__)
@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 def static_file(folder: str, filename: str) -> Response:
     found = static.lookup(f"{folder}/{filename}")
     if found is None:
-        raise not_found()
+        raise HTTPError(404)
     content_type, text = found
     return Response(
         body=text,

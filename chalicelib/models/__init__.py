@@ -1,7 +1,7 @@
 """PynamoDB models, one module per area; every table the store uses is listed in ALL_MODELS."""
 
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
-from chalicelib.models.base import StoreModel, forget_connections, shared_connection
+from chalicelib.models.base import StoreModel, shared_connection
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.orders import CartLine, Order, OrderLine, StatusChange
 
@@ -25,6 +25,5 @@ __all__ = [
     "StoreModel",
     "UniqueClaim",
     "User",
-    "forget_connections",
     "shared_connection",
 ]

@@ -40,11 +40,8 @@ class User(LoginThrottle, StoreModel):
 
 
 class UniqueClaim(StoreModel):
-    """`USERNAME#<lowercased>` or `EMAIL#<lowercased>` → user_id, in the users table.
-
-    Registration writes the user and both claims in one transaction with
-    attribute_not_exists conditions, so uniqueness is enforced by DynamoDB, not by a
-    read-then-write race. Login by name or email is a GetItem on the claim.
+    """`USERNAME#<casefolded>` or `EMAIL#<casefolded>` → user_id, written with the user in one
+    conditioned transaction: DynamoDB enforces uniqueness.
     """
 
     Meta = table_meta("users")

@@ -1,5 +1,7 @@
 """The base every table model shares: stage-prefixed table names and one shared DynamoDB client."""
 
+import random
+import time
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -10,10 +12,7 @@ from chalicelib.config import get_settings
 
 
 def table_meta(short_name: str, **extra: Any) -> type:
-    """A PynamoDB Meta class for the stage's table `<TABLE_PREFIX><short_name>`.
-
-    Meta.host stays unset so botocore honours AWS_ENDPOINT_URL (the local moto server).
-    """
+    """A PynamoDB Meta for the stage's table; no host, so botocore honours AWS_ENDPOINT_URL."""
     settings = get_settings()
     attrs = {
         "table_name": settings.table_name(short_name),
@@ -28,9 +27,8 @@ def table_meta(short_name: str, **extra: Any) -> type:
 
 
 class StoreModel(Model):
-    """PynamoDB gives every model class its own botocore session and client; creating each costs
-    tens of milliseconds on a cold Lambda. All models share one client instead (also the one
-    place tests hook to count calls or inject faults)."""
+    """All models share one DynamoDB client: PynamoDB would build a botocore session and client per
+    model class, tens of milliseconds each on a cold Lambda. Tests hook this client too."""
 
     @classmethod
     def _get_connection(cls) -> Any:
@@ -41,6 +39,13 @@ class StoreModel(Model):
         return table_connection
 
 
+def plain_dict(value: Any) -> dict:
+    """A map attribute as a plain dict (PynamoDB loads a raw map as a MapAttribute); None is {}."""
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
 def shared_connection() -> Connection:
     """A Connection for TransactWrite/TransactGet that uses the shared client."""
     connection = Connection(region=get_settings().region)
@@ -48,7 +53,16 @@ def shared_connection() -> Connection:
     return connection
 
 
-def forget_connections(models: list[type[Model]]) -> None:
-    """Drop cached connections (tests start a fresh moto between runs)."""
-    for model in models:
-        model._connection = None
+def batch_get_raw(request: dict, attempts: int = 5) -> dict[str, list[dict]]:
+    """Raw items per table; keys left unprocessed under load are asked for again after a jittered
+    pause, so a busy table costs an extra call rather than a wrong page."""
+    found: dict[str, list[dict]] = {table: [] for table in request}
+    for attempt in range(attempts):
+        answer = dynamodb_client().batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found[table].extend(items)
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            break
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+    return found

@@ -56,8 +56,8 @@ class Shoe(StoreModel):
     name = UnicodeAttribute()
     brand = UnicodeAttribute()
     colour = UnicodeAttribute()
-    department = UnicodeAttribute()  # men, women, kids, unisex
-    category = UnicodeAttribute()  # sneakers, running, boots, sandals, formal
+    department = UnicodeAttribute()  # services/shoes.py DEPARTMENTS
+    category = UnicodeAttribute()  # services/shoes.py CATEGORIES
     description = UnicodeAttribute(default="")
     price_cents = NumberAttribute()
     sizes = ListAttribute(of=UnicodeAttribute, default=list)  # sizes offered, in size order
@@ -69,9 +69,8 @@ class Shoe(StoreModel):
     # Index sort keys, derived on save so ties never collide: "<iso time>#<id>", "<10-digit cents>#<id>".
     created_sort = UnicodeAttribute()
     price_sort = UnicodeAttribute()
-    # Added by the admin area: casefolded name, brand, colour and category for the back office's
-    # search filter, and a counter that guards the image list (image changes do not bump
-    # `version`, so an open edit form does not go stale because a photo was added).
+    # The back office's search text, and the image list's own counter (a new photo must not make
+    # an open edit form stale by bumping `version`).
     search_text = UnicodeAttribute(null=True)
     images_version = NumberAttribute(default=0)
 
@@ -89,8 +88,8 @@ class Shoe(StoreModel):
 
 
 class Stock(StoreModel):
-    """Units on hand for one (shoe, size): its own item, so checkout can decrement each size with
-    one condition-checked update, and two sizes of one shoe never collide in a transaction."""
+    """Pairs on hand for one (shoe, size): its own item, so checkout decrements each size under its
+    own condition and two sizes never collide in a transaction."""
 
     Meta = table_meta("stock")
 
@@ -102,9 +101,7 @@ class Stock(StoreModel):
 
 
 class CatalogueIndexPart(StoreModel):
-    """The catalogue read model (services/catalogue_index.py): a `meta` item naming the current
-    version and its chunk items, and the zlib-compressed chunks themselves (each under 400 KB),
-    keyed `chunk#<version>#<writer tag>#<n>` so two writers racing for one version never share one."""
+    """The catalogue read model's `meta` item and its compressed chunks (services/catalogue_index.py)."""
 
     Meta = table_meta("catalogue-index")
 

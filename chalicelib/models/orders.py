@@ -15,8 +15,7 @@ from chalicelib.models.base import StoreModel, table_meta
 
 
 class CartLine(StoreModel):
-    """One (shoe, size) line of a cart. The owner is `USER#<id>` or `GUEST#<random>` (the guest's
-    session holds that id). Prices are never stored here: they are read from the catalogue."""
+    """One (shoe, size) line of a cart; owner `USER#<id>` or `GUEST#<random>`. No prices here."""
 
     Meta = table_meta("carts")
 
@@ -71,8 +70,8 @@ class OrdersByStatus(GlobalSecondaryIndex):
 
 
 class Order(StoreModel):
-    """The order id is derived from the shopper and the checkout's idempotency key, and the put is
-    conditioned on attribute_not_exists: a double submit cannot create a second order."""
+    """The id derives from the shopper and the idempotency key, and the put is conditioned on
+    attribute_not_exists: a double submit cannot make a second order."""
 
     Meta = table_meta("orders")
 

@@ -9,8 +9,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import Admin, CartLine, UniqueClaim, User, shared_connection
-from chalicelib.services import passwords
+from chalicelib.models import Admin, UniqueClaim, User, shared_connection
+from chalicelib.services import cart, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
     check_email,
@@ -39,16 +39,19 @@ class Registration:
     confirm_password: str
 
 
-def register(form: Registration) -> User:
-    username = clean_text(form.username)
-    email = clean_text(form.email)
-    errors = {}
-    if error := check_username(username):
-        errors["username"] = error
-    if error := check_email(email):
-        errors["email"] = error
-    errors.update(check_new_password(form.password, form.confirm_password, passwords.common_passwords()))
+def _checked_identity(username: str, email: str, password: str, confirm: str) -> tuple[str, str]:
+    """Cleaned username and email, or ValidationFailed naming every bad field."""
+    username, email = clean_text(username), clean_text(email)
+    errors = {
+        name: error for name, error in (("username", check_username(username)), ("email", check_email(email))) if error
+    }
+    errors.update(check_new_password(password, confirm, passwords.common_passwords()))
     raise_if(errors)
+    return username, email
+
+
+def register(form: Registration) -> User:
+    username, email = _checked_identity(form.username, form.email, form.password, form.confirm_password)
 
     now = clock.now()
     user_id = uuid.uuid4().hex
@@ -63,8 +66,7 @@ def register(form: Registration) -> User:
     username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
     email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
     try:
-        # The token makes botocore's retry of a write that did commit (a 500 after the fact)
-        # succeed instead of failing its own conditions as "username taken".
+        # The token makes a botocore retry of a committed write succeed, not fail as "username taken".
         with TransactWrite(connection=shared_connection(), client_request_token=user_id) as transaction:
             transaction.save(user, condition=User.pk.does_not_exist())
             transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
@@ -148,7 +150,7 @@ def _record_failure(principal: User | Admin) -> None:
 
 
 def authenticate(identifier: str, password: str) -> User:
-    """The shopper for a username or email and password; raises LoginFailed otherwise."""
+    """The shopper for a username or email and password, or LoginFailed."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
     _check_password_throttled(user, password)
@@ -164,15 +166,7 @@ def authenticate_admin(username: str, password: str) -> Admin:
 
 def create_admin(username: str, email: str, password: str) -> Admin:
     """Only manage.py calls this: no route creates admins."""
-    username = clean_text(username)
-    email = clean_text(email)
-    errors = {}
-    if error := check_username(username):
-        errors["username"] = error
-    if error := check_email(email):
-        errors["email"] = error
-    errors.update(check_new_password(password, password, passwords.common_passwords()))
-    raise_if(errors)
+    username, email = _checked_identity(username, email, password, password)
     admin = Admin(
         username_key=username.casefold(),
         username=username,
@@ -187,9 +181,7 @@ def create_admin(username: str, email: str, password: str) -> Admin:
     return admin
 
 
-# Steps run when a shopper deletes their account, after the password is confirmed and before the
-# user record goes. The cart is emptied here; the orders module adds its own step (detaching
-# orders from the person) through register_deletion_step.
+# fn(user) run on account deletion before the user record goes (orders adds one too).
 _deletion_steps = []
 
 
@@ -198,14 +190,7 @@ def register_deletion_step(step) -> None:
         _deletion_steps.append(step)
 
 
-def _delete_cart(user: User) -> None:
-    owner = f"USER#{user.user_id}"
-    with CartLine.batch_write() as batch:
-        for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
-            batch.delete(line)
-
-
-register_deletion_step(_delete_cart)
+register_deletion_step(lambda user: cart.empty_cart(cart.user_owner(user.user_id)))
 
 
 def delete_account(user: User, password: str) -> None:

@@ -1,5 +1,4 @@
-"""Admin actions as JSON log lines: who, what, when, on which item. Never secrets or free text
-beyond short notes (a tracking note is cut to 200 characters)."""
+"""Admin actions as JSON log lines: who, what, when, which item; strings cut to 200 characters."""
 
 import json
 import logging

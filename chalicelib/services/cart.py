@@ -1,12 +1,7 @@
-"""Carts: lines keyed by (shoe, size), quantities capped by stock and limits, guest carts and merging.
-
-Prices are never stored in a cart: every view reads them from the catalogue. Reading a cart costs
-one Query (its lines) and one BatchGetItem (the shoes and stock items those lines name).
+"""Carts: lines keyed by (shoe, size), capped by stock and limits; guest carts and merging.
+Prices are never stored in a cart: reading one costs a Query and a BatchGetItem.
 """
 
-import random
-import re
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,11 +11,14 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Shoe, Stock
+from chalicelib.models.base import batch_get_raw
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.shoes import NO_SUCH_SHOE, SHOE_ID_RE
 from chalicelib.sizes import is_valid as is_valid_size
 
-SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before int()
+NOT_IN_CART = "That line is not in your cart."
+EMPTY_CART = "Your cart is empty. Add a pair of shoes first."
 WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
 
 
@@ -36,11 +34,12 @@ def is_guest(owner: str) -> bool:
     return owner.startswith("GUEST#")
 
 
-# -- input ------------------------------------------------------------------------------------
+def line_label(name: str, size: str) -> str:
+    return f"{name} (EU {size})"
 
 
 def parse_quantity(raw: Any, field_name: str = "quantity") -> int:
-    """A quantity from a form or JSON: a whole number from 1 to the per-line limit."""
+    """A whole number from 1 to the per-line limit, from a form or JSON."""
     limit = get_settings().cart_max_quantity
     message = f"Choose a quantity from 1 to {limit}."
     if isinstance(raw, bool) or raw is None:
@@ -63,7 +62,7 @@ def check_line_key(shoe_id: Any, size: Any) -> tuple[str, str]:
     shoe_id = shoe_id.strip() if isinstance(shoe_id, str) else ""
     size = size.strip() if isinstance(size, str) else ""
     if not SHOE_ID_RE.match(shoe_id):
-        errors["shoe_id"] = "We could not find that shoe."
+        errors["shoe_id"] = NO_SUCH_SHOE
     if not is_valid_size(size):
         errors["size"] = "Choose one of the sizes offered."
     if errors:
@@ -73,15 +72,12 @@ def check_line_key(shoe_id: Any, size: Any) -> tuple[str, str]:
 
 def split_line_id(line_id: Any) -> tuple[str, str]:
     if not isinstance(line_id, str) or line_id.count("#") != 1:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(NOT_IN_CART)
     shoe_id, size = line_id.split("#")
     try:
         return check_line_key(shoe_id, size)
     except ValidationFailed as error:
-        raise NotFound("That line is not in your cart.") from error
-
-
-# -- reading -----------------------------------------------------------------------------------
+        raise NotFound(NOT_IN_CART) from error
 
 
 @dataclass
@@ -151,21 +147,14 @@ class CartView:
 
 
 def _live_lines(owner: str) -> list[CartLine]:
-    """One Query, strongly consistent so a page right after a change shows it. Guest lines past
-    their TTL are ignored (DynamoDB deletes them late)."""
+    """Strongly consistent, so a page right after a change shows it; expired guest lines are skipped."""
     now = clock.now()
     lines = list(CartLine.query(owner, consistent_read=True))
     return [line for line in lines if line.expires_at is None or line.expires_at > now]
 
 
 def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple[str, str], Stock]]:
-    """Shoes and stock items for (shoe_id, size) pairs in one BatchGetItem across both tables.
-
-    At most 25 lines → at most 50 keys, inside the 100-key limit. Unprocessed keys (throttling) are
-    asked for again, so a busy table costs an extra call rather than a wrong page.
-    """
-    from chalicelib.aws import dynamodb_client
-
+    """Shoes and stock for (shoe_id, size) pairs in one BatchGetItem (at most 50 keys)."""
     shoes: dict[str, Shoe] = {}
     stock: dict[tuple[str, str], Stock] = {}
     if not keys:
@@ -179,24 +168,17 @@ def batch_read(keys: list[tuple[str, str]]) -> tuple[dict[str, Shoe], dict[tuple
             "ConsistentRead": True,  # stock moves with every order: show what is on hand now
         },
     }
-    client = dynamodb_client()
-    for _attempt in range(5):
-        answer = client.batch_get_item(RequestItems=request)
-        for item in answer.get("Responses", {}).get(shoe_table, []):
-            shoe = Shoe.from_raw_data(item)
-            shoes[shoe.shoe_id] = shoe
-        for item in answer.get("Responses", {}).get(stock_table, []):
-            row = Stock.from_raw_data(item)
-            stock[(row.shoe_id, row.size)] = row
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            break
-        time.sleep(random.uniform(0, 0.05 * 2**_attempt))  # noqa: S311 - jitter, not a secret
+    found = batch_get_raw(request)
+    for item in found[shoe_table]:
+        shoe = Shoe.from_raw_data(item)
+        shoes[shoe.shoe_id] = shoe
+    for item in found[stock_table]:
+        row = Stock.from_raw_data(item)
+        stock[(row.shoe_id, row.size)] = row
     return shoes, stock
 
 
 def load_cart(owner: str | None) -> CartView:
-    """The cart with current prices and stock: one Query plus one BatchGetItem."""
     if owner is None:
         return CartView(owner="")
     lines = _live_lines(owner)
@@ -224,23 +206,18 @@ def count_units(owner: str | None) -> int:
     return sum(int(line.quantity) for line in _live_lines(owner))
 
 
-# -- changing ----------------------------------------------------------------------------------
-
-
 @dataclass
 class CartChange:
-    """What happened, in words for the shopper."""
-
     message: str
     capped: bool = False
 
 
 def _sellable(shoe_id: str, size: str) -> tuple[Shoe, int]:
-    """The shoe and units on hand for a size; NotFound/ValidationFailed when it cannot be sold."""
+    """The shoe and units on hand; NotFound/ValidationFailed when that size cannot be sold."""
     shoes, stock = batch_read([(shoe_id, size)])
     shoe = shoes.get(shoe_id)
     if shoe is None or not shoe.is_active:
-        raise NotFound("We could not find that shoe.")
+        raise NotFound(NO_SUCH_SHOE)
     if size not in (shoe.sizes or []):
         raise ValidationFailed({"size": "That size is not offered for this shoe. Choose another size."})
     row = stock.get((shoe_id, size))
@@ -287,12 +264,12 @@ def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: Ca
 
 
 def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
-    """Add units of a (shoe, size); an existing line grows. Capped by the line limit and stock."""
+    """Add units of a (shoe, size), growing an existing line, capped by the limits and stock."""
     quantity = parse_quantity(quantity)
     shoe_id, size = check_line_key(shoe_id, size)
     settings = get_settings()
     shoe, in_stock = _sellable(shoe_id, size)
-    label = f"{shoe.name} (EU {size})"
+    label = line_label(shoe.name, size)
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out.")
     for _attempt in range(WRITE_ATTEMPTS):
@@ -330,14 +307,14 @@ def _cap_words(label: str, cap: int, in_stock: int, limit: int, already: bool = 
 
 
 def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
-    """Change a line's quantity (looked up under the shopper's own cart: another's id is NotFound)."""
+    """Change a line's quantity; a line id from another cart is NotFound."""
     shoe_id, size = split_line_id(line_id)
     quantity = parse_quantity(quantity)
     line = _get_line(owner, CartLine.line_key(shoe_id, size))
     if line is None:
-        raise NotFound("That line is not in your cart.")
+        raise NotFound(NOT_IN_CART)
     shoe, in_stock = _sellable(shoe_id, size)
-    label = f"{shoe.name} (EU {size})"
+    label = line_label(shoe.name, size)
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out. Remove it from your cart.")
     new_quantity = min(quantity, in_stock)
@@ -347,7 +324,7 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     try:
         line.update(actions=actions, condition=CartLine.line_id.exists())
     except UpdateError as error:
-        raise NotFound("That line is not in your cart.") from error
+        raise NotFound(NOT_IN_CART) from error
     if new_quantity < quantity:
         return CartChange(f"Only {in_stock} left of {label}: your cart now has {new_quantity}.", capped=True)
     return CartChange(f"{label}: quantity is now {new_quantity}.")
@@ -358,7 +335,7 @@ def remove_line(owner: str, line_id: Any) -> CartChange:
     try:
         CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
     except DeleteError as error:
-        raise NotFound("That line is not in your cart.") from error
+        raise NotFound(NOT_IN_CART) from error
     return CartChange("Removed from your cart.")
 
 
@@ -366,9 +343,6 @@ def empty_cart(owner: str) -> None:
     with CartLine.batch_write() as batch:
         for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
             batch.delete(line)
-
-
-# -- merging a guest cart on login ----------------------------------------------------------
 
 
 @dataclass
@@ -379,8 +353,7 @@ class MergeResult:
 
 
 def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
-    """Move a guest's lines into the account's cart: quantities summed, capped by stock, the
-    per-line limit and the line limit. Guest lines are deleted afterwards."""
+    """Move a guest's lines into the account's cart (summed, capped), then delete them."""
     settings = get_settings()
     result = MergeResult()
     source = guest_owner(guest_id)
@@ -394,7 +367,7 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
             shoe = shoes.get(guest_line.shoe_id)
             row = stock.get((guest_line.shoe_id, guest_line.size))
             in_stock = max(0, int(row.quantity)) if row is not None else 0
-            label = f"{shoe.name} (EU {guest_line.size})" if shoe is not None else "A shoe"
+            label = line_label(shoe.name, guest_line.size) if shoe is not None else "A shoe"
             if shoe is None or not shoe.is_active or guest_line.size not in (shoe.sizes or []):
                 result.notes.append(f"{label} is no longer sold and was left out.")
                 continue

@@ -1,38 +1,40 @@
-"""The shop window: listing pages (filters, sorts, cursors), product details, "my size".
-
-Unfiltered listings are one Query on `by-newest` / `by-price` (Limit = page + 1, to know whether
-a next page exists). Filtered listings and search run over the read model in catalogue_index.
+"""The shop window: listings (filters, sorts, cursors), product details, "my size".
+Unfiltered listings are one Query on `by-newest`/`by-price`; the rest use catalogue_index.
 """
 
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from chalicelib import sizes
 from chalicelib.models.accounts import User
+from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
 from chalicelib.services import catalogue_index, events
 from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
 from chalicelib.services.errors import NotFound, ValidationFailed
+from chalicelib.services.shoes import (
+    CATEGORIES,
+    DEPARTMENTS,
+    LOW_STOCK,
+    format_price,
+    get_shoe,
+    parse_price,
+    stock_by_size,
+)
 from chalicelib.services.validation import clean_text
 
 log = logging.getLogger("shoeshop")
 
 SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
-DEPARTMENTS = {"men": "Men", "women": "Women", "kids": "Kids"}
-CATEGORIES = {"sneakers": "Sneakers", "running": "Running", "boots": "Boots", "sandals": "Sandals", "formal": "Formal"}
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 48
 SEARCH_MAX = 80
 SEARCH_MAX_TERMS = 6
 BRAND_MAX = 40
 PRICE_MAX_UNITS = 100_000
-LOW_STOCK = 3
-SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PRICE_RE = re.compile(r"^\d{1,6}(\.\d{1,2})?$")
 FILTER_FIELDS = ("q", "brand", "department", "category", "size", "min_price", "max_price")
 
 
@@ -66,15 +68,14 @@ class ListingQuery:
         )
 
     def params(self) -> dict[str, str]:
-        """The URL form of this query (what links and the filter form carry)."""
         values = {
             "q": self.q,
             "brand": self.brand,
             "department": self.department,
             "category": self.category,
             "size": self.size,
-            "min_price": _units(self.min_price),
-            "max_price": _units(self.max_price),
+            "min_price": "" if self.min_price is None else format_price(self.min_price, drop_zero_cents=True),
+            "max_price": "" if self.max_price is None else format_price(self.max_price, drop_zero_cents=True),
             "sort": "" if self.sort == NEWEST else self.sort,
         }
         return {key: value for key, value in values.items() if value}
@@ -90,7 +91,6 @@ class ListingQuery:
         return hashlib.sha256(raw).hexdigest()[:12]
 
     def describe(self, format_money: Callable[[int], str]) -> str:
-        """ "in size EU 44 from Velora under $80.00" for empty states."""
         parts = []
         if self.department:
             parts.append(f"for {DEPARTMENTS[self.department].lower()}")
@@ -111,26 +111,18 @@ class ListingQuery:
         return " ".join(parts)
 
 
-def _units(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    whole, part = divmod(cents, 100)
-    return f"{whole}" if not part else f"{whole}.{part:02d}"
-
-
 def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | None:
-    raw = raw.strip().lstrip("$")
-    if not raw:
+    if not raw.strip():
         return None
-    if not PRICE_RE.match(raw) or float(raw) > PRICE_MAX_UNITS:
+    cents = parse_price(raw)
+    if cents is None or cents > PRICE_MAX_UNITS * 100:
         errors[name] = f"Enter the {label} as a whole amount from 0 to {PRICE_MAX_UNITS}, like 80."
         return None
-    whole, _, part = raw.partition(".")
-    return int(whole) * 100 + int((part + "00")[:2])
+    return cents
 
 
 def parse_listing(get: Callable[[str], str]) -> tuple[ListingQuery, dict[str, str]]:
-    """Validate listing parameters. Returns the query with bad fields dropped, and the errors."""
+    """The query with bad fields dropped, and an error per bad field."""
     errors: dict[str, str] = {}
     sort = get("sort").strip() or NEWEST
     if sort not in SORTS:
@@ -183,7 +175,6 @@ def parse_limit(raw: str) -> int:
     return int(raw)
 
 
-# -- cursors --------------------------------------------------------------------------------------
 CURSOR_PURPOSE = "catalogue-cursor"
 BAD_CURSOR = "That page link is out of date or damaged. Here is the first page instead."
 
@@ -212,7 +203,6 @@ def decode_cursor(token: str, query: ListingQuery) -> tuple[str, str] | None:
     return data["d"], data["k"]
 
 
-# -- listing --------------------------------------------------------------------------------------
 @dataclass
 class Page:
     cards: list[Card]
@@ -229,8 +219,8 @@ def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) ->
     return _from_index_query(query, position, limit)
 
 
-# The attributes a card needs: a projection keeps the items read small, and building cards from
-# the raw response skips PynamoDB's per-item model construction (the largest app-side cost here).
+# Only what a card needs, built from the raw response: PynamoDB's per-item model construction
+# was the largest app-side cost here.
 CARD_PROJECTION = "shoe_id, #n, brand, colour, department, category, price_cents, created_sort, price_sort, images[0]"
 
 
@@ -252,7 +242,6 @@ def _card_from_item(item: dict) -> Card:
 
 
 def _from_index_query(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
-    """One Query on by-newest / by-price reading limit + 1 items."""
     from chalicelib.aws import dynamodb_client
 
     if query.sort == NEWEST:
@@ -296,7 +285,7 @@ def _page(query: ListingQuery, cards: list[Card], has_next: bool, has_prev: bool
 
 
 def _after(keys: list[str], key: str, descending: bool) -> int:
-    """Index of the first key after `key` in display order (keys are in display order)."""
+    """Index of the first key after `key` in display order."""
     low, high = 0, len(keys)
     while low < high:
         middle = (low + high) // 2
@@ -335,9 +324,7 @@ def brands() -> list[str]:
 
 
 def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
-    """Units in `size` for each shoe of a page: one BatchGetItem of at most a page of items."""
-    from chalicelib.aws import dynamodb_client
-
+    """Units in `size` for each shoe of a page: one BatchGetItem."""
     if not size or not shoe_ids:
         return {}
     found = dict.fromkeys(shoe_ids, 0)
@@ -348,17 +335,11 @@ def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
             "ProjectionExpression": "shoe_id, quantity",
         }
     }
-    for _ in range(3):  # DynamoDB may leave keys unprocessed under load: ask again for those
-        response = dynamodb_client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
+    for item in batch_get_raw(request, attempts=3)[table]:
+        found[item["shoe_id"]["S"]] = max(0, int(item["quantity"]["N"]))
     return found
 
 
-# -- product page ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SizeOption:
     size: str
@@ -390,21 +371,15 @@ class Product:
 
 def get_product(shoe_id: str) -> Product:
     """GetItem on the shoe and one Query of its stock: two calls. Unknown or archived: NotFound."""
-    if not SHOE_ID_RE.match(shoe_id or ""):
-        raise NotFound("We could not find that shoe.")
-    try:
-        shoe = Shoe.get(shoe_id)
-    except Shoe.DoesNotExist as error:
-        raise NotFound("We could not find that shoe.") from error
+    shoe = get_shoe(shoe_id, consistent_read=False)
     if shoe.status != ACTIVE:
         raise NotFound("That shoe is no longer sold.")
-    stock = {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
+    stock = stock_by_size(shoe_id)
     offered = sorted(shoe.sizes or [], key=sizes.sort_key)
     options = [SizeOption(size, sizes.label(size, shoe.department), max(0, stock.get(size, 0))) for size in offered]
     return Product(shoe=shoe, sizes=options)
 
 
-# -- my size --------------------------------------------------------------------------------------
 def check_size(raw: str) -> str:
     """A valid size label or "" (no size); ValidationFailed otherwise."""
     size = (raw or "").strip()
@@ -418,10 +393,9 @@ def save_preferred_size(user: User, size: str) -> None:
     user.update(actions=[action], condition=User.pk.exists())
 
 
-# -- keeping the read model fresh -----------------------------------------------------------------
 def _logged(handler: Callable[..., None]) -> Callable[..., None]:
-    """A failed refresh must not fail the admin's save or the shopper's order: log it; the next
-    change or a rebuild repairs the read model."""
+    """A failed refresh must not fail the admin's save or the shopper's order: it is logged, and
+    the next change or a rebuild repairs the read model."""
 
     def run(**details: object) -> None:
         try:

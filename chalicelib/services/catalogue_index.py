@@ -1,17 +1,5 @@
-"""The catalogue read model: every active shoe as a compact card, for filters and search.
-
-A key condition serves the unfiltered listing in each sort (one Query on `by-newest` or
-`by-price`). Filters (brand, department, category, size in stock, price range) and text search
-cannot be served by one key condition, so they run in memory over this read model:
-
-- Stored in the `catalogue-index` table as a `meta` item (current version) and that version's
-  zlib-compressed JSON chunks (`chunk#<version>#<n>`, each < 400 KB; 5,000 shoes fit in one).
-- Cached per warm Lambda. The `meta` item is read at most every CHECK_SECONDS; the chunks only
-  when its version changed. So a filtered page costs no DynamoDB call most of the time.
-- Kept fresh by the events PRODUCT_CHANGED (re-reads that shoe: GetItem + Query) and
-  STOCK_CHANGED (writes only when a size goes in or out of stock); each write is a new version
-  with a condition on the previous one, retried on conflict. `rebuild()` reads the whole
-  catalogue (a paginated Query of `by-newest` plus a Scan of `stock`): seed and admin paths only.
+"""The catalogue read model: every active shoe as a card, for the filters and search no key
+condition serves; versioned, cached per Lambda, kept fresh by events (docs/data-model.md).
 """
 
 import gc
@@ -27,6 +15,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import clock
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
+from chalicelib.services.shoes import stock_by_size
 
 log = logging.getLogger("shoeshop")
 
@@ -43,8 +32,8 @@ PRICE_DESC = "price_desc"
 
 
 class Card(NamedTuple):
-    """What a listing shows of one shoe, plus what filters need (a tuple: thousands are decoded
-    when a Lambda loads the read model, and tuples are the cheapest objects to build)."""
+    """What a listing shows of one shoe, plus what filters need (a tuple: the cheapest object to
+    build when a Lambda decodes thousands)."""
 
     shoe_id: str
     name: str
@@ -69,10 +58,10 @@ class Card(NamedTuple):
         return cls._make((*row[:10], tuple(row[10])))
 
 
-def card_for(shoe: Shoe, stock_by_size: dict[str, int] | None = None) -> Card:
-    stock_by_size = stock_by_size or {}
+def card_for(shoe: Shoe, stock: dict[str, int] | None = None) -> Card:
+    stock = stock or {}
     offered = list(shoe.sizes or [])
-    in_stock = tuple(size for size in offered if stock_by_size.get(size, 0) > 0)
+    in_stock = tuple(size for size in offered if stock.get(size, 0) > 0)
     return Card(
         shoe_id=shoe.shoe_id,
         name=shoe.name,
@@ -109,6 +98,13 @@ class Criteria:
     terms: tuple[str, ...] = ()
 
 
+def _ranks(order: list[int]) -> list[int]:
+    ranks = [0] * len(order)
+    for rank, n in enumerate(order):
+        ranks[n] = rank
+    return ranks
+
+
 @dataclass
 class CatalogueIndex:
     version: int
@@ -123,12 +119,8 @@ class CatalogueIndex:
         self.newest = sorted(range(len(cards)), key=lambda n: cards[n].created_sort, reverse=True)
         self.by_price_order = sorted(range(len(cards)), key=lambda n: cards[n].price_sort)
         self.prices = [cards[n].price_cents for n in self.by_price_order]
-        self.newest_rank = [0] * len(cards)
-        for rank, n in enumerate(self.newest):
-            self.newest_rank[n] = rank
-        self.price_rank = [0] * len(cards)
-        for rank, n in enumerate(self.by_price_order):
-            self.price_rank[n] = rank
+        self.newest_rank = _ranks(self.newest)
+        self.price_rank = _ranks(self.by_price_order)
         self.facets: dict[str, dict[str, set[int]]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
         self.tokens: dict[str, set[int]] = {}
         for n, card in enumerate(cards):
@@ -173,7 +165,7 @@ class CatalogueIndex:
         return found
 
     def matching(self, criteria: Criteria, sort: str) -> tuple[list[int], list[str]]:
-        """Positions of the matching cards in display order, and their sort keys (cached)."""
+        """Positions of the matching cards in display order and their sort keys (cached)."""
         cache_key = (criteria, sort)
         cached = self._results.get(cache_key)
         if cached is not None:
@@ -212,7 +204,6 @@ class CatalogueIndex:
         return result
 
 
-# -- storage ------------------------------------------------------------------------------------
 def _chunk_key(version: int, tag: str, number: int) -> str:
     return f"chunk#{version}#{tag}#{number}"
 
@@ -283,8 +274,7 @@ def current(force: bool = False) -> CatalogueIndex:
 
 def _install(index: CatalogueIndex, checked_at: float) -> None:
     if index is not _Cache.index:
-        # Thousands of long-lived objects: keep the garbage collector from walking them again on
-        # every full collection (pages would otherwise get slower as the catalogue grows).
+        # Thousands of long-lived objects: keep full collections from walking them again.
         gc.freeze()
     _Cache.index, _Cache.checked_at = index, checked_at
 
@@ -358,17 +348,13 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
     raise RuntimeError("catalogue index: too many concurrent writers")
 
 
-def _stock_for(shoe_id: str) -> dict[str, int]:
-    return {row.size: int(row.quantity) for row in Stock.query(shoe_id)}
-
-
 def refresh_shoe(shoe_id: str, **_: object) -> None:
-    """PRODUCT_CHANGED: re-read the shoe (GetItem) and its stock (Query); archived ones leave."""
+    """PRODUCT_CHANGED: re-read the shoe and its stock; archived or deleted shoes leave."""
     try:
         shoe = Shoe.get(shoe_id)
     except Shoe.DoesNotExist:
         shoe = None
-    card = card_for(shoe, _stock_for(shoe_id)) if shoe is not None and shoe.status == ACTIVE else None
+    card = card_for(shoe, stock_by_size(shoe_id)) if shoe is not None and shoe.status == ACTIVE else None
     _replace_card(shoe_id, card)
 
 
@@ -378,14 +364,14 @@ def refresh_stock(shoe_id: str, **_: object) -> None:
     card = index.card(shoe_id)
     if card is None:
         return
-    in_stock = {size for size, quantity in _stock_for(shoe_id).items() if quantity > 0}
+    in_stock = {size for size, quantity in stock_by_size(shoe_id).items() if quantity > 0}
     if in_stock != set(card.sizes_in_stock):
         refresh_shoe(shoe_id)
 
 
 def rebuild() -> CatalogueIndex:
-    """Read every active shoe and all stock, and store a new version. Seed and admin paths only:
-    it Queries the whole `by-newest` partition and Scans the `stock` table."""
+    """Store a new version from every active shoe and all stock. Seed and admin paths only:
+    it Queries the whole `by-newest` partition and Scans `stock`."""
     shoes = list(Shoe.by_newest.query(ACTIVE))
     stock: dict[str, dict[str, int]] = {}
     for row in Stock.scan():

@@ -1,10 +1,5 @@
-"""Checkout: shipping address, review totals, and placing an order in one DynamoDB transaction.
-
-Placing an order is one TransactWriteItems: per (shoe, size) a stock decrement conditioned on
-`quantity >= :n`, the order put conditioned on attribute_not_exists(order_id), and the cart lines'
-deletes conditioned on their quantities being what the shopper reviewed. The order id is derived
-from the shopper and the checkout's idempotency key, so a double submit, a refresh or a retried
-API request finds the first order instead of making a second.
+"""Checkout: address, totals, and the order placed in one transaction (docs/checkout.md); the
+order id derives from an idempotency key, so a double submit finds the first order.
 """
 
 import base64
@@ -24,14 +19,13 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, shared_connection
+from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
 from chalicelib.services import events, payments
-from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
+from chalicelib.services.errors import AWS_BUSY_CODES, Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
-
-# -- shipping address ---------------------------------------------------------------------------
 
 COUNTRIES = [
     ("US", "United States"),
@@ -73,7 +67,6 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
 
 
 def clean_address(raw: dict[str, Any]) -> dict[str, str]:
-    """Validated address fields; ValidationFailed maps each bad field to a message."""
     address: dict[str, str] = {}
     errors: dict[str, str] = {}
     for name, (label, required, max_length) in ADDRESS_FIELDS.items():
@@ -102,7 +95,6 @@ def clean_address(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def save_address(user: User, address: dict[str, str]) -> None:
-    """Remember the address for next time (offered on the next checkout)."""
     try:
         user.update(actions=[User.last_address.set(address)], condition=User.pk.exists())
     except UpdateError as error:
@@ -110,14 +102,7 @@ def save_address(user: User, address: dict[str, str]) -> None:
 
 
 def address_of(user: User) -> dict[str, str]:
-    raw = user.last_address
-    if raw is None:
-        return {}
-    data = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw)
-    return {key: str(value) for key, value in data.items() if key in ADDRESS_FIELDS}
-
-
-# -- totals -------------------------------------------------------------------------------------
+    return {key: str(value) for key, value in plain_dict(user.last_address).items() if key in ADDRESS_FIELDS}
 
 
 def shipping_for(subtotal_cents: int) -> int:
@@ -139,19 +124,22 @@ class Review:
         return not self.cart.is_empty and not self.cart.problems
 
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        """The lines that will be ordered, shaped like an order's lines."""
-        return [
-            {
-                "name": item.name,
-                "brand": item.shoe.brand,
-                "size": item.line.size,
-                "unit_price_cents": item.unit_price_cents,
-                "quantity": item.quantity,
-            }
-            for item in self.cart.items
-            if item.problem is None
-        ]
+    def rows(self) -> list[OrderLine]:
+        return [_order_line(item) for item in self.cart.items if item.problem is None]
+
+
+def _order_line(item: cart_service.CartItem) -> OrderLine:
+    """The order's snapshot of a cart line."""
+    shoe = item.shoe
+    return OrderLine(
+        shoe_id=shoe.shoe_id,
+        name=shoe.name,
+        brand=shoe.brand,
+        size=item.line.size,
+        unit_price_cents=item.unit_price_cents,
+        quantity=item.quantity,
+        image_key=item.image_key,
+    )
 
 
 def review(user_id: str) -> Review:
@@ -160,8 +148,6 @@ def review(user_id: str) -> Review:
     shipping = shipping_for(subtotal)
     return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
 
-
-# -- idempotency keys and order ids ------------------------------------------------------------------
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 ORDER_ID_RE = re.compile(r"^[A-Z2-7]{16}$")
@@ -175,7 +161,7 @@ def new_checkout_key(user_id: str) -> str:
 
 
 def nonce_from_checkout_key(user_id: str, key: Any) -> str:
-    """The nonce of a signed form key; a tampered key or one issued to another shopper is refused."""
+    """The nonce of a form key; a tampered key or another shopper's is refused."""
     if not isinstance(key, str) or len(key) > 200 or key.count(".") != 1:
         raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
     nonce, _, signature = key.partition(".")
@@ -185,7 +171,7 @@ def nonce_from_checkout_key(user_id: str, key: Any) -> str:
 
 
 def check_api_key(key: Any) -> str:
-    """An API client's Idempotency-Key header: its own choice of 8 to 128 URL-safe characters."""
+    """An API client's own Idempotency-Key: 8 to 128 URL-safe characters."""
     if not isinstance(key, str) or not KEY_RE.match(key):
         message = "Send an Idempotency-Key header of 8 to 128 letters, digits, '-' or '_'."
         raise ValidationFailed({"Idempotency-Key": message}, message=message)
@@ -193,7 +179,7 @@ def check_api_key(key: Any) -> str:
 
 
 def order_id_for(user_id: str, key: str) -> str:
-    """HMAC(signing key, user id + idempotency key): stable for retries, unguessable, per shopper."""
+    """HMAC of the shopper and key: stable across retries, unguessable, per shopper."""
     digest = hmac.new(get_secrets().signing_key, f"order\x00{user_id}\x00{key}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:10]).decode()
 
@@ -202,19 +188,15 @@ def is_order_id(value: Any) -> bool:
     return isinstance(value, str) and bool(ORDER_ID_RE.match(value))
 
 
-# -- placing ----------------------------------------------------------------------------------------------
-
-
 @dataclass
 class ShortLine:
     name: str
     size: str
-    wanted: int
     available: int
 
     @property
     def words(self) -> str:
-        label = f"{self.name} (EU {self.size})"
+        label = cart_service.line_label(self.name, self.size)
         if self.available <= 0:
             return f"{label}: sold out, removed from your cart."
         return f"{label}: only {self.available} left, your cart now has {self.available}."
@@ -243,16 +225,6 @@ class Placed:
     notes: list[str] = field(default_factory=list)
 
 
-RETRYABLE_CODES = {
-    "TransactionConflict",
-    "ThrottlingError",
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TransactionInProgressException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 TRANSACTION_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 1.0
@@ -284,9 +256,7 @@ class PricesChanged(Conflict):
 def place_order(
     user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
 ) -> Placed:
-    """Place the shopper's cart as one order. The key is already checked (form or API); the same
-    key always answers with the same single order. With expected_total_cents (the total the
-    shopper reviewed), a price change in between stops the order so they can review again."""
+    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)
@@ -295,7 +265,7 @@ def place_order(
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
-        raise EmptyCart("Your cart is empty. Add a pair of shoes first.")
+        raise EmptyCart(cart_service.EMPTY_CART)
     shipping_address = _address_for_order(user, address)
     if len(view.items) > settings.cart_max_lines:
         raise ValidationFailed(
@@ -305,7 +275,7 @@ def place_order(
     unavailable = [item for item in view.items if not item.available]
     if unavailable:
         _adjust_cart(owner, [(item, 0) for item in unavailable])
-        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, 0) for item in unavailable])
+        raise OutOfStock([ShortLine(item.name, item.line.size, 0) for item in unavailable])
 
     now = clock.now()
     subtotal = sum(item.line_total_cents for item in view.items)
@@ -324,18 +294,7 @@ def place_order(
         created_at=now,
         created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
         updated_at=now,
-        lines=[
-            OrderLine(
-                shoe_id=item.shoe.shoe_id,
-                name=item.shoe.name,
-                brand=item.shoe.brand,
-                size=item.line.size,
-                unit_price_cents=item.unit_price_cents,
-                quantity=item.quantity,
-                image_key=item.image_key,
-            )
-            for item in view.items
-        ],
+        lines=[_order_line(item) for item in view.items],
         address=shipping_address,
         subtotal_cents=subtotal,
         shipping_cents=shipping,
@@ -388,23 +347,22 @@ def _retryable(error: TransactWriteError) -> bool:
     codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
     if "ConditionalCheckFailed" in codes:
         return False  # a failed condition is final: stock ran out, the order exists, the cart changed
-    if codes & RETRYABLE_CODES:
+    if codes & AWS_BUSY_CODES:
         return True
-    return error.cause_response_code in RETRYABLE_CODES
+    return error.cause_response_code in AWS_BUSY_CODES
 
 
 def _after_cancel(
     error: TransactWriteError, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
 ) -> Placed:
-    """Work out why the transaction was cancelled; nothing was written."""
+    """Why the transaction was cancelled (nothing was written)."""
     reasons = error.cancellation_reasons
     if not reasons:
         raise error
     failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
     if not failed:
         raise error
-    # PynamoDB sends a transaction's actions grouped by kind: deletes (the cart lines), then puts
-    # (the order), then updates (the stock rows); the reasons come back in that order.
+    # PynamoDB sends deletes (cart lines), then puts (the order), then updates (stock): reasons follow.
     order_index = len(items)
     if order_index in failed:
         existing = _find_order(user.user_id, order_id)
@@ -418,7 +376,7 @@ def _after_cancel(
             row = stock.get((item.line.shoe_id, item.line.size))
             adjustments.append((item, max(0, int(row.quantity)) if row is not None else 0))
         _adjust_cart(owner, adjustments)
-        raise OutOfStock([ShortLine(item.name, item.line.size, item.quantity, left) for item, left in adjustments])
+        raise OutOfStock([ShortLine(item.name, item.line.size, left) for item, left in adjustments])
     raise CartChanged("Your cart changed while you were checking out. Please review your order again.")
 
 

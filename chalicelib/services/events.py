@@ -1,8 +1,4 @@
-"""In-process notifications between areas, so one area's rules need not import another's.
-
-The catalogue subscribes to `product_changed` (to refresh its read model); the admin area and
-checkout publish. Handlers run synchronously in the same request.
-"""
+"""In-process notifications between areas (handlers run in the same request)."""
 
 from collections.abc import Callable
 

@@ -1,8 +1,5 @@
-"""Orders in the back office: lists by status, and the moves placed → shipped → delivered and
-placed → cancelled (which puts every line back in stock in the same transaction).
-
-Each move is conditioned on the status and version the admin's request read, so two admins
-acting at once cannot both succeed: the second meets a failed condition and a clear message.
+"""Back-office orders: lists by status and the moves shipped, delivered, cancelled (restocking),
+each conditioned on the status and version read.
 """
 
 from datetime import timedelta
@@ -21,17 +18,18 @@ PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cance
 STATUSES = (PLACED, SHIPPED, DELIVERED, CANCELLED)
 MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
 NOTE_MAX = 200
+NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
 ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
 
 
 def get_order(order_id: str) -> Order:
     if not order_id or len(order_id) > 100:
-        raise NotFound("We could not find that order.")
+        raise NotFound(NO_SUCH_ORDER)
     try:
         return Order.get(order_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("We could not find that order.") from error
+        raise NotFound(NO_SUCH_ORDER) from error
 
 
 def list_orders(status: str, start: dict | None = None) -> Page:
@@ -50,8 +48,7 @@ def _refused(order: Order, target: str) -> Conflict:
 
 
 def transition(order_id: str, target: str, admin: str, note: str = "", seen_version: int | None = None) -> Order:
-    """Move an order on. `seen_version` (the version on the admin's page) makes a button pressed
-    on an out-of-date page fail instead of acting on an order the admin has not seen."""
+    """Move an order on; `seen_version` (from the admin's page) refuses a stale button press."""
     if target not in (SHIPPED, DELIVERED, CANCELLED):
         raise ValidationFailed({"status": "Choose shipped, delivered or cancelled."}, "Unknown order status.")
     note = clean_text(note)
@@ -82,8 +79,7 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
 
 
 def _cancel_and_restock(order: Order, actions: list, condition) -> None:
-    """One TransactWriteItems: the order's status change (conditioned) and an ADD of every line's
-    quantity back to its stock row. If the status condition fails, nothing is restocked."""
+    """One transaction: the conditioned status change and every line's quantity ADDed back."""
     quantities: dict[tuple[str, str], int] = {}
     for line in order.lines:  # one action per item: merge lines of the same shoe and size
         key = (line.shoe_id, line.size)
@@ -106,8 +102,7 @@ def status_counts() -> dict[str, int]:
 
 
 def recent_totals(days: int = 7) -> dict[str, int]:
-    """Orders and revenue (excluding cancelled) since `days` ago: a range-key Query per status on
-    created_sort, reading only those days' orders."""
+    """Orders and revenue (not cancelled) of the last `days`: a range Query per status."""
     since = (clock.now() - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     count = 0
     revenue = 0

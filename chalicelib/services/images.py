@@ -1,9 +1,4 @@
-"""Product images: re-encoded sizes published to S3, and the URLs pages use to show them.
-
-Images are stored re-encoded only (WebP): a thumbnail for cards and a large image for the product
-page, under `images/<shoe_id>/`. Uploaded originals live under `incoming/` until verified.
-The bucket blocks public access: pages get presigned GET URLs (or IMAGE_CDN_BASE_URL + key).
-"""
+"""Product images: re-encoded WebP sizes under `images/<shoe_id>/`, and presigned (or CDN) URLs."""
 
 import io
 import time
@@ -16,8 +11,7 @@ THUMB_SIZE = (480, 360)
 LARGE_SIZE = (1200, 900)
 PUBLIC_PREFIX = "images/"
 INCOMING_PREFIX = "incoming/"
-# Presigned GET URLs are cached per warm Lambda and reused for this long, so a browser sees the
-# same URL across pages and can cache the image; they are signed to live twice as long.
+# A presigned URL is reused this long (signed for twice as long), so browsers can cache images.
 URL_REUSE_SECONDS = 3000
 URL_EXPIRES_SECONDS = 2 * URL_REUSE_SECONDS
 
@@ -54,10 +48,7 @@ def _encode(image: Any, box: tuple[int, int]) -> tuple[bytes, int, int]:
 
 
 def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
-    """Re-encode a decoded PIL image into both sizes, upload them, return the ShoeImage fields.
-
-    Re-encoding from pixels drops metadata and anything appended to the original file.
-    """
+    """Re-encode both sizes, upload them, return the ShoeImage fields (re-encoding drops metadata)."""
     from chalicelib.aws import s3_client
 
     image = image.convert("RGBA") if image.mode in ("P", "LA") else image

@@ -1,14 +1,14 @@
-"""A shopper's orders: history pages through the by-user index, detail, detaching on account
-deletion, and the personal-data export."""
+"""A shopper's orders: history, detail, detaching on account deletion, the data export."""
 
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Order, User
-from chalicelib.services import accounts
+from chalicelib.models.base import plain_dict
+from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
 from chalicelib.services.errors import NotFound, ValidationFailed
@@ -16,19 +16,15 @@ from chalicelib.web import signing
 
 PAGE_SIZE = 10
 CURSOR_PURPOSE = "orders-cursor"
-NOT_FOUND_MESSAGE = "We could not find that order."
 
 
 def get_order(user_id: str, order_id: Any) -> Order:
     """The shopper's own order; any other id (someone else's, malformed, unknown) is NotFound."""
     if not is_order_id(order_id):
-        raise NotFound(NOT_FOUND_MESSAGE)
-    try:
-        order = Order.get(order_id)
-    except DoesNotExist as error:
-        raise NotFound(NOT_FOUND_MESSAGE) from error
+        raise NotFound(fulfilment.NO_SUCH_ORDER)
+    order = fulfilment.get_order(order_id)
     if order.user_id is None or order.user_id != user_id:
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(fulfilment.NO_SUCH_ORDER)
     return order
 
 
@@ -41,11 +37,8 @@ def _index_key(order: Order) -> dict[str, dict[str, str]]:
 
 
 def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
-    """One page, newest first, and a signed cursor for the next page (None on the last page).
-
-    Reads page_size + 1 items so the last page never offers an empty "Next". The cursor is bound to
-    the shopper: a cursor from another account's pages is refused.
-    """
+    """One page, newest first, and a cursor signed for this shopper (page_size + 1 are read so the
+    last page offers no empty "Next")."""
     start_key = None
     if cursor:
         data = signing.loads(CURSOR_PURPOSE, cursor)
@@ -68,11 +61,8 @@ def _all_orders(user_id: str) -> list[Order]:
 
 
 def detach_orders(user: User) -> None:
-    """Account deletion: keep each order for the shop's books, remove who and where it was for.
-
-    Removing user_id also drops the order from the by-user index. Versioned updates: an admin
-    changing the order's status at the same moment makes us read it again.
-    """
+    """Account deletion: orders stay for the books without who and where (so leave the by-user
+    index); a concurrent admin change makes us re-read."""
     for order in _all_orders(user.user_id):
         for _attempt in range(3):
             try:
@@ -92,7 +82,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def order_json(order: Order) -> dict[str, Any]:
-    address = order.address.as_dict() if order.address is not None and hasattr(order.address, "as_dict") else None
     return {
         "order_id": order.order_id,
         "status": order.status,
@@ -111,7 +100,7 @@ def order_json(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
-        "address": address,
+        "address": plain_dict(order.address) or None,
         "subtotal_cents": int(order.subtotal_cents),
         "shipping_cents": int(order.shipping_cents),
         "total_cents": int(order.total_cents),
@@ -144,7 +133,7 @@ def cart_json(view: cart_service.CartView) -> dict[str, Any]:
 
 
 def export_data(user: User) -> dict[str, Any]:
-    """Everything the shop holds about the shopper, for /account/export."""
+    """Everything the shop holds about the shopper (/account/export)."""
     address = address_of(user)
     return {
         "exported_at": _iso(clock.now()),

@@ -1,8 +1,5 @@
-"""One page of a GSI Query with a bounded number of items read, for the back office's lists.
-
-A filtered Query (admin search) may need several DynamoDB pages to fill one screen; `max_read`
-caps the items DynamoDB evaluates per page view, so a rare search term never walks the whole
-index in one request: the page comes back short with a cursor to read on.
+"""One page of a GSI Query for back-office lists; `max_read` makes a rare search term come back
+short with a cursor instead of walking the index.
 """
 
 from dataclasses import dataclass, field

@@ -1,8 +1,4 @@
-"""Password hashing: HMAC-SHA-256 pre-hash with a server pepper, then bcrypt.
-
-The pre-hash makes every password 44 bytes, so long passphrases are neither truncated nor
-rejected by bcrypt's 72-byte limit.
-"""
+"""Passwords: an HMAC-SHA-256 pre-hash with a pepper (no 72-byte bcrypt limit), then bcrypt."""
 
 import base64
 import hashlib

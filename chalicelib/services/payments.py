@@ -1,9 +1,5 @@
-"""The payment step of checkout, behind a small interface (see docs/checkout.md).
-
-Today the shop takes payment on delivery: nothing is charged online and an order starts as
-`placed`. A card provider (for example Stripe Checkout) would implement PaymentProvider too:
-`prepare` would create its checkout session keyed by our order id (its own idempotency key) and
-return status `pending_payment` with a redirect URL; a webhook would then confirm the payment.
+"""Payment behind a small interface: pay on delivery today; a card provider would be another
+PaymentProvider (docs/checkout.md).
 """
 
 from dataclasses import dataclass
@@ -30,8 +26,7 @@ class PaymentProvider(Protocol):
     method: str
 
     def prepare(self, request: PaymentRequest) -> PaymentDecision:
-        """Decide how the order will be paid, before the order is written. Must be safe to call
-        again with the same request (checkout retries)."""
+        """How the order will be paid, decided before it is written; safe to call again (retries)."""
         ...
 
 

@@ -1,41 +1,30 @@
-"""The back office's product rules: create, edit (optimistic locking), stock, archive, delete.
-
-Every write is conditioned: a shoe edit on the version the admin saw, a stock change on the
-quantity the admin saw (set) or on never going below zero (adjust). Nothing reads, modifies and
-writes back.
+"""The back office's product rules; every write is conditioned (on the version or count seen, or
+stock >= 0), never read-modify-write.
 """
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
 from chalicelib.models import Shoe, Stock, shared_connection
 from chalicelib.models.catalogue import ACTIVE, ARCHIVED
 from chalicelib.services import audit, events
-from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.paging import Page, query_page
+from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, LOW_STOCK, format_price, get_shoe, parse_price
 from chalicelib.services.validation import clean_text
 
-DEPARTMENTS = [("men", "Men"), ("women", "Women"), ("kids", "Kids")]
-CATEGORIES = [
-    ("sneakers", "Sneakers"),
-    ("running", "Running"),
-    ("boots", "Boots"),
-    ("sandals", "Sandals"),
-    ("formal", "Formal"),
-]
 STATUSES = (ACTIVE, ARCHIVED)
-LOW_STOCK = 3
 MAX_STOCK = 100_000
 MAX_PRICE_CENTS = 10_000_00
 LIMITS = {"name": 80, "brand": 40, "colour": 30, "description": 2000}
-PRICE_RE = re.compile(r"^\$?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
+BAD_PAIRS = "Enter a whole number of pairs, 0 or more."
 ADMIN_PAGE_SIZE = 20
 SEARCH_MAX = 60
 
@@ -66,22 +55,6 @@ class StaleEdit(Conflict):
         self.current = current
 
 
-def parse_price(text: str) -> int | None:
-    """ "89.95", "$89.9" or "89" to integer cents; None if it is not a price."""
-    match = PRICE_RE.match((text or "").strip().replace(",", ""))
-    if not match:
-        return None
-    try:
-        cents = int((Decimal(match.group(1) + "." + (match.group(2) or "0")) * 100).to_integral_value())
-    except InvalidOperation:
-        return None
-    return cents
-
-
-def format_price(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
     values = {
         "name": clean_text(data.name),
@@ -98,9 +71,9 @@ def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
             errors[name] = f"Use at most {limit} characters."
-    if values["category"] not in dict(CATEGORIES):
+    if values["category"] not in CATEGORIES:
         errors["category"] = "Choose a category."
-    if values["department"] not in dict(DEPARTMENTS):
+    if values["department"] not in DEPARTMENTS:
         errors["department"] = "Choose men, women or kids."
     cents = parse_price(data.price)
     if cents is None:
@@ -128,19 +101,10 @@ def _clean_stock(department: str, stock: dict[str, str]) -> tuple[dict[str, int]
         raw = stock.get(size, "")
         quantity = 0 if not raw.strip() else parse_whole_number(raw)
         if quantity is None or quantity > MAX_STOCK:
-            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+            errors[stock_field(size)] = BAD_PAIRS
         else:
             quantities[size] = quantity
     return quantities, errors
-
-
-def get_shoe(shoe_id: str) -> Shoe:
-    if not shoe_id or len(shoe_id) > 64:
-        raise NotFound("We could not find that shoe.")
-    try:
-        return Shoe.get(shoe_id, consistent_read=True)
-    except DoesNotExist as error:
-        raise NotFound("We could not find that shoe.") from error
 
 
 def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
@@ -230,8 +194,7 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
 
 
 def archive_shoe(shoe_id: str, admin: str) -> Shoe:
-    """Archived shoes leave the `active` partition of the listing indexes, so the shop stops
-    listing them; orders keep their snapshot lines."""
+    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines."""
     return _set_status(shoe_id, ARCHIVED, admin)
 
 
@@ -240,8 +203,7 @@ def restore_shoe(shoe_id: str, admin: str) -> Shoe:
 
 
 def delete_shoe(shoe_id: str, admin: str) -> None:
-    """Hard delete, only for a shoe never ordered: each stock row is deleted on `sold = 0`, in the
-    same transaction as the shoe, so a checkout that lands first makes the delete fail."""
+    """Only a shoe never ordered: the stock rows go on `sold = 0` in the shoe's transaction."""
     from chalicelib.services import images
 
     shoe = get_shoe(shoe_id)
@@ -269,72 +231,69 @@ def owns_image_objects(shoe_id: str, image: Any) -> bool:
     return image.thumb_key.startswith(f"{PUBLIC_PREFIX}{shoe_id}/")
 
 
-# -- stock -------------------------------------------------------------------------------------
-
-
 def stock_rows(shoe_id: str) -> dict[str, Stock]:
     return {row.size: row for row in Stock.query(shoe_id, consistent_read=True)}
 
 
-def _check_size(shoe: Shoe, size: str) -> None:
-    if size not in shoe.sizes:
+def _check_size(shoe_id: str, size: str) -> None:
+    if size not in get_shoe(shoe_id).sizes:
         raise ValidationFailed({stock_field(size): "This shoe is not offered in that size."}, "Unknown size.")
 
 
+def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused: Callable[[int], str]) -> int:
+    """One conditioned update of a stock row; a failed condition is a Conflict in `refused`'s words."""
+    row = Stock(shoe_id=shoe_id, size=size)
+    try:
+        row.update(actions=[action, Stock.updated_at.set(clock.now())], condition=condition)
+    except UpdateError as error:
+        if _condition_failed(error):
+            now_have = stock_rows(shoe_id).get(size)
+            raise Conflict(refused(now_have.quantity if now_have else 0)) from error
+        raise
+    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
+    return row.quantity
+
+
 def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
-    """Set the count after a stock take. Conditioned on the count the admin saw, so a sale in
-    between is not overwritten silently; returns the new quantity."""
-    shoe = get_shoe(shoe_id)
-    _check_size(shoe, size)
+    """Set the count after a stock take, conditioned on the count the admin saw."""
+    _check_size(shoe_id, size)
     if quantity < 0 or quantity > MAX_STOCK:
-        raise ValidationFailed({stock_field(size): "Enter a whole number of pairs, 0 or more."})
+        raise ValidationFailed({stock_field(size): BAD_PAIRS})
     condition = None
     if expected is not None:
         condition = Stock.quantity == expected
         if expected == 0:
             condition |= Stock.quantity.does_not_exist()
-    row = Stock(shoe_id=shoe_id, size=size)
-    try:
-        row.update(actions=[Stock.quantity.set(quantity), Stock.updated_at.set(clock.now())], condition=condition)
-    except UpdateError as error:
-        if _condition_failed(error):
-            now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(
-                f"Stock for size {size} changed to {now_have.quantity if now_have else 0} while you were editing. "
-                "Check the count and save again."
-            ) from error
-        raise
+    new_quantity = _update_stock(
+        shoe_id,
+        size,
+        Stock.quantity.set(quantity),
+        condition,
+        lambda have: f"Stock for size {size} changed to {have} while you were editing. Check the count and save again.",
+    )
     audit.record(admin, "stock.set", shoe_id=shoe_id, size=size, quantity=quantity, expected=expected)
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return new_quantity
 
 
 def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
     """ADD delta atomically; a decrease is conditioned on enough stock, so it never goes negative."""
-    shoe = get_shoe(shoe_id)
-    _check_size(shoe, size)
+    _check_size(shoe_id, size)
     if delta == 0 or abs(delta) > MAX_STOCK:
         raise ValidationFailed({stock_field(size): "Enter a change like 5 or -2."})
-    row = Stock(shoe_id=shoe_id, size=size)
-    condition = Stock.quantity >= -delta if delta < 0 else None
-    try:
-        row.update(actions=[Stock.quantity.add(delta), Stock.updated_at.set(clock.now())], condition=condition)
-    except UpdateError as error:
-        if _condition_failed(error):
-            now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(
-                f"Only {now_have.quantity if now_have else 0} pairs of size {size} are in stock; "
-                f"cannot remove {-delta}."
-            ) from error
-        raise
+    new_quantity = _update_stock(
+        shoe_id,
+        size,
+        Stock.quantity.add(delta),
+        Stock.quantity >= -delta if delta < 0 else None,
+        lambda have: f"Only {have} pairs of size {size} are in stock; cannot remove {-delta}.",
+    )
     audit.record(admin, "stock.adjust", shoe_id=shoe_id, size=size, delta=delta)
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return new_quantity
 
 
 def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admin: str) -> list[str]:
-    """The edit page's grid: per size (new value, value seen). Changed sizes are set one by one,
-    each conditioned on the value seen; returns the sizes changed. Errors name the size."""
+    """The edit page's grid: per size (new value, value seen); changed sizes are set, each
+    conditioned on the value seen. Returns the sizes changed."""
     shoe = get_shoe(shoe_id)
     errors: dict[str, str] = {}
     changes: list[tuple[str, int, int]] = []
@@ -345,7 +304,7 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
         value = parse_whole_number(raw)
         seen_value = parse_whole_number(seen)
         if value is None or value > MAX_STOCK:
-            errors[stock_field(size)] = "Enter a whole number of pairs, 0 or more."
+            errors[stock_field(size)] = BAD_PAIRS
         elif seen_value is None or value != seen_value:
             changes.append((size, value, seen_value if seen_value is not None else 0))
     if errors:
@@ -362,13 +321,9 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
     return changed
 
 
-# -- lists and counts ----------------------------------------------------------------------------
-
-
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
-    """One admin page from the `by-newest` index: a Query on one status partition (never a Scan),
-    20 items, newest first. With a search term the Query filters on `search_text` and reads at
-    most 500 items per page view. Status "all" pages through active, then archived."""
+    """One admin page (20, newest first) per status partition of `by-newest`, filtered on
+    `search_text`; "all" pages through active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
     phase = start.get("status") if start.get("status") in statuses else statuses[0]
@@ -400,7 +355,7 @@ def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
 
 
 def stock_for(shoes: list[Shoe]) -> dict[str, dict[str, Stock]]:
-    """Stock rows for a page of shoes in BatchGetItem calls (100 keys each), not one Query a shoe."""
+    """Stock rows for a page of shoes by BatchGetItem, not a Query per shoe."""
     keys = [(shoe.shoe_id, size) for shoe in shoes for size in shoe.sizes]
     result: dict[str, dict[str, Stock]] = {shoe.shoe_id: {} for shoe in shoes}
     if keys:
@@ -422,11 +377,8 @@ DASHBOARD_MAX_READ = 5000
 
 
 def stock_alerts() -> dict[str, Any]:
-    """Counts for the dashboard: active products, and their sizes low on stock or sold out.
-
-    Bounded reads: the active shoes' ids and sizes from the `by-newest` index (projected), and a
-    Scan of the stock table filtered on quantity <= LOW_STOCK, each capped at DASHBOARD_MAX_READ
-    items; past the cap the page says "at least". See docs/admin.md for large catalogues."""
+    """Dashboard counts of active products and their low or sold-out sizes; each read stops at
+    DASHBOARD_MAX_READ items ("at least"; docs/admin.md)."""
     offered: dict[str, set[str]] = {}
     capped = False
     for shoe in Shoe.by_newest.query(ACTIVE, attributes_to_get=["shoe_id", "sizes"], page_size=500):

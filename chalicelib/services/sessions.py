@@ -10,23 +10,20 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import Session
+from chalicelib.models.base import plain_dict
 
 GUEST = "guest"
 SHOPPER = "shopper"
 ADMIN = "admin"
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
-# Refresh last_seen_at at most this often: idle expiry stays accurate to a minute without a
-# DynamoDB write on every page view.
+# last_seen_at is written at most this often: idle expiry to the minute, not a write per page.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def session_data(session: Session | None) -> dict:
     """The session's data map as a plain dict (PynamoDB loads a raw map as a MapAttribute)."""
-    if session is None or session.data is None:
-        return {}
-    data = session.data
-    return data.as_dict() if hasattr(data, "as_dict") else dict(data)
+    return plain_dict(session.data if session is not None else None)
 
 
 def hash_token(token: str) -> str:
@@ -41,7 +38,7 @@ def _expiry(created_at: datetime, last_seen_at: datetime) -> datetime:
 
 
 def start_session(role: str, user_id: str | None = None, data: dict | None = None) -> tuple[str, Session]:
-    """Create a session; returns the raw token (for the cookie only) and the stored record."""
+    """A new session: the raw token (for the cookie only) and the stored record."""
     now = clock.now()
     token = secrets.token_urlsafe(32)
     session = Session(
@@ -58,7 +55,7 @@ def start_session(role: str, user_id: str | None = None, data: dict | None = Non
 
 
 def load_session(token: str | None) -> Session | None:
-    """The live session for a cookie token, or None when missing, malformed, expired or ended."""
+    """The live session for a cookie token, or None (missing, malformed, expired or ended)."""
     if not token or not TOKEN_RE.match(token):
         return None
     try:

@@ -1,9 +1,5 @@
-"""Product photos: presigned POST grants, verification of what arrived, and the image list.
-
-The browser uploads straight to S3 under a key the server chose (`incoming/<shoe_id>/<random>`).
-Nothing under `incoming/` is ever shown: `confirm_upload` reads the object back, checks size and
-magic bytes, decodes it with a pixel cap, re-encodes it into the two published sizes
-(`images.publish_image`), and deletes the incoming object whatever the outcome.
+"""Product photos: presigned POST grants, then `confirm_upload` checks, re-encodes and publishes
+what arrived under `incoming/` (never shown), and deletes it whatever the outcome.
 """
 
 import io
@@ -63,9 +59,8 @@ def _magic_format(head: bytes) -> str | None:
 
 
 def grant_upload(shoe_id: str, admin: str, content_type: str | None = None, redirect_url: str | None = None) -> Grant:
-    """A presigned POST for one upload. With `content_type` (the script knows the file's type) the
-    policy pins it exactly; without (the plain HTML form), the form carries a Content-Type field the
-    admin picks and the policy requires it to start with `image/`. Verification never trusts it."""
+    """A presigned POST for one upload: a known `content_type` (the script) is pinned, the plain
+    form only has to send `image/...`. Verification never trusts it."""
     get_shoe(shoe_id)
     if content_type is not None and content_type not in CONTENT_TYPES:
         raise ValidationFailed({"content_type": "Choose a JPEG, PNG or WebP image."}, NOT_AN_IMAGE)
@@ -114,8 +109,8 @@ def _read_incoming(key: str) -> bytes:
 
 
 def decode_image(data: bytes) -> Any:
-    """Decode a verified-size upload: magic bytes first, dimensions from the header before any
-    pixel is decoded, then a full decode (truncated files fail here)."""
+    """Magic bytes, then the header's dimensions before any pixel, then a full decode (truncated
+    files fail here)."""
     from PIL import Image, ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -131,8 +126,7 @@ def decode_image(data: bytes) -> Any:
             if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                 raise UploadRejected(TOO_MANY_PIXELS)
             if magic == "JPEG":
-                # Decode at the smallest DCT scale still covering the large size: a 12 MP photo
-                # decodes in a fraction of the time and memory, and nothing shown is bigger.
+                # Decode at the smallest DCT scale covering the large size: far less time and memory.
                 image.draft("RGB", images.LARGE_SIZE)
             image.load()
     except UploadRejected:
@@ -153,7 +147,7 @@ def _delete_incoming(key: str) -> None:
 
 
 def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
-    """Verify, publish and attach an uploaded photo; a bad file raises UploadRejected."""
+    """Verify, publish and attach an upload; a bad file raises UploadRejected."""
     match = KEY_RE.match(key or "")
     if not match or match.group("shoe") != shoe_id:
         raise ValidationFailed({"key": "That is not an upload for this shoe."}, MISSING)
@@ -169,8 +163,7 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
         raise
     finally:
         _delete_incoming(key)
-    # The image id comes from the upload's key: a double submit that read the object twice
-    # (before either deleted it) finds the id in the list and adds nothing.
+    # The id comes from the upload's key, so a double submit finds it listed and adds nothing.
     new_image = ShoeImage(**{**published, "image_id": match.group("token")[:16]})
     appended: list[bool] = []
 
@@ -194,8 +187,7 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
 
 
 def _change_images(shoe_id: str, change: Callable[[list[ShoeImage]], list[ShoeImage]]) -> list[ShoeImage]:
-    """Apply `change` to the image list, conditioned on the list not having changed since it was
-    read (images_version); retried a few times when two changes cross."""
+    """Apply `change` to the image list, conditioned on `images_version` (retried when two changes cross)."""
     for _attempt in range(4):
         shoe = get_shoe(shoe_id)
         new_list = change(list(shoe.images))

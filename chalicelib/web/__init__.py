@@ -1,1 +1,0 @@
-"""Small web helpers shared by every blueprint: context, rendering, forms, cookies, URLs, CSRF."""

@@ -1,7 +1,5 @@
-"""Per-request state the middleware builds: cookies, session, user, CSRF token, flash messages.
-
-Lambda runs one request at a time per environment, and the dev server is single-threaded, so a
-ContextVar is enough. Everything that costs a DynamoDB call is loaded on first use only.
+"""Per-request state (cookies, session, user, CSRF, flashes) in a ContextVar: one request at a
+time per Lambda. DynamoDB reads happen on first use.
 """
 
 import secrets
@@ -43,7 +41,6 @@ class RequestContext:
         self._session_loaded = False
         self._session: Session | None = None
 
-    # -- session and identity -------------------------------------------------------------
     @property
     def session(self) -> Session | None:
         if not self._session_loaded:
@@ -104,7 +101,6 @@ class RequestContext:
         self.__dict__.pop("user", None)
         self._outgoing_cookies.append(build_cookie(cookie_name(SESSION_COOKIE), token))
 
-    # -- CSRF ----------------------------------------------------------------------------------
     def _csrf_binding(self, create: bool) -> str | None:
         if self.session is not None:
             return "s:" + self.session.token_hash
@@ -125,7 +121,6 @@ class RequestContext:
         binding = self._csrf_binding(create=False)
         return bool(binding and token) and signing.verify("csrf", binding, token)
 
-    # -- request data --------------------------------------------------------------------------
     @cached_property
     def form(self) -> FormData:
         return parse_form_body(self.request.raw_body, self.request.headers.get("content-type"))
@@ -140,7 +135,6 @@ class RequestContext:
     def url(self, path: str, **query: Any) -> str:
         return build_url(self.url_prefix, path, query)
 
-    # -- flash messages (a signed cookie: no DynamoDB write to say "Logged out") -------------
     def flash(self, message: str, kind: str = "info") -> None:
         self._flashes_out.append({"kind": kind, "text": message})
 
@@ -158,7 +152,6 @@ class RequestContext:
         self._flashes_shown = True
         return messages
 
-    # -- response -----------------------------------------------------------------------------
     def outgoing_cookies(self, status: int) -> list[str]:
         cookies = list(self._outgoing_cookies)
         name = cookie_name(FLASH_COOKIE)

@@ -1,8 +1,4 @@
-"""HTTP errors raised by views and guards; the middleware renders them as pages or JSON.
-
-They derive from ChaliceUnhandledError because Chalice turns any other exception raised in a view
-into its own JSON 500 before middleware can see it.
-"""
+"""HTTP errors for views and guards; ChaliceUnhandledError, or Chalice answers them with its own 500."""
 
 from chalice.app import ChaliceUnhandledError
 
@@ -56,15 +52,3 @@ class HTTPError(ChaliceUnhandledError):
         self.message = message or DEFAULT_MESSAGES.get(status, STATUS_TITLES.get(status, "Error"))
         self.code = code or ERROR_CODES.get(status, "Error")
         super().__init__(self.message)
-
-
-def not_found(message: str | None = None) -> HTTPError:
-    return HTTPError(404, message)
-
-
-def forbidden(message: str | None = None) -> HTTPError:
-    return HTTPError(403, message)
-
-
-def bad_request(message: str | None = None) -> HTTPError:
-    return HTTPError(400, message)

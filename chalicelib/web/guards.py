@@ -23,6 +23,13 @@ def public(view: Callable) -> Callable:
     return _mark(view, PUBLIC)
 
 
+def _to_login(ctx: Any, login_path: str, api_message: str) -> Any:
+    """API callers get a 401; pages go to the login form (and come back after a GET)."""
+    if ctx.is_api:
+        raise HTTPError(401, api_message, code="NotAuthenticated")
+    return redirect(login_path, next=ctx.path if ctx.method == "GET" else None)
+
+
 def login_required(view: Callable) -> Callable:
     """Shoppers only: guests go to the login page (and come back), API callers get 401."""
 
@@ -30,10 +37,7 @@ def login_required(view: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = current()
         if ctx.user is None:
-            if ctx.is_api:
-                raise HTTPError(401, "Log in to do that.", code="NotAuthenticated")
-            next_path = ctx.path if ctx.method == "GET" else None
-            return redirect("/login", next=next_path)
+            return _to_login(ctx, "/login", "Log in to do that.")
         return view(*args, **kwargs)
 
     return _mark(wrapper, SHOPPER)
@@ -48,10 +52,7 @@ def admin_required(view: Callable) -> Callable:
         if not ctx.is_admin:
             if ctx.session is not None and ctx.role != "guest":
                 raise HTTPError(403, "This page is for the shop's staff only.")
-            if ctx.is_api:
-                raise HTTPError(401, "Log in as an admin to do that.", code="NotAuthenticated")
-            next_path = ctx.path if ctx.method == "GET" else None
-            return redirect("/admin", next=next_path)
+            return _to_login(ctx, "/admin", "Log in as an admin to do that.")
         return view(*args, **kwargs)
 
     return _mark(wrapper, ADMIN)

@@ -13,7 +13,7 @@ from chalice import Response
 from chalice.app import ChaliceUnhandledError
 
 from chalicelib.config import get_settings
-from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
+from chalicelib.services.errors import AWS_BUSY_CODES, NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render
@@ -74,8 +74,7 @@ def _error_response(ctx: request_context.RequestContext, status: int, message: s
 
 
 def _chalice_error_to_page(ctx: request_context.RequestContext, response: Response) -> Response:
-    """Chalice answers 405/415/500 itself with JSON; give page routes the shop's HTML instead,
-    and API routes our own JSON error shape."""
+    """Chalice answers 405/415/500 itself in JSON: give pages the shop's HTML, the API our error shape."""
     status = response.status_code
     body = response.body
     if status < 400 or not isinstance(body, dict) or "Code" not in body:
@@ -112,13 +111,13 @@ class ViewFailed(ChaliceUnhandledError):
     """Carries a view's exception past Chalice (which would answer it with its own JSON 500)."""
 
 
-# The app's route table (path -> {method: entry}), known once app.py has registered everything.
+# path -> {method: entry}, once app.py has registered everything.
 _routes: dict[str, dict] = {}
 
 
 def _route_takes_method(request: Any) -> bool:
-    """False when the matched path has no view for this method: Chalice then answers 405,
-    which is the truthful answer (a CSRF 403 would tell an API client the wrong thing)."""
+    """False when the path has no view for this method: Chalice's 405 is the truthful answer
+    (a CSRF 403 would mislead an API client)."""
     resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
     methods = _routes.get(resource_path)
     return methods is None or request.method in methods
@@ -192,19 +191,8 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
 def _is_busy(error: BaseException) -> bool:
     """Throttling or a 5xx from AWS that survived the client's retries."""
     text = f"{type(error).__name__} {error}"
-    markers = (
-        "Throttl",
-        "ProvisionedThroughputExceeded",
-        "ServiceUnavailable",
-        "InternalServerError",
-        "RequestLimitExceeded",
-        "TransactionConflict",
-        "EndpointConnectionError",
-        "ReadTimeout",
-        "ConnectTimeout",
-    )
-    # PynamoDB raises its own errors (TransactWriteError...) while handling botocore's: walk the
-    # whole chain, explicit causes and implicit contexts alike.
+    markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
+    # PynamoDB wraps botocore's errors: walk causes and contexts alike.
     cause, seen = error, 0
     while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
@@ -227,8 +215,7 @@ def _log_access(ctx: request_context.RequestContext, request: Any, response: Res
     lambda_context = getattr(request, "lambda_context", None)
     record = {
         "event": "request",
-        # API Gateway's id (in its access logs and the client's x-amzn-RequestId) and Lambda's own
-        # (on the runtime's START/END/REPORT lines): either finds this request's log lines.
+        # API Gateway's id (access logs, x-amzn-RequestId) and Lambda's (START/END/REPORT lines).
         "request_id": context.get("requestId", ""),
         "lambda_request_id": getattr(lambda_context, "aws_request_id", ""),
         "method": ctx.method,
@@ -237,6 +224,3 @@ def _log_access(ctx: request_context.RequestContext, request: Any, response: Res
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
     log.info(json.dumps(record))
-
-
-__all__ = ["HTML", "handle"]

@@ -11,8 +11,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 @lru_cache(maxsize=1)
 def manifest() -> dict[str, tuple[str, str]]:
-    """Maps a logical path ("css/shop.css") to (hashed URL path, file path), and the hashed URL
-    path back to the same pair, so both directions are one dict lookup."""
+    """Logical path ("css/shop.css") → (hashed path, file), and hashed path → the same pair."""
     entries: dict[str, tuple[str, str]] = {}
     for file in sorted(STATIC_DIR.rglob("*")):
         if not file.is_file():

@@ -1,5 +1,4 @@
-"""Every link and redirect goes through url(): it adds the stage prefix when the request came in
-on API Gateway's default execute-api URL (`/api/...`), and none behind a custom domain or locally."""
+"""url() adds the stage prefix on API Gateway's execute-api URL; none behind a custom domain or locally."""
 
 from urllib.parse import urlencode
 

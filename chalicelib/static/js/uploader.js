@@ -1,6 +1,5 @@
-/* Product photo uploader: sends the chosen file straight to S3 with a presigned POST, shows a
-   preview and a progress bar, then asks the app to check and add it. Without this script the
-   same form posts to S3 and S3 redirects back to the app. */
+/* Uploads the photo straight to S3 (presigned POST) with a preview and progress, then asks the
+   app to check and add it. Without this script the form posts to S3, which redirects back. */
 (function () {
   "use strict";
   var form = document.getElementById("image-uploader");

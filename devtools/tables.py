@@ -1,4 +1,4 @@
-"""Create the stage's tables (TTL on) and bucket; used by manage.py and tests, never by Lambda."""
+"""Create the stage's tables (TTL on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
 from chalicelib.models import TABLE_MODELS, Session
