@@ -5,9 +5,11 @@ page, under `images/<shoe_id>/`. Uploaded originals live under `incoming/` until
 The bucket blocks public access: pages get presigned GET URLs (or IMAGE_CDN_BASE_URL + key).
 """
 
+import contextlib
 import io
 import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.config import get_settings
@@ -78,14 +80,20 @@ def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
         "large_key": f"{PUBLIC_PREFIX}{shoe_id}/{image_id}-large.webp",
     }
     s3 = s3_client()
-    for key, body in ((keys["thumb_key"], thumb), (keys["large_key"], large)):
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=body,
-            ContentType="image/webp",
-            CacheControl="public, max-age=31536000, immutable",
-        )
+    try:
+        for key, body in ((keys["thumb_key"], thumb), (keys["large_key"], large)):
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType="image/webp",
+                CacheControl="public, max-age=31536000, immutable",
+            )
+    except Exception:
+        # S3 failed part way: leave no half-published pair behind (best effort; S3 may still be down).
+        with contextlib.suppress(Exception):
+            delete_image_objects(SimpleNamespace(**keys))
+        raise
     return {"image_id": image_id, **keys, "width": width, "height": height}
 
 
