@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [--sizes 500,5000] [--repeat 40] [--only TEXT]`.
+"""Run the benchmarks: `python -m bench [--sizes 500,5000] [--repeat 20] [--only TEXT]`.
 
 Seeds each catalogue size into in-process moto (fresh tables each time), sends every scenario
 through chalice.test.Client and prints a Markdown table of DynamoDB calls, items read and
@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-SCENARIO_MODULES = ["bench.catalogue"]
+SCENARIO_MODULES = ["bench.catalogue", "bench.shop"]
 
 os.environ.update(
     {
@@ -42,7 +42,7 @@ def _fresh_tables() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="500,5000", help="catalogue sizes, comma separated")
-    parser.add_argument("--repeat", type=int, default=40, help="measured requests per scenario")
+    parser.add_argument("--repeat", type=int, default=20, help="measured requests per scenario (fewer for slow ones)")
     parser.add_argument("--only", default="", help="run scenarios whose name contains this text")
     args = parser.parse_args(argv)
 
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.harness import BenchContext, format_table, run_scenarios
 
     results = []
+    run_started = time.perf_counter()
     with mock_aws():
         from chalicelib import aws
 
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                     chosen = [s for s in module.SCENARIOS if args.only.casefold() in s.name.casefold()]
                     results += run_scenarios(client, chosen, context, args.repeat)
     print(format_table(results))
+    print(f"whole run: {time.perf_counter() - run_started:.0f} s", file=sys.stderr)
     return 0
 
 

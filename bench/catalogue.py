@@ -50,10 +50,10 @@ SCENARIOS = [
     Scenario("search: one word", _path(q="navy")),
     Scenario("search: two words + sort", _path(q="glide run", sort="price_desc")),
     Scenario("filter, read model cold (first request on a Lambda)", _path(size="42"), before_each=_forget_read_model),
-    Scenario("product page", lambda c: f"/shoes/{c.values['shoe_id']}"),
+    Scenario("product page", lambda c: f"/shoes/{c.values['shoe_id']}", max_repeat=15),
     Scenario("API list, filtered", lambda c: "/api/v1/shoes?" + urlencode({"brand": c.values["brand"], "size": "42"})),
     Scenario("API list, newest", "/api/v1/shoes"),
-    Scenario("API shoe", lambda c: f"/api/v1/shoes/{c.values['shoe_id']}"),
+    Scenario("API shoe", lambda c: f"/api/v1/shoes/{c.values['shoe_id']}", max_repeat=15),
 ]
 
 

@@ -1,18 +1,22 @@
-"""DynamoDB calls and app time per route, the inputs of the cost estimate in docs/operations.md.
+"""DynamoDB calls, capacity units and app time per route: the inputs of the cost estimate in
+docs/operations.md.
 
-    python -m bench.route_costs [--runs 15]
+    python -m bench.route_costs [--repeat 15] [--products 500]
 
-Runs the app in-process against moto (mock_aws) with bcrypt at the deployed cost (12), counts the
-DynamoDB operations each request makes (a before-call hook on the shared client) and reports the
-median wall time per route. Under moto, AWS calls cost about a millisecond each; in Lambda they
-cost a few milliseconds each (same region), which the estimate adds separately.
+Runs the app in-process against moto (mock_aws) with bcrypt at the deployed cost (12), a seeded
+catalogue, a shopper with a 5-line cart and order history, and an admin (bench/shop.py), and
+measures every kind of page view with the same meter as `python -m bench` (bench/harness.py):
+operations, items read, read and write capacity units (computed from what is read and written,
+see `_read_units`/`_write_units`), and app-side time (request minus time inside AWS calls). In
+Lambda each DynamoDB call adds a few milliseconds of waiting, which the estimate adds separately.
 """
 
+import argparse
 import os
 import statistics
 import sys
 import time
-from collections import Counter
+from urllib.parse import urlencode
 
 os.environ.update(
     {
@@ -24,63 +28,163 @@ os.environ.update(
         "TABLE_PREFIX": "shoeshop-bench-",
         "UPLOAD_BUCKET": "shoeshop-bench-uploads",
         "BCRYPT_ROUNDS": "12",
+        "LOGIN_MAX_FAILURES": "100000",  # many wrong passwords in a row are the point, not a lockout
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("SSM_PREFIX", None)
 
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 
-def main() -> None:
-    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 15
+
+def _login_form(password: str):
+    def before(context) -> None:
+        from bench.harness import Browser
+
+        anonymous: Browser = context.values["anonymous"]
+        anonymous.cookies.clear()
+        token = Browser.field(anonymous.page("/login"), "csrf_token")
+        context.values["login_form"] = urlencode({"identifier": "bencher", "password": password, "csrf_token": token})
+
+    return before
+
+
+def _fresh_add(context) -> None:
+    """Remove the line the measured request adds back, and read a CSRF token, outside the measurement."""
+    from bench.harness import Browser
+
+    shopper: Browser = context.values["shopper"]
+    shoe_id, size = context.values["cart_keys"][0]
+    shopper.post_form("/cart/remove", {"line_id": f"{shoe_id}#{size}"}, "/cart")
+    token = Browser.field(shopper.page("/cart"), "csrf_token")
+    context.values["add_form"] = urlencode({"shoe_id": shoe_id, "size": size, "quantity": "1", "csrf_token": token})
+
+
+def scenarios() -> list:
+    from bench import shop
+    from bench.harness import Scenario
+
+    def as_role(role: str):
+        return lambda context: context.values[role].cookie_header()
+
+    def posting(role: str):
+        return lambda context: {**FORM, **context.values[role].cookie_header()}
+
+    by_name = {scenario.name: scenario for scenario in shop.SCENARIOS}
+    return [
+        Scenario("GET / (anonymous)", "/"),
+        Scenario("GET / (signed in)", "/", headers=as_role("shopper")),
+        Scenario("GET /?size=42 (filtered, warm read model)", "/?size=42"),
+        Scenario("GET /shoes/{id}", lambda context: f"/shoes/{context.values['cart_keys'][0][0]}"),
+        Scenario("GET /cart (5 lines)", "/cart", headers=as_role("shopper")),
+        Scenario(
+            "POST /cart/items (add to cart, 5 lines)",
+            "/cart/items",
+            method="POST",
+            body=lambda context: context.values["add_form"],
+            headers=posting("shopper"),
+            before_each=_fresh_add,
+            expect_status=303,
+        ),
+        _renamed(by_name[f"place order, {shop.CART_LINES} lines"], "POST /checkout/place (5 lines)"),
+        Scenario("GET /orders", "/orders", headers=as_role("shopper")),
+        Scenario("GET /orders/{id}", lambda context: context.values["order_path"], headers=as_role("shopper")),
+        Scenario("GET /account", "/account", headers=as_role("shopper")),
+        Scenario("GET /login (anonymous)", "/login"),
+        _login("POST /login (right password)", shop.SHOPPER_PASSWORD, 303),
+        _login("POST /login (wrong password)", "not the password at all", 401),
+        Scenario("GET /admin/shoes", "/admin/shoes", headers=as_role("admin")),
+        Scenario("GET /admin/orders", "/admin/orders", headers=as_role("admin")),
+    ]
+
+
+def _login(name: str, password: str, status: int):
+    from bench.harness import Scenario
+
+    return Scenario(
+        name,
+        "/login",
+        method="POST",
+        body=lambda context: context.values["login_form"],
+        headers=lambda context: {**FORM, **context.values["anonymous"].cookie_header()},
+        before_each=_login_form(password),
+        expect_status=status,
+    )
+
+
+def _renamed(scenario, name: str):
+    from dataclasses import replace
+
+    return replace(scenario, name=name)
+
+
+def measure(client, scenario, context, repeat: int, meter) -> dict:
+    rows = []
+    for index in range(repeat + 2):  # 2 warm-up requests
+        if scenario.before_each:
+            scenario.before_each(context)
+        body = scenario.resolve(scenario.body, context)
+        headers = {"host": "127.0.0.1:8000", **scenario.resolve(scenario.headers, context)}
+        path = scenario.resolve(scenario.path, context)
+        meter.reset()
+        started = time.perf_counter()
+        response = client.http.request(scenario.method, path, headers=headers, body=body)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == scenario.expect_status, (scenario.name, response.status_code)
+        if index >= 2:
+            rows.append((dict(meter.calls), meter.read_units, meter.write_units, (elapsed - meter.aws_seconds) * 1000))
+    calls = rows[len(rows) // 2][0]
+    return {
+        "calls": calls,
+        "read_units": statistics.median(row[1] for row in rows),
+        "write_units": statistics.median(row[2] for row in rows),
+        "app_ms": statistics.median(row[3] for row in rows),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.route_costs")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--products", type=int, default=500)
+    args = parser.parse_args(argv)
+
+    import logging
+
     from chalice.test import Client
     from moto import mock_aws
 
     with mock_aws():
         from chalicelib import aws
+
+        aws.reset_clients()
         from devtools.tables import create_bucket, create_tables
 
         create_tables()
         create_bucket()
-        calls: Counter = Counter()
-        aws.dynamodb_client().meta.events.register(
-            "before-call.dynamodb", lambda model, **_: calls.update([model.name])
-        )
         from app import app
-        from tests.conftest import WebClient
+        from bench import shop
+        from bench.harness import AwsMeter, BenchContext, Browser
+        from devtools.demo import seed_demo
 
-        with Client(app) as client:
-            web = WebClient(client)
-            assert web.register("bench", password="bench passphrase 1").status_code == 303  # noqa: S106
-            routes = {
-                "GET / (signed in)": lambda: web.get("/"),
-                "GET /account": lambda: web.get("/account"),
-                "GET /login (anonymous)": lambda: anonymous.get("/login"),
-                "POST /login (right password)": lambda: anonymous.login("bench", "bench passphrase 1"),
-                "POST /login (wrong password)": lambda: anonymous.login("bench", "wrong passphrase 1"),
-            }
-            anonymous = WebClient(client)
-            print("| route | DynamoDB calls per request | app time, median ms |\n|---|---|---:|")
-            for label, request in routes.items():
-                anonymous.cookies.clear()
-                timings = []
-                for _ in range(runs):
-                    if "POST /login" in label:
-                        anonymous.cookies.clear()
-                        anonymous.get("/login")  # its CSRF cookie, outside the measured call counts
-                    calls.clear()
-                    started = time.perf_counter()
-                    request()
-                    timings.append((time.perf_counter() - started) * 1000)
-                    per_request = dict(calls)
-                    if "POST /login (wrong" in label:
-                        # reset the failure counter so the lockout never kicks in during the bench
-                        from chalicelib.models import UniqueClaim, User
-
-                        claim = UniqueClaim.get(UniqueClaim.username_key("bench"))
-                        User.get(User.key_for(claim.user_id)).update(actions=[User.failed_logins.set(0)])
-                shown = ", ".join(f"{name} {count}" for name, count in sorted(per_request.items())) or "none"
-                print(f"| {label} | {shown} | {statistics.median(timings):.1f} |")
+        logging.getLogger("shoeshop").setLevel(logging.WARNING)
+        seed_demo(args.products)
+        with Client(app) as client, AwsMeter() as meter:
+            context = BenchContext(catalogue_size=args.products)
+            shop.prepare(client, context)
+            context.values["anonymous"] = Browser(client)
+            print(
+                "| route | DynamoDB calls per request | read units | write units | app-side ms, median |\n"
+                "|---|---|---:|---:|---:|"
+            )
+            for scenario in scenarios():
+                row = measure(client, scenario, context, args.repeat, meter)
+                shown = ", ".join(f"{name} {count}" for name, count in sorted(row["calls"].items())) or "none"
+                print(
+                    f"| {scenario.name} | {shown} | {row['read_units']:g} | {row['write_units']:g} "
+                    f"| {row['app_ms']:.1f} |"
+                )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

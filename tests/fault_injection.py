@@ -27,15 +27,25 @@ class Fault:
     code: str
     message: str
     extra: dict = field(default_factory=dict)
+    xml: bool = False  # S3 answers errors in XML, DynamoDB in JSON
 
     def body(self) -> bytes:
+        if self.xml:
+            return f"<Error><Code>{self.code}</Code><Message>{self.message}</Message></Error>".encode()
         return json.dumps({"__type": PREFIX + self.code, "message": self.message, **self.extra}).encode()
+
+    @property
+    def content_type(self) -> str:
+        return "application/xml" if self.xml else "application/x-amz-json-1.0"
 
 
 THROUGHPUT = Fault(400, "ProvisionedThroughputExceededException", "The level of configured provisioned throughput ...")
 THROTTLING = Fault(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
 SERVER_ERROR = Fault(500, "InternalServerError", "Internal server error")
 CONFLICT = Fault(400, "TransactionConflictException", "Transaction is ongoing for the item")
+S3_UNAVAILABLE = Fault(503, "ServiceUnavailable", "Please reduce your request rate.", xml=True)
+S3_SLOW_DOWN = Fault(503, "SlowDown", "Please reduce your request rate.", xml=True)
+S3_SERVER_ERROR = Fault(500, "InternalError", "We encountered an internal error. Please try again.", xml=True)
 
 
 def transaction_conflict(actions: int, conflicting: int = 0) -> Fault:
@@ -60,13 +70,16 @@ class _Raw:
 
 
 class DynamoFaults:
-    """Fail chosen DynamoDB operations: `fail("GetItem", THROTTLING, times=1)`; records every call."""
+    """Fail chosen DynamoDB operations: `fail("GetItem", THROTTLING, times=1)`; records every call.
+    With `service="s3"` the same for the S3 client (`fail("GetObject", S3_UNAVAILABLE)`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: str = "dynamodb") -> None:
         self.calls: list[str] = []
         self._plans: dict[str, list] = {}
-        self._events = aws.dynamodb_client().meta.events
-        self._events.register_first("before-send.dynamodb", self._before_send)
+        self._service = service
+        client = aws.dynamodb_client() if service == "dynamodb" else aws.s3_client()
+        self._events = client.meta.events
+        self._events.register_first(f"before-send.{service}", self._before_send)
         self._events.register_last("before-send", self._restore_url)  # after moto's own handler
 
     def fail(self, operation: str, fault: Fault, times: int | None = None, after: int = 0) -> "DynamoFaults":
@@ -81,7 +94,7 @@ class DynamoFaults:
         return self.calls.count(operation)
 
     def close(self) -> None:
-        self._events.unregister("before-send.dynamodb", self._before_send)
+        self._events.unregister(f"before-send.{self._service}", self._before_send)
         self._events.unregister("before-send", self._restore_url)
 
     @staticmethod
@@ -105,7 +118,7 @@ class DynamoFaults:
             if times <= 0:
                 return None
             plan[1] -= 1
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-fault"}
+        headers = {"Content-Type": fault.content_type, "x-amzn-RequestId": "injected-fault"}
         response = AWSResponse(request.url, fault.status, headers, _Raw(fault.body()))
         request._fault_original_url = request.url
         request.url = "http://injected-fault.invalid/"  # matches none of moto's URL patterns
@@ -125,5 +138,12 @@ def retry_sleeps(monkeypatch) -> list[float]:
 @pytest.fixture
 def faults(aws_backend, retry_sleeps):
     injector = DynamoFaults()
+    yield injector
+    injector.close()
+
+
+@pytest.fixture
+def s3_faults(aws_backend, retry_sleeps):
+    injector = DynamoFaults(service="s3")
     yield injector
     injector.close()

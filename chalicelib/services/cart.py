@@ -287,12 +287,19 @@ def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
         new_quantity = min(wanted, cap)
         try:
             _write_line(owner, shoe_id, size, new_quantity, existing)
-        except PutError:
+        except PutError as error:
+            if not _condition_failed(error):
+                raise  # throttled or unavailable: nothing was written, the busy page says try again
             continue  # the line changed under us (another tab): read again
         if new_quantity < wanted:
             return CartChange(_cap_words(label, new_quantity, in_stock, settings.cart_max_quantity), capped=True)
         return CartChange(f"Added {pairs(quantity)} of {label} to your cart.")
     raise Conflict("Your cart changed while we were updating it. Please try again.")
+
+
+def _condition_failed(error: Exception) -> bool:
+    """A write refused by its condition (someone changed the line), not throttling or a 5xx."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def pairs(n: int) -> str:
@@ -324,6 +331,8 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     try:
         line.update(actions=actions, condition=CartLine.line_id.exists())
     except UpdateError as error:
+        if not _condition_failed(error):
+            raise
         raise NotFound(NOT_IN_CART) from error
     if new_quantity < quantity:
         return CartChange(f"Only {in_stock} left of {label}: your cart now has {new_quantity}.", capped=True)
@@ -335,6 +344,8 @@ def remove_line(owner: str, line_id: Any) -> CartChange:
     try:
         CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
     except DeleteError as error:
+        if not _condition_failed(error):
+            raise
         raise NotFound(NOT_IN_CART) from error
     return CartChange("Removed from your cart.")
 
@@ -387,7 +398,9 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
                 continue
             try:
                 _write_line(target, guest_line.shoe_id, guest_line.size, new_quantity, existing)
-            except PutError:
+            except PutError as error:
+                if not _condition_failed(error):
+                    raise
                 result.notes.append(f"{label} changed while merging; check its quantity.")
                 continue
             if existing is None:

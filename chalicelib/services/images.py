@@ -1,8 +1,10 @@
 """Product images: re-encoded WebP sizes under `images/<shoe_id>/`, and presigned (or CDN) URLs."""
 
+import contextlib
 import io
 import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.config import get_settings
@@ -69,14 +71,20 @@ def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
         "large_key": f"{PUBLIC_PREFIX}{shoe_id}/{image_id}-large.webp",
     }
     s3 = s3_client()
-    for key, body in ((keys["thumb_key"], thumb), (keys["large_key"], large)):
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=body,
-            ContentType="image/webp",
-            CacheControl="public, max-age=31536000, immutable",
-        )
+    try:
+        for key, body in ((keys["thumb_key"], thumb), (keys["large_key"], large)):
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType="image/webp",
+                CacheControl="public, max-age=31536000, immutable",
+            )
+    except Exception:
+        # S3 failed part way: leave no half-published pair behind (best effort; S3 may still be down).
+        with contextlib.suppress(Exception):
+            delete_image_objects(SimpleNamespace(**keys))
+        raise
     return {"image_id": image_id, **keys, "width": width, "height": height}
 
 

@@ -3,6 +3,8 @@ what arrived under `incoming/` (never shown), and deletes it whatever the outcom
 """
 
 import io
+import json
+import logging
 import re
 import uuid
 import warnings
@@ -19,6 +21,8 @@ from chalicelib.models.catalogue import ShoeImage
 from chalicelib.services import audit, events, images
 from chalicelib.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from chalicelib.services.products import get_shoe, owns_image_objects
+
+log = logging.getLogger("shoeshop")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 GRANT_SECONDS = 300
@@ -96,7 +100,9 @@ def _read_incoming(key: str) -> bytes:
     try:
         response = s3_client().get_object(Bucket=get_settings().upload_bucket, Key=key)
     except ClientError as error:
-        raise UploadRejected(MISSING) from error
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            raise UploadRejected(MISSING) from error
+        raise  # S3 unavailable (5xx, SlowDown): keep the upload so the admin can confirm it again
     if response.get("ContentLength", 0) > MAX_UPLOAD_BYTES:
         response["Body"].close()
         raise UploadRejected(TOO_BIG)
@@ -146,6 +152,23 @@ def _delete_incoming(key: str) -> None:
     s3_client().delete_object(Bucket=get_settings().upload_bucket, Key=key)
 
 
+def _forget_incoming(key: str) -> None:
+    """After the image is attached: removing the original is housekeeping (the bucket's lifecycle
+    rule expires `incoming/` after a day), so S3 failing here must not fail the confirmation."""
+    try:
+        _delete_incoming(key)
+    except Exception:
+        log.warning(json.dumps({"event": "incoming_not_deleted", "key": key}))
+
+
+def _forget_published(image: ShoeImage) -> None:
+    """The image could not be attached: its published copies must not linger (best effort)."""
+    try:
+        images.delete_image_objects(image)
+    except Exception:
+        log.warning(json.dumps({"event": "published_image_not_deleted", "key": image.large_key}))
+
+
 def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
     """Verify, publish and attach an upload; a bad file raises UploadRejected."""
     match = KEY_RE.match(key or "")
@@ -157,13 +180,14 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
         raise UploadRejected(f"A shoe can have at most {MAX_IMAGES} images. Delete one first.")
     try:
         image = decode_image(_read_incoming(key))
-        published = images.publish_image(shoe_id, image)
     except UploadRejected as error:
         audit.record(admin, "image.rejected", shoe_id=shoe_id, key=key, reason=error.message)
-        raise
-    finally:
         _delete_incoming(key)
-    # The id comes from the upload's key, so a double submit finds it listed and adds nothing.
+        raise
+    # From here on a failure (S3 or DynamoDB unavailable) leaves the incoming object in place and
+    # nothing published, so confirming again works; the image id comes from the upload's key, so a
+    # double submit that read the object twice finds the id in the list and adds nothing.
+    published = images.publish_image(shoe_id, image)
     new_image = ShoeImage(**{**published, "image_id": match.group("token")[:16]})
     appended: list[bool] = []
 
@@ -178,7 +202,12 @@ def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
         _change_images(shoe_id, append)
     except (NotFound, Conflict):
         images.delete_image_objects(new_image)
+        _delete_incoming(key)
         raise
+    except Exception:
+        _forget_published(new_image)
+        raise
+    _forget_incoming(key)
     if not appended:
         images.delete_image_objects(new_image)
         return _find(get_shoe(shoe_id).images, new_image.image_id)

@@ -194,10 +194,21 @@ def _is_busy(error: BaseException) -> bool:
     markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
     # PynamoDB wraps botocore's errors: walk causes and contexts alike.
     cause, seen = error, 0
+    server_side = _aws_status(error) >= 500
     while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
+        server_side = server_side or _aws_status(cause) >= 500
         seen += 1
-    return any(marker in text for marker in markers)
+    # A 5xx from any AWS service (S3 answers InternalError, SlowDown, ServiceUnavailable) is busy too.
+    return server_side or any(marker in text for marker in markers)
+
+
+def _aws_status(error: BaseException) -> int:
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return 0
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return status if isinstance(status, int) else 0
 
 
 def _append_set_cookie(response: Response, cookie: str) -> None:
