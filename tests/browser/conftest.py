@@ -161,3 +161,16 @@ def other_shop(chromium, local_stack) -> Iterator[Shop]:
         yield Shop(context.new_page(), local_stack)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def stockroom(chromium, local_stack):
+    """Sets up shoes through the admin JSON API (one admin login per session) for journeys that
+    are about buying them, not about making them."""
+    from tests.browser.steps import Stockroom
+
+    context = chromium.new_context()
+    try:
+        yield Stockroom(context.request, local_stack)
+    finally:
+        context.close()

@@ -3,11 +3,9 @@ the script (straight to S3 with progress and preview) and without it (plain form
 back). Runs on the shared local stack (`manage.py run`: moto server + dev server) and Chromium.
 """
 
-import re
-
 import pytest
 
-from tests.local_stack import LocalStack
+from tests.browser.steps import create_shoe, log_in_through_upload
 
 
 @pytest.fixture
@@ -19,24 +17,6 @@ def photos(tmp_path):
     fake = tmp_path / "not-really.png"
     fake.write_bytes(b"<!doctype html><title>hi</title>")
     return good, fake
-
-
-def log_in_through_upload(page, stack: LocalStack) -> None:
-    page.goto(stack.url("/upload"))
-    page.get_by_label("Username").fill(stack.admin_username)
-    page.get_by_label("Password").fill(stack.admin_password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/admin/shoes/new$"))
-
-
-def create_shoe(page, name: str) -> str:
-    for label, value in (("Name", name), ("Brand", "Stride"), ("Colour", "Red"), ("Price", "89.95")):
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_label("Category").select_option("boots")
-    page.get_by_label("42", exact=True).fill("5")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url(re.compile(r".*/admin/shoes/[0-9a-f]+/edit$"))
-    return page.url
 
 
 def test_admin_uploads_a_photo_with_progress_and_preview(local_stack, chromium, photos):
