@@ -3,20 +3,82 @@ the script (straight to S3 with progress and preview) and without it (plain form
 back). Runs on the shared local stack (`manage.py run`: moto server + dev server) and Chromium.
 """
 
-import pytest
+import io
+import re
 
-from tests.browser.steps import create_shoe, log_in_through_upload
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, unique
 
 
 @pytest.fixture
 def photos(tmp_path):
-    from PIL import Image
-
     good = tmp_path / "red-boot.jpg"
     Image.new("RGB", (1600, 1200), (190, 40, 40)).save(good, "JPEG")
     fake = tmp_path / "not-really.png"
     fake.write_bytes(b"<!doctype html><title>hi</title>")
     return good, fake
+
+
+@pytest.fixture
+def png_photo(tmp_path):
+    path = tmp_path / "blue-runner.png"
+    Image.new("RGB", (1200, 900), (30, 60, 200)).save(path, "PNG")
+    return path
+
+
+def _natural_width(page, image) -> int:
+    image.scroll_into_view_if_needed()  # cards load lazily
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
+    return page.evaluate("img => img.naturalWidth", image.element_handle())
+
+
+def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop, other_shop, png_photo):
+    page = shop.page
+    name = unique("Blue Runner")
+    admin_log_in(shop)
+    shop.click_link("Add a shoe")
+    expect(page.get_by_role("heading", level=1)).to_have_text("New shoe")
+    shop.screenshot("admin-product-form")
+    edit_url = create_shoe(page, name, brand="Stride", stock_42="4")
+    shop.check()
+
+    page.get_by_label("Image", exact=True).set_input_files(str(png_photo))
+    page.get_by_role("button", name="Upload image").click()
+    page.get_by_text("Main photo").wait_for()
+    shop.check()
+    assert page.url == edit_url
+    thumb = page.locator(".image-list img").first
+    assert _natural_width(page, thumb) > 0
+    # The bytes went through the moto server's S3: the shop's image URL serves the re-encoded photo.
+    src = thumb.get_attribute("src")
+    assert src.startswith(shop.stack.aws_url), src
+    answer = page.request.get(src)
+    assert answer.ok and answer.headers["content-type"] == "image/webp"
+    stored = Image.open(io.BytesIO(answer.body()))
+    assert stored.width == 480 and stored.convert("RGB").getpixel((240, 180)) == pytest.approx((30, 60, 200), abs=8)
+
+    # A shopper (another blank browser) finds it by searching, sees the photo, opens the page.
+    shopper = other_shop
+    shopper.goto("/")
+    card = shopper.page.locator(".shoe-card", has_text=name)
+    expect(card).to_have_count(1)  # newest first on the home page
+    shopper.page.get_by_label("Search name, brand or colour").fill(name)
+    shopper.click_button("Show shoes")
+    card = shopper.page.locator(".shoe-card", has_text=name)
+    expect(card).to_have_count(1)
+    assert _natural_width(shopper.page, card.locator("img")) > 0
+    with shopper.page.expect_navigation():
+        card.locator("a").click()
+    shopper.check()
+    expect(shopper.page.get_by_role("heading", level=1)).to_have_text(name)
+    photo = shopper.page.locator(".product-image-main img")
+    expect(photo).to_have_attribute("alt", f"Stride {name} in Red")
+    assert _natural_width(shopper.page, photo) > 0
+    assert shopper.page.locator("#size-42").is_enabled()
+    assert re.search(r"\$89\.95", shopper.page.locator(".product-price").inner_text())
 
 
 def test_admin_uploads_a_photo_with_progress_and_preview(local_stack, chromium, photos):
