@@ -132,12 +132,20 @@ class Shop:
         saved = []
         for label, (width, height) in VIEWPORTS.items():
             self.page.set_viewport_size({"width": width, "height": height})
+            self._load_every_image()
             path = SCREENSHOTS / f"{name}-{label}.png"
             self.page.screenshot(path=str(path), full_page=True)
             saved.append(path)
         width, height = DEFAULT_VIEWPORT
         self.page.set_viewport_size({"width": width, "height": height})
         return saved
+
+    def _load_every_image(self) -> None:
+        """Lazy images below the fold would be blank in a full-page screenshot: load them first."""
+        self.page.evaluate(
+            "() => document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })"
+        )
+        self.page.wait_for_function("() => [...document.images].every((img) => img.complete)")
 
 
 @pytest.fixture

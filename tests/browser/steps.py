@@ -144,3 +144,18 @@ class Stockroom:
         answer = self.request.get(self.stack.url(f"/api/v1/admin/shoes/{shoe_id}"))
         assert answer.ok, answer.text()
         return answer.json()["shoe"]["stock"]
+
+
+def assert_fits_a_phone(page) -> None:
+    """At 390 px nothing scrolls sideways: not the page, and no table inside its scroll box."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        overflow = page.evaluate(
+            """() => [document.documentElement, ...document.querySelectorAll('.table-wrap')]
+                .filter((box) => box.scrollWidth > box.clientWidth + 1)
+                .map((box) => `${box.className || box.tagName}: ${box.scrollWidth} > ${box.clientWidth}`)"""
+        )
+    finally:
+        page.set_viewport_size(size)
+    assert not overflow, f"{page.url} scrolls sideways on a phone: {overflow}"

@@ -7,7 +7,16 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import PASSWORD, add_to_cart, check_out, fill_address, log_in, register, unique
+from tests.browser.steps import (
+    PASSWORD,
+    add_to_cart,
+    assert_fits_a_phone,
+    check_out,
+    fill_address,
+    log_in,
+    register,
+    unique,
+)
 
 
 def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop, stockroom):
@@ -37,7 +46,6 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
     assert shop.path() == f"/shoes/{shoe['shoe_id']}"
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     assert page.locator("#size-44").is_disabled()
-    shop.screenshot("product")
 
     # Two sizes, then one more pair of the second from the cart.
     page.locator("label[for=size-38]").click()
@@ -55,6 +63,7 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
     expect(rows.filter(has_text="EU 41").get_by_label("Quantity")).to_have_value("2")
     expect(page.locator(".totals .subtotal")).to_have_text("$180.00")
     shop.screenshot("cart")
+    assert_fits_a_phone(page)
 
     shop.click_link("Checkout")
     expect(page.get_by_role("heading", level=1)).to_have_text("Shipping address")
@@ -64,6 +73,7 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
     expect(page.locator(".shipping-address")).to_contain_text("12 Quay Street")
     expect(page.locator(".totals .total")).to_have_text("$180.00")  # free shipping at this total
     shop.screenshot("checkout-review")
+    assert_fits_a_phone(page)
     shop.click_button("Place order")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Your order is placed")
