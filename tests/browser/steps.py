@@ -24,6 +24,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
+def shoe_name(model: str) -> str:
+    """A unique shoe name that still reads like one in the screenshots: "Trail Runner 3F9A2C"."""
+    return f"{model} {uuid.uuid4().hex[:6].upper()}"
+
+
 def register(shop, username: str, password: str = PASSWORD) -> None:
     page = shop.page
     shop.goto("/")

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import expect
 
-from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, unique
+from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, shoe_name
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def _natural_width(page, image) -> int:
 
 def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop, other_shop, png_photo):
     page = shop.page
-    name = unique("Blue Runner")
+    name = shoe_name("Blue Runner")
     admin_log_in(shop)
     shop.click_link("Add a shoe")
     expect(page.get_by_role("heading", level=1)).to_have_text("New shoe")

@@ -5,13 +5,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import PASSWORD, add_to_cart, fill_address, fill_registration, unique
+from tests.browser.steps import PASSWORD, add_to_cart, fill_address, fill_registration, shoe_name, unique
 
 
 def test_guest_cart_register_merge_checkout_and_history(shop, stockroom):
     page = shop.page
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
-    name = unique("Trail Runner")
+    name = shoe_name("Trail Runner")
     shoe = stockroom.add_shoe(name, {"42": 3}, price_cents=8999)
 
     add_to_cart(shop, shoe["shoe_id"], "42", quantity=2)

@@ -4,7 +4,7 @@ is shared, so the newest cards may be another test's."""
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import unique
+from tests.browser.steps import shoe_name, unique
 
 DEMO_SHOES = 12
 
@@ -13,8 +13,8 @@ def test_find_a_shoe_by_brand_size_and_price_and_open_it(shop, stockroom):
     page = shop.page
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     brand = unique("Brand")
-    shoe = stockroom.add_shoe(unique("Finder"), {"39": 2, "40": 0}, brand=brand, price_cents=7450)
-    stockroom.add_shoe(unique("Pricey"), {"39": 2}, brand=brand, price_cents=19900)  # same brand, over the limit
+    shoe = stockroom.add_shoe(shoe_name("Finder"), {"39": 2, "40": 0}, brand=brand, price_cents=7450)
+    stockroom.add_shoe(shoe_name("Pricey"), {"39": 2}, brand=brand, price_cents=19900)  # same brand, over the limit
 
     shop.goto("/")
     assert page.locator(".shoe-card").count() >= DEMO_SHOES

@@ -15,13 +15,14 @@ from tests.browser.steps import (
     fill_address,
     log_in,
     register,
+    shoe_name,
     unique,
 )
 
 
 def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop, stockroom):
     page = shop.page
-    name = unique("Harbour Runner")
+    name = shoe_name("Harbour Runner")
     shoe = stockroom.add_shoe(name, {"38": 4, "41": 5, "44": 0}, price_cents=6000)
     username = unique("shopper")
 
@@ -106,8 +107,8 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
 
 def test_guest_cart_is_merged_into_the_shoppers_cart_at_login(shop, stockroom):
     page = shop.page
-    kept = stockroom.add_shoe(unique("Kept Loafer"), {"39": 3})
-    added = stockroom.add_shoe(unique("Guest Sandal"), {"40": 3})
+    kept = stockroom.add_shoe(shoe_name("Kept Loafer"), {"39": 3})
+    added = stockroom.add_shoe(shoe_name("Guest Sandal"), {"40": 3})
     username = unique("merger")
     register(shop, username)
     add_to_cart(shop, kept["shoe_id"], "39")
@@ -130,7 +131,7 @@ def test_guest_cart_is_merged_into_the_shoppers_cart_at_login(shop, stockroom):
 
 
 def test_the_last_pair_sells_once_and_the_second_shopper_is_told_it_sold_out(shop, other_shop, stockroom):
-    shoe = stockroom.add_shoe(unique("Last Pair"), {"40": 1, "41": 2})
+    shoe = stockroom.add_shoe(shoe_name("Last Pair"), {"40": 1, "41": 2})
     first, second = shop, other_shop
     register(first, unique("first"))
     register(second, unique("second"))
