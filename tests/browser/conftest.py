@@ -132,12 +132,20 @@ class Shop:
         saved = []
         for label, (width, height) in VIEWPORTS.items():
             self.page.set_viewport_size({"width": width, "height": height})
+            self._load_every_image()
             path = SCREENSHOTS / f"{name}-{label}.png"
             self.page.screenshot(path=str(path), full_page=True)
             saved.append(path)
         width, height = DEFAULT_VIEWPORT
         self.page.set_viewport_size({"width": width, "height": height})
         return saved
+
+    def _load_every_image(self) -> None:
+        """Lazy images below the fold would be blank in a full-page screenshot: load them first."""
+        self.page.evaluate(
+            "() => document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })"
+        )
+        self.page.wait_for_function("() => [...document.images].every((img) => img.complete)")
 
 
 @pytest.fixture
@@ -159,5 +167,18 @@ def other_shop(chromium, local_stack) -> Iterator[Shop]:
     context.set_default_timeout(TIMEOUT_MS)
     try:
         yield Shop(context.new_page(), local_stack)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def stockroom(chromium, local_stack):
+    """Sets up shoes through the admin JSON API (one admin login per session) for journeys that
+    are about buying them, not about making them."""
+    from tests.browser.steps import Stockroom
+
+    context = chromium.new_context()
+    try:
+        yield Stockroom(context.request, local_stack)
     finally:
         context.close()

@@ -1,34 +1,9 @@
 """Journeys through the foundation in a real browser: a shopper's account lifecycle and the admin login."""
 
-import uuid
-
 from playwright.sync_api import expect
 
+from tests.browser.steps import PASSWORD, log_in, register, unique
 from tests.route_table import all_routes
-
-PASSWORD = "walking in new shoes"
-
-
-def _new_username() -> str:
-    return "walker_" + uuid.uuid4().hex[:8]
-
-
-def _register(shop, username: str, password: str = PASSWORD) -> None:
-    page = shop.page
-    shop.goto("/")
-    shop.click_link("Register")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Email", exact=True).fill(f"{username}@example.com")
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_label("Confirm password", exact=True).fill(password)
-    shop.click_button("Create account")
-
-
-def _log_in(shop, identifier: str, password: str = PASSWORD) -> None:
-    page = shop.page
-    page.get_by_label("Username or email", exact=True).fill(identifier)
-    page.get_by_label("Password", exact=True).fill(password)
-    shop.click_button("Log in")
 
 
 def _session_cookie(page) -> dict:
@@ -39,9 +14,9 @@ def _session_cookie(page) -> dict:
 
 def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     page = shop.page
-    username = _new_username()
+    username = unique("walker")
 
-    _register(shop, username)
+    register(shop, username)
     assert shop.path() == "/"
     expect(page.locator(".flashes")).to_contain_text(f"Welcome, {username}!")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text(username)
@@ -53,7 +28,7 @@ def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
 
     shop.click_link("Log in")
-    _log_in(shop, f"{username}@EXAMPLE.com")  # email, in another case
+    log_in(shop, f"{username}@EXAMPLE.com")  # email, in another case
     expect(page.locator(".flashes")).to_contain_text(f"Welcome back, {username}.")
     assert _session_cookie(page)["value"] != session_cookie["value"], "a new login must get a new token"
 
@@ -76,7 +51,7 @@ def test_shopper_registers_logs_out_logs_in_and_deletes_the_account(shop):
     assert not [c for c in page.context.cookies() if c["name"] == "sid"], "the session cookie outlived the account"
 
     shop.goto("/login")
-    _log_in(shop, username)
+    log_in(shop, username)
     expect(page.get_by_role("alert")).to_contain_text("That username or password is not right")
     shop.goto("/account")
     assert shop.path().startswith("/login"), "a deleted account still reaches /account"
@@ -132,8 +107,8 @@ def test_admin_logs_in_at_admin_and_sees_the_dashboard(shop):
 
 def test_shopper_is_refused_by_the_back_office(shop):
     page = shop.page
-    username = _new_username()
-    _register(shop, username)
+    username = unique("walker")
+    register(shop, username)
 
     # /admin shows a shopper the staff login form, never the dashboard; their login is not an admin's.
     shop.goto("/admin")

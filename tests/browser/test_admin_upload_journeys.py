@@ -3,17 +3,18 @@ the script (straight to S3 with progress and preview) and without it (plain form
 back). Runs on the shared local stack (`manage.py run`: moto server + dev server) and Chromium.
 """
 
+import io
 import re
 
 import pytest
+from PIL import Image, ImageChops, ImageStat
+from playwright.sync_api import expect
 
-from tests.local_stack import LocalStack
+from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, shoe_name
 
 
 @pytest.fixture
 def photos(tmp_path):
-    from PIL import Image
-
     good = tmp_path / "red-boot.jpg"
     Image.new("RGB", (1600, 1200), (190, 40, 40)).save(good, "JPEG")
     fake = tmp_path / "not-really.png"
@@ -21,22 +22,73 @@ def photos(tmp_path):
     return good, fake
 
 
-def log_in_through_upload(page, stack: LocalStack) -> None:
-    page.goto(stack.url("/upload"))
-    page.get_by_label("Username").fill(stack.admin_username)
-    page.get_by_label("Password").fill(stack.admin_password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/admin/shoes/new$"))
+@pytest.fixture
+def png_photo(tmp_path):
+    from devtools.demo import draw_shoe
+
+    path = tmp_path / "blue-runner.png"
+    draw_shoe((52, 120, 200), "running", "").save(path, "PNG")
+    return path
 
 
-def create_shoe(page, name: str) -> str:
-    for label, value in (("Name", name), ("Brand", "Stride"), ("Colour", "Red"), ("Price", "89.95")):
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_label("Category").select_option("boots")
-    page.get_by_label("42", exact=True).fill("5")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url(re.compile(r".*/admin/shoes/[0-9a-f]+/edit$"))
-    return page.url
+def _looks_alike(first, second) -> bool:
+    small = (48, 36)
+    difference = ImageChops.difference(first.convert("RGB").resize(small), second.convert("RGB").resize(small))
+    return max(ImageStat.Stat(difference).mean) < 8
+
+
+def _natural_width(page, image) -> int:
+    image.scroll_into_view_if_needed()  # cards load lazily
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
+    return page.evaluate("img => img.naturalWidth", image.element_handle())
+
+
+def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop, other_shop, png_photo):
+    page = shop.page
+    name = shoe_name("Blue Runner")
+    admin_log_in(shop)
+    shop.click_link("Add a shoe")
+    expect(page.get_by_role("heading", level=1)).to_have_text("New shoe")
+    shop.screenshot("admin-product-form")
+    edit_url = create_shoe(page, name, brand="Stride", stock_42="4")
+    shop.check()
+
+    page.get_by_label("Image", exact=True).set_input_files(str(png_photo))
+    page.get_by_role("button", name="Upload image").click()
+    page.get_by_text("Main photo").wait_for()
+    shop.check()
+    assert page.url == edit_url
+    thumb = page.locator(".image-list img").first
+    assert _natural_width(page, thumb) > 0
+    # The bytes went through the moto server's S3: the shop's image URL serves the re-encoded photo.
+    src = thumb.get_attribute("src")
+    assert src.startswith(shop.stack.aws_url), src
+    answer = page.request.get(src)
+    assert answer.ok and answer.headers["content-type"] == "image/webp"
+    stored = Image.open(io.BytesIO(answer.body()))
+    assert stored.width == 480 and _looks_alike(stored, Image.open(png_photo))
+
+    # A shopper (another blank browser) finds it by searching, sees the photo, opens the page.
+    shopper = other_shop
+    shopper.goto("/")
+    card = shopper.page.locator(".shoe-card", has_text=name)
+    expect(card).to_have_count(1)  # newest first on the home page
+    shopper.page.get_by_label("Search name, brand or colour").fill(name)
+    shopper.click_button("Show shoes")
+    card = shopper.page.locator(".shoe-card", has_text=name)
+    expect(card).to_have_count(1)
+    assert _natural_width(shopper.page, card.locator("img")) > 0
+    with shopper.page.expect_navigation():
+        card.locator("a").click()
+    shopper.check()
+    expect(shopper.page.get_by_role("heading", level=1)).to_have_text(name)
+    photo = shopper.page.locator(".product-image-main img")
+    expect(photo).to_have_attribute("alt", f"Stride {name} in Red")
+    assert _natural_width(shopper.page, photo) > 0
+    assert shopper.page.locator("#size-42").is_enabled()
+    assert re.search(r"\$89\.95", shopper.page.locator(".product-price").inner_text())
+    shopper.page.locator("label[for=size-42]").click()
+    shopper.screenshot("product")
 
 
 def test_admin_uploads_a_photo_with_progress_and_preview(local_stack, chromium, photos):

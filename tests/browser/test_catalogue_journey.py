@@ -1,131 +1,62 @@
-"""A shopper finds a shoe by brand, size and price on the demo catalogue and opens its page,
-in real Chromium against `manage.py run` (moto server, demo data, dev server)."""
+"""A shopper finds a shoe by brand, size and price and opens its page, in real Chromium on the
+shared local stack (moto server, demo data, dev server). Each test brings its own shoe: the stack
+is shared, so the newest cards may be another test's."""
 
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+from playwright.sync_api import expect
 
-import pytest
+from tests.browser.steps import shoe_name, unique
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-
-pytestmark = pytest.mark.browser
+DEMO_SHOES = 12
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_find_a_shoe_by_brand_size_and_price_and_open_it(shop, stockroom):
+    page = shop.page
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    brand = unique("Brand")
+    shoe = stockroom.add_shoe(shoe_name("Finder"), {"39": 2, "40": 0}, brand=brand, price_cents=7450)
+    stockroom.add_shoe(shoe_name("Pricey"), {"39": 2}, brand=brand, price_cents=19900)  # same brand, over the limit
 
+    shop.goto("/")
+    assert page.locator(".shoe-card").count() >= DEMO_SHOES
+    expect(page.locator(".shoe-card .name", has_text=shoe["name"])).to_have_count(1)  # newest first
 
-@pytest.fixture(scope="module")
-def store_url():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"SKIPPED LOUDLY: no Chromium at {CHROMIUM}")
-    port, aws_port = _free_port(), _free_port()
-    env = {**os.environ, "PORT": str(port), "LOCAL_AWS_PORT": str(aws_port), "STAGE": "local"}
-    for name in ("TABLE_PREFIX", "UPLOAD_BUCKET", "AWS_ENDPOINT_URL", "BCRYPT_ROUNDS"):
-        env.pop(name, None)
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/v1/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
-                    pytest.fail(f"the local store did not start: {output[-2000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    page.locator("#field-brand").select_option(brand)
+    page.locator("#field-size").select_option("39")
+    page.locator("#field-max_price").fill("75")
+    shop.click_button("Show shoes")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-def test_find_a_shoe_by_brand_size_and_price_and_open_it(store_url, browser):
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(store_url + "/")
-    cards = page.locator(".shoe-card")
-    assert cards.count() == 12
-
-    # The brand of the first card, a size that card's shoe has in stock, and a price just above it.
-    first_brand = cards.first.locator(".brand").text_content().strip()  # inner_text is upper-cased by CSS
-    price_text = cards.first.locator(".price").inner_text()
-    price = int(float(re.sub(r"[^0-9.]", "", price_text))) + 1
-    cards.first.locator("a").click()
-    in_stock = page.locator(".size-option:not(.is-sold-out) input").first.get_attribute("value")
-    page.go_back()
-
-    page.locator("#field-brand").select_option(first_brand)
-    page.locator("#field-size").select_option(in_stock)
-    page.locator("#field-max_price").fill(str(price))
-    page.get_by_role("button", name="Show shoes").click()
-
-    assert f"size={in_stock}" in page.url and "brand=" in page.url
+    assert "size=39" in page.url and "brand=" in page.url
     found = page.locator(".shoe-card")
-    assert found.count() >= 1
-    for brand in found.locator(".brand").all_inner_texts():
-        assert brand.strip().casefold() == first_brand.casefold()
+    expect(found).to_have_count(1)
+    for card_brand in found.locator(".brand").all_text_contents():  # inner_text is upper-cased by CSS
+        assert card_brand.strip().casefold() == brand.casefold()
+    expect(found.locator(".name")).to_have_text(shoe["name"])
 
-    # Keyboard only: focus the first result's link and open it with Enter.
+    # Keyboard only: focus the result's link and open it with Enter.
     found.first.locator("a").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/shoes/"))
-    assert page.locator("h1").inner_text()
-    assert page.locator(f"#size-{in_stock}").is_enabled()
-    page.locator(f"label[for=size-{in_stock}]").click()
-    assert page.locator(f"#size-{in_stock}").is_checked()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    shop.check()
+    assert shop.path() == f"/shoes/{shoe['shoe_id']}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(shoe["name"])
+    assert page.locator("#size-39").is_enabled()
+    assert page.locator("#size-40").is_disabled()  # none in stock
+    page.locator("label[for=size-39]").click()
+    assert page.locator("#size-39").is_checked()
     assert page.get_by_role("button", name="Add to cart").is_enabled()
     assert page.get_by_label("Quantity").input_value() == "1"
-    assert errors == [], errors  # e.g. CSP violations would show here
 
 
-def test_my_size_is_remembered_and_shown_on_cards(store_url, browser):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(store_url + "/")
+def test_my_size_is_remembered_and_shown_on_cards(shop):
+    page = shop.page
+    shop.goto("/")
     page.locator("#field-my_size").select_option("42")
-    page.get_by_role("button", name="Save my size").click()
-    assert "Your size is EU 42." in page.locator(".flashes").inner_text()
-    labels = page.locator(".shoe-card .availability").all_inner_texts()
-    assert len(labels) == 12 and all("EU 42" in label for label in labels)
-    page.get_by_role("link", name="Show only shoes in my size").click()
+    shop.click_button("Save my size")
+    assert "Your size is EU 42." in shop.flash()
+    cards = page.locator(".shoe-card")
+    labels = cards.locator(".availability").all_inner_texts()
+    assert len(labels) == cards.count() >= DEMO_SHOES and all("EU 42" in label for label in labels)
+    shop.click_link("Show only shoes in my size")
     assert "size=42" in page.url
     for label in page.locator(".shoe-card .availability").all_inner_texts():
         assert "Not in stock" not in label
-    context.close()
