@@ -27,7 +27,7 @@ def png_photo(tmp_path):
     from devtools.demo import draw_shoe
 
     path = tmp_path / "blue-runner.png"
-    draw_shoe((52, 120, 200), "running", "").save(path, "PNG")
+    draw_shoe((52, 120, 200), "running").save(path, "PNG")
     return path
 
 

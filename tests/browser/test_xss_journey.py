@@ -64,7 +64,7 @@ def test_script_payloads_in_a_product_name_and_an_address_render_as_text_everywh
     watch.shows_as_text(admin, name, BRAND_PAYLOAD)  # the admin's product detail
     assert name in admin.page.title()
     admin.goto(f"/admin/shoes?q={token}")
-    expect(admin.page.locator(".admin-table tbody tr")).to_have_count(1)
+    expect(admin.page.locator("main table tbody tr")).to_have_count(1)
     watch.shows_as_text(admin, name, BRAND_PAYLOAD)  # the admin's product list
 
     register(shopper, unique("xss"))
