@@ -8,25 +8,14 @@ in SCENARIO_MODULES.
 
 import argparse
 import importlib
-import os
 import sys
 import time
 
+from bench import use_bench_environment
+
 SCENARIO_MODULES = ["bench.catalogue", "bench.shop"]
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "bench",
-        "TABLE_PREFIX": "shoeshop-bench-",
-        "UPLOAD_BUCKET": "shoeshop-bench-uploads",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("SSM_PREFIX", None)
+use_bench_environment()
 
 
 def _fresh_tables() -> None:

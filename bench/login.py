@@ -9,28 +9,16 @@ POST /login through Chalice's test client, for a right password, a wrong one and
 
 import argparse
 import contextlib
-import os
 import statistics
 import sys
 import time
 
+from bench import use_bench_environment
+
 
 def _setup_environment(rounds: int) -> None:
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "STAGE": "bench",
-            "TABLE_PREFIX": "shoeshop-bench-",
-            "UPLOAD_BUCKET": "shoeshop-bench-uploads",
-            "BCRYPT_ROUNDS": str(rounds),
-            # Many wrong passwords in a row are the point here, not a lockout.
-            "LOGIN_MAX_FAILURES": "100000",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    # Many wrong passwords in a row are the point here, not a lockout.
+    use_bench_environment(BCRYPT_ROUNDS=str(rounds), LOGIN_MAX_FAILURES="100000")
 
 
 def _interleaved_ms(actions: dict, runs: int) -> dict[str, tuple[float, float]]:

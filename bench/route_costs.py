@@ -12,27 +12,15 @@ Lambda each DynamoDB call adds a few milliseconds of waiting, which the estimate
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from urllib.parse import urlencode
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "STAGE": "bench",
-        "TABLE_PREFIX": "shoeshop-bench-",
-        "UPLOAD_BUCKET": "shoeshop-bench-uploads",
-        "BCRYPT_ROUNDS": "12",
-        "LOGIN_MAX_FAILURES": "100000",  # many wrong passwords in a row are the point, not a lockout
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("SSM_PREFIX", None)
+from bench import use_bench_environment
+
+# Many wrong passwords in a row are the point here, not a lockout.
+use_bench_environment(BCRYPT_ROUNDS="12", LOGIN_MAX_FAILURES="100000")
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
