@@ -38,6 +38,7 @@ class RequestContext:
         self.is_api = self.path.startswith("/api/")
         self._outgoing_cookies: list[str] = []
         self._flashes_out: list[dict[str, str]] = []
+        self._flashes_shown = False
         self._session_loaded = False
         self._session: Session | None = None
 
@@ -155,7 +156,7 @@ class RequestContext:
     def outgoing_cookies(self, status: int) -> list[str]:
         cookies = list(self._outgoing_cookies)
         name = cookie_name(FLASH_COOKIE)
-        shown = getattr(self, "_flashes_shown", False)
+        shown = self._flashes_shown
         pending = self._flashes_out if shown else self.incoming_flashes + self._flashes_out
         if pending and 300 <= status < 400:
             cookies.append(build_cookie(name, signing.dumps("flash", pending[:FLASH_MAX])))
