@@ -5,9 +5,12 @@ import logging
 from chalice import Chalice
 
 from chalicelib.blueprints import account, admin, api, cart, catalogue, static
+from chalicelib.config import get_settings
+from chalicelib.models import bind_tables
 from chalicelib.web import middleware
 
 app = Chalice(app_name="shoeshop")
+bind_tables(get_settings())
 app.log.setLevel(logging.INFO)
 logging.getLogger("shoeshop").setLevel(logging.INFO)
 # Every log line is one JSON object (web/middleware.py), so CloudWatch Logs Insights finds its fields.

@@ -21,6 +21,16 @@ def _setup_local_if_asked(args: argparse.Namespace) -> None:
         from devtools.localenv import apply_local_defaults
 
         apply_local_defaults()
+    _bind_tables()
+
+
+def _bind_tables() -> None:
+    """Name the models' tables from the environment as it is now (after any local defaults)."""
+    from chalicelib.config import get_settings
+    from chalicelib.models import bind_tables
+
+    get_settings.cache_clear()
+    bind_tables(get_settings())
 
 
 def cmd_create_tables(args: argparse.Namespace) -> int:
@@ -78,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from devtools.localenv import apply_local_defaults, ensure_resources, start_local_aws
 
     apply_local_defaults()
+    _bind_tables()
     port = int(os.environ.get("PORT", "8000"))
     moto = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
