@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from chalicelib import sizes
+from chalicelib.logs import log_event
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
@@ -25,8 +26,6 @@ from chalicelib.services.shoes import (
     stock_by_size,
 )
 from chalicelib.services.validation import clean_text
-
-log = logging.getLogger("shoeshop")
 
 SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
 PAGE_SIZE = 24
@@ -402,7 +401,7 @@ def _logged(handler: Callable[..., None]) -> Callable[..., None]:
             handler(**details)
         except Exception as error:
             catalogue_index.forget()
-            log.error(json.dumps({"event": "catalogue_index_refresh_failed", "error": repr(error)[:500]}))
+            log_event("catalogue_index_refresh_failed", logging.ERROR, error=repr(error)[:500])
 
     run.__name__ = handler.__name__
     return run

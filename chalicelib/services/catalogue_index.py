@@ -4,7 +4,6 @@ condition serves; versioned, cached per Lambda, kept fresh by events (docs/data-
 
 import gc
 import json
-import logging
 import re
 import time
 import zlib
@@ -14,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from chalicelib import clock
+from chalicelib.logs import log_event
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
 from chalicelib.services.shoes import stock_by_size
-
-log = logging.getLogger("shoeshop")
 
 META_KEY = "meta"
 CHUNK_BYTES = 350_000
@@ -342,7 +340,7 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
             _save(index, cards)
             return
         except _Conflict:
-            log.info(json.dumps({"event": "catalogue_index_conflict", "attempt": attempt + 1}))
+            log_event("catalogue_index_conflict", attempt=attempt + 1)
             time.sleep(0.01 * (attempt + 1))
     forget()
     raise RuntimeError("catalogue index: too many concurrent writers")
