@@ -223,9 +223,9 @@ def shopper(web: WebClient) -> WebClient:
 
 @pytest.fixture
 def admin_account():
-    from chalicelib.services.accounts import create_admin
+    from tests.factories import make_admin
 
-    return create_admin("boss", "boss@example.com", "admin password 1")
+    return make_admin("boss", "boss@example.com", "admin password 1")
 
 
 @pytest.fixture

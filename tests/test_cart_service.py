@@ -5,7 +5,8 @@ import pytest
 from chalicelib.models import CartLine, Shoe
 from chalicelib.services import cart
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
-from tests.cart_fixtures import count_dynamodb_calls, make_shoe
+from tests.cart_fixtures import count_dynamodb_calls
+from tests.factories import make_shoe
 
 ALICE = cart.user_owner("alice-id")
 BOB = cart.user_owner("bob-id")

@@ -3,9 +3,10 @@
 import pytest
 
 from chalicelib.models import CartLine, Order, Stock
-from chalicelib.services import accounts, cart, checkout, events, payments
+from chalicelib.services import cart, checkout, events, payments
 from chalicelib.services.errors import ValidationFailed
-from tests.cart_fixtures import count_dynamodb_calls, fail_operation, make_shoe, throttled, transaction_conflict
+from tests.cart_fixtures import count_dynamodb_calls, fail_operation, throttled, transaction_conflict
+from tests.factories import make_shoe, make_user
 
 ADDRESS = {
     "full_name": "Alice Example",
@@ -16,22 +17,14 @@ ADDRESS = {
 }
 
 
-def new_user(name: str):
-    user = accounts.register(
-        accounts.Registration(name, f"{name}@example.com", "correct horse battery", "correct horse battery")
-    )
-    checkout.save_address(user, checkout.clean_address(ADDRESS))
-    return accounts.get_user(user.user_id)
-
-
 @pytest.fixture
 def alice():
-    return new_user("alice")
+    return make_user("alice", address=ADDRESS)
 
 
 @pytest.fixture
 def bob():
-    return new_user("bob")
+    return make_user("bob", address=ADDRESS)
 
 
 def owner(user) -> str:
@@ -170,9 +163,7 @@ def test_empty_cart_and_missing_address_are_clear_errors(alice):
     with pytest.raises(checkout.EmptyCart, match="Your cart is empty"):
         checkout.place_order(alice, "key-empty-1")
     shoe = make_shoe(stock={"42": 5})
-    user = accounts.register(
-        accounts.Registration("carol", "carol@example.com", "correct horse battery", "correct horse battery")
-    )
+    user = make_user("carol")
     cart.add_item(owner(user), shoe.shoe_id, "42", "1")
     with pytest.raises(ValidationFailed, match="shipping address"):
         checkout.place_order(user, "key-noaddr-1")

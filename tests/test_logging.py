@@ -92,7 +92,7 @@ def test_lines_logged_inside_a_request_carry_its_ids_and_route_and_no_personal_d
 ):
     """Registration, login, checkout with an address, an admin action and an unexpected error."""
     from chalicelib.services import catalogue
-    from tests.cart_fixtures import make_shoe
+    from tests.factories import make_shoe
     from tests.test_cart_routes import ADDRESS, add, checkout_to_review
 
     caplog.set_level(logging.DEBUG, logger="shoeshop")
