@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff and bandit"
+	@echo "make lint   - ruff, bandit and mypy"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
 	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
@@ -34,12 +34,14 @@ run: $(STAMP)
 	$(BIN)/python manage.py run
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -73,7 +73,7 @@ def redact(value: Any) -> Any:
     return value
 
 
-def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+def log_event(event: str, level: int = logging.INFO, /, **fields: Any) -> None:
     """Write {"event": ..., request ids, route, **fields} as one JSON line; explicit fields win."""
     if not log.isEnabledFor(level):
         return

@@ -130,7 +130,7 @@ BOOLEAN = {"type": "boolean"}
 CENTS = {"type": "integer", "description": "Money in integer cents."}
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601."}
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null on the last."})
-SIZE = {"type": "string", "enum": sizes.ALL_SIZES, "description": "An EU size label."}
+SIZE: dict = {"type": "string", "enum": sizes.ALL_SIZES, "description": "An EU size label."}
 
 
 def path_parameter(name: str, description: str) -> dict:
@@ -379,7 +379,7 @@ operation(
 
 # -- cart and orders (chalicelib/blueprints/api/shop.py, services/orders.py) ------------------------
 
-SHOE_ID_FIELD = {"type": "string", "maxLength": 64, "description": "The shoe's id."}
+SHOE_ID_FIELD: dict = {"type": "string", "maxLength": 64, "description": "The shoe's id."}
 QUANTITY = {"type": "integer", "minimum": 1, "description": "Pairs, at most the per-line limit (10 by default)."}
 ORDER_STATUS = {"type": "string", "enum": list(fulfilment.STATUSES)}
 ADDRESS_PROPERTIES = {
@@ -451,7 +451,7 @@ add_schema(
 )
 add_schema("OrderList", obj({"orders": array(ref("Order")), "next_cursor": CURSOR}))
 
-LINE_KEY = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
+LINE_KEY: dict[str, dict] = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
 
 operation(
     "GET", "/cart", "getCart", "The shopper's cart", tag="shop", access=SHOPPER, ok={200: ("The cart", ref("Cart"))}
@@ -642,7 +642,7 @@ add_schema(
     },
 )
 
-PRODUCT_FIELDS = {
+PRODUCT_FIELDS: dict[str, dict] = {
     "name": {"type": "string", "maxLength": products.LIMITS["name"]},
     "brand": {"type": "string", "maxLength": products.LIMITS["brand"]},
     "colour": {"type": "string", "maxLength": products.LIMITS["colour"]},

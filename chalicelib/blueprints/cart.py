@@ -6,6 +6,7 @@ import secrets
 from chalice import Blueprint, Response
 
 from chalicelib.blueprints.account import after_login_hooks
+from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
 from chalicelib.services import checkout
 from chalicelib.services import orders as order_service
@@ -53,10 +54,13 @@ def sync_cart_count(ctx: RequestContext, units: int) -> None:
 def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
     """After login or registration: fold the guest cart into the account's cart and say so."""
     guest_id = previous_data.get(GUEST_CART_KEY)
-    user_id = ctx.session.user_id
+    session = ctx.session
+    if session is None or not session.user_id:
+        return  # hooks run just after a login started the shopper's session: not reached
+    user_id = session.user_id
     if guest_id:
         result = cart_service.merge_guest_cart(guest_id, user_id)
-        save_session_data(ctx.session, **{GUEST_CART_KEY: None, CART_COUNT_KEY: result.units})
+        save_session_data(session, **{GUEST_CART_KEY: None, CART_COUNT_KEY: result.units})
         if result.moved_units:
             noun = "item" if result.moved_units == 1 else "items"
             ctx.flash(f"We moved {result.moved_units} {noun} from your guest cart into your cart.", "info")
@@ -245,7 +249,9 @@ def checkout_place() -> Response:
 def orders_page() -> Response:
     ctx = current()
     cursor = ctx.query.get("cursor") or None
-    orders, next_cursor, page_error = [], None, None
+    orders: list[Order] = []
+    next_cursor: str | None = None
+    page_error: str | None = None
     try:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, cursor)
     except ValidationFailed as error:

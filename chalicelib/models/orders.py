@@ -1,5 +1,7 @@
 """Cart lines and orders."""
 
+from typing import Any
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -82,7 +84,7 @@ class Order(StoreModel):
     created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"
     updated_at = UTCDateTimeAttribute()
     lines = ListAttribute(of=OrderLine)
-    address = MapAttribute(null=True)  # removed when the shopper deletes their account
+    address: MapAttribute[str, Any] = MapAttribute(null=True)  # removed when the shopper deletes their account
     subtotal_cents = NumberAttribute()
     shipping_cents = NumberAttribute()
     total_cents = NumberAttribute()

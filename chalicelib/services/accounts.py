@@ -1,8 +1,10 @@
 """Shopper and admin accounts: registration, login with throttling, deletion."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -107,8 +109,11 @@ def _find_admin(username: str) -> Admin | None:
         return None
 
 
-def _check_password_throttled(principal: User | Admin | None, password: str) -> None:
-    """One bcrypt check whatever happens, so timing tells nothing; raises LoginFailed."""
+Principal = TypeVar("Principal", User, Admin)
+
+
+def _check_password_throttled(principal: Principal | None, password: str) -> Principal:
+    """One bcrypt check whatever happens, so timing tells nothing; the principal, or LoginFailed."""
     now = clock.now()
     if principal is None or (principal.locked_until and principal.locked_until > now):
         passwords.burn_equal_time(password)
@@ -118,6 +123,7 @@ def _check_password_throttled(principal: User | Admin | None, password: str) -> 
         raise LoginFailed()
     if principal.failed_logins or principal.locked_until:
         _update_existing(principal, [type(principal).failed_logins.set(0), type(principal).locked_until.remove()])
+    return principal
 
 
 def _update_existing(principal: User | Admin, actions: list) -> bool:
@@ -153,15 +159,13 @@ def authenticate(identifier: str, password: str) -> User:
     """The shopper for a username or email and password, or LoginFailed."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
-    _check_password_throttled(user, password)
-    return user
+    return _check_password_throttled(user, password)
 
 
 def authenticate_admin(username: str, password: str) -> Admin:
     username = clean_text(username)
     admin = _find_admin(username) if username and len(username) <= IDENTIFIER_MAX else None
-    _check_password_throttled(admin, password)
-    return admin
+    return _check_password_throttled(admin, password)
 
 
 def create_admin(username: str, email: str, password: str) -> Admin:
@@ -182,10 +186,10 @@ def create_admin(username: str, email: str, password: str) -> Admin:
 
 
 # fn(user) run on account deletion before the user record goes (orders adds one too).
-_deletion_steps = []
+_deletion_steps: list[Callable[[User], None]] = []
 
 
-def register_deletion_step(step) -> None:
+def register_deletion_step(step: Callable[[User], None]) -> None:
     if step not in _deletion_steps:
         _deletion_steps.append(step)
 

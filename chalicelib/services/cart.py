@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.config import get_settings
@@ -325,7 +326,7 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out. Remove it from your cart.")
     new_quantity = min(quantity, in_stock)
-    actions = [CartLine.quantity.set(new_quantity)]
+    actions: list[Action] = [CartLine.quantity.set(new_quantity)]
     if is_guest(owner):
         actions.append(CartLine.expires_at.set(_guest_expiry(owner)))  # an active guest keeps the cart
     try:

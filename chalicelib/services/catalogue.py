@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from chalicelib import sizes
 from chalicelib.logs import log_event
@@ -82,7 +83,8 @@ class ListingQuery:
     def without(self, name: str) -> "ListingQuery":
         if name == "price":
             return replace(self, min_price=None, max_price=None)
-        return replace(self, **{name: ""})
+        cleared: dict[str, Any] = {name: ""}
+        return replace(self, **cleared)
 
     def fingerprint(self) -> str:
         """Binds a cursor to the filters and sort it was made for."""

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib import clock
 from chalicelib.logs import log_event
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
@@ -258,14 +260,10 @@ def current(force: bool = False) -> CatalogueIndex:
     meta = _read_meta()
     version = int(meta.version) if meta else 0
     if cached is None or cached.version != version:
-        for attempt in range(2):
-            try:
-                cached = _read_version(meta)
-                break
-            except LookupError:
-                if attempt:
-                    raise
-                meta = _read_meta()  # a newer version replaced it while we read: read again
+        try:
+            cached = _read_version(meta)
+        except LookupError:
+            cached = _read_version(_read_meta())  # a newer version replaced it while we read: read again
     _install(cached, now)
     return cached
 
@@ -299,6 +297,7 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
         shoe_count=len(cards),
         built_at=clock.now(),
     )
+    condition: Condition
     if previous.version:
         condition = CatalogueIndexPart.version == previous.version
     else:

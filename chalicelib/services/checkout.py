@@ -129,8 +129,10 @@ class Review:
 
 
 def _order_line(item: cart_service.CartItem) -> OrderLine:
-    """The order's snapshot of a cart line."""
+    """The order's snapshot of a cart line (one without a problem, so its shoe exists)."""
     shoe = item.shoe
+    if shoe is None:
+        raise LookupError(f"cart line {item.line.line_id} has no shoe to order")
     return OrderLine(
         shoe_id=shoe.shoe_id,
         name=shoe.name,

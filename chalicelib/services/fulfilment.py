@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
@@ -63,7 +64,11 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         raise _refused(order, target)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
-    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.set(Order.history.append([change]))]
+    actions: list[Action] = [
+        Order.status.set(target),
+        Order.updated_at.set(now),
+        Order.history.set(Order.history.append([change])),
+    ]
     if target == SHIPPED and note:
         actions.append(Order.tracking_note.set(note))
     from_status = order.status

@@ -56,7 +56,7 @@ class StaleEdit(Conflict):
 
 
 def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
+    values: dict[str, Any] = {
         "name": clean_text(data.name),
         "brand": clean_text(data.brand),
         "colour": clean_text(data.colour),
@@ -248,10 +248,10 @@ def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused:
     except UpdateError as error:
         if _condition_failed(error):
             now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(refused(now_have.quantity if now_have else 0)) from error
+            raise Conflict(refused(int(now_have.quantity) if now_have else 0)) from error
         raise
     events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return int(row.quantity)
 
 
 def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
@@ -326,7 +326,8 @@ def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
     `search_text`; "all" pages through active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
-    phase = start.get("status") if start.get("status") in statuses else statuses[0]
+    requested = start.get("status")
+    phase = requested if isinstance(requested, str) and requested in statuses else statuses[0]
     key = start.get("key")
     needle = clean_text(query).casefold()[:SEARCH_MAX]
     condition = Shoe.search_text.contains(needle) if needle else None

@@ -62,11 +62,12 @@ class RequestContext:
     @cached_property
     def user(self) -> Any:
         """The logged-in shopper (a User), or None."""
-        if self.role != session_service.SHOPPER or not self.session.user_id:
+        session = self.session
+        if session is None or session.role != session_service.SHOPPER or not session.user_id:
             return None
         from chalicelib.services.accounts import get_user
 
-        return get_user(self.session.user_id)
+        return get_user(session.user_id)
 
     def cart_count(self) -> int:
         """Units in the cart, kept in the session's data by the cart service (no extra read)."""
@@ -85,10 +86,11 @@ class RequestContext:
 
     def ensure_session(self) -> Session:
         """The current session, or a new guest session (for a guest cart)."""
-        if self.session is None:
-            token, new = session_service.start_session(session_service.GUEST)
-            self._set_session(token, new)
-        return self.session
+        session = self.session
+        if session is None:
+            token, session = session_service.start_session(session_service.GUEST)
+            self._set_session(token, session)
+        return session
 
     def end_session(self) -> None:
         session_service.end_session(self.session)
@@ -102,25 +104,29 @@ class RequestContext:
         self.__dict__.pop("user", None)
         self._outgoing_cookies.append(build_cookie(cookie_name(SESSION_COOKIE), token))
 
-    def _csrf_binding(self, create: bool) -> str | None:
+    def _csrf_binding(self) -> str | None:
+        """What this visitor's CSRF tokens are bound to: the session, else an anonymous cookie."""
         if self.session is not None:
             return "s:" + self.session.token_hash
         anon = self.cookies.get(cookie_name(ANON_COOKIE), "")
         if len(anon) == 43 and session_service.TOKEN_RE.match(anon):
             return "a:" + anon
-        if not create:
-            return None
+        return None
+
+    def _new_anonymous_binding(self) -> str:
         anon = secrets.token_urlsafe(32)
         self.cookies[cookie_name(ANON_COOKIE)] = anon
         self._outgoing_cookies.append(build_cookie(cookie_name(ANON_COOKIE), anon))
         return "a:" + anon
 
     def csrf_token(self) -> str:
-        return signing.sign("csrf", self._csrf_binding(create=True))
+        return signing.sign("csrf", self._csrf_binding() or self._new_anonymous_binding())
 
     def csrf_valid(self, token: str | None) -> bool:
-        binding = self._csrf_binding(create=False)
-        return bool(binding and token) and signing.verify("csrf", binding, token)
+        binding = self._csrf_binding()
+        if not binding or not token:
+            return False
+        return signing.verify("csrf", binding, token)
 
     @cached_property
     def form(self) -> FormData:

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 import traceback
-from typing import Any
+from typing import Any, Protocol, cast
 
 from chalice import Response
 from chalice.app import ChaliceUnhandledError
@@ -120,7 +120,7 @@ def _route_takes_method(request: Any) -> bool:
     """False when the path has no view for this method: Chalice's 405 is the truthful answer
     (a CSRF 403 would mislead an API client)."""
     resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
-    methods = _routes.get(resource_path)
+    methods = _routes.get(resource_path or "")
     return methods is None or request.method in methods
 
 
@@ -134,7 +134,13 @@ def propagate_view_errors(app: Any) -> None:
                 entry.view_function = _propagating(entry.view_function)
 
 
-def _propagating(view: Any) -> Any:
+class _PropagatingView(Protocol):
+    _propagates: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _propagating(view: Any) -> _PropagatingView:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -144,8 +150,9 @@ def _propagating(view: Any) -> Any:
         except Exception as error:
             raise ViewFailed(str(error)) from error
 
-    wrapper._propagates = True
-    return wrapper
+    marked = cast(_PropagatingView, wrapper)
+    marked._propagates = True
+    return marked
 
 
 def _dispatch(ctx: request_context.RequestContext, request: Any, get_response: Any) -> Response:
@@ -186,12 +193,12 @@ def _is_busy(error: BaseException) -> bool:
     text = f"{type(error).__name__} {error}"
     markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
     # PynamoDB wraps botocore's errors: walk causes and contexts alike.
-    cause, seen = error, 0
+    cause, seen = error.__cause__ or error.__context__, 0
     server_side = _aws_status(error) >= 500
-    while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
+    while cause is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
         server_side = server_side or _aws_status(cause) >= 500
-        seen += 1
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
     # A 5xx from any AWS service (S3 answers InternalError, SlowDown, ServiceUnavailable) is busy too.
     return server_side or any(marker in text for marker in markers)
 

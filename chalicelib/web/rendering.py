@@ -63,7 +63,7 @@ def render_html(template: str, **values: Any) -> str:
 
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
     body = render_html(template, **values)
-    response_headers = {"Content-Type": HTML}
+    response_headers: dict[str, str | list[str]] = {"Content-Type": HTML}
     response_headers.update(headers or {})
     return Response(body=body, status_code=status, headers=response_headers)
 
@@ -75,7 +75,7 @@ def redirect(path: str, status: int = 303, **query: Any) -> Response:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response_headers = {"Content-Type": "application/json"}
+    response_headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     response_headers.update(headers or {})
     return Response(body=data, status_code=status, headers=response_headers)
 

@@ -10,7 +10,7 @@ from chalicelib.services import checkout
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.orders import cart_json
-from chalicelib.web.context import current
+from chalicelib.web.context import RequestContext, current
 from chalicelib.web.guards import login_required
 from chalicelib.web.rendering import json_error, json_response
 
@@ -97,7 +97,7 @@ def api_place_order() -> Response:
     return json_response(order_service.order_json(placed.order), status=status)
 
 
-def _units(ctx: object) -> int:
+def _units(ctx: RequestContext) -> int:
     return cart_service.count_units(cart_service.user_owner(ctx.user.user_id))
 
 
