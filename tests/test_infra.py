@@ -34,7 +34,7 @@ def _bucket() -> dict:
 
 
 def test_committed_template_and_policies_are_what_the_generator_builds_from_the_models():
-    # A fresh process: the models take their table names from the environment at import.
+    # The command `make infra` runs; names come from the models' short names, so no stage is needed.
     result = subprocess.run(
         [sys.executable, "-m", "infra.build", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
