@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Stock
+from chalicelib.models import CartLine, Order, Stock, dynamo
 from chalicelib.services import accounts, cart, checkout, events, payments
 from chalicelib.services.errors import ValidationFailed
 from tests.cart_fixtures import count_dynamodb_calls, fail_operation, make_shoe, throttled, transaction_conflict
@@ -183,11 +183,11 @@ def test_a_transaction_conflict_is_retried_with_backoff(alice, monkeypatch):
     shoe = make_shoe(stock={"42": 5})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "2")
     pauses = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
     with fail_operation("TransactWriteItems", [transaction_conflict(3), throttled()]) as injected:
         placed = checkout.place_order(alice, "key-retry-1")
     assert len(injected) == 2 and len(pauses) == 2
-    assert all(0 <= pause <= checkout.BACKOFF_CAP_SECONDS for pause in pauses)
+    assert all(0 <= pause <= dynamo.BACKOFF_CAP_SECONDS for pause in pauses)
     assert placed.created
     assert Stock.get(shoe.shoe_id, "42").quantity == 3
     assert len(orders_of(alice)) == 1
@@ -199,7 +199,7 @@ def test_a_failed_condition_is_final_and_not_retried(alice, bob, monkeypatch):
     cart.add_item(owner(bob), shoe.shoe_id, "42", "1")
     checkout.place_order(bob, "bob-key-4")
     pauses = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
     with count_dynamodb_calls() as calls, pytest.raises(checkout.OutOfStock):
         checkout.place_order(alice, "alice-key-4")
     assert calls["TransactWriteItems"] == 1 and pauses == []
@@ -210,7 +210,7 @@ def test_conflicts_that_never_clear_give_up_without_writing(alice, monkeypatch):
 
     shoe = make_shoe(stock={"42": 5})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "1")
-    monkeypatch.setattr(checkout, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(dynamo, "sleep", lambda _seconds: None)
     with fail_operation("TransactWriteItems", [transaction_conflict(3)] * 10), pytest.raises(TransactWriteError):
         checkout.place_order(alice, "key-stuck-1")
     assert Stock.get(shoe.shoe_id, "42").quantity == 5

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from chalicelib import clock
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services.shoes import stock_by_size
 
 log = logging.getLogger("shoeshop")
@@ -309,6 +310,8 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
         meta.save(condition=condition)
     except PutError as error:
         _delete_parts(keys)
+        if not condition_failed(error):
+            raise  # throttled or unavailable: not another writer, so no point re-reading
         raise _Conflict() from error
     # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
     _delete_parts(previous.previous_chunk_keys)

@@ -5,25 +5,21 @@ order id derives from an idempotency key, so a double submit finds the first ord
 import base64
 import hashlib
 import hmac
-import random
 import re
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, shared_connection
+from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, dynamo
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
 from chalicelib.services import events, payments
-from chalicelib.services.errors import AWS_BUSY_CODES, Conflict, ServiceError, ValidationFailed
+from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
 
@@ -225,10 +221,8 @@ class Placed:
     notes: list[str] = field(default_factory=list)
 
 
-TRANSACTION_ATTEMPTS = 4
-BACKOFF_BASE_SECONDS = 0.05
-BACKOFF_CAP_SECONDS = 1.0
-sleep: Callable[[float], None] = time.sleep  # tests replace it
+TRANSACTION_ATTEMPTS = dynamo.RETRY_ATTEMPTS
+ORDER_ROLE = "order"
 
 
 def _find_order(user_id: str, order_id: str) -> Order | None:
@@ -304,8 +298,8 @@ def place_order(
     )
     try:
         _transact(order, view.items, now)
-    except TransactWriteError as error:
-        return _after_cancel(error, user, owner, order_id, view.items)
+    except dynamo.ConditionsFailed as failed:
+        return _after_cancel(failed, user, owner, order_id, view.items)
     sizes_by_shoe: dict[str, list[str]] = {}
     for item in view.items:
         sizes_by_shoe.setdefault(item.line.shoe_id, []).append(item.line.size)
@@ -316,59 +310,44 @@ def place_order(
 
 def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> None:
     """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with TransactWrite(connection=shared_connection()) as transaction:
-                for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
-                    n = item.quantity
-                    transaction.update(
-                        Stock(shoe_id=item.line.shoe_id, size=item.line.size),
-                        actions=[
-                            Stock.quantity.set(Stock.quantity - n),
-                            Stock.sold.set(Stock.sold + n),
-                            Stock.updated_at.set(now),
-                        ],
-                        condition=Stock.quantity >= n,
-                    )
-                transaction.save(order, condition=Order.order_id.does_not_exist())
-                for item in items:
-                    transaction.delete(
-                        CartLine(owner=item.line.owner, line_id=item.line.line_id),
-                        condition=CartLine.quantity == item.quantity,
-                    )
-            return
-        except TransactWriteError as error:
-            if not _retryable(error) or attempt == TRANSACTION_ATTEMPTS - 1:
-                raise
-            sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
+
+    def build(transaction: dynamo.Transaction) -> None:
+        for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
+            n = item.quantity
+            transaction.update(
+                _stock_role(item),
+                Stock(shoe_id=item.line.shoe_id, size=item.line.size),
+                actions=[
+                    Stock.quantity.set(Stock.quantity - n),
+                    Stock.sold.set(Stock.sold + n),
+                    Stock.updated_at.set(now),
+                ],
+                condition=Stock.quantity >= n,
+            )
+        transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
+        for item in items:
+            transaction.delete(
+                f"cart:{item.line.line_id}",
+                CartLine(owner=item.line.owner, line_id=item.line.line_id),
+                condition=CartLine.quantity == item.quantity,
+            )
+
+    dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 
 
-def _retryable(error: TransactWriteError) -> bool:
-    codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
-    if "ConditionalCheckFailed" in codes:
-        return False  # a failed condition is final: stock ran out, the order exists, the cart changed
-    if codes & AWS_BUSY_CODES:
-        return True
-    return error.cause_response_code in AWS_BUSY_CODES
+def _stock_role(item: cart_service.CartItem) -> str:
+    return f"stock:{item.line.shoe_id}#{item.line.size}"
 
 
 def _after_cancel(
-    error: TransactWriteError, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
+    failed: dynamo.ConditionsFailed, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
 ) -> Placed:
     """Why the transaction was cancelled (nothing was written)."""
-    reasons = error.cancellation_reasons
-    if not reasons:
-        raise error
-    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
-    if not failed:
-        raise error
-    # PynamoDB sends deletes (cart lines), then puts (the order), then updates (stock): reasons follow.
-    order_index = len(items)
-    if order_index in failed:
+    if failed.failed(ORDER_ROLE):
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
-    short_items = [items[i - order_index - 1] for i in failed if i > order_index]
+    short_items = [item for item in items if failed.failed(_stock_role(item))]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])
         adjustments = []

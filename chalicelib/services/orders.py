@@ -8,6 +8,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import clock
 from chalicelib.models import Order, User
 from chalicelib.models.base import plain_dict
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
@@ -70,7 +71,9 @@ def detach_orders(user: User) -> None:
                     actions=[Order.user_id.remove(), Order.address.remove(), Order.updated_at.set(clock.now())]
                 )
                 break
-            except UpdateError:
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise  # throttled: the deletion stops with its busy page, nothing half-said
                 order.refresh()
 
 

@@ -13,7 +13,8 @@ from chalice import Response
 from chalice.app import ChaliceUnhandledError
 
 from chalicelib.config import get_settings
-from chalicelib.services.errors import AWS_BUSY_CODES, NotFound, ServiceError, ValidationFailed
+from chalicelib.models.dynamo import AWS_BUSY_CODES
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render
