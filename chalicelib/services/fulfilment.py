@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
@@ -62,7 +63,11 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         raise _refused(order, target)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
-    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.set(Order.history.append([change]))]
+    actions: list[Action] = [
+        Order.status.set(target),
+        Order.updated_at.set(now),
+        Order.history.set(Order.history.append([change])),
+    ]
     if target == SHIPPED and note:
         actions.append(Order.tracking_note.set(note))
     from_status = order.status
@@ -83,7 +88,7 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
     return get_order(order_id)
 
 
-def _cancel_and_restock(order: Order, actions: list, condition: Condition) -> None:
+def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition) -> None:
     """One transaction: the conditioned status change and every line's quantity ADDed back.
     Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
     throttling, nothing was written and the status condition still guards: it is tried again."""
