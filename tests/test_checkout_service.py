@@ -59,12 +59,6 @@ def test_address_requires_the_main_fields_and_names_each_problem():
     assert checkout.clean_address({**ADDRESS, "country": "ie", "phone": "+353 1 234 5678"})["country"] == "IE"
 
 
-def test_shipping_is_flat_and_free_over_the_threshold():
-    assert checkout.shipping_for(7499) == 595
-    assert checkout.shipping_for(7500) == 0
-    assert checkout.shipping_for(0) == 0
-
-
 def test_placing_an_order_is_one_transaction_that_moves_stock_into_the_order(alice):
     shoe = make_shoe(name="Runner", brand="Fleet", price_cents=3000, stock={"42": 5, "43": 2})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "2")

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.blueprints.account import after_login_hooks
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout
+from chalicelib.services import cart_session, checkout, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -23,12 +23,11 @@ after_login_hooks.append(cart_session.merge_after_login)  # the lead moves this 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
     view = cart_service.load_cart(cart_session.cart_owner(ctx))
     cart_session.record_count(ctx, view.units)
-    shipping = checkout.shipping_for(view.subtotal_cents)
     return render(
         "cart/cart.html",
         status=status,
         cart=view,
-        shipping_cents=shipping,
+        quote=pricing.quote_cart(view),
         image_url=image_url,
         errors=errors or {},
     )

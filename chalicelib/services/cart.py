@@ -135,10 +135,6 @@ class CartView:
         return sum(item.quantity for item in self.items)
 
     @property
-    def subtotal_cents(self) -> int:
-        return sum(item.line_total_cents for item in self.items if item.problem is None)
-
-    @property
     def problems(self) -> list[CartItem]:
         return [item for item in self.items if item.problem is not None]
 

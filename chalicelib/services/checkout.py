@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
@@ -18,7 +18,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import events, payments
+from chalicelib.services import events, payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 from chalicelib.web import signing
@@ -101,48 +101,28 @@ def address_of(user: User) -> dict[str, str]:
     return {key: str(value) for key, value in plain_dict(user.last_address).items() if key in ADDRESS_FIELDS}
 
 
-def shipping_for(subtotal_cents: int) -> int:
-    settings = get_settings()
-    if subtotal_cents <= 0 or subtotal_cents >= settings.free_shipping_over_cents:
-        return 0
-    return settings.shipping_flat_cents
-
-
 @dataclass
 class Review:
     cart: cart_service.CartView
-    subtotal_cents: int
-    shipping_cents: int
-    total_cents: int
+    quote: pricing.Quote
 
     @property
     def can_place(self) -> bool:
         return not self.cart.is_empty and not self.cart.problems
 
     @property
-    def rows(self) -> list[OrderLine]:
-        return [_order_line(item) for item in self.cart.items if item.problem is None]
+    def rows(self) -> tuple[pricing.PricedLine, ...]:
+        return self.quote.lines
 
 
-def _order_line(item: cart_service.CartItem) -> OrderLine:
-    """The order's snapshot of a cart line."""
-    shoe = item.shoe
-    return OrderLine(
-        shoe_id=shoe.shoe_id,
-        name=shoe.name,
-        brand=shoe.brand,
-        size=item.line.size,
-        unit_price_cents=item.unit_price_cents,
-        quantity=item.quantity,
-        image_key=item.image_key,
-    )
+def _order_line(line: pricing.PricedLine) -> OrderLine:
+    """The order's snapshot of a priced line (the same fields, by design)."""
+    return OrderLine(**asdict(line))
 
 
 def review(user_id: str) -> Review:
     view = cart_service.load_cart(cart_service.user_owner(user_id))
-    subtotal = view.subtotal_cents
-    shipping = shipping_for(subtotal)
-    return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
+    return Review(cart=view, quote=pricing.quote_cart(view))
 
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -272,13 +252,13 @@ def place_order(
         raise OutOfStock([ShortLine(item.name, item.line.size, 0) for item in unavailable])
 
     now = clock.now()
-    subtotal = sum(item.line_total_cents for item in view.items)
-    shipping = shipping_for(subtotal)
-    if expected_total_cents is not None and expected_total_cents != subtotal + shipping:
+    # Every line is priced, short ones too: the transaction's stock conditions refuse those.
+    quote = pricing.quote_items(view.items)
+    if expected_total_cents is not None and expected_total_cents != quote.total_cents:
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
     decision = payments.provider().prepare(
         payments.PaymentRequest(
-            order_id=order_id, user_id=user.user_id, amount_cents=subtotal + shipping, currency=settings.currency
+            order_id=order_id, user_id=user.user_id, amount_cents=quote.total_cents, currency=settings.currency
         )
     )
     order = Order(
@@ -288,11 +268,12 @@ def place_order(
         created_at=now,
         created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
         updated_at=now,
-        lines=[_order_line(item) for item in view.items],
+        lines=[_order_line(line) for line in quote.lines],
         address=shipping_address,
-        subtotal_cents=subtotal,
-        shipping_cents=shipping,
-        total_cents=subtotal + shipping,
+        subtotal_cents=quote.subtotal_cents,
+        discount_cents=quote.discount_cents,
+        shipping_cents=quote.shipping_cents,
+        total_cents=quote.total_cents,
         payment_method=decision.method,
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
     )
