@@ -1,6 +1,8 @@
 """models.dynamo: failed conditions named by role (real moto transactions), busy answers retried
 with bounded jittered backoff, failed conditions never retried."""
 
+from types import SimpleNamespace
+
 import pytest
 from pynamodb.exceptions import PutError, TransactWriteError
 
@@ -17,6 +19,7 @@ from tests.cart_fixtures import count_dynamodb_calls, fail_operation, make_shoe,
 def pauses(monkeypatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr(dynamo, "sleep", slept.append)
+    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
     return slept
 
 
@@ -159,3 +162,35 @@ def test_deleting_a_shoe_while_dynamodb_is_throttled_is_busy_not_a_conflict(paus
         products.delete_shoe(shoe.shoe_id, ADMIN)
     assert not isinstance(busy.value, Conflict) and dynamo.is_busy(busy.value)
     assert products.get_shoe(shoe.shoe_id).shoe_id == shoe.shoe_id
+
+
+def test_detaching_orders_while_dynamodb_is_throttled_stops_the_deletion_instead_of_skipping_orders(pauses):
+    """It used to take throttling for a concurrent change, re-read three times and go on: the
+    account was deleted while its orders kept the shopper's id and address."""
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.models import Order
+    from chalicelib.services import orders
+    from tests.admin_fixtures import make_order
+
+    shoe = make_admin_shoe({"42": 3})
+    order = make_order([(shoe.shoe_id, "42", 1)])
+    user = SimpleNamespace(user_id=order.user_id)
+    with fail_operation("UpdateItem", [throttled()] * 10), pytest.raises(UpdateError) as busy:
+        orders.detach_orders(user)
+    assert dynamo.is_busy(busy.value)
+    assert Order.get(order.order_id).user_id == order.user_id  # nothing claimed to be detached
+    orders.detach_orders(user)  # once DynamoDB answers, the step completes
+    assert Order.get(order.order_id).user_id is None
+
+
+def test_a_throttled_catalogue_index_save_is_busy_not_too_many_writers(pauses):
+    """It used to take throttling for a concurrent writer and end in a RuntimeError (a 500 page)."""
+    from chalicelib.services import catalogue_index
+
+    make_shoe(stock={"42": 2})
+    with fail_operation("PutItem", [throttled()] * 20), pytest.raises(PutError) as busy:
+        catalogue_index.rebuild()
+    assert dynamo.is_busy(busy.value) and len(pauses) == dynamo.RETRY_ATTEMPTS - 1
+    with fail_operation("PutItem", [throttled()]):
+        assert len(catalogue_index.rebuild().cards) == 1  # one busy answer is ridden out

@@ -37,6 +37,7 @@ def no_backoff(monkeypatch) -> list[float]:
     """The back-off between transaction attempts (models.dynamo), recorded instead of slept."""
     pauses: list[float] = []
     monkeypatch.setattr(dynamo, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
     return pauses
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from chalicelib import clock
+from chalicelib.models import dynamo
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
-from chalicelib.models.dynamo import condition_failed
 from chalicelib.services.shoes import stock_by_size
 
 log = logging.getLogger("shoeshop")
@@ -307,11 +307,11 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
     else:
         condition = CatalogueIndexPart.part.does_not_exist()
     try:
-        meta.save(condition=condition)
+        dynamo.retry_busy(lambda: meta.save(condition=condition))
     except PutError as error:
         _delete_parts(keys)
-        if not condition_failed(error):
-            raise  # throttled or unavailable: not another writer, so no point re-reading
+        if not dynamo.condition_failed(error):
+            raise  # still busy after the retries: not another writer, so re-reading would not help
         raise _Conflict() from error
     # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
     _delete_parts(previous.previous_chunk_keys)
