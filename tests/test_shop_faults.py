@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Shoe, Stock
+from chalicelib.models import CartLine, Order, Shoe, Stock, dynamo
 from chalicelib.services import checkout
 from tests import admin_fixtures
 from tests.factories import make_order, make_shoe, shoe_via_admin
@@ -34,9 +34,10 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture
 def no_backoff(monkeypatch) -> list[float]:
-    """The checkout's own back-off between transaction attempts, recorded instead of slept."""
+    """The back-off between transaction attempts (models.dynamo), recorded instead of slept."""
     pauses: list[float] = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
     return pauses
 
 

@@ -86,6 +86,7 @@ class Order(StoreModel):
     lines = ListAttribute(of=OrderLine)
     address: MapAttribute[str, Any] = MapAttribute(null=True)  # removed when the shopper deletes their account
     subtotal_cents = NumberAttribute()
+    discount_cents = NumberAttribute(default=0)  # services.pricing; orders from before discounts read 0
     shipping_cents = NumberAttribute()
     total_cents = NumberAttribute()
     payment_method = UnicodeAttribute(default="pay_on_delivery")

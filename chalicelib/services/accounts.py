@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import Admin, UniqueClaim, User, shared_connection
+from chalicelib.models import Admin, UniqueClaim, User, dynamo, shared_connection
 from chalicelib.services import cart, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
@@ -67,18 +67,21 @@ def register(form: Registration) -> User:
     )
     username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
     email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.save("user", user, condition=User.pk.does_not_exist())
+        transaction.save("username", username_claim, condition=UniqueClaim.pk.does_not_exist())
+        transaction.save("email", email_claim, condition=UniqueClaim.pk.does_not_exist())
+
     try:
-        # The token makes a botocore retry of a committed write succeed, not fail as "username taken".
-        with TransactWrite(connection=shared_connection(), client_request_token=user_id) as transaction:
-            transaction.save(user, condition=User.pk.does_not_exist())
-            transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
-            transaction.save(email_claim, condition=UniqueClaim.pk.does_not_exist())
-    except TransactWriteError as error:
-        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+        # The token makes a botocore retry of a committed write succeed, not fail as "username taken";
+        # botocore's retries are the only ones (one attempt here).
+        dynamo.transact(build, attempts=1, client_request_token=user_id)
+    except dynamo.ConditionsFailed as error:
         taken = {}
-        if len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
+        if error.failed("username"):
             taken["username"] = "That username is taken. Choose another."
-        if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+        if error.failed("email"):
             taken["email"] = "An account with that email already exists. Log in instead."
         if taken:
             raise ValidationFailed(taken) from error

@@ -16,6 +16,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib import clock
 from chalicelib.logs import log_event
+from chalicelib.models import dynamo
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
 from chalicelib.services.shoes import stock_by_size
 
@@ -303,9 +304,11 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
     else:
         condition = CatalogueIndexPart.part.does_not_exist()
     try:
-        meta.save(condition=condition)
+        dynamo.retry_busy(lambda: meta.save(condition=condition))
     except PutError as error:
         _delete_parts(keys)
+        if not dynamo.condition_failed(error):
+            raise  # still busy after the retries: not another writer, so re-reading would not help
         raise _Conflict() from error
     # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
     _delete_parts(previous.previous_chunk_keys)

@@ -8,7 +8,8 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import clock
 from chalicelib.models import Order, User
 from chalicelib.models.base import plain_dict
-from chalicelib.services import accounts, fulfilment
+from chalicelib.models.dynamo import condition_failed
+from chalicelib.services import accounts, fulfilment, pricing
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
 from chalicelib.services.errors import NotFound, ValidationFailed
@@ -70,7 +71,9 @@ def detach_orders(user: User) -> None:
                     actions=[Order.user_id.remove(), Order.address.remove(), Order.updated_at.set(clock.now())]
                 )
                 break
-            except UpdateError:
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise  # throttled: the deletion stops with its busy page, nothing half-said
                 order.refresh()
 
 
@@ -112,6 +115,7 @@ def order_json(order: Order) -> dict[str, Any]:
 
 
 def cart_json(view: cart_service.CartView) -> dict[str, Any]:
+    quote = pricing.quote_cart(view)
     return {
         "lines": [
             {
@@ -128,7 +132,10 @@ def cart_json(view: cart_service.CartView) -> dict[str, Any]:
             for item in view.items
         ],
         "units": view.units,
-        "subtotal_cents": view.subtotal_cents,
+        "subtotal_cents": quote.subtotal_cents,
+        "discount_cents": quote.discount_cents,
+        "shipping_cents": quote.shipping_cents,
+        "total_cents": quote.total_cents,
     }
 
 

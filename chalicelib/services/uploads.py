@@ -18,6 +18,7 @@ from chalicelib.config import get_settings
 from chalicelib.logs import log_event
 from chalicelib.models import Shoe
 from chalicelib.models.catalogue import ShoeImage
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import audit, events, images
 from chalicelib.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from chalicelib.services.products import get_shoe, owns_image_objects
@@ -231,7 +232,7 @@ def _change_images(shoe_id: str, change: Callable[[list[ShoeImage]], list[ShoeIm
             # The connection-level update leaves `version` alone: the product form stays current.
             Shoe._get_connection().update_item(shoe_id, actions=actions, condition=condition & Shoe.shoe_id.exists())
         except UpdateError as error:
-            if "ConditionalCheckFailed" in (getattr(error, "cause_response_code", "") or ""):
+            if condition_failed(error):
                 continue
             raise
         events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)

@@ -69,15 +69,6 @@ class RequestContext:
 
         return get_user(session.user_id)
 
-    def cart_count(self) -> int:
-        """Units in the cart, kept in the session's data by the cart service (no extra read)."""
-        if self.session is None:
-            return 0
-        try:
-            return int(session_service.session_data(self.session).get("cart_count", 0))
-        except (TypeError, ValueError):
-            return 0
-
     def begin_session(self, role: str, user_id: str | None) -> Session:
         """Start a new session (new token) for a login, carrying over guest data."""
         token, new = session_service.replace_session(self.session, role, user_id)

@@ -14,7 +14,8 @@ from chalice.app import ChaliceUnhandledError
 from chalicelib import logs
 from chalicelib.config import get_settings
 from chalicelib.logs import log_event
-from chalicelib.services.errors import AWS_BUSY_CODES, NotFound, ServiceError, ValidationFailed
+from chalicelib.models.dynamo import AWS_BUSY_CODES
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render

@@ -8,6 +8,7 @@ from chalice import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
+from chalicelib.services import cart_session
 from chalicelib.web import context as request_context
 from chalicelib.web.static import hashed_path
 
@@ -58,6 +59,7 @@ def render_html(template: str, **values: Any) -> str:
     values.setdefault("csrf_token", ctx.csrf_token)
     values.setdefault("flashes", ctx.take_flashes())
     values.setdefault("settings", get_settings())
+    values.setdefault("cart_units", lambda: cart_session.item_count(ctx.session))
     return environment().get_template(template).render(**values)
 
 

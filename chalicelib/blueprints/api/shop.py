@@ -4,13 +4,12 @@ from chalice import Response
 
 from chalicelib.blueprints.api import bp
 from chalicelib.blueprints.api.common import json_body
-from chalicelib.blueprints.cart import sync_cart_count
 from chalicelib.services import cart as cart_service
-from chalicelib.services import checkout
+from chalicelib.services import cart_session, checkout
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.orders import cart_json
-from chalicelib.web.context import RequestContext, current
+from chalicelib.web.context import current
 from chalicelib.web.guards import login_required
 from chalicelib.web.rendering import json_error, json_response
 
@@ -18,7 +17,7 @@ from chalicelib.web.rendering import json_error, json_response
 def _cart_answer(status: int = 200, message: str | None = None) -> Response:
     ctx = current()
     view = cart_service.load_cart(cart_service.user_owner(ctx.user.user_id))
-    sync_cart_count(ctx, view.units)
+    cart_session.record_count(ctx, view.units)
     body = cart_json(view)
     if message:
         body["message"] = message
@@ -87,18 +86,17 @@ def api_place_order() -> Response:
     try:
         placed = checkout.place_order(ctx.user, key, address)
     except checkout.OutOfStock as error:
-        sync_cart_count(ctx, _units(ctx))
+        cart_session.recount(ctx)
         lines = {f"{line.name} (EU {line.size})": line.words for line in error.lines}
         return json_error(409, "OutOfStock", error.message, lines)
     except checkout.EmptyCart as error:
         return json_error(409, "EmptyCart", error.message)
-    sync_cart_count(ctx, 0 if placed.created else _units(ctx))
+    if placed.created:
+        cart_session.record_count(ctx, 0)
+    else:
+        cart_session.recount(ctx)
     status = 201 if placed.created else 200
     return json_response(order_service.order_json(placed.order), status=status)
-
-
-def _units(ctx: RequestContext) -> int:
-    return cart_service.count_units(cart_service.user_owner(ctx.user.user_id))
 
 
 @bp.route("/api/v1/orders/{order_id}", methods=["GET"])
