@@ -17,8 +17,9 @@ logging.getLogger("shoeshop").setLevel(logging.INFO)
 for handler in app.log.handlers:
     handler.setFormatter(logging.Formatter("%(message)s"))
 
-for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp, api.bp):
+for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp):
     app.register_blueprint(blueprint)
+app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 
 app.register_middleware(middleware.handle, "http")
 middleware.propagate_view_errors(app)

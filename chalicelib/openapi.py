@@ -1,20 +1,30 @@
-"""The OpenAPI 3 document for the JSON API under /api/v1, served at /api/v1/openapi.json.
+"""The OpenAPI 3 document for the JSON API under /api/v1, built here at build time.
 
-Every /api/v1 route is described here, one `describe(...)` per path and method; a test checks the
-document and the app's route table name the same operations, and schemathesis checks the running
-stack answers as documented. Layout: building blocks (shared schemas and error responses), then
-one section per area (meta, catalogue, cart and orders, admin), each next to the others' schemas
-it shares. Limits and choices come from the services' own constants, so the document follows them.
+    python -m chalicelib.openapi           # write chalicelib/data/openapi.json
+    python -m chalicelib.openapi --check   # exit 1 if the committed file is not what this builds
+
+The app serves the committed file (blueprints/api/meta.py) and never imports this module, so the
+builder costs the Lambda nothing at cold start. Every /api/v1 route is described here, one
+`operation(...)` per path and method; tests check the document and the app's route table name the
+same operations, that each serialiser (chalicelib/serializers.py) answers its schema, and
+schemathesis checks the running stack answers as documented. Layout: building blocks (shared
+schemas and error responses), then one section per area (meta, catalogue, cart and orders, admin),
+each next to the others' schemas it shares. Limits, patterns and choices come from the services'
+own constants, so the document follows them.
 """
 
+import argparse
+import json
+import sys
 from copy import deepcopy
 from typing import Any
 
 from chalicelib import sizes
-from chalicelib.services import catalogue, checkout, fulfilment, products, uploads
+from chalicelib.blueprints.api import PREFIX as API_PREFIX
+from chalicelib.blueprints.api.meta import OPENAPI_JSON
+from chalicelib.services import catalogue, checkout, fulfilment, products, shoes, uploads
 from chalicelib.services.catalogue_index import NEWEST
 
-API_PREFIX = "/api/v1"
 VERSION = "1.1.0"
 
 ERROR_SCHEMA = {
@@ -192,8 +202,8 @@ def operation(
     describe(f"{API_PREFIX}{path}", method, spec)
 
 
-def document(server_url: str | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
+def document() -> dict[str, Any]:
+    return {
         "openapi": "3.0.3",
         "info": {
             "title": "Stride Shoes API",
@@ -232,9 +242,6 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             },
         },
     }
-    if server_url:
-        doc["servers"] = [{"url": server_url}]
-    return doc
 
 
 # -- meta -------------------------------------------------------------------------------------------
@@ -263,7 +270,8 @@ operation(
 
 DEPARTMENT = {"type": "string", "enum": list(catalogue.DEPARTMENTS)}
 CATEGORY = {"type": "string", "enum": list(catalogue.CATEGORIES)}
-PRICE_FILTER = {"type": "string", "pattern": r"^\s*\$*\d{1,6}(\.\d{1,2})?\s*$"}
+# The parser's own regex (services/shoes.py): the document and the code accept the same prices.
+PRICE_TEXT = {"type": "string", "pattern": shoes.PRICE_PATTERN}
 
 
 def filter_parameter(name: str, schema: dict, description: str) -> dict:
@@ -271,17 +279,22 @@ def filter_parameter(name: str, schema: dict, description: str) -> dict:
     return {**query_parameter(name, schema, description), "allowEmptyValue": True}
 
 
+# Every view of a shoe (serializers._shoe_fields); the shop's and the back office's add to it.
+SHOE_FIELDS: dict[str, dict] = {
+    "shoe_id": STRING,
+    "name": STRING,
+    "brand": STRING,
+    "colour": STRING,
+    "department": DEPARTMENT,
+    "category": CATEGORY,
+    "description": STRING,
+    "price_cents": CENTS,
+}
 add_schema(
     "ShoeCard",
     obj(
         {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "department": DEPARTMENT,
-            "category": CATEGORY,
-            "price_cents": CENTS,
+            **{name: schema for name, schema in SHOE_FIELDS.items() if name != "description"},
             "image_url": nullable({"type": "string", "description": "The primary photo's thumbnail."}),
             "url": {"type": "string", "description": "The shoe's page in the shop."},
         }
@@ -309,14 +322,7 @@ add_schema(
     "ShoeDetail",
     obj(
         {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "department": DEPARTMENT,
-            "category": CATEGORY,
-            "description": STRING,
-            "price_cents": CENTS,
+            **SHOE_FIELDS,
             "images": array(obj({"thumb_url": STRING, "large_url": STRING})),
             "sizes": array(
                 obj(
@@ -352,8 +358,12 @@ operation(
         filter_parameter("department", DEPARTMENT, "Department."),
         filter_parameter("category", CATEGORY, "Kind of shoe."),
         filter_parameter("size", SIZE, "Only shoes in stock in this EU size."),
-        filter_parameter("min_price", PRICE_FILTER, "Lowest price in whole currency units, like 80 or 79.95."),
-        filter_parameter("max_price", PRICE_FILTER, "Highest price, at least min_price."),
+        filter_parameter(
+            "min_price",
+            PRICE_TEXT,
+            f'Lowest price, like "80", "79.95", "$ 80" or "1,299" (at most {shoes.PRICE_MAX_UNITS:,}.99).',
+        ),
+        filter_parameter("max_price", PRICE_TEXT, "Highest price, written as min_price, at least min_price."),
         filter_parameter("cursor", {"type": "string", "maxLength": 1024}, "`next_cursor` or `prev_cursor`."),
         filter_parameter(
             "limit",
@@ -421,37 +431,33 @@ add_schema(
         optional=("message",),
     ),
 )
-add_schema(
-    "Order",
-    obj(
-        {
-            "order_id": STRING,
-            "status": ORDER_STATUS,
-            "created_at": TIMESTAMP,
-            "updated_at": TIMESTAMP,
-            "payment_method": STRING,
-            "lines": array(
-                obj(
-                    {
-                        "shoe_id": STRING,
-                        "name": STRING,
-                        "brand": STRING,
-                        "size": SIZE,
-                        "unit_price_cents": CENTS,
-                        "quantity": INTEGER,
-                        "line_total_cents": CENTS,
-                    }
-                )
-            ),
-            "address": nullable(ref("Address")),
-            "subtotal_cents": CENTS,
-            "shipping_cents": CENTS,
-            "total_cents": CENTS,
-            "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
-            "tracking_note": nullable(STRING),
-        }
+ORDER_PROPERTIES: dict[str, dict] = {
+    "order_id": STRING,
+    "status": ORDER_STATUS,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "payment_method": STRING,
+    "lines": array(
+        obj(
+            {
+                "shoe_id": STRING,
+                "name": STRING,
+                "brand": STRING,
+                "size": SIZE,
+                "unit_price_cents": CENTS,
+                "quantity": INTEGER,
+                "line_total_cents": CENTS,
+            }
+        )
     ),
-)
+    "address": {**nullable(ref("Address")), "description": "Null once the shopper deleted the account."},
+    "subtotal_cents": CENTS,
+    "shipping_cents": CENTS,
+    "total_cents": CENTS,
+    "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
+    "tracking_note": nullable(STRING),
+}
+add_schema("Order", obj(ORDER_PROPERTIES))
 add_schema("OrderList", obj({"orders": array(ref("Order")), "next_cursor": CURSOR}))
 
 LINE_KEY: dict[str, dict] = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
@@ -575,14 +581,7 @@ add_schema(
     "AdminShoe",
     obj(
         {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "category": CATEGORY,
-            "department": DEPARTMENT,
-            "description": STRING,
-            "price_cents": CENTS,
+            **SHOE_FIELDS,
             "sizes": array(SIZE),
             "status": ADMIN_SHOE_STATUS,
             "version": {"type": "integer", "description": "Send it back with PUT: a newer save is a 409."},
@@ -596,31 +595,13 @@ add_schema(
 )
 add_schema("AdminShoeAnswer", obj({"shoe": ref("AdminShoe")}))
 add_schema("AdminShoeList", obj({"shoes": array(ref("AdminShoe")), "next_cursor": CURSOR}))
+# The shopper's view plus the version to send back and who made each change.
 add_schema(
     "AdminOrder",
     obj(
         {
-            "order_id": STRING,
-            "status": ORDER_STATUS,
-            "version": INTEGER,
-            "created_at": TIMESTAMP,
-            "total_cents": CENTS,
-            "subtotal_cents": CENTS,
-            "shipping_cents": CENTS,
-            "tracking_note": nullable(STRING),
-            "lines": array(
-                obj(
-                    {
-                        "shoe_id": STRING,
-                        "name": STRING,
-                        "brand": STRING,
-                        "size": SIZE,
-                        "quantity": INTEGER,
-                        "unit_price_cents": CENTS,
-                    }
-                )
-            ),
-            "address": {**nullable(ref("Address")), "description": "Null once the shopper deleted the account."},
+            **ORDER_PROPERTIES,
+            "version": {"type": "integer", "description": "Send it back with a transition: a newer change is a 409."},
             "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "by": STRING, "note": nullable(STRING)})),
         }
     ),
@@ -652,13 +633,18 @@ PRODUCT_FIELDS: dict[str, dict] = {
     "category": CATEGORY,
     "department": DEPARTMENT,
     "description": {"type": "string", "maxLength": products.LIMITS["description"]},
-    "price": {"type": "string", "description": 'A price like "89.95" (or send price_cents).'},
+    "price": {
+        **PRICE_TEXT,
+        "description": 'A price like "89.95" or "$ 1,299", from 0.01 to '
+        f"{products.format_price(products.MAX_PRICE_CENTS)} (or send price_cents).",
+    },
     "price_cents": {"type": "integer", "minimum": 1, "maximum": products.MAX_PRICE_CENTS},
 }
 PRODUCT_REQUIRED = ("name", "brand", "colour", "category", "department")
 SHOE_PATH = path_parameter("shoe_id", "The shoe's id.")
 IMAGE_PATH = path_parameter("image_id", "The image's id (AdminImage.image_id).")
 ORDER_PATH = path_parameter("order_id", "The order's id.")
+TRANSITION_TARGETS = list(dict.fromkeys(to for moves in fulfilment.MOVES.values() for to in moves))
 SHOE_ANSWER = ("The shoe", ref("AdminShoeAnswer"))
 BAD_LISTING = (
     "An unknown status is a 400 InvalidQuery; a damaged cursor, or one made for another status, a 400 InvalidCursor."
@@ -667,7 +653,8 @@ BAD_LISTING = (
 
 def product_body(extra: dict[str, dict], required: tuple[str, ...]) -> dict:
     properties = {**PRODUCT_FIELDS, **extra}
-    return obj(properties, optional=tuple(name for name in properties if name not in required), closed=False)
+    schema = obj(properties, optional=tuple(name for name in properties if name not in required), closed=False)
+    return {**schema, "anyOf": [{"required": ["price"]}, {"required": ["price_cents"]}]}  # a price is needed
 
 
 operation(
@@ -771,7 +758,8 @@ operation(
         },
         optional=("set", "expected", "adjust"),
         closed=False,
-    ),
+    )
+    | {"anyOf": [{"required": ["set"]}, {"required": ["adjust"]}]},
     ok={200: ("The new count", obj({"shoe_id": STRING, "size": SIZE, "quantity": INTEGER}))},
     errors=(404, 409, 422),
 )
@@ -813,7 +801,7 @@ operation(
     ok={
         201: (
             "The image added",
-            obj({"image": obj({"image_id": STRING, "thumb_key": STRING, "large_key": STRING})}),
+            obj({"image": ref("AdminImage")}),
         )
     },
     errors=(404, 409, 422),
@@ -826,7 +814,7 @@ operation(
     tag="admin",
     access=ADMIN,
     parameters=[SHOE_PATH],
-    body=obj({"image_ids": array(STRING)}, closed=False),
+    body=obj({"image_ids": {**array(STRING), "maxItems": uploads.MAX_IMAGES}}, closed=False),
     ok={200: SHOE_ANSWER},
     errors=(404, 409, 422),
 )
@@ -889,7 +877,7 @@ operation(
     parameters=[ORDER_PATH],
     body=obj(
         {
-            "to": {"type": "string", "enum": ["shipped", "delivered", "cancelled"]},
+            "to": {"type": "string", "enum": TRANSITION_TARGETS},
             "note": {"type": "string", "maxLength": fulfilment.NOTE_MAX, "description": "Tracking note when shipping."},
             "version": INTEGER,
         },
@@ -899,3 +887,32 @@ operation(
     ok={200: ("The order after the move", ref("AdminOrderAnswer"))},
     errors=(404, 409, 422),
 )
+
+
+# -- build step -------------------------------------------------------------------------------------
+
+
+def rendered() -> str:
+    """The document as committed: stable key order, one trailing newline."""
+    return json.dumps(document(), indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=f"Write (or --check) {OPENAPI_JSON.name}.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed document is out of date")
+    args = parser.parse_args(argv)
+    text = rendered()
+    committed = OPENAPI_JSON.read_text(encoding="utf-8") if OPENAPI_JSON.exists() else ""
+    if args.check:
+        if committed != text:
+            print(f"{OPENAPI_JSON} is out of date: run `python -m chalicelib.openapi` (make openapi).")
+            return 1
+        return 0
+    if committed != text:
+        OPENAPI_JSON.write_text(text, encoding="utf-8")
+        print(f"wrote {OPENAPI_JSON}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

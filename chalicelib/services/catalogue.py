@@ -21,6 +21,7 @@ from chalicelib.services.shoes import (
     CATEGORIES,
     DEPARTMENTS,
     LOW_STOCK,
+    PRICE_MAX_UNITS,
     format_price,
     get_shoe,
     parse_price,
@@ -34,7 +35,6 @@ MAX_PAGE_SIZE = 48
 SEARCH_MAX = 80
 SEARCH_MAX_TERMS = 6
 BRAND_MAX = 40
-PRICE_MAX_UNITS = 100_000
 FILTER_FIELDS = ("q", "brand", "department", "category", "size", "min_price", "max_price")
 
 
@@ -116,8 +116,8 @@ def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | Non
     if not raw.strip():
         return None
     cents = parse_price(raw)
-    if cents is None or cents > PRICE_MAX_UNITS * 100:
-        errors[name] = f"Enter the {label} as a whole amount from 0 to {PRICE_MAX_UNITS}, like 80."
+    if cents is None:  # PRICE_PATTERN bounds it: at most PRICE_MAX_UNITS and 99 cents
+        errors[name] = f"Enter the {label} as an amount from 0 to {PRICE_MAX_UNITS}, like 80 or 79.95."
         return None
     return cents
 

@@ -4,11 +4,11 @@ from chalice import Response
 
 from chalicelib.blueprints.api import bp
 from chalicelib.blueprints.api.common import json_body
+from chalicelib.serializers import cart_json, order_json
 from chalicelib.services import cart as cart_service
 from chalicelib.services import cart_session, checkout
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.services.orders import cart_json
 from chalicelib.web.context import current
 from chalicelib.web.guards import login_required
 from chalicelib.web.rendering import json_error, json_response
@@ -24,13 +24,13 @@ def _cart_answer(status: int = 200, message: str | None = None) -> Response:
     return json_response(body, status=status)
 
 
-@bp.route("/api/v1/cart", methods=["GET"])
+@bp.route("/cart", methods=["GET"])
 @login_required
 def api_cart() -> Response:
     return _cart_answer()
 
 
-@bp.route("/api/v1/cart", methods=["POST"])
+@bp.route("/cart", methods=["POST"])
 @login_required
 def api_cart_add() -> Response:
     body = json_body()
@@ -39,7 +39,7 @@ def api_cart_add() -> Response:
     return _cart_answer(status=201, message=change.message)
 
 
-@bp.route("/api/v1/cart", methods=["PATCH"])
+@bp.route("/cart", methods=["PATCH"])
 @login_required
 def api_cart_update() -> Response:
     body = json_body()
@@ -49,7 +49,7 @@ def api_cart_update() -> Response:
     return _cart_answer(message=change.message)
 
 
-@bp.route("/api/v1/cart", methods=["DELETE"])
+@bp.route("/cart", methods=["DELETE"])
 @login_required
 def api_cart_remove() -> Response:
     ctx = current()
@@ -64,7 +64,7 @@ def _line_id(shoe_id: object, size: object) -> str:
     return f"{shoe_id}#{size}"
 
 
-@bp.route("/api/v1/orders", methods=["GET"])
+@bp.route("/orders", methods=["GET"])
 @login_required
 def api_orders() -> Response:
     ctx = current()
@@ -72,10 +72,10 @@ def api_orders() -> Response:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, ctx.query.get("cursor") or None)
     except ValidationFailed as error:  # a query problem: 400, as the other listings answer
         return json_error(400, "InvalidCursor", error.message, error.errors)
-    return json_response({"orders": [order_service.order_json(o) for o in orders], "next_cursor": next_cursor})
+    return json_response({"orders": [order_json(o) for o in orders], "next_cursor": next_cursor})
 
 
-@bp.route("/api/v1/orders", methods=["POST"])
+@bp.route("/orders", methods=["POST"])
 @login_required
 def api_place_order() -> Response:
     ctx = current()
@@ -96,10 +96,10 @@ def api_place_order() -> Response:
     else:
         cart_session.recount(ctx)
     status = 201 if placed.created else 200
-    return json_response(order_service.order_json(placed.order), status=status)
+    return json_response(order_json(placed.order), status=status)
 
 
-@bp.route("/api/v1/orders/{order_id}", methods=["GET"])
+@bp.route("/orders/{order_id}", methods=["GET"])
 @login_required
 def api_order(order_id: str) -> Response:
-    return json_response(order_service.order_json(order_service.get_order(current().user.user_id, order_id)))
+    return json_response(order_json(order_service.get_order(current().user.user_id, order_id)))
