@@ -675,7 +675,7 @@ def _admin_section(spec: Spec) -> None:
             filter_parameter("q", {"type": "string"}, "Words in the name, brand or colour."),
             CURSOR_PARAMETER,
         ],
-        ok={200: ("One page of shoes (20)", ref("AdminShoeList"))},
+        ok={200: (f"One page of shoes ({products.ADMIN_PAGE_SIZE})", ref("AdminShoeList"))},
         errors=(400,),
         description=BAD_LISTING,
     )
@@ -854,7 +854,12 @@ def _admin_section(spec: Spec) -> None:
         tag="admin",
         access=ADMIN,
         parameters=[filter_parameter("status", ORDER_STATUS, "Default placed."), CURSOR_PARAMETER],
-        ok={200: ("One page of orders (20)", obj({"orders": array(ref("AdminOrder")), "next_cursor": CURSOR}))},
+        ok={
+            200: (
+                f"One page of orders ({fulfilment.ORDERS_PAGE_SIZE})",
+                obj({"orders": array(ref("AdminOrder")), "next_cursor": CURSOR}),
+            )
+        },
         errors=(400,),
         description=BAD_LISTING,
     )
