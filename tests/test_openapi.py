@@ -139,3 +139,43 @@ def test_admin_price_format_is_the_documented_one(text):
     body = openapi.document()["paths"]["/api/v1/admin/shoes"]["post"]["requestBody"]
     price_schema = body["content"]["application/json"]["schema"]["properties"]["price"]
     assert (shoes.parse_price(text) is not None) == _accepts(price_schema, text), text
+
+
+def _body_schema(path: str, method: str) -> dict:
+    return openapi.document()["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+
+
+NEW_SHOE = {"name": "Doc Runner", "brand": "Drift", "colour": "Red", "category": "running", "department": "men"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body"),
+    [
+        ("/api/v1/admin/shoes", "post", {**NEW_SHOE, "price": "$ 80"}),
+        ("/api/v1/admin/shoes", "post", {**NEW_SHOE, "price": "1,299.50"}),
+        ("/api/v1/admin/shoes", "post", {**NEW_SHOE, "price_cents": 8000}),
+        ("/api/v1/admin/shoes", "post", {**NEW_SHOE, "price": "$$80"}),
+        ("/api/v1/admin/shoes", "post", NEW_SHOE),  # no price at all
+        ("/api/v1/admin/shoes", "post", {**NEW_SHOE, "price": "80", "department": "pets"}),
+        ("/api/v1/admin/shoes/{shoe_id}/stock", "post", {"size": "42", "set": 4}),
+        ("/api/v1/admin/shoes/{shoe_id}/stock", "post", {"size": "42", "adjust": -1}),
+        ("/api/v1/admin/shoes/{shoe_id}/stock", "post", {"size": "42"}),  # neither set nor adjust
+        ("/api/v1/admin/shoes/{shoe_id}/images/order", "put", {"image_ids": []}),
+        ("/api/v1/admin/shoes/{shoe_id}/images/order", "put", {"image_ids": ["x"] * 13}),
+        ("/api/v1/admin/orders/{order_id}/transitions", "post", {"to": "shipped"}),
+        ("/api/v1/admin/orders/{order_id}/transitions", "post", {"to": "placed"}),
+    ],
+)
+def test_a_body_is_accepted_by_the_code_iff_the_document_accepts_it(admin, path, method, body):
+    from tests.admin_fixtures import make_order, make_shoe
+
+    shoe = make_shoe({"42": 5})
+    order = make_order([(shoe.shoe_id, "42", 1)])
+    response = admin.request(
+        method.upper(),
+        path.format(shoe_id=shoe.shoe_id, order_id=order.order_id),
+        body=json.dumps(body),
+        headers={"content-type": "application/json", "x-csrf-token": admin.csrf_token("/admin")},
+    )
+    assert response.status_code in (200, 201, 422), response.body
+    assert (response.status_code < 300) == _accepts(_body_schema(path, method), body), response.body
