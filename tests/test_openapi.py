@@ -11,6 +11,7 @@ import pytest
 from chalicelib import openapi
 from chalicelib.blueprints.api.meta import OPENAPI_JSON
 from chalicelib.services import catalogue, shoes
+from tests.factories import make_order, shoe_via_admin
 from tests.route_table import all_routes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,9 +168,7 @@ NEW_SHOE = {"name": "Doc Runner", "brand": "Drift", "colour": "Red", "category":
     ],
 )
 def test_a_body_is_accepted_by_the_code_iff_the_document_accepts_it(admin, path, method, body):
-    from tests.admin_fixtures import make_order, make_shoe
-
-    shoe = make_shoe({"42": 5})
+    shoe = shoe_via_admin({"42": 5})
     order = make_order([(shoe.shoe_id, "42", 1)])
     response = admin.request(
         method.upper(),

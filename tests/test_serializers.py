@@ -9,7 +9,7 @@ from openapi_schema_validator import OAS30Validator
 
 from chalicelib import openapi, serializers
 from chalicelib.services import catalogue, fulfilment, products
-from tests.admin_fixtures import make_shoe
+from tests.factories import shoe_via_admin
 
 DOCUMENT = openapi.document()
 ADDRESS = {
@@ -51,7 +51,7 @@ class Api:
 
 
 def test_every_answer_of_a_shopping_and_back_office_round_matches_the_document(shopper, other_web, admin_account):
-    shoe = make_shoe({"42": 3})
+    shoe = shoe_via_admin({"42": 3})
     shop = Api(shopper, "/")
     listing = shop.call("GET", "/api/v1/shoes", 200)
     assert [card["shoe_id"] for card in listing["items"]] == [shoe.shoe_id]
@@ -84,7 +84,7 @@ def test_every_answer_of_a_shopping_and_back_office_round_matches_the_document(s
 
 
 def test_the_admin_order_is_the_shoppers_order_plus_version_and_who(shopper):
-    shoe = make_shoe({"42": 3})
+    shoe = shoe_via_admin({"42": 3})
     shop = Api(shopper, "/")
     shop.call("POST", "/api/v1/cart", 201, {"shoe_id": shoe.shoe_id, "size": "42"})
     placed = shop.call("POST", "/api/v1/orders", 201, {"address": ADDRESS}, headers={"Idempotency-Key": "admin-view-1"})
@@ -104,7 +104,7 @@ def test_the_admin_order_is_the_shoppers_order_plus_version_and_who(shopper):
 
 @pytest.mark.parametrize("with_stock", [True, False])
 def test_the_admin_shoe_extends_the_shops_shoe(with_stock):
-    shoe = make_shoe({"42": 3})
+    shoe = shoe_via_admin({"42": 3})
     stock = products.stock_rows(shoe.shoe_id) if with_stock else None
     admin_view = serializers.admin_shoe_json(shoe, stock)
     shop_view = serializers.shoe_json(catalogue.get_product(shoe.shoe_id))
