@@ -117,7 +117,7 @@ def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | Non
         return None
     cents = parse_price(raw)
     if cents is None:  # PRICE_PATTERN bounds it: at most PRICE_MAX_UNITS and 99 cents
-        errors[name] = f"Enter the {label} as an amount from 0 to {PRICE_MAX_UNITS}, like 80 or 79.95."
+        errors[name] = f"Enter the {label} as an amount from 0 to {PRICE_MAX_UNITS:,}, like 80 or 79.95."
         return None
     return cents
 
