@@ -6,8 +6,8 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Order, User
-from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.models.dynamo import condition_failed
+from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
 from chalicelib.services.checkout import address_of, is_order_id
