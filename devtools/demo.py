@@ -207,11 +207,11 @@ def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
                     stock_batch.save(row)
                 shoe_batch.save(shoe)
         added += len(missing)
-    if added:
-        # The catalogue's filters and search read a compact read model: rebuild it from the tables.
-        from chalicelib.services import catalogue_index
+    # The catalogue's filters and search read a compact read model: rebuild it from the tables
+    # (also when nothing was added: an earlier run may have stopped before this step).
+    from chalicelib.services import catalogue_index
 
-        catalogue_index.rebuild()
+    catalogue_index.rebuild()
     return SeedReport(ids=[spec.shoe_id for spec in specs], added=added)
 
 

@@ -29,6 +29,9 @@ LOCAL_DEFAULTS = {
     "SSM_PREFIX": "/shoeshop/local",
     "URL_PREFIX": "",
 }
+# moto answers a Query over a few thousand items in seconds (DynamoDB in milliseconds): processes
+# using the local AWS wait this long for an answer instead of the deployed 5 s (chalicelib/aws.py).
+LOCAL_READ_TIMEOUT_SECONDS = 60
 # What a process needs to talk to the running stack: the defaults above plus the endpoint.
 STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL")
 
@@ -65,6 +68,14 @@ def apply_local_defaults() -> None:
     """Fill in what is not set already (an operator's own settings win)."""
     for key, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    wait_for_slow_local_aws()
+
+
+def wait_for_slow_local_aws() -> None:
+    from chalicelib import aws
+
+    aws.READ_TIMEOUT_SECONDS = LOCAL_READ_TIMEOUT_SECONDS
+    aws.reset_clients()
 
 
 @dataclass(frozen=True)
@@ -138,11 +149,10 @@ def use_running_stack() -> StackRecord:
     if stack is None:
         raise NoLocalStack(NO_STACK_MESSAGE.format(where=f" (nothing live recorded in {state_dir() / STACK_FILE})"))
     os.environ.update(stack.environment)
-    from chalicelib import aws
     from chalicelib.config import get_settings
 
     get_settings.cache_clear()
-    aws.reset_clients()
+    wait_for_slow_local_aws()
     return stack
 
 
