@@ -208,10 +208,12 @@ def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
                 shoe_batch.save(shoe)
         added += len(missing)
     # The catalogue's filters and search read a compact read model: rebuild it from the tables
-    # (also when nothing was added: an earlier run may have stopped before this step).
+    # when shoes were added, or when it lacks some (an earlier run stopped before this step).
     from chalicelib.services import catalogue_index
 
-    catalogue_index.rebuild()
+    index = catalogue_index.current(force=True)
+    if added or any(index.card(spec.shoe_id) is None for spec in specs):
+        catalogue_index.rebuild()
     return SeedReport(ids=[spec.shoe_id for spec in specs], added=added)
 
 

@@ -217,6 +217,9 @@ def test_data_survives_a_clean_restart_and_reset_starts_fresh(tmp_path: Path):
         assert requests.get(moved, timeout=30).content == image
         assert stock_of(stack, shoe.shoe_id, size) == 4
         assert len(demo_shoe_names(stack)) == 12  # restored, not seeded again
+        # Search reads the catalogue read model (binary chunks in DynamoDB): restored whole.
+        found = requests.get(stack.url("/"), params={"q": shoe.name}, timeout=30)
+        assert found.status_code == 200 and shoe.name in found.text
 
     with running_stack(state, log, "--fresh") as stack:
         assert log_in(stack, "returning", PASSWORD).status_code == 401
