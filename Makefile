@@ -2,13 +2,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run` installs only what running needs (requirements-local.txt); `make test` adds the tools.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: run test lint format bench clean help infra package deploy-data secrets deploy deploy-package \
+.PHONY: run reset test lint format bench clean help infra package deploy-data secrets deploy deploy-package \
 	create-admin rotate-signing-key logs teardown check-stage clean-pyc
 
 help:
-	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}"
+	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}; data kept in .local/"
+	@echo "make reset  - the same, starting from empty (forgets the data saved in .local/)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff, bandit and mypy"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
@@ -17,7 +21,7 @@ help:
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
 	@echo "make secrets STAGE=..                       - create the SSM SecureString signing key and pepper (once)"
-	@echo "make deploy STAGE=..                        - chalice deploy"
+	@echo "make deploy STAGE=..                        - chalice deploy of the precompiled package"
 	@echo "make package STAGE=..                       - chalice package with infra/merge.json into out/STAGE"
 	@echo "make deploy-package STAGE=.. ARTIFACT_BUCKET=.. - deploy the packaged SAM template with CloudFormation"
 	@echo "make create-admin STAGE=.. USERNAME=.. EMAIL=.. - first back-office admin (asks for the password)"
@@ -25,14 +29,22 @@ help:
 	@echo "make logs STAGE=..                          - follow the function's logs"
 	@echo "make teardown STAGE=dev                     - delete the app, data stack and secrets of a stage"
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(RUN_STAMP): requirements.txt requirements-local.txt
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing what the local shop needs (requirements-local.txt; the test tools come with make test)"
+	$(PIP_INSTALL) -r requirements-local.txt
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
+	@echo "Installing the test and lint tools (requirements-dev.txt)"
+	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python manage.py run
+
+reset: $(RUN_STAMP)
+	$(BIN)/python manage.py run --fresh
 
 test: $(STAMP)
 	$(BIN)/mypy
@@ -68,7 +80,7 @@ FUNCTION = shoeshop-$(STAGE)
 check-stage:
 	@case "$(STAGE)" in dev|prod) ;; *) echo "STAGE must be dev or prod" >&2; exit 2;; esac
 
-infra: $(STAMP)
+infra: $(RUN_STAMP)
 	$(BIN)/python -m infra.build
 
 deploy-data: check-stage
@@ -78,7 +90,7 @@ deploy-data: check-stage
 		--parameter-overrides Stage=$(STAGE) UploadOrigin=$(UPLOAD_ORIGIN)
 
 # Creates each parameter once; an existing one is kept (overwriting the pepper would lock everyone out).
-secrets: check-stage $(STAMP)
+secrets: check-stage $(RUN_STAMP)
 	@for name in signing-key password-pepper; do \
 		if error=$$($(BIN)/python -m infra.secret $(STAGE) $$name | \
 			$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin 2>&1 >/dev/null); then \
@@ -92,13 +104,16 @@ secrets: check-stage $(STAMP)
 clean-pyc:
 	find app.py chalicelib -name __pycache__ -type d -prune -exec rm -rf {} +
 
-deploy: check-stage $(STAMP) clean-pyc
+# The package is built and precompiled first (Lambda's /var/task is read-only: without .pyc every cold
+# start compiles botocore), then placed where chalice deploy reuses it instead of building its own.
+deploy: package
+	$(BIN)/python -m infra.precompile --for-deploy out/$(STAGE)/deployment.zip
 	$(CHALICE) deploy --stage $(STAGE)
 	@# chalice deploy leaves log retention at "never expire"; the package path sets it in infra/merge.json
 	-@$(AWS) logs create-log-group --log-group-name /aws/lambda/$(FUNCTION) 2>/dev/null
 	$(AWS) logs put-retention-policy --log-group-name /aws/lambda/$(FUNCTION) --retention-in-days 30
 
-package: check-stage $(STAMP) clean-pyc
+package: check-stage $(RUN_STAMP) clean-pyc
 	rm -rf out/$(STAGE)
 	$(CHALICE) package --stage $(STAGE) --merge-template infra/merge.json out/$(STAGE)
 	$(BIN)/python -m infra.precompile out/$(STAGE)/deployment.zip
@@ -110,11 +125,11 @@ deploy-package: package
 	$(AWS) cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name shoeshop-$(STAGE)-app \
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
 
-create-admin: check-stage $(STAMP)
+create-admin: check-stage $(RUN_STAMP)
 	@test -n "$(USERNAME)" -a -n "$(EMAIL)" || { echo "set USERNAME=.. EMAIL=.." >&2; exit 2; }
 	$(BIN)/python -m infra.stage_env $(STAGE) $(BIN)/python manage.py create-admin --username "$(USERNAME)" --email "$(EMAIL)"
 
-rotate-signing-key: check-stage $(STAMP)
+rotate-signing-key: check-stage $(RUN_STAMP)
 	$(BIN)/python -m infra.secret $(STAGE) signing-key --overwrite | \
 		$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin >/dev/null
 	$(AWS) lambda update-function-configuration --function-name $(FUNCTION) \

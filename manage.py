@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Operator and developer commands. Uses the same environment variables as the app.
 
-python manage.py create-tables
-python manage.py create-admin --username U --email E [--password-stdin]
-python manage.py seed-demo --products N
-python manage.py rebuild-catalogue-index   (rebuild the catalogue read model from the shoes and stock tables)
-python manage.py run            (what `make run` does: local AWS, tables, demo data, admin, server)
+python manage.py [--local] create-tables
+python manage.py [--local] create-admin --username U --email E [--password-stdin]
+python manage.py [--local] seed-demo --products N
+python manage.py [--local] rebuild-catalogue-index   (rebuild the catalogue read model from the tables)
+python manage.py run [--fresh]  (what `make run` does: local AWS, tables, saved or demo data, admin, server)
+
+--local talks to the stack a running `make run` recorded in .local/stack.json (or LOCAL_STATE_DIR).
 """
 
 import argparse
@@ -14,13 +16,16 @@ import os
 import secrets
 import sys
 import time
+from pathlib import Path
 
 
 def _setup_local_if_asked(args: argparse.Namespace) -> None:
-    if getattr(args, "local", False):
-        from devtools.localenv import apply_local_defaults
+    """--local: talk to the stack `make run` serves (recorded in .local/), or stop here."""
+    if getattr(args, "local", False) and args.func is not cmd_run:
+        from devtools.localenv import use_running_stack
 
-        apply_local_defaults()
+        stack = use_running_stack()
+        print(f"Using the local stack of {stack.shop_url} (local AWS {stack.aws_endpoint})", file=sys.stderr)
     _bind_tables()
 
 
@@ -51,7 +56,17 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _aws_failure(error: Exception) -> str:
+    """What went wrong talking to AWS, in words: never mistaken for a business answer."""
+    cause = error.__cause__ or error
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+    return f"Could not complete the request at {endpoint}: {type(cause).__name__}: {cause}"
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
+
     from chalicelib.services.accounts import create_admin
     from chalicelib.services.errors import ValidationFailed
 
@@ -61,6 +76,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         for field, message in error.errors.items():
             print(f"{field}: {message}", file=sys.stderr)
         return 2
+    except (PynamoDBException, BotoCoreError, ClientError) as error:
+        print(_aws_failure(error), file=sys.stderr)
+        return 1
     print(f"admin {admin.username} created")
     return 0
 
@@ -75,18 +93,77 @@ def cmd_rebuild_catalogue_index(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from devtools.demo import seed_demo
+    from devtools.demo import seed_demo_report
 
     started = time.perf_counter()
-    ids = seed_demo(args.products)
-    print(f"seeded {len(ids)} products in {time.perf_counter() - started:.1f} s")
+    report = seed_demo_report(args.products)
+    print(
+        f"demo catalogue: {len(report.ids)} shoes, {report.added} added, "
+        f"{len(report.ids) - report.added} there already ({time.perf_counter() - started:.1f} s)"
+    )
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Local AWS (unless AWS_ENDPOINT_URL points at one), tables, demo data, an admin, the server."""
-    from devtools.localenv import apply_local_defaults, ensure_resources, start_local_aws
+def _local_admin_line(state: Path) -> str:
+    """Create the local admin on first start; afterwards it (and its password) persist."""
+    from chalicelib.services.accounts import create_admin
+    from chalicelib.services.errors import ValidationFailed
+    from devtools.localenv import ADMIN_PASSWORD_FILE, write_private
 
+    username = os.environ.get("LOCAL_ADMIN_USERNAME", "admin")
+    password = os.environ.get("LOCAL_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    saved = state / ADMIN_PASSWORD_FILE
+    try:
+        create_admin(username, f"{username}@example.com", password)
+    except ValidationFailed:
+        where = f"its password is in {saved}" if saved.exists() else "its password is unchanged"
+        return f"Local admin {username!r} (kept from the last run; {where}); log in at /admin"
+    write_private(saved, password + "\n")
+    return f"Local admin: username {username!r}, password {password!r} (saved in {saved}); log in at /admin"
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server like Ctrl-C does, so the data is saved either way (SIGINT too,
+    even when a shell started the process in the background with SIGINT ignored)."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Local AWS (unless AWS_ENDPOINT_URL points at one), tables, saved data or demo data, an
+    admin, the server; on a clean stop the data is saved for the next run."""
+    import signal
+
+    from devtools import snapshot
+    from devtools.localenv import (
+        STACK_FILE,
+        apply_local_defaults,
+        ensure_resources,
+        ensure_secrets,
+        forget_stack,
+        private_dir,
+        record_stack,
+        running_stack,
+        start_local_aws,
+        state_dir,
+    )
+
+    state = private_dir(state_dir())
+    already = running_stack()
+    if already is not None:
+        raise SystemExit(
+            f"A local stack from this folder is running already: {already.shop_url} (pid {already.pid}, "
+            f"{state / STACK_FILE}). Stop it first, or set LOCAL_STATE_DIR for a second one."
+        )
+    if args.fresh:
+        snapshot.discard(state)
+        (state / "admin-password").unlink(missing_ok=True)
+        print(f"Starting fresh: the saved local data in {state} is gone")
     apply_local_defaults()
     _bind_tables()
     port = int(os.environ.get("PORT", "8000"))
@@ -96,22 +173,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         moto = start_local_aws(aws_port)
         print(f"Local AWS (moto) on {os.environ['AWS_ENDPOINT_URL']}")
     ensure_resources(cors_origins=[f"http://127.0.0.1:{port}", f"http://localhost:{port}"])
+    if moto is not None:
+        restored = snapshot.restore(state)
+        if restored is not None:
+            print(f"Restored the last run's data from {state / snapshot.SNAPSHOT_DIR}: {restored}")
+    created = ensure_secrets()
+    if created:
+        print(f"Created the local secrets in SSM: {', '.join(created)}")
 
     from chalicelib.models import Shoe
-    from chalicelib.services.accounts import create_admin
-    from chalicelib.services.errors import ValidationFailed
     from devtools.demo import seed_demo
 
     if Shoe.count(limit=1) == 0:
         seed_demo(args.products)
         print(f"Seeded {args.products} demo shoes")
-    username = os.environ.get("LOCAL_ADMIN_USERNAME", "admin")
-    password = os.environ.get("LOCAL_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    try:
-        create_admin(username, f"{username}@example.com", password)
-        admin_line = f"Local admin: username {username!r}, password {password!r} (log in at /admin)"
-    except ValidationFailed:
-        admin_line = f"Local admin {username!r} exists already (its password is unchanged)"
+    admin_line = _local_admin_line(state)
 
     import logging
 
@@ -120,19 +196,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     from devtools.devserver import make_server
 
     server = make_server(app, "127.0.0.1", port)
+    shop_url = f"http://127.0.0.1:{port}"
+    record_stack(shop_url)
+    _stop_on_sigterm()
     print("=" * 72)
     print(admin_line)
-    print(f"Stride Shoes is open on http://127.0.0.1:{port}   (Ctrl-C stops everything)")
+    print(f"Stride Shoes is open on {shop_url}   (Ctrl-C stops everything, and keeps the data)")
     print("=" * 72, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nStopping")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save short
         server.server.server_close()
+        forget_stack()
         if moto is not None:
+            counts = snapshot.save(state)
+            print(f"Saved the local data to {state / snapshot.SNAPSHOT_DIR}: {counts} (`make reset` starts fresh)")
             moto.stop()
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError("between 1 and 100000")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="manage.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--local", action="store_true", help="use local defaults for unset variables (moto, local table names)"
+        "--local",
+        action="store_true",
+        help="talk to the stack `make run` is serving (recorded in .local/); fails if none is running",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -154,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(func=cmd_create_admin)
 
-    seed = commands.add_parser("seed-demo", help="add demo products with stock")
-    seed.add_argument("--products", type=int, default=12)
+    seed = commands.add_parser(
+        "seed-demo", help="make the demo catalogue N shoes large (adds only the missing ones; idempotent)"
+    )
+    seed.add_argument("--products", type=_positive, default=12)
     seed.set_defaults(func=cmd_seed_demo)
 
     commands.add_parser(
@@ -164,10 +258,17 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="local AWS, demo data, admin and the dev server")
     run.add_argument("--products", type=int, default=12)
+    run.add_argument("--fresh", action="store_true", help="forget the data saved by earlier runs (`make reset`)")
     run.set_defaults(func=cmd_run)
 
     args = parser.parse_args(argv)
-    _setup_local_if_asked(args)
+    from devtools.localenv import NoLocalStack
+
+    try:
+        _setup_local_if_asked(args)
+    except NoLocalStack as error:
+        print(error, file=sys.stderr)
+        return 2
     return args.func(args)
 
 

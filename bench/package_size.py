@@ -1,11 +1,13 @@
-"""Deployment package size and cold import time, with botocore shipped in the zip or taken from
-the runtime (as Lambda's Python runtime provides boto3/botocore under /var/runtime).
+"""Deployment package size and cold import time of `app` from the package: plain (as `chalice
+package` builds it, no bytecode), precompiled (what `make package` and `make deploy` ship), and
+with botocore taken from the runtime (as Lambda's Python runtime provides boto3/botocore under
+/var/runtime).
 
     python -m bench.package_size [--runs 7]
 
-Builds `chalice package --stage dev` into a temporary folder (wheels cached by Chalice), then
-for each layout imports `app` in fresh interpreters (`python -I -S`, only the layout on sys.path)
-and reports medians. Figures go in docs/benchmarks.md, "Package size".
+Builds the package as `make package` does into a temporary folder (wheels cached by Chalice), then
+imports `app` in fresh interpreters (`python -I -S -B`, only the layout on sys.path), the layouts
+taking turns in the same run, and reports medians. Figures go in docs/benchmarks.md, "Package size".
 """
 
 import compileall
@@ -14,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -45,22 +46,47 @@ def sizes(zip_path: Path) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in parts.items()}
 
 
-def cold_import(paths: list[str], cwd: Path, runs: int) -> tuple[float, float]:
+def _cold_sample(paths: list[str], cwd: Path) -> tuple[float, float]:
     env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-    imports, clients = [], []
+    out = subprocess.run(
+        # -B: /var/task is read-only in Lambda, so nothing imported from the zip is ever cached as .pyc
+        [sys.executable, "-I", "-S", "-B", "-c", COLD.format(paths=paths)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def cold_imports(layouts: dict[str, tuple[list[str], Path]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median (import app, + first DynamoDB client) per layout, the layouts interleaved."""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in layouts}
+    for paths, cwd in layouts.values():  # warm the OS file cache once
+        _cold_sample(paths, cwd)
     for _ in range(runs):
-        out = subprocess.run(
-            # -B: /var/task is read-only in Lambda, so nothing imported from the zip is ever cached as .pyc
-            [sys.executable, "-I", "-S", "-B", "-c", COLD.format(paths=paths)],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        imports.append(float(out[0]))
-        clients.append(float(out[1]))
-    return statistics.median(imports), statistics.median(clients)
+        for label, (paths, cwd) in layouts.items():
+            samples[label].append(_cold_sample(paths, cwd))
+    return {
+        label: (statistics.median(s[0] for s in taken), statistics.median(s[1] for s in taken))
+        for label, taken in samples.items()
+    }
+
+
+def app_source_bytes(zip_path: Path) -> int:
+    """Uncompressed app.py + chalicelib/ sources in the zip (bytecode excluded): the budgeted figure."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return sum(
+            info.file_size
+            for info in archive.infolist()
+            if (info.filename == "app.py" or info.filename.startswith("chalicelib/"))
+            and "__pycache__" not in info.filename
+        )
+
+
+def _without_bytecode(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def main() -> None:
@@ -68,23 +94,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         out = tmp_path / "out"
-        build_package(out)
+        build_package(out)  # chalice package + infra/precompile, as `make package`
         zip_path = out / "deployment.zip"
         parts = sizes(zip_path)
         total_c = sum(c for _, c in parts.values())
-        print(f"deployment.zip: {zip_path.stat().st_size / 1e6:.2f} MB ({total_c / 1e6:.2f} MB compressed entries)")
+        print(f"deployment.zip (precompiled): {zip_path.stat().st_size / 1e6:.2f} MB")
         print("| part | unzipped KB | zipped KB | share of zip |\n|---|---:|---:|---:|")
         for name, (raw, packed) in sorted(parts.items(), key=lambda kv: -kv[1][1])[:12]:
             print(f"| {name} | {raw / 1024:.0f} | {packed / 1024:.0f} | {packed / total_c:.0%} |")
-        app_raw = sum(parts[k][0] for k in ("app.py", "chalicelib") if k in parts)
-        print(f"app code (app.py + chalicelib): {app_raw / 1024:.0f} KB unzipped")
+        print(f"app code (app.py + chalicelib, uncompressed source): {app_source_bytes(zip_path) / 1024:.0f} KB")
 
-        shipped = tmp_path / "shipped"
+        precompiled = tmp_path / "precompiled"
         with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(shipped)
+            archive.extractall(precompiled)
+        plain = tmp_path / "plain"  # as `chalice package` builds it, before infra/precompile
+        _without_bytecode(precompiled, plain)
+        plain_zip = tmp_path / "plain.zip"
+        shutil.make_archive(str(plain_zip.with_suffix("")), "zip", plain)
+        print(f"without the bytecode (as chalice package builds it): {plain_zip.stat().st_size / 1e6:.2f} MB zip")
         lean = tmp_path / "lean"
         runtime = tmp_path / "runtime"  # stands in for /var/runtime
-        shutil.copytree(shipped, lean)
+        _without_bytecode(precompiled, lean)
         runtime.mkdir()
         for entry in list(lean.iterdir()):
             if _top_level(entry.name) in RUNTIME_PROVIDED or entry.name == "six.py":
@@ -94,26 +124,21 @@ def main() -> None:
         lean_zip = tmp_path / "lean.zip"
         shutil.make_archive(str(lean_zip.with_suffix("")), "zip", lean)
         print(f"without runtime-provided packages: {lean_zip.stat().st_size / 1e6:.2f} MB zip")
-        for label, zipped in (("shipped", zip_path), ("lean", lean_zip)):
-            target = tmp_path / f"unzip-{label}"
-            started = time.perf_counter()
-            with zipfile.ZipFile(zipped) as archive:
-                archive.extractall(target)
-            print(f"unzip {label}: {(time.perf_counter() - started) * 1000:.0f} ms")
-        compiled = tmp_path / "compiled"  # the zip's contents with .pyc added before zipping
-        shutil.copytree(shipped, compiled)
-        compileall.compile_dir(compiled, quiet=1)
-        compiled_zip = tmp_path / "compiled.zip"
-        shutil.make_archive(str(compiled_zip.with_suffix("")), "zip", compiled)
-        print(f"with .pyc precompiled into the zip: {compiled_zip.stat().st_size / 1e6:.2f} MB zip")
-        for label, paths, cwd in (
-            ("botocore shipped in the zip (as chalice builds it)", [str(shipped)], shipped),
-            ("botocore from the runtime (precompiled there)", [str(lean), str(runtime)], lean),
-            ("botocore shipped, zip precompiled", [str(compiled)], compiled),
-        ):
-            imported, with_client = cold_import(paths, cwd, runs)
-            print(f"{label}: import app {imported:.0f} ms; + first DynamoDB client {with_client:.0f} ms")
-        print(f"(medians of {runs} fresh interpreters each)")
+        medians = cold_imports(
+            {
+                "plain: as `chalice package` builds it (botocore in the zip, no .pyc)": ([str(plain)], plain),
+                "precompiled: what `make package` / `make deploy` ship": ([str(precompiled)], precompiled),
+                "botocore from the runtime (precompiled there), app not precompiled": (
+                    [str(lean), str(runtime)],
+                    lean,
+                ),
+            },
+            runs,
+        )
+        print("| layout | `import app` | + first DynamoDB client |\n|---|---:|---:|")
+        for label, (imported, with_client) in medians.items():
+            print(f"| {label} | {imported:.0f} ms | {with_client:.0f} ms |")
+        print(f"(medians of {runs} fresh interpreters each, layouts interleaved in one run)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,16 @@
-"""A demo catalogue with images drawn here (no third-party photos)."""
+"""A demo catalogue with images drawn here (no third-party photos).
 
+Demo shoe number n is always the same shoe (id, name, brand, colour, price, sizes): seeding N shoes
+makes sure the first N exist and adds only the missing ones, so running it twice adds nothing,
+and `make run`'s dozen are the first twelve of any larger seed. Names are distinct: a model name
+and style per index, with a generation number once the combinations are used up ("Glide Racer 3").
+"""
+
+import hashlib
 import io
 import random
-import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib import sizes
@@ -42,6 +50,14 @@ MODEL_WORDS = [
     "Nova",
     "Atlas",
     "Comet",
+    "Aspen",
+    "Falcon",
+    "Marlin",
+    "Quartz",
+    "Sierra",
+    "Tundra",
+    "Zephyr",
+    "Cobalt",
 ]
 SUFFIXES = {
     "sneakers": ["Low", "Court", "Classic"],
@@ -77,72 +93,135 @@ def draw_shoe(colour: tuple[int, int, int], category: str):
     return image
 
 
-def _image_pool(shoes_needed: int) -> dict[tuple[str, str], dict]:
-    """Few products: one image each. Many (load tests): a shared pool, one per (category, colour)."""
-    pool = {}
-    for category in CATEGORIES:
-        for colour_name, rgb in COLOURS.items():
-            pool[(category, colour_name)] = publish_image("demo", draw_shoe(rgb, category))
-    return pool
+PRICES = [3995, 4995, 5995, 6995, 7995, 8995, 9995, 11995, 12995, 14995, 17995]
+STYLES = [(word, category, suffix) for word in MODEL_WORDS for category in CATEGORIES for suffix in SUFFIXES[category]]
+random.Random("stride-demo-styles").shuffle(STYLES)
+WRITE_CHUNK = 500  # shoes per round of existence check and batch writes
 
 
-def seed_demo(count: int, seed: int = 7, now: datetime | None = None) -> list[str]:
-    """Create `count` active shoes with stock; returns their ids."""
+@dataclass(frozen=True)
+class DemoShoe:
+    index: int
+    shoe_id: str
+    name: str
+    brand: str
+    category: str
+    department: str
+    colour: str
+    price_cents: int
+
+
+def demo_shoe(index: int) -> DemoShoe:
+    """Demo shoe number `index` (0-based): the same every time, whatever the seed's size."""
+    rng = random.Random(f"stride-demo-{index}")
+    word, category, suffix = STYLES[index % len(STYLES)]
+    generation = index // len(STYLES) + 1
+    department = rng.choice(DEPARTMENTS)
+    price = rng.choice(PRICES)
+    if department == "kids":
+        price = max(2495, (price // 200) * 100 - 5)  # about half, still ending in .95
+    return DemoShoe(
+        index=index,
+        shoe_id="demo-" + hashlib.sha256(f"stride-demo-{index}".encode()).hexdigest()[:12],
+        name=f"{word} {suffix}" if generation == 1 else f"{word} {suffix} {generation}",
+        brand=rng.choice(BRANDS),
+        category=category,
+        department=department,
+        colour=rng.choice(list(COLOURS)),
+        price_cents=price,
+    )
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    ids: list[str]  # every demo shoe asked for, in index order
+    added: int  # how many of them this run created
+
+
+class _ImagePool:
+    """One published image per (category, colour), drawn and uploaded on first use in this run."""
+
+    def __init__(self) -> None:
+        self._published: dict[tuple[str, str], dict] = {}
+
+    def image_for(self, spec: DemoShoe) -> dict:
+        key = (spec.category, spec.colour)
+        if key not in self._published:
+            self._published[key] = publish_image("demo", draw_shoe(COLOURS[spec.colour], spec.category))
+        return self._published[key]
+
+
+def _existing_ids(ids: list[str]) -> set[str]:
+    return {shoe.shoe_id for shoe in Shoe.batch_get(ids, attributes_to_get=["shoe_id"])}
+
+
+def _stock_rows(spec: DemoShoe, offered: Iterable[str], created: datetime) -> list[Stock]:
+    rng = random.Random(f"stride-demo-stock-{spec.index}")
+    rows = []
+    for size in offered:
+        roll = rng.random()
+        quantity = 0 if roll < 0.15 else rng.randint(1, 3) if roll < 0.35 else rng.randint(4, 20)
+        rows.append(Stock(shoe_id=spec.shoe_id, size=size, quantity=quantity, sold=0, updated_at=created))
+    return rows
+
+
+def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
+    shoe = Shoe(
+        shoe_id=spec.shoe_id,
+        name=spec.name,
+        brand=spec.brand,
+        colour=spec.colour,
+        department=spec.department,
+        category=spec.category,
+        description=(
+            f"The {spec.brand} {spec.name} in {spec.colour.lower()}: a {spec.category} shoe for everyday wear, "
+            "with a cushioned insole and a grippy rubber sole."
+        ),
+        price_cents=spec.price_cents,
+        sizes=sizes.sizes_for(spec.department),
+        images=[image],
+        status="active",
+        created_at=created,
+        updated_at=created,
+        version=1,
+    )
+    shoe.set_sort_keys()
+    return shoe
+
+
+def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
+    """Make sure demo shoes 0..count-1 exist, with stock and images; existing ones are left as
+    they are (their stock may have been sold or edited since)."""
     bind_tables(get_settings())
-    rng = random.Random(seed)
     now = now or datetime.now(UTC)
-    pool = _image_pool(count) if count > 40 else None
-    shoe_ids = []
-    with Shoe.batch_write() as shoe_batch, Stock.batch_write() as stock_batch:
-        for n in range(count):
-            brand = rng.choice(BRANDS)
-            category = rng.choice(CATEGORIES)
-            department = rng.choice(DEPARTMENTS)
-            colour = rng.choice(list(COLOURS))
-            name = f"{rng.choice(MODEL_WORDS)} {rng.choice(SUFFIXES[category])}"
-            if n < 500:
-                name = f"{name} {n + 1}" if count > 40 else name
-            shoe_id = uuid.uuid4().hex[:16]
-            created = now - timedelta(minutes=n * 17 + rng.randint(0, 16))
-            price = rng.choice([3995, 4995, 5995, 6995, 7995, 8995, 9995, 11995, 12995, 14995, 17995])
-            if department == "kids":
-                price = max(2495, (price // 200) * 100 - 5)  # about half, still ending in .95
-            offered = sizes.sizes_for(department)
-            if pool is not None:
-                image = pool[(category, colour)]
-            else:
-                image = publish_image(shoe_id, draw_shoe(COLOURS[colour], category))
-            shoe = Shoe(
-                shoe_id=shoe_id,
-                name=name,
-                brand=brand,
-                colour=colour,
-                department=department,
-                category=category,
-                description=(
-                    f"The {brand} {name} in {colour.lower()}: a {category} shoe for everyday wear, "
-                    "with a cushioned insole and a grippy rubber sole."
-                ),
-                price_cents=price,
-                sizes=offered,
-                images=[image],
-                status="active",
-                created_at=created,
-                updated_at=created,
-                version=1,
-            )
-            shoe.set_sort_keys()
-            shoe_batch.save(shoe)
-            for size in offered:
-                roll = rng.random()
-                quantity = 0 if roll < 0.15 else rng.randint(1, 3) if roll < 0.35 else rng.randint(4, 20)
-                stock_batch.save(Stock(shoe_id=shoe_id, size=size, quantity=quantity, sold=0, updated_at=created))
-            shoe_ids.append(shoe_id)
-    # The catalogue's filters and search read a compact read model: build it from what was seeded.
+    specs = [demo_shoe(index) for index in range(count)]
+    pool = _ImagePool()
+    added = 0
+    for start in range(0, count, WRITE_CHUNK):
+        chunk = specs[start : start + WRITE_CHUNK]
+        existing = _existing_ids([spec.shoe_id for spec in chunk])
+        missing = [spec for spec in chunk if spec.shoe_id not in existing]
+        with Shoe.batch_write() as shoe_batch, Stock.batch_write() as stock_batch:
+            for spec in missing:
+                created = now - timedelta(minutes=spec.index * 17 + spec.index % 17)
+                shoe = _shoe(spec, pool.image_for(spec), created)
+                for row in _stock_rows(spec, shoe.sizes, created):
+                    stock_batch.save(row)
+                shoe_batch.save(shoe)
+        added += len(missing)
+    # The catalogue's filters and search read a compact read model: rebuild it from the tables
+    # when shoes were added, or when it lacks some (an earlier run stopped before this step).
     from chalicelib.services import catalogue_index
 
-    catalogue_index.rebuild()
-    return shoe_ids
+    index = catalogue_index.current(force=True)
+    if added or any(index.card(spec.shoe_id) is None for spec in specs):
+        catalogue_index.rebuild()
+    return SeedReport(ids=[spec.shoe_id for spec in specs], added=added)
+
+
+def seed_demo(count: int, now: datetime | None = None) -> list[str]:
+    """The ids of demo shoes 0..count-1, creating the missing ones (see seed_demo_report)."""
+    return seed_demo_report(count, now).ids
 
 
 def encode_png(image) -> bytes:

@@ -1,9 +1,22 @@
-"""The local environment: the same variables the app reads in Lambda, pointed at a moto server."""
+"""The local environment: the same variables the app reads in Lambda, pointed at a moto server.
 
+`manage.py run` (what `make run` does) records where its local AWS listens in the state folder
+(`.local/` at the repository root, or `LOCAL_STATE_DIR`), so other processes (`manage.py --local`,
+tests, benchmarks) talk to the same stack with the same settings, and read the same secrets from
+the local SSM the way a Lambda reads them from SSM.
+"""
+
+import json
 import os
-import secrets as _random
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR_VARIABLE = "LOCAL_STATE_DIR"
+STACK_FILE = "stack.json"
+ADMIN_PASSWORD_FILE = "admin-password"
 
 LOCAL_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -13,20 +26,134 @@ LOCAL_DEFAULTS = {
     "STAGE": "local",
     "TABLE_PREFIX": "shoeshop-local-",
     "UPLOAD_BUCKET": "shoeshop-local-uploads",
+    "SSM_PREFIX": "/shoeshop/local",
     "URL_PREFIX": "",
 }
+# moto answers a Query over a few thousand items in seconds (DynamoDB in milliseconds): processes
+# using the local AWS wait this long for an answer instead of the deployed 5 s (chalicelib/aws.py).
+LOCAL_READ_TIMEOUT_SECONDS = 60
+# What a process needs to talk to the running stack: the defaults above plus the endpoint.
+STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL")
+
+NO_STACK_MESSAGE = (
+    "No local stack is running{where}. Start one with `make run` in another terminal "
+    "(manage.py --local never falls back to real AWS)."
+)
+
+
+class NoLocalStack(Exception):
+    """manage.py --local without a running `make run` (manage.py prints it and exits with 2)."""
+
+
+def state_dir() -> Path:
+    """Where the local stack keeps its record, snapshot and admin password (ignored by git)."""
+    return Path(os.environ.get(STATE_DIR_VARIABLE) or ROOT / ".local")
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner can read (the snapshot and password hold secrets)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
 
 
 def apply_local_defaults() -> None:
     """Fill in what is not set already (an operator's own settings win)."""
     for key, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    # Local signing key and pepper: generated per run, never committed.
-    for key in ("APP_SIGNING_KEY", "APP_PASSWORD_PEPPER"):
-        if not os.environ.get(key):
-            import base64
+    wait_for_slow_local_aws()
 
-            os.environ[key] = base64.b64encode(_random.token_bytes(32)).decode()
+
+def wait_for_slow_local_aws() -> None:
+    from chalicelib import aws
+
+    aws.READ_TIMEOUT_SECONDS = LOCAL_READ_TIMEOUT_SECONDS
+    aws.reset_clients()
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    shop_url: str
+    aws_endpoint: str
+    pid: int
+    environment: dict[str, str]
+
+
+def record_stack(shop_url: str) -> Path:
+    """Written by `manage.py run` once the stack serves; removed on a clean stop."""
+    record = {
+        "shop_url": shop_url,
+        "aws_endpoint": os.environ["AWS_ENDPOINT_URL"],
+        "pid": os.getpid(),
+        "environment": {key: os.environ[key] for key in STACK_VARIABLES if key in os.environ},
+    }
+    path = private_dir(state_dir()) / STACK_FILE
+    write_private(path, json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def forget_stack() -> None:
+    path = state_dir() / STACK_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if record.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def answers(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def running_stack() -> StackRecord | None:
+    """The stack `make run` recorded in the state folder, if it is still up."""
+    try:
+        record = json.loads((state_dir() / STACK_FILE).read_text())
+        stack = StackRecord(record["shop_url"], record["aws_endpoint"], int(record["pid"]), record["environment"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _process_alive(stack.pid) or not answers(stack.aws_endpoint):
+        return None
+    return stack
+
+
+def use_running_stack() -> StackRecord:
+    """Point this process at the running local stack (its endpoint, tables, bucket and SSM prefix),
+    or exit with a clear message: never fall through to whatever AWS account the shell has."""
+    stack = running_stack()
+    if stack is None:
+        raise NoLocalStack(NO_STACK_MESSAGE.format(where=f" (nothing live recorded in {state_dir() / STACK_FILE})"))
+    os.environ.update(stack.environment)
+    from chalicelib.config import get_settings
+
+    get_settings.cache_clear()
+    wait_for_slow_local_aws()
+    return stack
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -61,6 +188,29 @@ def start_local_aws(port: int) -> Any:
     server.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     return server
+
+
+def ensure_secrets() -> list[str]:
+    """The signing key and pepper as SecureStrings under SSM_PREFIX, created once and never
+    overwritten (a new pepper would lock every local account out). Returns the names created."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.aws import ssm_client
+    from chalicelib.config import get_settings
+    from infra.secret import NAMES, generate_secret
+
+    prefix = get_settings().ssm_prefix.rstrip("/")
+    created = []
+    for name in NAMES:
+        try:
+            ssm_client().put_parameter(
+                Name=f"{prefix}/{name}", Type="SecureString", Value=generate_secret(), Overwrite=False
+            )
+            created.append(name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ParameterAlreadyExists":
+                raise
+    return created
 
 
 def ensure_resources(cors_origins: list[str] | None = None) -> None:

@@ -1,6 +1,12 @@
-"""Add compiled bytecode to a Lambda deployment zip.
+"""Add compiled bytecode to a Lambda deployment zip, and hand it to `chalice deploy`.
 
-    python -m infra.precompile out/prod/deployment.zip
+    python -m infra.precompile out/prod/deployment.zip                 (make package)
+    python -m infra.precompile --for-deploy out/prod/deployment.zip    (make deploy, after make package)
+
+`--for-deploy` puts the (already precompiled) zip where `chalice deploy` looks for its package: Chalice
+names it `.chalice/deployments/<hash of requirements.txt and the app code>-python3.11.zip` and
+reuses an existing file of that name instead of building one, so the deploy right after uploads
+this zip, bytecode included (tests/test_package.py proves it with Chalice's own packager).
 
 Lambda's /var/task is read-only, so Python can never cache the bytecode of what it imports from
 the zip: every cold start compiles botocore, Jinja2, PynamoDB and the app from source (about 1 s
@@ -11,6 +17,7 @@ on the same Python minor version as the Lambda runtime (Chalice picks the runtim
 
 import importlib.util
 import py_compile
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -52,12 +59,43 @@ def precompile(zip_path: Path) -> int:
     return compiled
 
 
+def chalice_deploy_zip(project_dir: Path) -> Path:
+    """The file `chalice deploy` uploads for the project as it is now (and reuses if present)."""
+    from chalice.config import Config
+    from chalice.deploy.packager import LambdaDeploymentPackager
+    from chalice.utils import UI, OSUtils
+
+    # Naming the file needs no dependency builder: it hashes requirements.txt and the app files.
+    packager = LambdaDeploymentPackager(osutils=OSUtils(), dependency_builder=None, ui=UI())  # type: ignore[arg-type]
+    return Path(packager.deployment_package_filename(str(project_dir), Config().lambda_python_version))
+
+
+def install_for_chalice_deploy(zip_path: Path, project_dir: Path) -> Path:
+    """Put a (precompiled) package where `chalice deploy` will take it from; returns that path."""
+    target = chalice_deploy_zip(project_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(zip_path, target)
+    return target
+
+
+def has_bytecode(zip_path: Path) -> bool:
+    with zipfile.ZipFile(zip_path) as archive:
+        return any(name.endswith(".cpython-311.pyc") for name in archive.namelist())
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
+    paths = [arg for arg in argv if arg != "--for-deploy"]
+    if len(paths) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    count = precompile(Path(argv[0]))
-    print(f"precompiled {count} modules into {argv[0]}")
+    zip_path = Path(paths[0])
+    if "--for-deploy" not in argv:
+        print(f"precompiled {precompile(zip_path)} modules into {zip_path}")
+        return 0
+    if not has_bytecode(zip_path):
+        print(f"{zip_path} has no bytecode: run `python -m infra.precompile {zip_path}` first", file=sys.stderr)
+        return 1
+    print(f"chalice deploy will upload the precompiled {zip_path}: {install_for_chalice_deploy(zip_path, Path.cwd())}")
     return 0
 
 

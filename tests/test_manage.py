@@ -1,12 +1,24 @@
 """manage.py commands, run in-process against moto."""
 
+import base64
 import io
+import json
+import subprocess
+import sys
+
+import pytest
+from pynamodb.exceptions import PutError
 
 import manage
+from chalicelib import aws
 from chalicelib.aws import s3_client
 from chalicelib.config import get_settings
 from chalicelib.models import Shoe, Stock
 from chalicelib.services import accounts
+from devtools.demo import demo_shoe
+from devtools.localenv import ensure_secrets, free_port
+from tests.fault_injection import SERVER_ERROR, faults, retry_sleeps  # noqa: F401 (fixtures)
+from tests.local_stack import ROOT, clean_environment
 
 
 def test_create_tables_is_idempotent(capsys):
@@ -36,3 +48,102 @@ def test_seed_demo_creates_shoes_with_stock_and_images():
         assert shoe.price_cents > 0 and shoe.images
         body = s3_client().get_object(Bucket=get_settings().upload_bucket, Key=shoe.images[0].thumb_key)["Body"].read()
         assert body[:4] == b"RIFF" and body[8:12] == b"WEBP"
+
+
+def test_create_admin_reports_an_aws_failure_as_such_not_as_exists(faults):  # noqa: F811
+    faults.fail("PutItem", SERVER_ERROR)
+    with pytest.raises(PutError):
+        accounts.create_admin("boss", "boss@example.com", "a long admin passphrase")
+
+
+def test_create_admin_against_unreachable_aws_names_the_connection_failure(tmp_path):
+    closed_port = free_port()  # nothing listens there
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "create-admin",
+            "--username",
+            "boss",
+            "--email",
+            "b@example.com",
+            "--password-stdin",
+        ],
+        cwd=ROOT,
+        env=clean_environment(
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port}",
+            AWS_ACCESS_KEY_ID="x",
+            AWS_SECRET_ACCESS_KEY="x",
+            AWS_DEFAULT_REGION="us-east-1",
+            BCRYPT_ROUNDS="4",
+        ),
+        input="a long admin passphrase\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "exists" not in result.stderr
+    assert f"Could not complete the request at http://127.0.0.1:{closed_port}" in result.stderr
+    assert "EndpointConnectionError" in result.stderr or "Could not connect" in result.stderr
+
+
+@pytest.mark.parametrize("record", [None, {"pid": 2**22 + 7, "dead": True}])
+def test_local_without_a_running_stack_says_so_and_calls_no_aws(monkeypatch, tmp_path, capsys, record):
+    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))
+    if record is not None:  # a stale record: the stack crashed, its process is gone
+        stale = {"shop_url": "http://127.0.0.1:1", "aws_endpoint": "http://127.0.0.1:1", "pid": record["pid"]}
+        (tmp_path / "stack.json").write_text(json.dumps({**stale, "environment": {}}))
+    calls = []
+    aws.dynamodb_client().meta.events.register("before-call", lambda **kwargs: calls.append(kwargs))
+    assert manage.main(["--local", "seed-demo", "--products", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "No local stack is running" in err and "make run" in err
+    assert calls == []
+    assert Shoe.count() == 0
+
+
+def test_seed_demo_twice_adds_nothing_the_second_time(capsys):
+    assert manage.main(["seed-demo", "--products", "30"]) == 0
+    assert "30 shoes, 30 added, 0 there already" in capsys.readouterr().out
+    assert manage.main(["seed-demo", "--products", "45"]) == 0
+    assert "45 shoes, 15 added, 30 there already" in capsys.readouterr().out
+    assert manage.main(["seed-demo", "--products", "45"]) == 0
+    assert "45 shoes, 0 added, 45 there already" in capsys.readouterr().out
+    names = [shoe.name for shoe in Shoe.scan()]
+    assert len(names) == 45 and len(set(names)) == 45
+    # The catalogue read model knows all of them (its filters and search use it).
+    from chalicelib.services import catalogue_index
+
+    assert len(catalogue_index.current(force=True)) == 45
+
+
+def test_demo_shoes_are_distinct_and_varied_up_to_five_thousand():
+    shoes = [demo_shoe(index) for index in range(5000)]
+    assert len({shoe.name for shoe in shoes}) == 5000
+    assert len({shoe.shoe_id for shoe in shoes}) == 5000
+    assert demo_shoe(17) == shoes[17]  # the same shoe whatever the seed's size
+    assert len({shoe.brand for shoe in shoes}) >= 8 and len({shoe.colour for shoe in shoes}) >= 10
+    assert {shoe.department for shoe in shoes} == {"men", "women", "kids"}
+    assert len({shoe.price_cents for shoe in shoes}) >= 10
+    assert all(shoe.price_cents % 100 == 95 for shoe in shoes)
+
+
+def test_local_secrets_are_created_once_and_never_overwritten(monkeypatch):
+    monkeypatch.setenv("SSM_PREFIX", "/shoeshop/localtest")
+    get_settings.cache_clear()
+    try:
+        ssm = aws.ssm_client()
+        ssm.put_parameter(Name="/shoeshop/localtest/signing-key", Type="SecureString", Value="kept", Overwrite=True)
+        assert ensure_secrets() == ["password-pepper"]
+        assert ensure_secrets() == []
+        values = {
+            p["Name"]: p
+            for p in ssm.get_parameters_by_path(Path="/shoeshop/localtest", WithDecryption=True)["Parameters"]
+        }
+        assert values["/shoeshop/localtest/signing-key"]["Value"] == "kept"
+        assert values["/shoeshop/localtest/password-pepper"]["Type"] == "SecureString"
+        assert len(base64.b64decode(values["/shoeshop/localtest/password-pepper"]["Value"])) == 32
+    finally:
+        monkeypatch.delenv("SSM_PREFIX")
+        get_settings.cache_clear()

@@ -20,7 +20,11 @@ import pytest
 from tests.iam_policy import load_policy, stage_env
 from tests.package_fixtures import BIN, ROOT, built_package, moto_http  # noqa: F401 (fixtures)
 
-APP_CODE_BUDGET_BYTES = 300 * 1024
+# Uncompressed source of the app's own files as shipped (app.py + chalicelib/, templates, static and
+# the OpenAPI document included; bytecode excluded): 334 KB in 2026-12 (docs/benchmarks.md). The
+# old 300 KB budget was outgrown, then silently swapped for compressed bytes (about 3x looser);
+# 400 KB of source leaves room for the open issues' code, and says what it measures.
+APP_CODE_BUDGET_BYTES = 400 * 1024
 PROBE = Path(__file__).with_name("packaged_probe.py")
 
 
@@ -170,10 +174,55 @@ def test_app_code_fits_the_size_budget_and_ships_only_matching_bytecode(built_pa
             folder, _, filename = name.rpartition("__pycache__/")
             assert filename.endswith(".cpython-311.pyc"), name
             assert f"{folder}{filename.split('.')[0]}.py" in names, name
-    # The budget applies to what is shipped: the app's own entries in the deployment zip. (Uncompressed,
-    # with the OpenAPI document, the app code is about 330 KB; docs/benchmarks.md reports both.)
-    shipped = sum(e.compress_size for e in app_code)
-    assert shipped < APP_CODE_BUDGET_BYTES, f"app code is {shipped} bytes in the zip, budget {APP_CODE_BUDGET_BYTES}"
+    # The budget applies to what is shipped: the app's own source files in the deployment zip,
+    # uncompressed (what a reader of "KB of app code" expects).
+    shipped = sum(e.file_size for e in app_code)
+    assert shipped < APP_CODE_BUDGET_BYTES, (
+        f"app code is {shipped} bytes of uncompressed source, budget {APP_CODE_BUDGET_BYTES}"
+    )
+
+
+def test_default_deploy_uploads_the_precompiled_package(built_package, tmp_path):  # noqa: F811
+    """`make deploy` puts the precompiled zip where chalice deploy looks; chalice deploy's own
+    packaging step (the one its deployer runs) then takes that file instead of building one."""
+    from chalice.config import Config
+    from chalice.deploy.packager import LambdaDeploymentPackager
+    from chalice.utils import UI, OSUtils
+
+    from infra.precompile import has_bytecode, install_for_chalice_deploy
+
+    project = built_package.out.parent / "project"
+    installed = install_for_chalice_deploy(built_package.zip_path, project)
+
+    class NoBuild:
+        def build_site_packages(self, *args, **kwargs):
+            raise AssertionError("chalice deploy would build its own zip, without the bytecode")
+
+    packager = LambdaDeploymentPackager(osutils=OSUtils(), dependency_builder=NoBuild(), ui=UI())
+    uploaded = Path(packager.create_deployment_package(str(project), Config().lambda_python_version))
+    assert uploaded == installed
+    assert has_bytecode(uploaded)
+    with zipfile.ZipFile(uploaded) as archive:
+        names = set(archive.namelist())
+    assert {
+        "botocore/__pycache__/client.cpython-311.pyc",
+        "chalicelib/web/__pycache__/middleware.cpython-311.pyc",
+    } <= names
+
+
+def test_make_deploy_packages_precompiles_and_then_deploys():
+    plan = subprocess.run(
+        ["make", "-n", "deploy", "STAGE=dev"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    ).stdout.splitlines()
+
+    def step(text: str) -> int:
+        return next(i for i, line in enumerate(plan) if text in line)
+
+    package = step("chalice package --stage dev")
+    compiled = step("-m infra.precompile out/dev/deployment.zip")
+    handed_over = step("-m infra.precompile --for-deploy out/dev/deployment.zip")
+    deployed = step("chalice deploy --stage dev")
+    assert package < compiled < handed_over < deployed
 
 
 def test_packaged_sam_template_passes_cfn_lint(built_package):  # noqa: F811

@@ -184,6 +184,10 @@ def create_admin(username: str, email: str, password: str) -> Admin:
     try:
         admin.save(condition=Admin.username_key.does_not_exist())
     except PutError as error:
+        # Only a failed condition means the name is taken; anything else (no connection, throttling,
+        # a missing table) is the caller's to report as what it is.
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
         raise ValidationFailed({"username": "An admin with that username exists."}) from error
     return admin
 
