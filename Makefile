@@ -65,7 +65,7 @@ bench: $(STAMP)
 
 .PHONY: openapi
 openapi: $(STAMP)
-	$(BIN)/python -m chalicelib.openapi
+	$(BIN)/python -m infra.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

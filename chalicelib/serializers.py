@@ -1,7 +1,7 @@
 """One JSON shape per resource, for the API and the account data export.
 
 The admin views extend the shopper views (same fields, plus what only the back office sees), so a
-field added to a resource is added once. The shapes are documented in chalicelib/openapi.py
+field added to a resource is added once. The shapes are documented in infra/openapi.py
 (schemas of the same names); tests/test_serializers.py validates each against its schema.
 """
 

@@ -19,7 +19,7 @@ import requests
 import schemathesis
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
-from chalicelib import openapi
+from infra import openapi
 from tests.admin_fixtures import image_bytes
 
 MAX_EXAMPLES = 25

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from chalicelib import openapi, serializers
+from chalicelib import serializers
 from chalicelib.services import catalogue, fulfilment, products
+from infra import openapi
 from tests.factories import shoe_via_admin
 
 DOCUMENT = openapi.document()

@@ -1,6 +1,6 @@
 """Health check and the OpenAPI document.
 
-The document is generated at build time (`python -m chalicelib.openapi`) into OPENAPI_JSON and
+The document is generated at build time (`python -m infra.openapi`) into OPENAPI_JSON and
 read on its first request, so its builder never loads in the Lambda.
 """
 

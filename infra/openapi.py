@@ -1,7 +1,7 @@
 """The OpenAPI 3 document for the JSON API under /api/v1, built here at build time.
 
-    python -m chalicelib.openapi           # write chalicelib/data/openapi.json
-    python -m chalicelib.openapi --check   # exit 1 if the committed file is not what this builds
+    python -m infra.openapi           # write chalicelib/data/openapi.json
+    python -m infra.openapi --check   # exit 1 if the committed file is not what this builds
 
 The app serves the committed file (blueprints/api/meta.py) and never imports this module, so the
 builder costs the Lambda nothing at cold start. Every /api/v1 route is described here, one
@@ -916,7 +916,7 @@ def documented_operations() -> set[tuple[str, str]]:
 
 def rendered() -> str:
     """The document as committed: stable key order, one trailing newline."""
-    return json.dumps(document(), indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(document(), separators=(",", ":"), ensure_ascii=False) + "\n"  # Lambda needs no whitespace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -927,7 +927,7 @@ def main(argv: list[str] | None = None) -> int:
     committed = OPENAPI_JSON.read_text(encoding="utf-8") if OPENAPI_JSON.exists() else ""
     if args.check:
         if committed != text:
-            print(f"{OPENAPI_JSON} is out of date: run `python -m chalicelib.openapi` (make openapi).")
+            print(f"{OPENAPI_JSON} is out of date: run `python -m infra.openapi` (make openapi).")
             return 1
         return 0
     if committed != text:
