@@ -1,12 +1,14 @@
-"""The shoe store's Lambda entry point: create the app, wire middleware, register blueprints."""
+"""The shoe store's Lambda entry point: create the app, wire events and hooks, middleware, blueprints."""
 
 import logging
 
 from chalice import Chalice
 
+from chalicelib import wiring
 from chalicelib.blueprints import account, admin, api, cart, catalogue, static
 from chalicelib.web import middleware
 
+wiring.wire()
 app = Chalice(app_name="shoeshop")
 app.log.setLevel(logging.INFO)
 logging.getLogger("shoeshop").setLevel(logging.INFO)

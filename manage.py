@@ -75,9 +75,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Local AWS (unless AWS_ENDPOINT_URL points at one), tables, demo data, an admin, the server."""
-    from devtools.localenv import apply_local_defaults, ensure_resources, start_local_aws
+    from devtools.localenv import ensure_resources, start_local_aws
 
-    apply_local_defaults()
     port = int(os.environ.get("PORT", "8000"))
     moto = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
@@ -157,6 +156,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     _setup_local_if_asked(args)
+    if args.func is cmd_run:  # the dev server always runs on local defaults
+        from devtools.localenv import apply_local_defaults
+
+        apply_local_defaults()
+    # After the environment is set (models read their table names at import): events, account
+    # deletion steps and login hooks, as the app has them.
+    from chalicelib import wiring
+
+    wiring.wire()
     return args.func(args)
 
 

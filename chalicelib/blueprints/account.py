@@ -1,11 +1,13 @@
 """Shopper accounts: register, log in, log out, account page, delete account."""
 
+from collections.abc import Callable
+
 from chalice import Blueprint, Response
 
 from chalicelib.services import accounts
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.sessions import SHOPPER, session_data
-from chalicelib.web.context import current
+from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
 from chalicelib.web.rendering import redirect, render
@@ -13,8 +15,15 @@ from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
 
-# fn(ctx, previous_session_data), run after a login or registration (the cart merges guest carts).
-after_login_hooks = []
+# fn(ctx, previous_session_data), run after a login or registration (the cart merges guest
+# carts); chalicelib.wiring registers them.
+LoginHook = Callable[[RequestContext, dict], None]
+after_login_hooks: list[LoginHook] = []
+
+
+def register_login_hook(hook: LoginHook) -> None:
+    if hook not in after_login_hooks:
+        after_login_hooks.append(hook)
 
 
 def _log_in(user, message: str) -> None:

@@ -5,7 +5,6 @@ import secrets
 
 from chalice import Blueprint, Response
 
-from chalicelib.blueprints.account import after_login_hooks
 from chalicelib.services import cart as cart_service
 from chalicelib.services import checkout
 from chalicelib.services import orders as order_service
@@ -64,9 +63,6 @@ def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
             ctx.flash(note, "warning")
     else:
         sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user_id)))
-
-
-after_login_hooks.append(merge_after_login)
 
 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:

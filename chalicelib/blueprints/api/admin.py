@@ -6,10 +6,16 @@ Every route is @admin_required (401 JSON without a session, 403 for shoppers).
 from chalice import Response
 
 from chalicelib.blueprints.api import bp
-from chalicelib.blueprints.api.common import choice_from_query, cursor_from_query, int_field, json_body, text_field
-from chalicelib.services import fulfilment, products, uploads
+from chalicelib.blueprints.api.common import (
+    choice_from_query,
+    cursor_from_query,
+    int_field,
+    json_body,
+    next_cursor,
+    text_field,
+)
+from chalicelib.services import cursors, fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.guards import admin_required, current_admin_username
 from chalicelib.web.rendering import json_error, json_response
@@ -65,13 +71,13 @@ def _product_input(body: dict) -> products.ProductInput:
 @admin_required
 def admin_api_shoes() -> Response:
     status = choice_from_query("status", (*products.STATUSES, "all"), products.ACTIVE)
-    purpose = f"admin-shoes:{status}"  # a cursor holds a key of its status's partition only
-    page = products.list_shoes(status, current().query.get("q")[:60], cursor_from_query(purpose))
+    search = current().query.get("q")[:60]
+    page = products.list_shoes(status, search, cursor_from_query(cursors.ADMIN_SHOES, status=status, q=search))
     stock = products.stock_for(page.items)
     return json_response(
         {
             "shoes": [_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
-            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
+            "next_cursor": next_cursor(cursors.ADMIN_SHOES, page.next_key, status=status, q=search),
         }
     )
 
@@ -220,12 +226,11 @@ def _order_json(order) -> dict:
 @admin_required
 def admin_api_orders() -> Response:
     status = choice_from_query("status", fulfilment.STATUSES, fulfilment.PLACED)
-    purpose = f"admin-orders:{status}"  # a cursor holds a key of its status's partition only
-    page = fulfilment.list_orders(status, cursor_from_query(purpose))
+    page = fulfilment.list_orders(status, cursor_from_query(cursors.ADMIN_ORDERS, status=status))
     return json_response(
         {
             "orders": [_order_json(order) for order in page.items],
-            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
+            "next_cursor": next_cursor(cursors.ADMIN_ORDERS, page.next_key, status=status),
         }
     )
 

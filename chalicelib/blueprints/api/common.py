@@ -2,8 +2,8 @@
 
 import json
 
+from chalicelib.services import cursors
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.errors import HTTPError
 
@@ -42,15 +42,20 @@ def int_field(body: dict, name: str, required: bool = True) -> int | None:
     return value
 
 
-def cursor_from_query(purpose: str) -> dict | None:
-    """The signed cursor's data; a damaged one, or one made for another listing, is a 400."""
-    token = current().query.get("cursor")
-    if not token:
-        return None
-    data = signing.loads(purpose, token)
-    if not isinstance(data, dict):
-        raise HTTPError(400, "That page cursor is out of date or damaged. Start from the first page.", "InvalidCursor")
-    return data
+BAD_CURSOR = "That page cursor is out of date or damaged. Start from the first page."
+
+
+def cursor_from_query(listing: str, **bound_to: str) -> dict | None:
+    """The cursor's position; a damaged one, or one made for another listing or status, is a 400."""
+    try:
+        return cursors.decode(listing, current().query.get("cursor"), bound_to, BAD_CURSOR)
+    except cursors.InvalidCursor as error:
+        raise HTTPError(400, error.message, "InvalidCursor") from None
+
+
+def next_cursor(listing: str, next_key: dict | None, **bound_to: str) -> str | None:
+    """The cursor for the page after this one, bound like cursor_from_query reads it; None at the end."""
+    return cursors.encode(listing, next_key, bound_to) if next_key else None
 
 
 def choice_from_query(name: str, choices: tuple[str, ...], default: str) -> str:
