@@ -85,7 +85,7 @@ def decode_cursor(listing: str, **bound_to: str) -> dict | None:
 def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> dict[str, str | None]:
     """Links for ui.pager: the next page (a cursor bound to `query`) and, past the first page, the first."""
     on_later_page = bool(current().query.get("cursor"))
-    next_cursor = cursors.encode(listing, next_key, query) if next_key else None
+    next_cursor = cursors.encode(listing, next_key, query)
     return {
         "next_url": current().url(path, **query, cursor=next_cursor) if next_cursor else None,
         "first_url": current().url(path, **query) if on_later_page else None,

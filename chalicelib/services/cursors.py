@@ -1,7 +1,8 @@
 """Page cursors for every listing: a signed token holding where the next page starts, bound to
 the listing it was made for and to what selects that listing's items (the shopper, the status,
 the filters). A cursor for another listing, another shopper or other filters is refused like a
-damaged one, with InvalidCursor; each page decides whether that means the first page or a 400.
+damaged one, with InvalidCursor; a page may fall back to its first page, and under /api/ the
+middleware answers it with a 400 `InvalidCursor`.
 """
 
 from collections.abc import Mapping
@@ -10,7 +11,7 @@ from typing import Any
 from chalicelib import tokens
 from chalicelib.services.errors import ValidationFailed
 
-BAD_CURSOR = "That page link is out of date or damaged."
+BAD_CURSOR = "That page cursor is out of date or damaged. Start from the first page."
 
 # The listings; each name is also the token purpose, so no other token passes for a cursor.
 CATALOGUE = "catalogue"
@@ -30,8 +31,11 @@ def _purpose(listing: str) -> str:
     return f"cursor:{listing}"
 
 
-def encode(listing: str, position: Mapping[str, Any], bound_to: Mapping[str, Any] | None = None) -> str:
-    """A cursor continuing `listing` at `position` (for example DynamoDB's LastEvaluatedKey)."""
+def encode(listing: str, position: Mapping[str, Any] | None, bound_to: Mapping[str, Any] | None = None) -> str | None:
+    """A cursor continuing `listing` at `position` (for example DynamoDB's LastEvaluatedKey);
+    None when there is no position, at the end of the listing."""
+    if position is None:
+        return None
     return tokens.dumps(_purpose(listing), {"b": dict(bound_to or {}), "p": dict(position)})
 
 

@@ -6,14 +6,7 @@ Every route is @admin_required (401 JSON without a session, 403 for shoppers).
 from chalice import Response
 
 from chalicelib.blueprints.api import bp
-from chalicelib.blueprints.api.common import (
-    choice_from_query,
-    cursor_from_query,
-    int_field,
-    json_body,
-    next_cursor,
-    text_field,
-)
+from chalicelib.blueprints.api.common import choice_from_query, int_field, json_body, text_field
 from chalicelib.services import cursors, fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
@@ -71,13 +64,14 @@ def _product_input(body: dict) -> products.ProductInput:
 @admin_required
 def admin_api_shoes() -> Response:
     status = choice_from_query("status", (*products.STATUSES, "all"), products.ACTIVE)
-    search = current().query.get("q")[:60]
-    page = products.list_shoes(status, search, cursor_from_query(cursors.ADMIN_SHOES, status=status, q=search))
+    bound_to = {"status": status, "q": current().query.get("q")[:60]}  # a cursor pages this listing only
+    start = cursors.decode(cursors.ADMIN_SHOES, current().query.get("cursor"), bound_to)
+    page = products.list_shoes(status, bound_to["q"], start)
     stock = products.stock_for(page.items)
     return json_response(
         {
             "shoes": [_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
-            "next_cursor": next_cursor(cursors.ADMIN_SHOES, page.next_key, status=status, q=search),
+            "next_cursor": cursors.encode(cursors.ADMIN_SHOES, page.next_key, bound_to),
         }
     )
 
@@ -226,11 +220,12 @@ def _order_json(order) -> dict:
 @admin_required
 def admin_api_orders() -> Response:
     status = choice_from_query("status", fulfilment.STATUSES, fulfilment.PLACED)
-    page = fulfilment.list_orders(status, cursor_from_query(cursors.ADMIN_ORDERS, status=status))
+    bound_to = {"status": status}  # a cursor pages this status only
+    page = fulfilment.list_orders(status, cursors.decode(cursors.ADMIN_ORDERS, current().query.get("cursor"), bound_to))
     return json_response(
         {
             "orders": [_order_json(order) for order in page.items],
-            "next_cursor": next_cursor(cursors.ADMIN_ORDERS, page.next_key, status=status),
+            "next_cursor": cursors.encode(cursors.ADMIN_ORDERS, page.next_key, bound_to),
         }
     )
 

@@ -2,7 +2,6 @@
 
 import json
 
-from chalicelib.services import cursors
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
 from chalicelib.web.errors import HTTPError
@@ -40,22 +39,6 @@ def int_field(body: dict, name: str, required: bool = True) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationFailed({name: "Send a whole number."})
     return value
-
-
-BAD_CURSOR = "That page cursor is out of date or damaged. Start from the first page."
-
-
-def cursor_from_query(listing: str, **bound_to: str) -> dict | None:
-    """The cursor's position; a damaged one, or one made for another listing or status, is a 400."""
-    try:
-        return cursors.decode(listing, current().query.get("cursor"), bound_to, BAD_CURSOR)
-    except cursors.InvalidCursor as error:
-        raise HTTPError(400, error.message, "InvalidCursor") from None
-
-
-def next_cursor(listing: str, next_key: dict | None, **bound_to: str) -> str | None:
-    """The cursor for the page after this one, bound like cursor_from_query reads it; None at the end."""
-    return cursors.encode(listing, next_key, bound_to) if next_key else None
 
 
 def choice_from_query(name: str, choices: tuple[str, ...], default: str) -> str:
