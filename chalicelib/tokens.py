@@ -6,14 +6,16 @@ Every token carries the time it was signed; `max_age` (seconds) refuses older on
 makes sense. Tokens are tamper-evident, not encrypted: they must hold nothing secret.
 """
 
+import functools
 import hashlib
 from datetime import datetime
-from typing import Any
-
-from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.secrets import get_secrets
+
+if TYPE_CHECKING:
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 MAX_LENGTH = 4096  # longer input is refused before any work
 CLOCK_SKEW_SECONDS = 60  # a token "signed in the future" by another Lambda's clock still counts
@@ -24,14 +26,27 @@ class InvalidToken(Exception):
     """Malformed, tampered with, signed for another purpose or with an unknown key, or too old."""
 
 
-class _ClockSigner(TimestampSigner):
-    """Timestamps from chalicelib.clock (tests move it), SHA-256 HMAC instead of the SHA-1 default."""
+@functools.cache
+def _signer_class() -> type["TimestampSigner"]:
+    """itsdangerous is imported on the first token, not at `import app` (the cold-start budget)."""
+    from itsdangerous import TimestampSigner
 
-    def __init__(self, secret_key: Any, salt: Any = None, **kwargs: Any) -> None:
-        super().__init__(secret_key, salt=salt, key_derivation="hmac", digest_method=hashlib.sha256, **kwargs)
+    class ClockSigner(TimestampSigner):
+        """Timestamps from chalicelib.clock (tests move it), SHA-256 HMAC instead of the SHA-1 default."""
 
-    def get_timestamp(self) -> int:
-        return int(clock.now().timestamp())
+        def __init__(self, secret_key: Any, salt: Any = None, **kwargs: Any) -> None:
+            super().__init__(secret_key, salt=salt, key_derivation="hmac", digest_method=hashlib.sha256, **kwargs)
+
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    return ClockSigner
+
+
+def _bad_data() -> type[Exception]:
+    from itsdangerous import BadData
+
+    return BadData
 
 
 def _keys_oldest_first() -> list[bytes]:
@@ -39,12 +54,14 @@ def _keys_oldest_first() -> list[bytes]:
     return list(reversed(get_secrets().signing_keys))
 
 
-def _signer(purpose: str) -> _ClockSigner:
-    return _ClockSigner(_keys_oldest_first(), salt=purpose)
+def _signer(purpose: str) -> "TimestampSigner":
+    return _signer_class()(_keys_oldest_first(), salt=purpose)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_keys_oldest_first(), signer=_ClockSigner)
+def _serializer() -> "URLSafeTimedSerializer":
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(_keys_oldest_first(), signer=_signer_class())
 
 
 def _check_age(signed_at: datetime, max_age: int | None) -> None:
@@ -68,7 +85,7 @@ def verify(purpose: str, value: str, token: Any, max_age: int | None = None) -> 
     try:
         _, signed_at = _signer(purpose).unsign(f"{value}{_SEP}{token}", return_timestamp=True)
         _check_age(signed_at, max_age)
-    except (BadData, InvalidToken, ValueError, UnicodeError):
+    except (_bad_data(), InvalidToken, ValueError, UnicodeError):
         return False
     return True
 
@@ -84,7 +101,7 @@ def loads(purpose: str, token: Any, max_age: int | None = None) -> Any:
         raise InvalidToken("missing or too long")
     try:
         data, signed_at = _serializer().loads(token, salt=purpose, return_timestamp=True)
-    except (BadData, ValueError, UnicodeError) as error:
+    except (_bad_data(), ValueError, UnicodeError) as error:
         raise InvalidToken(type(error).__name__) from None
     _check_age(signed_at, max_age)
     return data
