@@ -10,8 +10,9 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run    - local AWS (moto), demo catalogue, admin, store on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff and bandit"
+	@echo "make lint   - ruff, bandit and mypy"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
+	@echo "make openapi - regenerate chalicelib/data/openapi.json after changing the API"
 	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
@@ -34,12 +35,14 @@ run: $(STAMP)
 	$(BIN)/python manage.py run
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -47,6 +50,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+.PHONY: openapi
+openapi: $(STAMP)
+	$(BIN)/python -m chalicelib.openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

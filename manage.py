@@ -21,6 +21,16 @@ def _setup_local_if_asked(args: argparse.Namespace) -> None:
         from devtools.localenv import apply_local_defaults
 
         apply_local_defaults()
+    _bind_tables()
+
+
+def _bind_tables() -> None:
+    """Name the models' tables from the environment as it is now (after any local defaults)."""
+    from chalicelib.config import get_settings
+    from chalicelib.models import bind_tables
+
+    get_settings.cache_clear()
+    bind_tables(get_settings())
 
 
 def cmd_create_tables(args: argparse.Namespace) -> int:
@@ -75,8 +85,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Local AWS (unless AWS_ENDPOINT_URL points at one), tables, demo data, an admin, the server."""
-    from devtools.localenv import ensure_resources, start_local_aws
+    from devtools.localenv import apply_local_defaults, ensure_resources, start_local_aws
 
+    apply_local_defaults()
+    _bind_tables()
     port = int(os.environ.get("PORT", "8000"))
     moto = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
@@ -156,13 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     _setup_local_if_asked(args)
-    if args.func is cmd_run:  # the dev server always runs on local defaults
-        from devtools.localenv import apply_local_defaults
-
-        apply_local_defaults()
-    # After the environment is set (models read their table names at import): events, account
-    # deletion steps and login hooks, as the app has them.
-    from chalicelib import wiring
+    from chalicelib import wiring  # events, account-deletion steps and login hooks, as the app has them
 
     wiring.wire()
     return args.func(args)

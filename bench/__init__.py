@@ -14,7 +14,12 @@ BENCH_ENVIRONMENT = {
 
 
 def use_bench_environment(**extra: str) -> None:
-    """In-process moto settings for a benchmark (set before the app is imported)."""
+    """In-process moto settings for a benchmark, and the models bound to its tables."""
     os.environ.update({**BENCH_ENVIRONMENT, **extra})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("SSM_PREFIX", None)
+    from chalicelib.config import get_settings
+    from chalicelib.models import bind_tables
+
+    get_settings.cache_clear()
+    bind_tables(get_settings())

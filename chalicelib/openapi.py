@@ -1,20 +1,31 @@
-"""The OpenAPI 3 document for the JSON API under /api/v1, served at /api/v1/openapi.json.
+"""The OpenAPI 3 document for the JSON API under /api/v1, built here at build time.
 
-Every /api/v1 route is described here, one `describe(...)` per path and method; a test checks the
-document and the app's route table name the same operations, and schemathesis checks the running
-stack answers as documented. Layout: building blocks (shared schemas and error responses), then
-one section per area (meta, catalogue, cart and orders, admin), each next to the others' schemas
-it shares. Limits and choices come from the services' own constants, so the document follows them.
+    python -m chalicelib.openapi           # write chalicelib/data/openapi.json
+    python -m chalicelib.openapi --check   # exit 1 if the committed file is not what this builds
+
+The app serves the committed file (blueprints/api/meta.py) and never imports this module, so the
+builder costs the Lambda nothing at cold start. Every /api/v1 route is described here, one
+`spec.operation(...)` per path and method in its area's section function (nothing is registered
+at import: `document()` runs the sections on a fresh `Spec`). Tests check the document and the
+app's route table name the same operations, that each serialiser (chalicelib/serializers.py)
+answers its schema, and schemathesis checks the running stack answers as documented. Layout:
+building blocks (shared schemas and error responses), then one section per area (meta,
+catalogue, cart and orders, admin). Limits, patterns and choices come from the services' own
+constants, so the document follows them.
 """
 
+import argparse
+import json
+import sys
 from copy import deepcopy
 from typing import Any
 
 from chalicelib import sizes
-from chalicelib.services import catalogue, checkout, fulfilment, products, uploads
+from chalicelib.blueprints.api import PREFIX as API_PREFIX
+from chalicelib.blueprints.api.meta import OPENAPI_JSON
+from chalicelib.services import catalogue, checkout, fulfilment, products, shoes, uploads
 from chalicelib.services.catalogue_index import NEWEST
 
-API_PREFIX = "/api/v1"
 VERSION = "1.1.0"
 
 ERROR_SCHEMA = {
@@ -33,10 +44,6 @@ ERROR_SCHEMA = {
     },
 }
 
-SCHEMAS: dict[str, dict] = {"Error": ERROR_SCHEMA}
-
-_OPERATIONS: dict[str, dict[str, dict]] = {}
-
 MUTATIONS = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC, SHOPPER, ADMIN = "public", "shopper", "admin"
 
@@ -50,21 +57,6 @@ def error_response(description: str) -> dict:
 
 def json_response(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def describe(path: str, method: str, spec: dict) -> None:
-    """Document one operation. `spec` is an OpenAPI operation object (responses at least)."""
-    if not path.startswith(API_PREFIX):
-        raise ValueError(f"{path} is not under {API_PREFIX}")
-    _OPERATIONS.setdefault(path, {})[method.lower()] = spec
-
-
-def add_schema(name: str, schema: dict) -> None:
-    SCHEMAS[name] = schema
-
-
-def documented_operations() -> set[tuple[str, str]]:
-    return {(path, method.upper()) for path, methods in _OPERATIONS.items() for method in methods}
 
 
 # -- building blocks --------------------------------------------------------------------------------
@@ -130,7 +122,7 @@ BOOLEAN = {"type": "boolean"}
 CENTS = {"type": "integer", "description": "Money in integer cents."}
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601."}
 CURSOR = nullable({"type": "string", "description": "Pass as `cursor` for the next page; null on the last."})
-SIZE = {"type": "string", "enum": sizes.ALL_SIZES, "description": "An EU size label."}
+SIZE: dict = {"type": "string", "enum": sizes.ALL_SIZES, "description": "An EU size label."}
 
 
 def path_parameter(name: str, description: str) -> dict:
@@ -146,54 +138,68 @@ CURSOR_PARAMETER = query_parameter(
 )
 
 
-def operation(
-    method: str,
-    path: str,
-    operation_id: str,
-    summary: str,
-    *,
-    tag: str,
-    ok: dict[int, tuple[str, dict]],
-    access: str = PUBLIC,
-    errors: tuple[int, ...] = (),
-    parameters: list[dict] | None = None,
-    body: dict | None = None,
-    description: str = "",
-    extra_responses: dict[int, dict] | None = None,
-    uses_database: bool = True,
-) -> None:
-    """Describe one operation. Errors every caller can meet are added from what it is:
-    401/403 from its guard and the CSRF check, 400/413/415 from a JSON body, 503 from DynamoDB."""
-    statuses = set(errors) | ({503} if uses_database else set())
-    security: list[dict] = []
-    mutation = method.upper() in MUTATIONS
-    if mutation:
-        statuses |= {403, 413}
-    if access != PUBLIC:
-        statuses.add(401)
-        security = [{"session": [], "csrf": []}] if mutation else [{"session": []}]
-    if access == ADMIN:
-        statuses.add(403)
-    spec: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
-    if description:
-        spec["description"] = description
-    if parameters:
-        spec["parameters"] = parameters
-    if body is not None:
-        statuses |= {400, 415}
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    responses: dict[str, dict] = {str(status): json_response(*answer) for status, answer in ok.items()}
-    for status in sorted(statuses):
-        responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_NAMES[status]}"}
-    for status, answer in (extra_responses or {}).items():
-        responses[str(status)] = answer
-    spec["responses"] = dict(sorted(responses.items()))
-    spec["security"] = security
-    describe(f"{API_PREFIX}{path}", method, spec)
+class Spec:
+    """The document's paths and component schemas, filled by the area sections below."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, dict[str, dict]] = {}
+        self.schemas: dict[str, dict] = {"Error": ERROR_SCHEMA}
+
+    def add_schema(self, name: str, schema: dict) -> None:
+        self.schemas[name] = schema
+
+    def operation(
+        self,
+        method: str,
+        path: str,
+        operation_id: str,
+        summary: str,
+        *,
+        tag: str,
+        ok: dict[int, tuple[str, dict]],
+        access: str = PUBLIC,
+        errors: tuple[int, ...] = (),
+        parameters: list[dict] | None = None,
+        body: dict | None = None,
+        description: str = "",
+        extra_responses: dict[int, dict] | None = None,
+        uses_database: bool = True,
+    ) -> None:
+        """Describe one operation. Errors every caller can meet are added from what it is:
+        401/403 from its guard and the CSRF check, 400/413/415 from a JSON body, 503 from DynamoDB."""
+        statuses = set(errors) | ({503} if uses_database else set())
+        security: list[dict] = []
+        mutation = method.upper() in MUTATIONS
+        if mutation:
+            statuses |= {403, 413}
+        if access != PUBLIC:
+            statuses.add(401)
+            security = [{"session": [], "csrf": []}] if mutation else [{"session": []}]
+        if access == ADMIN:
+            statuses.add(403)
+        spec: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+        if description:
+            spec["description"] = description
+        if parameters:
+            spec["parameters"] = parameters
+        if body is not None:
+            statuses |= {400, 415}
+            spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        responses: dict[str, dict] = {str(status): json_response(*answer) for status, answer in ok.items()}
+        for status in sorted(statuses):
+            responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_NAMES[status]}"}
+        for status, answer in (extra_responses or {}).items():
+            responses[str(status)] = answer
+        spec["responses"] = dict(sorted(responses.items()))
+        spec["security"] = security
+        self.paths.setdefault(f"{API_PREFIX}{path}", {})[method.lower()] = spec
 
 
-def document(server_url: str | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
+def document() -> dict[str, Any]:
+    spec = Spec()
+    for section in SECTIONS:
+        section(spec)
+    return {
         "openapi": "3.0.3",
         "info": {
             "title": "Stride Shoes API",
@@ -212,9 +218,9 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             {"name": "shop", "description": "The logged-in shopper's cart and orders."},
             {"name": "admin", "description": "The back office: products, stock, images, orders. Admins only."},
         ],
-        "paths": deepcopy(_OPERATIONS),
+        "paths": deepcopy(spec.paths),
         "components": {
-            "schemas": deepcopy(SCHEMAS),
+            "schemas": deepcopy(spec.schemas),
             "responses": deepcopy(RESPONSES),
             "securitySchemes": {
                 "session": {
@@ -232,38 +238,38 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             },
         },
     }
-    if server_url:
-        doc["servers"] = [{"url": server_url}]
-    return doc
 
 
 # -- meta -------------------------------------------------------------------------------------------
 
-operation(
-    "GET",
-    "/health",
-    "health",
-    "Liveness check",
-    tag="meta",
-    ok={200: ("The API answers", obj({"status": {"type": "string", "enum": ["ok"]}}))},
-    uses_database=False,
-)
-operation(
-    "GET",
-    "/openapi.json",
-    "openapi",
-    "This OpenAPI document",
-    tag="meta",
-    ok={200: ("The OpenAPI 3 document", {"type": "object", "required": ["openapi", "info", "paths"]})},
-    uses_database=False,
-)
+
+def _meta_section(spec: Spec) -> None:
+    spec.operation(
+        "GET",
+        "/health",
+        "health",
+        "Liveness check",
+        tag="meta",
+        ok={200: ("The API answers", obj({"status": {"type": "string", "enum": ["ok"]}}))},
+        uses_database=False,
+    )
+    spec.operation(
+        "GET",
+        "/openapi.json",
+        "openapi",
+        "This OpenAPI document",
+        tag="meta",
+        ok={200: ("The OpenAPI 3 document", {"type": "object", "required": ["openapi", "info", "paths"]})},
+        uses_database=False,
+    )
 
 
 # -- catalogue (chalicelib/blueprints/api/catalogue.py) ---------------------------------------------
 
 DEPARTMENT = {"type": "string", "enum": list(catalogue.DEPARTMENTS)}
 CATEGORY = {"type": "string", "enum": list(catalogue.CATEGORIES)}
-PRICE_FILTER = {"type": "string", "pattern": r"^\s*\$*\d{1,6}(\.\d{1,2})?\s*$"}
+# The parser's own regex (services/shoes.py): the document and the code accept the same prices.
+PRICE_TEXT = {"type": "string", "pattern": shoes.PRICE_PATTERN}
 
 
 def filter_parameter(name: str, schema: dict, description: str) -> dict:
@@ -271,115 +277,121 @@ def filter_parameter(name: str, schema: dict, description: str) -> dict:
     return {**query_parameter(name, schema, description), "allowEmptyValue": True}
 
 
-add_schema(
-    "ShoeCard",
-    obj(
-        {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "department": DEPARTMENT,
-            "category": CATEGORY,
-            "price_cents": CENTS,
-            "image_url": nullable({"type": "string", "description": "The primary photo's thumbnail."}),
-            "url": {"type": "string", "description": "The shoe's page in the shop."},
-        }
-    ),
-)
-add_schema(
-    "ShoeList",
-    obj(
-        {
-            "items": array(ref("ShoeCard")),
-            "next_cursor": CURSOR,
-            "prev_cursor": nullable({"type": "string", "description": "Cursor of the page before; null on the first."}),
-            "total": nullable({"type": "integer", "description": "Matching shoes, for filtered listings only."}),
-            "query": {
-                "type": "object",
-                "description": "The filters as understood (only those set) and the sort.",
-                "required": ["sort"],
-                "additionalProperties": False,
-                "properties": dict.fromkeys((*catalogue.FILTER_FIELDS, "sort"), STRING),
-            },
-        }
-    ),
-)
-add_schema(
-    "ShoeDetail",
-    obj(
-        {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "department": DEPARTMENT,
-            "category": CATEGORY,
-            "description": STRING,
-            "price_cents": CENTS,
-            "images": array(obj({"thumb_url": STRING, "large_url": STRING})),
-            "sizes": array(
-                obj(
-                    {
-                        "size": SIZE,
-                        "label": {"type": "string", "description": 'e.g. "EU 42 · UK 8.5 · US 9.5"'},
-                        "available": BOOLEAN,
-                        "only_left": nullable(
-                            {"type": "integer", "description": f"Pairs left when {catalogue.LOW_STOCK} or fewer."}
-                        ),
-                    }
-                )
-            ),
-        }
-    ),
-)
+# Every view of a shoe (serializers._shoe_fields); the shop's and the back office's add to it.
+SHOE_FIELDS: dict[str, dict] = {
+    "shoe_id": STRING,
+    "name": STRING,
+    "brand": STRING,
+    "colour": STRING,
+    "department": DEPARTMENT,
+    "category": CATEGORY,
+    "description": STRING,
+    "price_cents": CENTS,
+}
 
-operation(
-    "GET",
-    "/shoes",
-    "listShoes",
-    "List active shoes",
-    tag="catalogue",
-    description=(
-        "The home page's listing: the same filters, sort and cursors. A cursor is bound to the "
-        "filters and sort it was made for. Bad parameters are a 400 InvalidQuery naming them; a "
-        "tampered or foreign cursor a 400 InvalidCursor."
-    ),
-    parameters=[
-        filter_parameter("sort", {"type": "string", "enum": list(catalogue.SORTS)}, f"Default {NEWEST}."),
-        filter_parameter("q", {"type": "string"}, f"Search words (at most {catalogue.SEARCH_MAX} characters)."),
-        filter_parameter("brand", {"type": "string"}, f"Exact brand (at most {catalogue.BRAND_MAX} characters)."),
-        filter_parameter("department", DEPARTMENT, "Department."),
-        filter_parameter("category", CATEGORY, "Kind of shoe."),
-        filter_parameter("size", SIZE, "Only shoes in stock in this EU size."),
-        filter_parameter("min_price", PRICE_FILTER, "Lowest price in whole currency units, like 80 or 79.95."),
-        filter_parameter("max_price", PRICE_FILTER, "Highest price, at least min_price."),
-        filter_parameter("cursor", {"type": "string", "maxLength": 1024}, "`next_cursor` or `prev_cursor`."),
-        filter_parameter(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": catalogue.MAX_PAGE_SIZE, "default": catalogue.PAGE_SIZE},
-            "Shoes per page.",
+
+def _catalogue_section(spec: Spec) -> None:
+    spec.add_schema(
+        "ShoeCard",
+        obj(
+            {
+                **{name: schema for name, schema in SHOE_FIELDS.items() if name != "description"},
+                "image_url": nullable({"type": "string", "description": "The primary photo's thumbnail."}),
+                "url": {"type": "string", "description": "The shoe's page in the shop."},
+            }
         ),
-    ],
-    ok={200: ("One page of shoe cards", ref("ShoeList"))},
-    errors=(400,),
-)
-operation(
-    "GET",
-    "/shoes/{shoe_id}",
-    "getShoe",
-    "One active shoe with availability per size",
-    tag="catalogue",
-    parameters=[path_parameter("shoe_id", "The shoe's id.")],
-    ok={200: ("The shoe", ref("ShoeDetail"))},
-    errors=(404,),
-    description="Unknown and archived shoes are a 404.",
-)
+    )
+    spec.add_schema(
+        "ShoeList",
+        obj(
+            {
+                "items": array(ref("ShoeCard")),
+                "next_cursor": CURSOR,
+                "prev_cursor": nullable(
+                    {"type": "string", "description": "Cursor of the page before; null on the first."}
+                ),
+                "total": nullable({"type": "integer", "description": "Matching shoes, for filtered listings only."}),
+                "query": {
+                    "type": "object",
+                    "description": "The filters as understood (only those set) and the sort.",
+                    "required": ["sort"],
+                    "additionalProperties": False,
+                    "properties": dict.fromkeys((*catalogue.FILTER_FIELDS, "sort"), STRING),
+                },
+            }
+        ),
+    )
+    spec.add_schema(
+        "ShoeDetail",
+        obj(
+            {
+                **SHOE_FIELDS,
+                "images": array(obj({"thumb_url": STRING, "large_url": STRING})),
+                "sizes": array(
+                    obj(
+                        {
+                            "size": SIZE,
+                            "label": {"type": "string", "description": 'e.g. "EU 42 · UK 8.5 · US 9.5"'},
+                            "available": BOOLEAN,
+                            "only_left": nullable(
+                                {"type": "integer", "description": f"Pairs left when {catalogue.LOW_STOCK} or fewer."}
+                            ),
+                        }
+                    )
+                ),
+            }
+        ),
+    )
+    spec.operation(
+        "GET",
+        "/shoes",
+        "listShoes",
+        "List active shoes",
+        tag="catalogue",
+        description=(
+            "The home page's listing: the same filters, sort and cursors. A cursor is bound to the "
+            "filters and sort it was made for. Bad parameters are a 400 InvalidQuery naming them; a "
+            "tampered or foreign cursor a 400 InvalidCursor."
+        ),
+        parameters=[
+            filter_parameter("sort", {"type": "string", "enum": list(catalogue.SORTS)}, f"Default {NEWEST}."),
+            filter_parameter("q", {"type": "string"}, f"Search words (at most {catalogue.SEARCH_MAX} characters)."),
+            filter_parameter("brand", {"type": "string"}, f"Exact brand (at most {catalogue.BRAND_MAX} characters)."),
+            filter_parameter("department", DEPARTMENT, "Department."),
+            filter_parameter("category", CATEGORY, "Kind of shoe."),
+            filter_parameter("size", SIZE, "Only shoes in stock in this EU size."),
+            filter_parameter(
+                "min_price",
+                PRICE_TEXT,
+                f'Lowest price, like "80", "79.95", "$ 80" or "1,299" (at most {shoes.PRICE_MAX_UNITS:,}.99).',
+            ),
+            filter_parameter("max_price", PRICE_TEXT, "Highest price, written as min_price, at least min_price."),
+            filter_parameter("cursor", {"type": "string", "maxLength": 1024}, "`next_cursor` or `prev_cursor`."),
+            filter_parameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": catalogue.MAX_PAGE_SIZE, "default": catalogue.PAGE_SIZE},
+                "Shoes per page.",
+            ),
+        ],
+        ok={200: ("One page of shoe cards", ref("ShoeList"))},
+        errors=(400,),
+    )
+    spec.operation(
+        "GET",
+        "/shoes/{shoe_id}",
+        "getShoe",
+        "One active shoe with availability per size",
+        tag="catalogue",
+        parameters=[path_parameter("shoe_id", "The shoe's id.")],
+        ok={200: ("The shoe", ref("ShoeDetail"))},
+        errors=(404,),
+        description="Unknown and archived shoes are a 404.",
+    )
 
 
 # -- cart and orders (chalicelib/blueprints/api/shop.py, services/orders.py) ------------------------
 
-SHOE_ID_FIELD = {"type": "string", "maxLength": 64, "description": "The shoe's id."}
+SHOE_ID_FIELD: dict = {"type": "string", "maxLength": 64, "description": "The shoe's id."}
 QUANTITY = {"type": "integer", "minimum": 1, "description": "Pairs, at most the per-line limit (10 by default)."}
 ORDER_STATUS = {"type": "string", "enum": list(fulfilment.STATUSES)}
 ADDRESS_PROPERTIES = {
@@ -388,274 +400,191 @@ ADDRESS_PROPERTIES = {
 }
 ADDRESS_PROPERTIES["country"] = {"type": "string", "enum": list(checkout.COUNTRY_NAMES), "description": "Country"}
 ADDRESS_OPTIONAL = tuple(name for name, (_label, required, _limit) in checkout.ADDRESS_FIELDS.items() if not required)
+ORDER_PROPERTIES: dict[str, dict] = {
+    "order_id": STRING,
+    "status": ORDER_STATUS,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "payment_method": STRING,
+    "lines": array(
+        obj(
+            {
+                "shoe_id": STRING,
+                "name": STRING,
+                "brand": STRING,
+                "size": SIZE,
+                "unit_price_cents": CENTS,
+                "quantity": INTEGER,
+                "line_total_cents": CENTS,
+            }
+        )
+    ),
+    "address": {**nullable(ref("Address")), "description": "Null once the shopper deleted the account."},
+    "subtotal_cents": CENTS,
+    "shipping_cents": CENTS,
+    "total_cents": CENTS,
+    "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
+    "tracking_note": nullable(STRING),
+}
+LINE_KEY: dict[str, dict] = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
 
-add_schema("Address", obj(ADDRESS_PROPERTIES, optional=ADDRESS_OPTIONAL))
-add_schema(
-    "Cart",
-    obj(
-        {
-            "lines": array(
-                obj(
-                    {
-                        "line_id": {"type": "string", "description": "<shoe_id>#<size>"},
-                        "shoe_id": STRING,
-                        "name": STRING,
-                        "size": SIZE,
-                        "quantity": INTEGER,
-                        "unit_price_cents": CENTS,
-                        "line_total_cents": CENTS,
-                        "in_stock": {"type": "integer", "description": "Pairs on hand in this size now."},
-                        "problem": nullable(
-                            {"type": "string", "description": 'Why it cannot be ordered as is ("Sold out"...).'}
-                        ),
-                    }
-                )
-            ),
-            "units": {"type": "integer", "description": "Pairs in the cart."},
-            "subtotal_cents": {**CENTS, "description": "Lines without a problem, in cents."},
-            "message": {"type": "string", "description": "What the change did, in words (changes only)."},
-        },
-        optional=("message",),
-    ),
-)
-add_schema(
-    "Order",
-    obj(
-        {
-            "order_id": STRING,
-            "status": ORDER_STATUS,
-            "created_at": TIMESTAMP,
-            "updated_at": TIMESTAMP,
-            "payment_method": STRING,
-            "lines": array(
-                obj(
-                    {
-                        "shoe_id": STRING,
-                        "name": STRING,
-                        "brand": STRING,
-                        "size": SIZE,
-                        "unit_price_cents": CENTS,
-                        "quantity": INTEGER,
-                        "line_total_cents": CENTS,
-                    }
-                )
-            ),
-            "address": nullable(ref("Address")),
-            "subtotal_cents": CENTS,
-            "shipping_cents": CENTS,
-            "total_cents": CENTS,
-            "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
-            "tracking_note": nullable(STRING),
-        }
-    ),
-)
-add_schema("OrderList", obj({"orders": array(ref("Order")), "next_cursor": CURSOR}))
 
-LINE_KEY = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
-
-operation(
-    "GET", "/cart", "getCart", "The shopper's cart", tag="shop", access=SHOPPER, ok={200: ("The cart", ref("Cart"))}
-)
-operation(
-    "POST",
-    "/cart",
-    "addToCart",
-    "Add pairs of a shoe in a size",
-    tag="shop",
-    access=SHOPPER,
-    description=(
-        "An existing line grows. Quantities are capped by stock and the per-line limit (the "
-        "`message` says so). Unknown shoe: 404; sold out or already at the cap: 409; bad quantity, "
-        "size or a full cart: 422."
-    ),
-    body=obj({**LINE_KEY, "quantity": {**QUANTITY, "default": 1}}, optional=("quantity",), closed=False),
-    ok={201: ("The cart after the change", ref("Cart"))},
-    errors=(404, 409, 422),
-)
-operation(
-    "PATCH",
-    "/cart",
-    "updateCartLine",
-    "Change a line's quantity",
-    tag="shop",
-    access=SHOPPER,
-    description="Line not in the cart: 404; sold out: 409; bad quantity: 422.",
-    body=obj({**LINE_KEY, "quantity": QUANTITY}, closed=False),
-    ok={200: ("The cart after the change", ref("Cart"))},
-    errors=(404, 409, 422),
-)
-operation(
-    "DELETE",
-    "/cart",
-    "removeCartLine",
-    "Remove a line",
-    tag="shop",
-    access=SHOPPER,
-    parameters=[
-        query_parameter("shoe_id", SHOE_ID_FIELD, "The line's shoe.", required=True),
-        query_parameter("size", SIZE, "The line's size.", required=True),
-    ],
-    ok={200: ("The cart after the change", ref("Cart"))},
-    errors=(404, 422),
-)
-operation(
-    "GET",
-    "/orders",
-    "listOrders",
-    "The shopper's orders, newest first",
-    tag="shop",
-    access=SHOPPER,
-    parameters=[CURSOR_PARAMETER],
-    ok={200: ("One page of orders", ref("OrderList"))},
-    errors=(400,),
-    description="A cursor that is damaged or from another account: 400 InvalidCursor.",
-)
-operation(
-    "POST",
-    "/orders",
-    "placeOrder",
-    "Place the cart as an order",
-    tag="shop",
-    access=SHOPPER,
-    description=(
-        "One transaction: stock is taken only if every line is on hand. The Idempotency-Key names "
-        "the attempt: repeating a request with the same key answers 200 with the order already "
-        "placed, never a second order. Without `address`, the address of the last order is used. "
-        "Empty cart: 409 EmptyCart; stock ran out: 409 OutOfStock (`fields` names each line; the "
-        "cart was adjusted, nothing ordered); bad key or address: 422."
-    ),
-    parameters=[
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": True,
-            "description": "The client's id for this attempt: 8 to 128 letters, digits, '-' or '_'.",
-            "schema": {"type": "string", "pattern": checkout.KEY_RE.pattern},
-        }
-    ],
-    body=obj({"address": ref("Address")}, optional=("address",), closed=False),
-    ok={201: ("The order, placed now", ref("Order")), 200: ("The order this key placed before", ref("Order"))},
-    errors=(409, 422),
-)
-operation(
-    "GET",
-    "/orders/{order_id}",
-    "getOrder",
-    "One of the shopper's orders",
-    tag="shop",
-    access=SHOPPER,
-    parameters=[path_parameter("order_id", "The order's id.")],
-    ok={200: ("The order", ref("Order"))},
-    errors=(404,),
-    description="Unknown ids and other shoppers' orders are a 404.",
-)
+def _shop_section(spec: Spec) -> None:
+    spec.add_schema("Address", obj(ADDRESS_PROPERTIES, optional=ADDRESS_OPTIONAL))
+    spec.add_schema(
+        "Cart",
+        obj(
+            {
+                "lines": array(
+                    obj(
+                        {
+                            "line_id": {"type": "string", "description": "<shoe_id>#<size>"},
+                            "shoe_id": STRING,
+                            "name": STRING,
+                            "size": SIZE,
+                            "quantity": INTEGER,
+                            "unit_price_cents": CENTS,
+                            "line_total_cents": CENTS,
+                            "in_stock": {"type": "integer", "description": "Pairs on hand in this size now."},
+                            "problem": nullable(
+                                {"type": "string", "description": 'Why it cannot be ordered as is ("Sold out"...).'}
+                            ),
+                        }
+                    )
+                ),
+                "units": {"type": "integer", "description": "Pairs in the cart."},
+                "subtotal_cents": {**CENTS, "description": "Lines without a problem, in cents."},
+                "discount_cents": {**CENTS, "description": "Taken off the subtotal by discounts (0 today)."},
+                "shipping_cents": {**CENTS, "description": "Shipping for the subtotal after discounts."},
+                "total_cents": {**CENTS, "description": "Subtotal - discounts + shipping: what the order would cost."},
+                "message": {"type": "string", "description": "What the change did, in words (changes only)."},
+            },
+            optional=("message",),
+        ),
+    )
+    spec.add_schema("Order", obj(ORDER_PROPERTIES))
+    spec.add_schema("OrderList", obj({"orders": array(ref("Order")), "next_cursor": CURSOR}))
+    spec.operation(
+        "GET", "/cart", "getCart", "The shopper's cart", tag="shop", access=SHOPPER, ok={200: ("The cart", ref("Cart"))}
+    )
+    spec.operation(
+        "POST",
+        "/cart",
+        "addToCart",
+        "Add pairs of a shoe in a size",
+        tag="shop",
+        access=SHOPPER,
+        description=(
+            "An existing line grows. Quantities are capped by stock and the per-line limit (the "
+            "`message` says so). Unknown shoe: 404; sold out or already at the cap: 409; bad quantity, "
+            "size or a full cart: 422."
+        ),
+        body=obj({**LINE_KEY, "quantity": {**QUANTITY, "default": 1}}, optional=("quantity",), closed=False),
+        ok={201: ("The cart after the change", ref("Cart"))},
+        errors=(404, 409, 422),
+    )
+    spec.operation(
+        "PATCH",
+        "/cart",
+        "updateCartLine",
+        "Change a line's quantity",
+        tag="shop",
+        access=SHOPPER,
+        description="Line not in the cart: 404; sold out: 409; bad quantity: 422.",
+        body=obj({**LINE_KEY, "quantity": QUANTITY}, closed=False),
+        ok={200: ("The cart after the change", ref("Cart"))},
+        errors=(404, 409, 422),
+    )
+    spec.operation(
+        "DELETE",
+        "/cart",
+        "removeCartLine",
+        "Remove a line",
+        tag="shop",
+        access=SHOPPER,
+        parameters=[
+            query_parameter("shoe_id", SHOE_ID_FIELD, "The line's shoe.", required=True),
+            query_parameter("size", SIZE, "The line's size.", required=True),
+        ],
+        ok={200: ("The cart after the change", ref("Cart"))},
+        errors=(404, 422),
+    )
+    spec.operation(
+        "GET",
+        "/orders",
+        "listOrders",
+        "The shopper's orders, newest first",
+        tag="shop",
+        access=SHOPPER,
+        parameters=[CURSOR_PARAMETER],
+        ok={200: ("One page of orders", ref("OrderList"))},
+        errors=(400,),
+        description="A cursor that is damaged or from another account: 400 InvalidCursor.",
+    )
+    spec.operation(
+        "POST",
+        "/orders",
+        "placeOrder",
+        "Place the cart as an order",
+        tag="shop",
+        access=SHOPPER,
+        description=(
+            "One transaction: stock is taken only if every line is on hand. The Idempotency-Key names "
+            "the attempt: repeating a request with the same key answers 200 with the order already "
+            "placed, never a second order. Without `address`, the address of the last order is used. "
+            "Empty cart: 409 EmptyCart; stock ran out: 409 OutOfStock (`fields` names each line; the "
+            "cart was adjusted, nothing ordered); bad key or address: 422."
+        ),
+        parameters=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "description": "The client's id for this attempt: 8 to 128 letters, digits, '-' or '_'.",
+                "schema": {"type": "string", "pattern": checkout.KEY_RE.pattern},
+            }
+        ],
+        body=obj({"address": ref("Address")}, optional=("address",), closed=False),
+        ok={201: ("The order, placed now", ref("Order")), 200: ("The order this key placed before", ref("Order"))},
+        errors=(409, 422),
+    )
+    spec.operation(
+        "GET",
+        "/orders/{order_id}",
+        "getOrder",
+        "One of the shopper's orders",
+        tag="shop",
+        access=SHOPPER,
+        parameters=[path_parameter("order_id", "The order's id.")],
+        ok={200: ("The order", ref("Order"))},
+        errors=(404,),
+        description="Unknown ids and other shoppers' orders are a 404.",
+    )
 
 
 # -- admin (chalicelib/blueprints/api/admin.py) -----------------------------------------------------
 
 ADMIN_SHOE_STATUS = {"type": "string", "enum": list(products.STATUSES)}
 STOCK_MAP = {"type": "object", "additionalProperties": INTEGER, "description": "Pairs on hand per size."}
-
-add_schema(
-    "AdminImage",
-    obj(
-        {
-            "image_id": STRING,
-            "thumb_key": {"type": "string", "description": "S3 key of the thumbnail."},
-            "large_key": {"type": "string", "description": "S3 key of the large image."},
-            "width": INTEGER,
-            "height": INTEGER,
-        }
-    ),
-)
-add_schema(
-    "AdminShoe",
-    obj(
-        {
-            "shoe_id": STRING,
-            "name": STRING,
-            "brand": STRING,
-            "colour": STRING,
-            "category": CATEGORY,
-            "department": DEPARTMENT,
-            "description": STRING,
-            "price_cents": CENTS,
-            "sizes": array(SIZE),
-            "status": ADMIN_SHOE_STATUS,
-            "version": {"type": "integer", "description": "Send it back with PUT: a newer save is a 409."},
-            "created_at": TIMESTAMP,
-            "updated_at": TIMESTAMP,
-            "images": array(ref("AdminImage")),
-            "stock": STOCK_MAP,
-        },
-        optional=("stock",),
-    ),
-)
-add_schema("AdminShoeAnswer", obj({"shoe": ref("AdminShoe")}))
-add_schema("AdminShoeList", obj({"shoes": array(ref("AdminShoe")), "next_cursor": CURSOR}))
-add_schema(
-    "AdminOrder",
-    obj(
-        {
-            "order_id": STRING,
-            "status": ORDER_STATUS,
-            "version": INTEGER,
-            "created_at": TIMESTAMP,
-            "total_cents": CENTS,
-            "subtotal_cents": CENTS,
-            "shipping_cents": CENTS,
-            "tracking_note": nullable(STRING),
-            "lines": array(
-                obj(
-                    {
-                        "shoe_id": STRING,
-                        "name": STRING,
-                        "brand": STRING,
-                        "size": SIZE,
-                        "quantity": INTEGER,
-                        "unit_price_cents": CENTS,
-                    }
-                )
-            ),
-            "address": {**nullable(ref("Address")), "description": "Null once the shopper deleted the account."},
-            "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "by": STRING, "note": nullable(STRING)})),
-        }
-    ),
-)
-add_schema("AdminOrderAnswer", obj({"order": ref("AdminOrder")}))
-add_schema(
-    "StaleEditError",
-    {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message", "current"],
-                "properties": {
-                    "code": {"type": "string", "enum": ["StaleEdit"]},
-                    "message": STRING,
-                    "current": ref("AdminShoe"),
-                },
-            }
-        },
-    },
-)
-
-PRODUCT_FIELDS = {
+PRODUCT_FIELDS: dict[str, dict] = {
     "name": {"type": "string", "maxLength": products.LIMITS["name"]},
     "brand": {"type": "string", "maxLength": products.LIMITS["brand"]},
     "colour": {"type": "string", "maxLength": products.LIMITS["colour"]},
     "category": CATEGORY,
     "department": DEPARTMENT,
     "description": {"type": "string", "maxLength": products.LIMITS["description"]},
-    "price": {"type": "string", "description": 'A price like "89.95" (or send price_cents).'},
+    "price": {
+        **PRICE_TEXT,
+        "description": 'A price like "89.95" or "$ 1,299", from 0.01 to '
+        f"{products.format_price(products.MAX_PRICE_CENTS)} (or send price_cents).",
+    },
     "price_cents": {"type": "integer", "minimum": 1, "maximum": products.MAX_PRICE_CENTS},
 }
 PRODUCT_REQUIRED = ("name", "brand", "colour", "category", "department")
 SHOE_PATH = path_parameter("shoe_id", "The shoe's id.")
 IMAGE_PATH = path_parameter("image_id", "The image's id (AdminImage.image_id).")
 ORDER_PATH = path_parameter("order_id", "The order's id.")
+TRANSITION_TARGETS = list(dict.fromkeys(to for moves in fulfilment.MOVES.values() for to in moves))
 SHOE_ANSWER = ("The shoe", ref("AdminShoeAnswer"))
 BAD_LISTING = (
     "An unknown status is a 400 InvalidQuery; a damaged cursor, or one made for another status, a 400 InvalidCursor."
@@ -664,235 +593,348 @@ BAD_LISTING = (
 
 def product_body(extra: dict[str, dict], required: tuple[str, ...]) -> dict:
     properties = {**PRODUCT_FIELDS, **extra}
-    return obj(properties, optional=tuple(name for name in properties if name not in required), closed=False)
+    schema = obj(properties, optional=tuple(name for name in properties if name not in required), closed=False)
+    return {**schema, "anyOf": [{"required": ["price"]}, {"required": ["price_cents"]}]}  # a price is needed
 
 
-operation(
-    "GET",
-    "/admin/shoes",
-    "adminListShoes",
-    "Shoes by status, newest first, with stock",
-    tag="admin",
-    access=ADMIN,
-    parameters=[
-        filter_parameter("status", {"type": "string", "enum": [*products.STATUSES, "all"]}, "Default active."),
-        filter_parameter("q", {"type": "string"}, "Words in the name, brand or colour."),
-        CURSOR_PARAMETER,
-    ],
-    ok={200: ("One page of shoes (20)", ref("AdminShoeList"))},
-    errors=(400,),
-    description=BAD_LISTING,
-)
-operation(
-    "POST",
-    "/admin/shoes",
-    "adminCreateShoe",
-    "Create a shoe",
-    tag="admin",
-    access=ADMIN,
-    description="Sizes follow the department; `stock` gives pairs per size (others start at 0).",
-    body=product_body(
-        {"stock": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}},
-        PRODUCT_REQUIRED,
-    ),
-    ok={201: ("The new shoe, with stock", ref("AdminShoeAnswer"))},
-    errors=(422,),
-)
-operation(
-    "GET",
-    "/admin/shoes/{shoe_id}",
-    "adminGetShoe",
-    "One shoe (any status) with stock",
-    tag="admin",
-    access=ADMIN,
-    parameters=[SHOE_PATH],
-    ok={200: SHOE_ANSWER},
-    errors=(404,),
-)
-operation(
-    "PUT",
-    "/admin/shoes/{shoe_id}",
-    "adminUpdateShoe",
-    "Save a shoe's details over the version read",
-    tag="admin",
-    access=ADMIN,
-    description="Someone saved in between: 409 StaleEdit with their version in `error.current`.",
-    parameters=[SHOE_PATH],
-    body=product_body({"version": {"type": "integer"}}, (*PRODUCT_REQUIRED, "version")),
-    ok={200: ("The saved shoe", ref("AdminShoeAnswer"))},
-    errors=(404, 422),
-    extra_responses={409: json_response("A newer save exists", ref("StaleEditError"))},
-)
-operation(
-    "DELETE",
-    "/admin/shoes/{shoe_id}",
-    "adminDeleteShoe",
-    "Delete a shoe never ordered",
-    tag="admin",
-    access=ADMIN,
-    description="A shoe that has been ordered cannot be deleted (409): archive it.",
-    parameters=[SHOE_PATH],
-    ok={200: ("Deleted", obj({"deleted": STRING}))},
-    errors=(404, 409),
-)
-for _action, _summary in (("archive", "Archive a shoe (leaves the shop)"), ("restore", "Restore an archived shoe")):
-    operation(
+def _admin_section(spec: Spec) -> None:
+    spec.add_schema(
+        "AdminImage",
+        obj(
+            {
+                "image_id": STRING,
+                "thumb_key": {"type": "string", "description": "S3 key of the thumbnail."},
+                "large_key": {"type": "string", "description": "S3 key of the large image."},
+                "width": INTEGER,
+                "height": INTEGER,
+            }
+        ),
+    )
+    spec.add_schema(
+        "AdminShoe",
+        obj(
+            {
+                **SHOE_FIELDS,
+                "sizes": array(SIZE),
+                "status": ADMIN_SHOE_STATUS,
+                "version": {"type": "integer", "description": "Send it back with PUT: a newer save is a 409."},
+                "created_at": TIMESTAMP,
+                "updated_at": TIMESTAMP,
+                "images": array(ref("AdminImage")),
+                "stock": STOCK_MAP,
+            },
+            optional=("stock",),
+        ),
+    )
+    spec.add_schema("AdminShoeAnswer", obj({"shoe": ref("AdminShoe")}))
+    spec.add_schema("AdminShoeList", obj({"shoes": array(ref("AdminShoe")), "next_cursor": CURSOR}))
+    # The shopper's view plus the version to send back and who made each change.
+    spec.add_schema(
+        "AdminOrder",
+        obj(
+            {
+                **ORDER_PROPERTIES,
+                "version": {
+                    "type": "integer",
+                    "description": "Send it back with a transition: a newer change is a 409.",
+                },
+                "history": array(
+                    obj({"status": ORDER_STATUS, "at": TIMESTAMP, "by": STRING, "note": nullable(STRING)})
+                ),
+            }
+        ),
+    )
+    spec.add_schema("AdminOrderAnswer", obj({"order": ref("AdminOrder")}))
+    spec.add_schema(
+        "StaleEditError",
+        {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message", "current"],
+                    "properties": {
+                        "code": {"type": "string", "enum": ["StaleEdit"]},
+                        "message": STRING,
+                        "current": ref("AdminShoe"),
+                    },
+                }
+            },
+        },
+    )
+    spec.operation(
+        "GET",
+        "/admin/shoes",
+        "adminListShoes",
+        "Shoes by status, newest first, with stock",
+        tag="admin",
+        access=ADMIN,
+        parameters=[
+            filter_parameter("status", {"type": "string", "enum": [*products.STATUSES, "all"]}, "Default active."),
+            filter_parameter("q", {"type": "string"}, "Words in the name, brand or colour."),
+            CURSOR_PARAMETER,
+        ],
+        ok={200: (f"One page of shoes ({products.ADMIN_PAGE_SIZE})", ref("AdminShoeList"))},
+        errors=(400,),
+        description=BAD_LISTING,
+    )
+    spec.operation(
         "POST",
-        f"/admin/shoes/{{shoe_id}}/{_action}",
-        f"admin{_action.title()}Shoe",
-        _summary,
+        "/admin/shoes",
+        "adminCreateShoe",
+        "Create a shoe",
+        tag="admin",
+        access=ADMIN,
+        description="Sizes follow the department; `stock` gives pairs per size (others start at 0).",
+        body=product_body(
+            {"stock": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}},
+            PRODUCT_REQUIRED,
+        ),
+        ok={201: ("The new shoe, with stock", ref("AdminShoeAnswer"))},
+        errors=(422,),
+    )
+    spec.operation(
+        "GET",
+        "/admin/shoes/{shoe_id}",
+        "adminGetShoe",
+        "One shoe (any status) with stock",
         tag="admin",
         access=ADMIN,
         parameters=[SHOE_PATH],
         ok={200: SHOE_ANSWER},
+        errors=(404,),
+    )
+    spec.operation(
+        "PUT",
+        "/admin/shoes/{shoe_id}",
+        "adminUpdateShoe",
+        "Save a shoe's details over the version read",
+        tag="admin",
+        access=ADMIN,
+        description="Someone saved in between: 409 StaleEdit with their version in `error.current`.",
+        parameters=[SHOE_PATH],
+        body=product_body({"version": {"type": "integer"}}, (*PRODUCT_REQUIRED, "version")),
+        ok={200: ("The saved shoe", ref("AdminShoeAnswer"))},
+        errors=(404, 422),
+        extra_responses={409: json_response("A newer save exists", ref("StaleEditError"))},
+    )
+    spec.operation(
+        "DELETE",
+        "/admin/shoes/{shoe_id}",
+        "adminDeleteShoe",
+        "Delete a shoe never ordered",
+        tag="admin",
+        access=ADMIN,
+        description="A shoe that has been ordered cannot be deleted (409): archive it.",
+        parameters=[SHOE_PATH],
+        ok={200: ("Deleted", obj({"deleted": STRING}))},
         errors=(404, 409),
     )
-operation(
-    "POST",
-    "/admin/shoes/{shoe_id}/stock",
-    "adminChangeStock",
-    "Set or adjust one size's stock",
-    tag="admin",
-    access=ADMIN,
-    description=(
-        "`set` (optionally with `expected`, the count seen: a sale in between is a 409) or "
-        "`adjust` (+/- pairs; never below zero: 409)."
-    ),
-    parameters=[SHOE_PATH],
-    body=obj(
-        {
-            "size": SIZE,
-            "set": {"type": "integer", "minimum": 0, "maximum": products.MAX_STOCK},
-            "expected": {"type": "integer", "minimum": 0},
-            "adjust": {"type": "integer", "minimum": -products.MAX_STOCK, "maximum": products.MAX_STOCK},
-        },
-        optional=("set", "expected", "adjust"),
-        closed=False,
-    ),
-    ok={200: ("The new count", obj({"shoe_id": STRING, "size": SIZE, "quantity": INTEGER}))},
-    errors=(404, 409, 422),
-)
-operation(
-    "POST",
-    "/admin/shoes/{shoe_id}/images/grants",
-    "adminGrantImageUpload",
-    "A presigned S3 POST for one photo",
-    tag="admin",
-    access=ADMIN,
-    description="POST the file to `url` with `fields`, then confirm `key`.",
-    parameters=[SHOE_PATH],
-    body=obj({"content_type": {"type": "string", "enum": list(uploads.CONTENT_TYPES)}}, closed=False),
-    ok={
-        201: (
-            "The grant",
-            obj(
-                {
-                    "url": STRING,
-                    "fields": {"type": "object", "additionalProperties": STRING},
-                    "key": STRING,
-                    "expires_in": {"type": "integer", "description": "Seconds."},
-                }
-            ),
+    for _action, _summary in (("archive", "Archive a shoe (leaves the shop)"), ("restore", "Restore an archived shoe")):
+        spec.operation(
+            "POST",
+            f"/admin/shoes/{{shoe_id}}/{_action}",
+            f"admin{_action.title()}Shoe",
+            _summary,
+            tag="admin",
+            access=ADMIN,
+            parameters=[SHOE_PATH],
+            ok={200: SHOE_ANSWER},
+            errors=(404, 409),
         )
-    },
-    errors=(404, 422),
-)
-operation(
-    "POST",
-    "/admin/shoes/{shoe_id}/images",
-    "adminConfirmImage",
-    "Verify an uploaded photo and add it to the shoe",
-    tag="admin",
-    access=ADMIN,
-    description="A missing, oversized or non-image upload is a 422 UploadRejected (and is removed).",
-    parameters=[SHOE_PATH],
-    body=obj({"key": {"type": "string", "maxLength": 200}}, closed=False),
-    ok={
-        201: (
-            "The image added",
-            obj({"image": obj({"image_id": STRING, "thumb_key": STRING, "large_key": STRING})}),
+    spec.operation(
+        "POST",
+        "/admin/shoes/{shoe_id}/stock",
+        "adminChangeStock",
+        "Set or adjust one size's stock",
+        tag="admin",
+        access=ADMIN,
+        description=(
+            "`set` (optionally with `expected`, the count seen: a sale in between is a 409) or "
+            "`adjust` (+/- pairs; never below zero: 409)."
+        ),
+        parameters=[SHOE_PATH],
+        body=obj(
+            {
+                "size": SIZE,
+                "set": {"type": "integer", "minimum": 0, "maximum": products.MAX_STOCK},
+                "expected": {"type": "integer", "minimum": 0},
+                "adjust": {"type": "integer", "minimum": -products.MAX_STOCK, "maximum": products.MAX_STOCK},
+            },
+            optional=("set", "expected", "adjust"),
+            closed=False,
         )
-    },
-    errors=(404, 409, 422),
-)
-operation(
-    "PUT",
-    "/admin/shoes/{shoe_id}/images/order",
-    "adminOrderImages",
-    "Put the shoe's images in a new order (the first is the primary)",
-    tag="admin",
-    access=ADMIN,
-    parameters=[SHOE_PATH],
-    body=obj({"image_ids": array(STRING)}, closed=False),
-    ok={200: SHOE_ANSWER},
-    errors=(404, 409, 422),
-)
-operation(
-    "POST",
-    "/admin/shoes/{shoe_id}/images/{image_id}/primary",
-    "adminMakeImagePrimary",
-    "Make an image the primary",
-    tag="admin",
-    access=ADMIN,
-    parameters=[SHOE_PATH, IMAGE_PATH],
-    ok={200: SHOE_ANSWER},
-    errors=(404, 409),
-)
-operation(
-    "DELETE",
-    "/admin/shoes/{shoe_id}/images/{image_id}",
-    "adminDeleteImage",
-    "Remove an image",
-    tag="admin",
-    access=ADMIN,
-    parameters=[SHOE_PATH, IMAGE_PATH],
-    ok={200: SHOE_ANSWER},
-    errors=(404, 409),
-)
-operation(
-    "GET",
-    "/admin/orders",
-    "adminListOrders",
-    "Orders in one status, newest first",
-    tag="admin",
-    access=ADMIN,
-    parameters=[filter_parameter("status", ORDER_STATUS, "Default placed."), CURSOR_PARAMETER],
-    ok={200: ("One page of orders (20)", obj({"orders": array(ref("AdminOrder")), "next_cursor": CURSOR}))},
-    errors=(400,),
-    description=BAD_LISTING,
-)
-operation(
-    "GET",
-    "/admin/orders/{order_id}",
-    "adminGetOrder",
-    "One order",
-    tag="admin",
-    access=ADMIN,
-    parameters=[ORDER_PATH],
-    ok={200: ("The order", ref("AdminOrderAnswer"))},
-    errors=(404,),
-)
-operation(
-    "POST",
-    "/admin/orders/{order_id}/transitions",
-    "adminTransitionOrder",
-    "Ship, deliver or cancel an order",
-    tag="admin",
-    access=ADMIN,
-    description=(
-        "placed → shipped → delivered, placed → cancelled (restocks every line). With `version` "
-        "(the one read), an order changed since is a 409; a move its status does not allow, too."
-    ),
-    parameters=[ORDER_PATH],
-    body=obj(
-        {
-            "to": {"type": "string", "enum": ["shipped", "delivered", "cancelled"]},
-            "note": {"type": "string", "maxLength": fulfilment.NOTE_MAX, "description": "Tracking note when shipping."},
-            "version": INTEGER,
+        | {"anyOf": [{"required": ["set"]}, {"required": ["adjust"]}]},
+        ok={200: ("The new count", obj({"shoe_id": STRING, "size": SIZE, "quantity": INTEGER}))},
+        errors=(404, 409, 422),
+    )
+    spec.operation(
+        "POST",
+        "/admin/shoes/{shoe_id}/images/grants",
+        "adminGrantImageUpload",
+        "A presigned S3 POST for one photo",
+        tag="admin",
+        access=ADMIN,
+        description="POST the file to `url` with `fields`, then confirm `key`.",
+        parameters=[SHOE_PATH],
+        body=obj({"content_type": {"type": "string", "enum": list(uploads.CONTENT_TYPES)}}, closed=False),
+        ok={
+            201: (
+                "The grant",
+                obj(
+                    {
+                        "url": STRING,
+                        "fields": {"type": "object", "additionalProperties": STRING},
+                        "key": STRING,
+                        "expires_in": {"type": "integer", "description": "Seconds."},
+                    }
+                ),
+            )
         },
-        optional=("note", "version"),
-        closed=False,
-    ),
-    ok={200: ("The order after the move", ref("AdminOrderAnswer"))},
-    errors=(404, 409, 422),
-)
+        errors=(404, 422),
+    )
+    spec.operation(
+        "POST",
+        "/admin/shoes/{shoe_id}/images",
+        "adminConfirmImage",
+        "Verify an uploaded photo and add it to the shoe",
+        tag="admin",
+        access=ADMIN,
+        description="A missing, oversized or non-image upload is a 422 UploadRejected (and is removed).",
+        parameters=[SHOE_PATH],
+        body=obj({"key": {"type": "string", "maxLength": 200}}, closed=False),
+        ok={
+            201: (
+                "The image added",
+                obj({"image": ref("AdminImage")}),
+            )
+        },
+        errors=(404, 409, 422),
+    )
+    spec.operation(
+        "PUT",
+        "/admin/shoes/{shoe_id}/images/order",
+        "adminOrderImages",
+        "Put the shoe's images in a new order (the first is the primary)",
+        tag="admin",
+        access=ADMIN,
+        parameters=[SHOE_PATH],
+        body=obj({"image_ids": {**array(STRING), "maxItems": uploads.MAX_IMAGES}}, closed=False),
+        ok={200: SHOE_ANSWER},
+        errors=(404, 409, 422),
+    )
+    spec.operation(
+        "POST",
+        "/admin/shoes/{shoe_id}/images/{image_id}/primary",
+        "adminMakeImagePrimary",
+        "Make an image the primary",
+        tag="admin",
+        access=ADMIN,
+        parameters=[SHOE_PATH, IMAGE_PATH],
+        ok={200: SHOE_ANSWER},
+        errors=(404, 409),
+    )
+    spec.operation(
+        "DELETE",
+        "/admin/shoes/{shoe_id}/images/{image_id}",
+        "adminDeleteImage",
+        "Remove an image",
+        tag="admin",
+        access=ADMIN,
+        parameters=[SHOE_PATH, IMAGE_PATH],
+        ok={200: SHOE_ANSWER},
+        errors=(404, 409),
+    )
+    spec.operation(
+        "GET",
+        "/admin/orders",
+        "adminListOrders",
+        "Orders in one status, newest first",
+        tag="admin",
+        access=ADMIN,
+        parameters=[filter_parameter("status", ORDER_STATUS, "Default placed."), CURSOR_PARAMETER],
+        ok={
+            200: (
+                f"One page of orders ({fulfilment.ORDERS_PAGE_SIZE})",
+                obj({"orders": array(ref("AdminOrder")), "next_cursor": CURSOR}),
+            )
+        },
+        errors=(400,),
+        description=BAD_LISTING,
+    )
+    spec.operation(
+        "GET",
+        "/admin/orders/{order_id}",
+        "adminGetOrder",
+        "One order",
+        tag="admin",
+        access=ADMIN,
+        parameters=[ORDER_PATH],
+        ok={200: ("The order", ref("AdminOrderAnswer"))},
+        errors=(404,),
+    )
+    spec.operation(
+        "POST",
+        "/admin/orders/{order_id}/transitions",
+        "adminTransitionOrder",
+        "Ship, deliver or cancel an order",
+        tag="admin",
+        access=ADMIN,
+        description=(
+            "placed → shipped → delivered, placed → cancelled (restocks every line). With `version` "
+            "(the one read), an order changed since is a 409; a move its status does not allow, too."
+        ),
+        parameters=[ORDER_PATH],
+        body=obj(
+            {
+                "to": {"type": "string", "enum": TRANSITION_TARGETS},
+                "note": {
+                    "type": "string",
+                    "maxLength": fulfilment.NOTE_MAX,
+                    "description": "Tracking note when shipping.",
+                },
+                "version": INTEGER,
+            },
+            optional=("note", "version"),
+            closed=False,
+        ),
+        ok={200: ("The order after the move", ref("AdminOrderAnswer"))},
+        errors=(404, 409, 422),
+    )
+
+
+SECTIONS = (_meta_section, _catalogue_section, _shop_section, _admin_section)
+
+
+def documented_operations() -> set[tuple[str, str]]:
+    return {(path, method.upper()) for path, methods in document()["paths"].items() for method in methods}
+
+
+# -- build step -------------------------------------------------------------------------------------
+
+
+def rendered() -> str:
+    """The document as committed: stable key order, one trailing newline."""
+    return json.dumps(document(), indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=f"Write (or --check) {OPENAPI_JSON.name}.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed document is out of date")
+    args = parser.parse_args(argv)
+    text = rendered()
+    committed = OPENAPI_JSON.read_text(encoding="utf-8") if OPENAPI_JSON.exists() else ""
+    if args.check:
+        if committed != text:
+            print(f"{OPENAPI_JSON} is out of date: run `python -m chalicelib.openapi` (make openapi).")
+            return 1
+        return 0
+    if committed != text:
+        OPENAPI_JSON.write_text(text, encoding="utf-8")
+        print(f"wrote {OPENAPI_JSON}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

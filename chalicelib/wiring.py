@@ -4,8 +4,7 @@ module registers nothing, so what runs never depends on which modules happened t
 """
 
 from chalicelib.blueprints import account as account_pages
-from chalicelib.blueprints import cart as cart_pages
-from chalicelib.services import accounts, catalogue, events, orders
+from chalicelib.services import accounts, cart_session, catalogue, events, orders
 
 SUBSCRIPTIONS = (
     (events.PRODUCT_CHANGED, catalogue.refresh_index_for_shoe),
@@ -13,7 +12,7 @@ SUBSCRIPTIONS = (
 )
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
-LOGIN_HOOKS = (cart_pages.merge_after_login,)
+LOGIN_HOOKS = (cart_session.merge_after_login,)
 
 
 def wire() -> None:

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from chalicelib import sizes
-from chalicelib.models import Shoe, Stock
+from chalicelib.config import get_settings
+from chalicelib.models import Shoe, Stock, bind_tables
 from chalicelib.services.images import publish_image
 
 BRANDS = ["Stride", "Northpeak", "Velora", "Aerofoot", "Kestrel", "Lumen", "Trailcraft", "Urbanite"]
@@ -87,6 +88,7 @@ def _image_pool(shoes_needed: int) -> dict[tuple[str, str], dict]:
 
 def seed_demo(count: int, seed: int = 7, now: datetime | None = None) -> list[str]:
     """Create `count` active shoes with stock; returns their ids."""
+    bind_tables(get_settings())
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     pool = _image_pool(count) if count > 40 else None

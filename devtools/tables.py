@@ -1,7 +1,7 @@
 """Create the stage's tables (TTL on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
-from chalicelib.models import TABLE_MODELS, Session
+from chalicelib.models import TABLE_MODELS, Session, bind_tables
 from chalicelib.models.orders import CartLine
 
 TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at"}
@@ -9,6 +9,7 @@ TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at"}
 
 def create_tables() -> list[str]:
     """Idempotent: creates what is missing, returns the names it created."""
+    bind_tables(get_settings())
     created = []
     for model in TABLE_MODELS:
         if not model.exists():

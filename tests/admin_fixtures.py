@@ -1,61 +1,8 @@
-"""Helpers for the back-office tests: shoes, orders and images made directly with the models."""
+"""Images and S3 helpers for the back-office tests (shoes and orders: tests/factories.py)."""
 
 import io
-import uuid
-from datetime import timedelta
 
-from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import Order, OrderLine, StatusChange, Stock
-from chalicelib.services import products
-
-ADMIN = "boss"
-
-
-def product_input(**overrides: str) -> products.ProductInput:
-    values = {
-        "name": "Glide Runner",
-        "brand": "Stride",
-        "colour": "Blue",
-        "category": "running",
-        "department": "men",
-        "description": "Light and quick.",
-        "price": "89.95",
-    }
-    values.update(overrides)
-    return products.ProductInput(**values)
-
-
-def make_shoe(stock: dict[str, int] | None = None, **overrides: str):
-    quantities = {size: str(q) for size, q in (stock or {}).items()}
-    return products.create_shoe(product_input(**overrides), quantities, ADMIN)
-
-
-def make_order(lines: list[tuple[str, str, int]], status: str = "placed", minutes_ago: int = 0, total: int = 10000):
-    """An order as checkout leaves it: stock already decremented and `sold` counted."""
-    now = clock.now() - timedelta(minutes=minutes_ago)
-    order_id = uuid.uuid4().hex[:20]
-    order = Order(
-        order_id=order_id,
-        user_id="u1",
-        status=status,
-        created_at=now,
-        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
-        updated_at=now,
-        lines=[
-            OrderLine(shoe_id=shoe_id, name="Glide", brand="Stride", size=size, unit_price_cents=5000, quantity=qty)
-            for shoe_id, size, qty in lines
-        ],
-        address={"name": "Alice Smith", "line1": "1 High Street", "city": "Springfield", "postcode": "12345"},
-        subtotal_cents=total,
-        shipping_cents=0,
-        total_cents=total,
-        history=[StatusChange(status="placed", at=now, by="shopper")],
-    )
-    order.save()
-    for shoe_id, size, qty in lines:
-        Stock(shoe_id=shoe_id, size=size).update(actions=[Stock.sold.add(qty)])
-    return order
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (640, 480), colour=(200, 40, 40)) -> bytes:

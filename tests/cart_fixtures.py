@@ -1,47 +1,9 @@
-"""Shoes, stock and call counting for the cart, checkout and order tests."""
+"""DynamoDB call counting and fault injection for the cart, checkout and order tests (shoes: tests/factories.py)."""
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from chalicelib import clock
-from chalicelib.models import Shoe, Stock
-
-
-def make_shoe(
-    name: str = "Trail Runner",
-    price_cents: int = 8999,
-    stock: dict[str, int] | None = None,
-    status: str = "active",
-    brand: str = "Stride",
-) -> Shoe:
-    """A shoe offering the sizes in `stock`, with those units on hand."""
-    stock = {"42": 5} if stock is None else stock
-    now = clock.now()
-    shoe = Shoe(
-        shoe_id=uuid.uuid4().hex[:12],
-        name=name,
-        brand=brand,
-        colour="black",
-        department="men",
-        category="running",
-        price_cents=price_cents,
-        sizes=sorted(stock, key=float),
-        status=status,
-        created_at=now,
-        updated_at=now,
-    )
-    shoe.set_sort_keys()
-    shoe.save()
-    for size, quantity in stock.items():
-        Stock(shoe_id=shoe.shoe_id, size=size, quantity=quantity, sold=0).save()
-    return shoe
-
-
-def stock_of(shoe_id: str, size: str) -> Stock:
-    return Stock.get(shoe_id, size)
 
 
 @contextmanager

@@ -1,39 +1,10 @@
 """Catalogue test data: shoes and stock seeded with batch writes, and a DynamoDB call counter."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from chalicelib import sizes
 from chalicelib.models import Shoe, Stock
 from chalicelib.services import catalogue_index
-
-BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def make_shoe(n: int, **overrides) -> Shoe:
-    department = overrides.pop("department", ("men", "women", "kids")[n % 3])
-    values = {
-        "shoe_id": f"shoe{n:05d}",
-        "name": f"Model {n}",
-        "brand": ("Stride", "Velora", "Kestrel")[n % 3 if n % 2 else (n // 2) % 3],
-        "colour": ("Black", "Navy", "Red", "White")[n % 4],
-        "department": department,
-        "category": ("sneakers", "running", "boots", "sandals", "formal")[n % 5],
-        "description": f"Shoe number {n}.",
-        # Prices repeat so ties must be broken by id.
-        "price_cents": 3000 + (n % 7) * 1000,
-        # Five sizes each keeps the stock table (and each test's clean-up) small.
-        "sizes": sizes.sizes_for(department)[2:7],
-        "images": [],
-        "status": "active",
-        "created_at": BASE_TIME + timedelta(minutes=n),
-        "updated_at": BASE_TIME + timedelta(minutes=n),
-    }
-    values.update(overrides)
-    shoe = Shoe(**values)
-    shoe.set_sort_keys()
-    return shoe
+from tests.factories import numbered_shoe
 
 
 def stock_for(shoe: Shoe, n: int) -> dict[str, int]:
@@ -55,7 +26,7 @@ def seed_catalogue(count: int, archived_every: int = 0) -> tuple[list[Shoe], dic
     shoes = []
     for n in range(count):
         status = "archived" if archived_every and n % archived_every == archived_every - 1 else "active"
-        shoes.append(make_shoe(n, status=status))
+        shoes.append(numbered_shoe(n, status=status))
     stock = {shoe.shoe_id: stock_for(shoe, n) for n, shoe in enumerate(shoes)}
     seed(shoes, stock)
     return shoes, stock

@@ -1,7 +1,8 @@
 """Shared fixtures: one in-process moto backend for the run, emptied before every test.
 
-The environment is set before `app` is imported: Chalice's test client applies a stage's
-variables only during a request, and model table names are read at import.
+The environment is set here, for the whole run, because Chalice's test client applies a stage's
+variables only during a request; the models are bound to the test tables explicitly
+(`bind_tables`, in `aws_backend`), not by importing anything.
 """
 
 import os
@@ -30,7 +31,8 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import aws, clock
-from chalicelib.models import TABLE_MODELS
+from chalicelib.config import get_settings
+from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
@@ -41,6 +43,7 @@ pytest_plugins = ["tests.aws_operations"]
 def aws_backend() -> Iterator[None]:
     with mock_aws():
         aws.reset_clients()
+        bind_tables(get_settings())
         from devtools.tables import create_bucket, create_tables
 
         create_tables()
@@ -264,9 +267,9 @@ def shopper(web: WebClient) -> WebClient:
 
 @pytest.fixture
 def admin_account():
-    from chalicelib.services.accounts import create_admin
+    from tests.factories import make_admin
 
-    return create_admin("boss", "boss@example.com", "admin password 1")
+    return make_admin("boss", "boss@example.com", "admin password 1")
 
 
 @pytest.fixture

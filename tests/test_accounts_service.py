@@ -5,15 +5,7 @@ import pytest
 from chalicelib.models import UniqueClaim, User
 from chalicelib.services import accounts, passwords
 from chalicelib.services.errors import ValidationFailed
-
-
-def registration(username="alice", email=None, password="correct horse battery", confirm=None):
-    return accounts.Registration(
-        username=username,
-        email=email or f"{username}@example.com",
-        password=password,
-        confirm_password=password if confirm is None else confirm,
-    )
+from tests.factories import registration
 
 
 def errors_for(form) -> dict:

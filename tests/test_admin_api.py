@@ -5,7 +5,8 @@ import json
 import pytest
 
 from chalicelib.models import Shoe, Stock
-from tests.admin_fixtures import image_bytes, make_order, make_shoe, put_incoming
+from tests.admin_fixtures import image_bytes, put_incoming
+from tests.factories import make_order, shoe_via_admin
 
 
 class Api:
@@ -69,7 +70,7 @@ def test_validation_errors_are_422_with_fields(api):
 
 
 def test_stock_set_and_adjust(api):
-    shoe = make_shoe({"42": 2})
+    shoe = shoe_via_admin({"42": 2})
     path = f"/api/v1/admin/shoes/{shoe.shoe_id}/stock"
     assert api.call("POST", path, {"size": "42", "adjust": 3}) == (
         200,
@@ -85,7 +86,7 @@ def test_stock_set_and_adjust(api):
 
 
 def test_image_grant_upload_confirm_reorder_and_delete(api):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     base = f"/api/v1/admin/shoes/{shoe.shoe_id}/images"
     ids = []
     for colour in ((255, 0, 0), (0, 255, 0)):
@@ -104,7 +105,7 @@ def test_image_grant_upload_confirm_reorder_and_delete(api):
 
 
 def test_bad_upload_is_422_and_bad_type_grant_refused(api):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     base = f"/api/v1/admin/shoes/{shoe.shoe_id}/images"
     status, body = api.call("POST", f"{base}/grants", {"content_type": "text/html"})
     assert status == 422
@@ -116,7 +117,7 @@ def test_bad_upload_is_422_and_bad_type_grant_refused(api):
 
 
 def test_archive_restore_and_delete(api):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     path = f"/api/v1/admin/shoes/{shoe.shoe_id}"
     assert api.call("POST", f"{path}/archive")[1]["shoe"]["status"] == "archived"
     _status, body = api.call("GET", "/api/v1/admin/shoes?status=archived")
@@ -127,7 +128,7 @@ def test_archive_restore_and_delete(api):
 
 
 def test_orders_list_detail_and_transitions(api):
-    shoe = make_shoe({"42": 4})
+    shoe = shoe_via_admin({"42": 4})
     order = make_order([(shoe.shoe_id, "42", 2)])
     status, body = api.call("GET", "/api/v1/admin/orders?status=placed")
     assert status == 200 and [o["order_id"] for o in body["orders"]] == [order.order_id]
@@ -143,7 +144,7 @@ def test_orders_list_detail_and_transitions(api):
 
 
 def test_api_mutations_need_the_csrf_header(api):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     response = api.web.request(
         "POST", f"/api/v1/admin/shoes/{shoe.shoe_id}/archive", body=b"{}", headers={"content-type": "application/json"}
     )
@@ -155,7 +156,7 @@ def test_list_cursors_and_statuses_are_checked(api):
     """A cursor only pages the listing it was made for; unknown statuses and damaged cursors are
     a 400. They used to be ignored silently, and a placed-orders cursor sent with status=shipped
     went to DynamoDB as the start key of another partition (a wrong page, or DynamoDB's refusal)."""
-    shoe = make_shoe({"42": 50})
+    shoe = shoe_via_admin({"42": 50})
     for minutes in range(21):
         make_order([(shoe.shoe_id, "42", 1)], minutes_ago=minutes)
     status, body = api.call("GET", "/api/v1/admin/orders?status=placed")

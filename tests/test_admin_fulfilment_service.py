@@ -5,12 +5,12 @@ import pytest
 from chalicelib.models import Order, Stock
 from chalicelib.services import fulfilment
 from chalicelib.services.errors import Conflict, ValidationFailed
-from tests.admin_fixtures import ADMIN, make_order, make_shoe
+from tests.factories import ADMIN, make_order, shoe_via_admin
 
 
 @pytest.fixture
 def stocked_shoe():
-    return make_shoe({"41": 5, "42": 5})
+    return shoe_via_admin({"41": 5, "42": 5})
 
 
 def test_ship_with_a_tracking_note_then_deliver(stocked_shoe, frozen_clock):
@@ -56,7 +56,7 @@ def test_unknown_status_and_long_notes_are_validation_errors(stocked_shoe):
 
 
 def test_cancel_restocks_every_line_exactly(stocked_shoe):
-    other = make_shoe({"30": 1}, department="kids")
+    other = shoe_via_admin({"30": 1}, department="kids")
     # Checkout took the stock: 5 - 3 = 2 of size 42, 5 - 1 of 41, 1 - 1 of kids 30.
     for shoe_id, size, qty in [
         (stocked_shoe.shoe_id, "42", 3),

@@ -5,11 +5,11 @@ import pytest
 from chalicelib.models import Shoe, Stock
 from chalicelib.services import events, products
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
-from tests.admin_fixtures import ADMIN, make_order, make_shoe, product_input
+from tests.factories import ADMIN, make_order, product_input, shoe_via_admin
 
 
 def test_create_stores_price_in_cents_and_stock_for_each_department_size():
-    shoe = make_shoe({"42": 5, "43": 2})
+    shoe = shoe_via_admin({"42": 5, "43": 2})
     stored = Shoe.get(shoe.shoe_id)
     assert stored.price_cents == 8995
     assert stored.sizes == [str(n) for n in range(36, 48)]
@@ -20,7 +20,7 @@ def test_create_stores_price_in_cents_and_stock_for_each_department_size():
 
 
 def test_kids_shoes_get_kids_sizes():
-    shoe = make_shoe({"30": 4}, department="kids")
+    shoe = shoe_via_admin({"30": 4}, department="kids")
     assert shoe.sizes == [str(n) for n in range(28, 36)]
     assert products.stock_rows(shoe.shoe_id)["30"].quantity == 4
 
@@ -54,13 +54,13 @@ def test_negative_or_non_numeric_stock_is_refused_beside_the_size():
 def test_product_change_events_are_published(listen):
     seen = []
     listen(events.PRODUCT_CHANGED, lambda shoe_id: seen.append(shoe_id))
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     products.archive_shoe(shoe.shoe_id, ADMIN)
     assert seen.count(shoe.shoe_id) == 2
 
 
 def test_edit_saves_over_the_version_seen_and_bumps_it():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     saved = products.update_shoe(shoe.shoe_id, product_input(name="Glide 2", price="99.00"), "1", ADMIN)
     stored = Shoe.get(shoe.shoe_id)
     assert (stored.name, stored.price_cents, stored.version) == ("Glide 2", 9900, 2)
@@ -69,7 +69,7 @@ def test_edit_saves_over_the_version_seen_and_bumps_it():
 
 
 def test_stale_edit_is_refused_with_the_newer_values():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     products.update_shoe(shoe.shoe_id, product_input(name="Saved first"), "1", ADMIN)
     with pytest.raises(products.StaleEdit) as raised:
         products.update_shoe(shoe.shoe_id, product_input(name="Saved second"), "1", ADMIN)
@@ -79,7 +79,7 @@ def test_stale_edit_is_refused_with_the_newer_values():
 
 def test_an_edit_that_lands_between_read_and_write_is_caught_by_the_condition(monkeypatch):
     """Deterministic interleaving: admin A reads version 1; admin B saves; A's write must fail."""
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     real_get = products.get_shoe
     calls = []
 
@@ -99,7 +99,7 @@ def test_an_edit_that_lands_between_read_and_write_is_caught_by_the_condition(mo
 
 
 def test_set_stock_is_conditioned_on_the_count_seen():
-    shoe = make_shoe({"42": 5})
+    shoe = shoe_via_admin({"42": 5})
     assert products.set_stock(shoe.shoe_id, "42", 8, 5, ADMIN) == 8
     with pytest.raises(Conflict, match="changed to 8"):
         products.set_stock(shoe.shoe_id, "42", 3, 5, ADMIN)
@@ -107,7 +107,7 @@ def test_set_stock_is_conditioned_on_the_count_seen():
 
 
 def test_adjust_adds_atomically_and_never_goes_negative():
-    shoe = make_shoe({"42": 2})
+    shoe = shoe_via_admin({"42": 2})
     assert products.adjust_stock(shoe.shoe_id, "42", 5, ADMIN) == 7
     assert products.adjust_stock(shoe.shoe_id, "42", -7, ADMIN) == 0
     with pytest.raises(Conflict, match="Only 0 pairs"):
@@ -116,7 +116,7 @@ def test_adjust_adds_atomically_and_never_goes_negative():
 
 
 def test_stock_changes_keep_sold_counts_and_refuse_unknown_sizes():
-    shoe = make_shoe({"42": 2})
+    shoe = shoe_via_admin({"42": 2})
     make_order([(shoe.shoe_id, "42", 1)])
     products.adjust_stock(shoe.shoe_id, "42", 3, ADMIN)
     row = Stock.get(shoe.shoe_id, "42")
@@ -126,7 +126,7 @@ def test_stock_changes_keep_sold_counts_and_refuse_unknown_sizes():
 
 
 def test_stock_grid_sets_changed_sizes_and_reports_conflicting_ones():
-    shoe = make_shoe({"40": 1, "41": 1})
+    shoe = shoe_via_admin({"40": 1, "41": 1})
     products.adjust_stock(shoe.shoe_id, "41", 4, ADMIN)  # someone received stock meanwhile
     with pytest.raises(ValidationFailed) as raised:
         products.apply_stock_form(shoe.shoe_id, {"40": ("9", "1"), "41": ("2", "1"), "42": ("0", "0")}, ADMIN)
@@ -136,8 +136,8 @@ def test_stock_grid_sets_changed_sizes_and_reports_conflicting_ones():
 
 
 def test_archived_shoes_leave_the_active_index_and_restore_brings_them_back():
-    kept = make_shoe(name="Kept")
-    gone = make_shoe(name="Gone")
+    kept = shoe_via_admin(name="Kept")
+    gone = shoe_via_admin(name="Gone")
     products.archive_shoe(gone.shoe_id, ADMIN)
     active_ids = [s.shoe_id for s in Shoe.by_newest.query("active")]
     assert active_ids == [kept.shoe_id]
@@ -148,8 +148,8 @@ def test_archived_shoes_leave_the_active_index_and_restore_brings_them_back():
 
 
 def test_hard_delete_only_for_a_shoe_never_ordered():
-    never = make_shoe({"42": 3})
-    ordered = make_shoe({"42": 3})
+    never = shoe_via_admin({"42": 3})
+    ordered = shoe_via_admin({"42": 3})
     make_order([(ordered.shoe_id, "42", 1)])
     products.delete_shoe(never.shoe_id, ADMIN)
     with pytest.raises(NotFound):
@@ -161,7 +161,7 @@ def test_hard_delete_only_for_a_shoe_never_ordered():
 
 
 def test_delete_fails_whole_if_an_order_lands_after_the_check(monkeypatch):
-    shoe = make_shoe({"42": 3})
+    shoe = shoe_via_admin({"42": 3})
     real_rows = products.stock_rows
 
     def rows_then_checkout(shoe_id):
@@ -178,8 +178,8 @@ def test_delete_fails_whole_if_an_order_lands_after_the_check(monkeypatch):
 
 def test_admin_list_pages_through_the_index_without_scanning(monkeypatch):
     for n in range(45):
-        make_shoe(name=f"Model {n:02d}")
-    products.archive_shoe(make_shoe(name="Old one").shoe_id, ADMIN)
+        shoe_via_admin(name=f"Model {n:02d}")
+    products.archive_shoe(shoe_via_admin(name="Old one").shoe_id, ADMIN)
     monkeypatch.setattr(Shoe, "scan", lambda *a, **k: pytest.fail("listing must not scan"))
     first = products.list_shoes("active")
     assert len(first.items) == 20 and first.items[0].name == "Model 44"  # newest first
@@ -194,9 +194,9 @@ def test_admin_list_pages_through_the_index_without_scanning(monkeypatch):
 
 def test_all_status_list_continues_from_active_into_archived():
     for n in range(19):
-        make_shoe(name=f"Active {n}")
+        shoe_via_admin(name=f"Active {n}")
     for n in range(3):
-        products.archive_shoe(make_shoe(name=f"Archived {n}").shoe_id, ADMIN)
+        products.archive_shoe(shoe_via_admin(name=f"Archived {n}").shoe_id, ADMIN)
     first = products.list_shoes("all")
     assert len(first.items) == 20
     assert sum(1 for s in first.items if s.status == "archived") == 1
@@ -206,8 +206,8 @@ def test_all_status_list_continues_from_active_into_archived():
 
 
 def test_search_is_case_insensitive_on_name_brand_and_colour():
-    make_shoe(name="Trail Blazer", colour="Olive")
-    make_shoe(name="City Walk", brand="Velora")
+    shoe_via_admin(name="Trail Blazer", colour="Olive")
+    shoe_via_admin(name="City Walk", brand="Velora")
     assert [s.name for s in products.list_shoes("active", "blazer").items] == ["Trail Blazer"]
     assert [s.name for s in products.list_shoes("active", "VELORA").items] == ["City Walk"]
     assert [s.name for s in products.list_shoes("active", "olive").items] == ["Trail Blazer"]
@@ -215,21 +215,21 @@ def test_search_is_case_insensitive_on_name_brand_and_colour():
 
 
 def test_stock_summary_marks_low_and_sold_out_sizes():
-    shoe = make_shoe({"40": 2, "41": 10})
+    shoe = shoe_via_admin({"40": 2, "41": 10})
     stock = products.stock_for([shoe])
     summary = products.stock_summary(shoe, stock[shoe.shoe_id])
     assert summary == {"total": 12, "low": 1, "sold_out": 10}
 
 
 def test_dashboard_counts_active_products_and_their_low_and_sold_out_sizes():
-    make_shoe(dict.fromkeys(map(str, range(36, 48)), 5) | {"40": 3, "41": 0})
-    archived = make_shoe()
+    shoe_via_admin(dict.fromkeys(map(str, range(36, 48)), 5) | {"40": 3, "41": 0})
+    archived = shoe_via_admin()
     products.archive_shoe(archived.shoe_id, ADMIN)
     assert products.stock_alerts() == {"active": 1, "low": 1, "sold_out": 1, "capped": False}
 
 
 def test_changing_department_gives_the_new_sizes_stock_rows_and_keeps_the_old_counts():
-    shoe = make_shoe({"40": 3})
+    shoe = shoe_via_admin({"40": 3})
     products.update_shoe(shoe.shoe_id, product_input(department="kids"), "1", ADMIN)
     stored = products.get_shoe(shoe.shoe_id)
     assert stored.sizes == [str(n) for n in range(28, 36)]

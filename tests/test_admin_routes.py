@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.models import Order, Shoe, Stock
 from chalicelib.services import products, uploads
-from tests.admin_fixtures import ADMIN, image_bytes, make_order, make_shoe, put_incoming
+from tests.admin_fixtures import image_bytes, put_incoming
+from tests.factories import ADMIN, make_order, shoe_via_admin
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 PUBLIC_ADMIN_ROUTES = {("/admin", "GET"), ("/admin", "POST")}  # the admin login form itself
@@ -70,7 +71,7 @@ def test_shoppers_get_403_on_every_admin_route(chalice_app, shopper):
 
 
 def test_every_admin_post_without_a_csrf_token_is_refused_and_changes_nothing(chalice_app, admin):
-    shoe = make_shoe({"42": 3})
+    shoe = shoe_via_admin({"42": 3})
     order = make_order([(shoe.shoe_id, "42", 1)])
     for path, method, _entry in admin_routes(chalice_app):
         if method == "GET":
@@ -183,7 +184,7 @@ def edit_form(shoe, **overrides):
 
 
 def test_edit_saves_and_a_stale_save_shows_the_conflict_with_newer_values(admin, other_web, admin_account):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     edit = f"/admin/shoes/{shoe.shoe_id}/edit"
     other_web.admin_login()
     first = other_web.post_form(edit, edit_form(shoe, name="Renamed by Ann"), csrf_page=edit)
@@ -200,7 +201,7 @@ def test_edit_saves_and_a_stale_save_shows_the_conflict_with_newer_values(admin,
 
 
 def test_stock_grid_and_adjustment_through_the_page(admin):
-    shoe = make_shoe({"42": 1})
+    shoe = shoe_via_admin({"42": 1})
     edit = f"/admin/shoes/{shoe.shoe_id}/edit"
     html = admin.get(edit).body.decode()
     assert 'name="seen_42" value="1"' in html and "low" in html
@@ -220,7 +221,7 @@ def test_stock_grid_and_adjustment_through_the_page(admin):
 
 
 def test_archive_restore_and_delete_buttons(admin):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     edit = f"/admin/shoes/{shoe.shoe_id}/edit"
     assert admin.post_form(f"/admin/shoes/{shoe.shoe_id}/archive", {}, csrf_page=edit).status_code == 303
     html = admin.get(edit).body.decode()
@@ -230,7 +231,7 @@ def test_archive_restore_and_delete_buttons(admin):
     assert shoe.name not in admin.get("/admin/shoes?status=active").body.decode()
     assert admin.post_form(f"/admin/shoes/{shoe.shoe_id}/restore", {}, csrf_page=edit).status_code == 303
     assert Shoe.get(shoe.shoe_id).status == "active"
-    ordered = make_shoe({"42": 2})
+    ordered = shoe_via_admin({"42": 2})
     make_order([(ordered.shoe_id, "42", 1)])
     refused = admin.post_form(f"/admin/shoes/{ordered.shoe_id}/delete", {}, csrf_page=edit)
     assert refused.status_code == 303 and "Archive it instead" in admin.get(refused.headers["Location"]).body.decode()
@@ -239,8 +240,8 @@ def test_archive_restore_and_delete_buttons(admin):
 
 
 def test_product_list_shows_price_stock_and_low_stock_marker_and_searches(admin):
-    make_shoe({"42": 2, "43": 10}, name="Ember Low")
-    make_shoe({"40": 20}, name="Nova Court")
+    shoe_via_admin({"42": 2, "43": 10}, name="Ember Low")
+    shoe_via_admin({"40": 20}, name="Nova Court")
     html = admin.get("/admin/shoes").body.decode()
     assert "Ember Low" in html and "Nova Court" in html and "$89.95" in html
     assert "12 pairs" in html and "Low stock: 1 sizes" in html
@@ -250,7 +251,7 @@ def test_product_list_shows_price_stock_and_low_stock_marker_and_searches(admin)
 
 def test_product_list_pages_with_a_signed_cursor(admin):
     for n in range(23):
-        make_shoe(name=f"Pair {n:02d}")
+        shoe_via_admin(name=f"Pair {n:02d}")
     html = admin.get("/admin/shoes").body.decode()
     next_link = re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
     second = admin.get(next_link).body.decode()
@@ -263,7 +264,7 @@ def test_a_list_cursor_pages_only_the_listing_it_was_made_for(admin):
     """A placed-orders cursor sent with status=shipped (or an active-shoes one with
     status=archived) used to go to DynamoDB as the start key of another partition; now it is
     refused and the page starts at its first page, as for a damaged cursor."""
-    shoe = make_shoe({"42": 50})
+    shoe = shoe_via_admin({"42": 50})
     for minutes in range(21):
         make_order([(shoe.shoe_id, "42", 1)], minutes_ago=minutes)
     shipped = [make_order([(shoe.shoe_id, "42", 1)], status="shipped", minutes_ago=n) for n in range(3)]
@@ -276,8 +277,8 @@ def test_a_list_cursor_pages_only_the_listing_it_was_made_for(admin):
     assert sorted(listed) == sorted(order.order_id for order in shipped)
 
     for n in range(23):
-        make_shoe(name=f"Pair {n:02d}")
-    products.archive_shoe(make_shoe(name="Old Pair").shoe_id, ADMIN)
+        shoe_via_admin(name=f"Pair {n:02d}")
+    products.archive_shoe(shoe_via_admin(name="Old Pair").shoe_id, ADMIN)
     active_html = admin.get("/admin/shoes?status=active").body.decode()
     cursor = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', active_html).group(1)
     archived = admin.get(f"/admin/shoes?status=archived&cursor={cursor}").body.decode()
@@ -287,7 +288,7 @@ def test_a_list_cursor_pages_only_the_listing_it_was_made_for(admin):
 
 
 def test_the_no_script_upload_comes_back_and_is_checked_on_a_click(admin):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN)
     put_incoming(grant.key, image_bytes())
     landing = admin.get(f"/admin/shoes/{shoe.shoe_id}/images/uploaded?bucket=b&key={grant.key}&etag=x")
@@ -304,7 +305,7 @@ def test_the_no_script_upload_comes_back_and_is_checked_on_a_click(admin):
 
 
 def test_a_bad_upload_gets_a_clear_message_on_the_page(admin):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN)
     put_incoming(grant.key, b"<html>not an image</html>")
     edit = f"/admin/shoes/{shoe.shoe_id}/edit"
@@ -313,7 +314,7 @@ def test_a_bad_upload_gets_a_clear_message_on_the_page(admin):
 
 
 def test_orders_by_status_and_the_buttons_that_move_them(admin):
-    shoe = make_shoe({"42": 5})
+    shoe = shoe_via_admin({"42": 5})
     old = make_order([(shoe.shoe_id, "42", 1)], minutes_ago=30)
     new = make_order([(shoe.shoe_id, "42", 2)], minutes_ago=5)
     html = admin.get("/admin/orders").body.decode()
@@ -340,7 +341,7 @@ def test_orders_by_status_and_the_buttons_that_move_them(admin):
 
 
 def test_dashboard_shows_the_counts_with_links(admin):
-    shoe = make_shoe({"42": 2, "43": 9})
+    shoe = shoe_via_admin({"42": 2, "43": 9})
     make_order([(shoe.shoe_id, "42", 1)], total=4200)
     html = admin.get("/admin").body.decode()
     assert "Dashboard" in html and "$42.00" in html
@@ -350,7 +351,7 @@ def test_dashboard_shows_the_counts_with_links(admin):
 
 
 def test_admin_actions_are_logged_as_json_without_secrets(admin, caplog):
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     edit = f"/admin/shoes/{shoe.shoe_id}/edit"
     with caplog.at_level(logging.INFO, logger="shoeshop"):
         admin.post_form(f"/admin/shoes/{shoe.shoe_id}/archive", {}, csrf_page=edit)
@@ -413,7 +414,7 @@ def test_product_list_reads_one_page_whatever_the_catalogue_size(admin):
 
 
 def test_order_list_reads_one_page_through_the_status_index(admin):
-    shoe = make_shoe({"42": 50})
+    shoe = shoe_via_admin({"42": 50})
     for n in range(25):
         make_order([(shoe.shoe_id, "42", 1)], minutes_ago=n)
     with dynamodb_calls() as calls:

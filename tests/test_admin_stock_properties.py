@@ -9,8 +9,8 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.models import Stock
 from chalicelib.services import fulfilment, products
 from chalicelib.services.errors import Conflict
-from tests.admin_fixtures import ADMIN, make_order, make_shoe
 from tests.conftest import empty_tables
+from tests.factories import ADMIN, make_order, shoe_via_admin
 
 SIZES = ["41", "42"]
 
@@ -19,7 +19,7 @@ class StockMachine(RuleBasedStateMachine):
     @initialize(start=st.integers(0, 5))
     def create(self, start):
         empty_tables()
-        self.shoe = make_shoe(dict.fromkeys(SIZES, start))
+        self.shoe = shoe_via_admin(dict.fromkeys(SIZES, start))
         self.expected = dict.fromkeys(SIZES, start)
         self.open_orders = []
 

@@ -9,7 +9,8 @@ import pytest
 from chalicelib.models import Shoe
 from chalicelib.services import products, uploads
 from chalicelib.services.errors import NotFound, ValidationFailed
-from tests.admin_fixtures import ADMIN, bomb_png, image_bytes, make_shoe, object_keys, put_incoming, s3
+from tests.admin_fixtures import bomb_png, image_bytes, object_keys, put_incoming, s3
+from tests.factories import ADMIN, shoe_via_admin
 
 
 def decoded_policy(grant: uploads.Grant) -> dict:
@@ -28,7 +29,7 @@ def conditions_of(policy: dict) -> tuple[dict, list]:
 
 
 def test_script_grant_policy_pins_key_type_size_and_expiry():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     before = datetime.now(UTC)
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/png")
     policy = decoded_policy(grant)
@@ -45,13 +46,13 @@ def test_script_grant_policy_pins_key_type_size_and_expiry():
 
 
 def test_each_grant_gets_a_new_server_chosen_key():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     keys = {uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/jpeg").key for _ in range(3)}
     assert len(keys) == 3
 
 
 def test_plain_form_grant_requires_an_image_type_and_redirects_back():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     back = f"http://127.0.0.1:8000/admin/shoes/{shoe.shoe_id}/images/uploaded"
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, redirect_url=back)
     exact, others = conditions_of(decoded_policy(grant))
@@ -61,7 +62,7 @@ def test_plain_form_grant_requires_an_image_type_and_redirects_back():
 
 
 def test_grants_refuse_other_types_and_unknown_shoes():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     with pytest.raises(ValidationFailed):
         uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/svg+xml")
     with pytest.raises(NotFound):
@@ -74,7 +75,7 @@ def test_grants_refuse_other_types_and_unknown_shoes():
 def test_a_good_image_is_published_in_both_sizes_and_the_upload_removed(fmt, content_type):
     from PIL import Image
 
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type=content_type)
     put_incoming(grant.key, image_bytes(fmt, (1600, 1200)) + b"appended junk", content_type)
     image = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
@@ -94,7 +95,7 @@ def test_upload_through_the_presigned_post_itself():
     """What the browser does: multipart POST of the grant's fields plus the file."""
     import requests
 
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/png")
     response = requests.post(
         grant.url, data=grant.fields, files={"file": ("photo.png", image_bytes(), "image/png")}, timeout=10
@@ -136,7 +137,7 @@ BAD_FILES = {
 @pytest.mark.parametrize("kind", list(BAD_FILES))
 def test_bad_files_are_rejected_clearly_removed_and_never_published(kind):
     body, message = BAD_FILES[kind]
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/png")
     put_incoming(grant.key, body)
     with pytest.raises(uploads.UploadRejected, match=message):
@@ -147,8 +148,8 @@ def test_bad_files_are_rejected_clearly_removed_and_never_published(kind):
 
 
 def test_a_missing_upload_or_a_key_for_another_shoe_is_refused():
-    shoe = make_shoe()
-    other = make_shoe()
+    shoe = shoe_via_admin()
+    other = shoe_via_admin()
     grant = uploads.grant_upload(other.shoe_id, ADMIN, content_type="image/png")
     put_incoming(grant.key, image_bytes())
     with pytest.raises(ValidationFailed):
@@ -169,7 +170,7 @@ def _add_images(shoe, count):
 
 
 def test_several_images_primary_reorder_and_delete():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     first, second, third = _add_images(shoe, 3)
     uploads.make_primary(shoe.shoe_id, third, ADMIN)
     assert [i.image_id for i in products.get_shoe(shoe.shoe_id).images] == [third, first, second]
@@ -190,7 +191,7 @@ def test_several_images_primary_reorder_and_delete():
 
 def test_image_changes_that_cross_are_both_kept(monkeypatch):
     """Deterministic interleaving: A reads the list, B adds an image, A's write retries on top."""
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     (first,) = _add_images(shoe, 1)
     real_get = uploads.get_shoe
     state = {"interleaved": False}
@@ -211,7 +212,7 @@ def test_image_changes_that_cross_are_both_kept(monkeypatch):
 
 
 def test_deleting_a_shoe_removes_its_image_objects():
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     _add_images(shoe, 2)
     products.delete_shoe(shoe.shoe_id, ADMIN)
     assert object_keys(f"images/{shoe.shoe_id}/") == []
@@ -219,7 +220,7 @@ def test_deleting_a_shoe_removes_its_image_objects():
 
 def test_a_double_confirm_of_one_upload_adds_one_image(monkeypatch):
     """Both requests read the object before either deleted it: the second adds nothing."""
-    shoe = make_shoe()
+    shoe = shoe_via_admin()
     grant = uploads.grant_upload(shoe.shoe_id, ADMIN, content_type="image/png")
     put_incoming(grant.key, image_bytes())
     real_delete = uploads._delete_incoming

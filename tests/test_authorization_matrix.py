@@ -86,7 +86,7 @@ OWNER_ONLY_404 = "someone else's cart line or order is answered as if it did not
 def alices_things(web, other_web):
     """Alice (on `web`) with a cart line and a placed order; `other_web` is Bob, logged in."""
     from chalicelib.services import cart, checkout
-    from tests.cart_fixtures import make_shoe
+    from tests.factories import make_shoe
     from tests.test_cart_routes import ADDRESS
     from tests.test_orders_routes import user_named
 

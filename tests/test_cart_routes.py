@@ -4,7 +4,8 @@ import re
 from urllib.parse import unquote
 
 from chalicelib.models import CartLine, Order, Stock
-from tests.cart_fixtures import count_dynamodb_calls, make_shoe
+from tests.cart_fixtures import count_dynamodb_calls
+from tests.factories import make_shoe
 
 ADDRESS = {
     "full_name": "Alice Example",

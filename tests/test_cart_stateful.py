@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 from chalicelib.models import CartLine, Order, Stock, User
 from chalicelib.services import cart, checkout
 from chalicelib.services.errors import ServiceError
-from tests.cart_fixtures import make_shoe
+from tests.factories import make_shoe
 
 ADDRESS = {"full_name": "Pat Buyer", "line1": "2 High St", "city": "Leeds", "postal_code": "LS1 4AP", "country": "GB"}
 SHOPPERS = 2

@@ -8,7 +8,8 @@ import pytest
 
 from chalicelib.models import Shoe, ShoeImage
 from chalicelib.services import catalogue_index
-from tests.catalogue_fixtures import dynamodb_calls, make_shoe, seed, seed_catalogue
+from tests.catalogue_fixtures import dynamodb_calls, seed, seed_catalogue
+from tests.factories import numbered_shoe
 
 __all__ = ["dynamodb_calls"]
 
@@ -42,7 +43,7 @@ def test_home_shows_24_cards_and_pages_through_every_shoe(web):
 
 
 def test_cards_show_name_brand_colour_price_and_picture(web):
-    shoe = make_shoe(1, name="Glide Low", brand="Velora", colour="Navy", price_cents=12995)
+    shoe = numbered_shoe(1, name="Glide Low", brand="Velora", colour="Navy", price_cents=12995)
     shoe.images = [ShoeImage(image_id="i1", thumb_key="images/x/i1-thumb.webp", large_key="images/x/i1-large.webp")]
     seed([shoe])
     body = web.get("/").body.decode()
@@ -105,7 +106,7 @@ def test_a_tampered_cursor_gets_the_first_page_and_an_explanation(web):
 
 
 def test_search_text_is_escaped_everywhere_it_appears(web):
-    seed([make_shoe(1, name="<script>alert(1)</script>")])
+    seed([numbered_shoe(1, name="<script>alert(1)</script>")])
     response = web.get("/?" + urlencode({"q": "<script>"}))
     body = response.body.decode()
     assert "<script>alert" not in body
@@ -121,7 +122,9 @@ def test_long_search_is_refused_politely(web):
 
 
 def test_product_page_shows_details_and_a_size_picker(web):
-    shoe = make_shoe(1, department="men", sizes=["40", "41", "42", "43"], description="Soft & light.", price_cents=8995)
+    shoe = numbered_shoe(
+        1, department="men", sizes=["40", "41", "42", "43"], description="Soft & light.", price_cents=8995
+    )
     shoe.images = [
         ShoeImage(image_id="a", thumb_key="images/s/a-thumb.webp", large_key="images/s/a-large.webp"),
         ShoeImage(image_id="b", thumb_key="images/s/b-thumb.webp", large_key="images/s/b-large.webp"),
@@ -145,7 +148,7 @@ def test_product_page_shows_details_and_a_size_picker(web):
 
 
 def test_a_shoe_sold_out_in_every_size_cannot_be_added(web):
-    shoe = make_shoe(1, sizes=["40", "41"], department="women")
+    shoe = numbered_shoe(1, sizes=["40", "41"], department="women")
     seed([shoe], {shoe.shoe_id: {"40": 0}})
     body = web.get(f"/shoes/{shoe.shoe_id}").body.decode()
     assert "Sold out in every size" in body
@@ -154,7 +157,7 @@ def test_a_shoe_sold_out_in_every_size_cannot_be_added(web):
 
 @pytest.mark.parametrize("shoe_id", ["does-not-exist", "shoe00001"])
 def test_unknown_or_archived_shoes_get_the_404_page(web, shoe_id):
-    seed([make_shoe(1, status="archived")])
+    seed([numbered_shoe(1, status="archived")])
     response = web.get(f"/shoes/{shoe_id}")
     assert response.status_code == 404
     assert "text/html" in response.headers["Content-Type"]
@@ -190,7 +193,7 @@ def test_a_guests_size_is_remembered_in_a_cookie_and_shown_on_cards(web):
 
 
 def test_the_product_page_preselects_my_size_when_in_stock(web):
-    shoe = make_shoe(1, department="men", sizes=["40", "41"])
+    shoe = numbered_shoe(1, department="men", sizes=["40", "41"])
     seed([shoe], {shoe.shoe_id: {"40": 4, "41": 0}})
     web.cookies["mysize"] = "40"
     assert 'value="40" required checked>' in web.get(f"/shoes/{shoe.shoe_id}").body.decode()
@@ -246,7 +249,7 @@ def test_api_lists_with_the_same_filters_and_walks_by_cursor(web):
 
 
 def test_api_shoe_has_stock_per_size(web):
-    shoe = make_shoe(1, department="men", sizes=["40", "41", "42"])
+    shoe = numbered_shoe(1, department="men", sizes=["40", "41", "42"])
     seed([shoe], {shoe.shoe_id: {"40": 0, "41": 2, "42": 7}})
     data = web.get(f"/api/v1/shoes/{shoe.shoe_id}").json_body
     assert data["price_cents"] == shoe.price_cents

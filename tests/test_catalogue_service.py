@@ -6,7 +6,8 @@ from chalicelib.models import Shoe, Stock
 from chalicelib.services import catalogue, catalogue_index, events
 from chalicelib.services.catalogue import ListingQuery, list_shoes, parse_listing
 from chalicelib.services.errors import NotFound, ValidationFailed
-from tests.catalogue_fixtures import dynamodb_calls, make_shoe, seed, seed_catalogue
+from tests.catalogue_fixtures import dynamodb_calls, seed, seed_catalogue
+from tests.factories import numbered_shoe
 
 __all__ = ["dynamodb_calls"]
 
@@ -121,7 +122,7 @@ def test_archived_shoes_never_show_in_any_listing_or_product_page():
 
 
 def test_product_sizes_show_availability_and_only_n_left():
-    shoe = make_shoe(1, department="men", sizes=["40", "41", "42", "43", "44"])
+    shoe = numbered_shoe(1, department="men", sizes=["40", "41", "42", "43", "44"])
     seed([shoe], {shoe.shoe_id: {"40": 0, "41": 1, "42": 3, "43": 4, "46": 9}})
     product = catalogue.get_product(shoe.shoe_id)
     summary = [(o.size, o.available, o.only_left) for o in product.sizes]
@@ -252,7 +253,7 @@ def test_read_model_follows_product_changes_and_archiving():
 
 
 def test_stock_changes_rewrite_the_read_model_only_when_a_size_goes_in_or_out(dynamodb_calls):
-    shoe = make_shoe(1, department="men", sizes=["41", "42"])
+    shoe = numbered_shoe(1, department="men", sizes=["41", "42"])
     seed([shoe], {shoe.shoe_id: {"41": 5, "42": 2}})
     version = catalogue_index.current().version
     Stock(shoe_id=shoe.shoe_id, size="42", quantity=1).save()

@@ -2,10 +2,11 @@
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Stock
-from chalicelib.services import accounts, cart, checkout, events, payments
+from chalicelib.models import CartLine, Order, Stock, dynamo
+from chalicelib.services import cart, checkout, events, payments
 from chalicelib.services.errors import ValidationFailed
-from tests.cart_fixtures import count_dynamodb_calls, fail_operation, make_shoe, throttled, transaction_conflict
+from tests.cart_fixtures import count_dynamodb_calls, fail_operation, throttled, transaction_conflict
+from tests.factories import make_shoe, make_user
 
 ADDRESS = {
     "full_name": "Alice Example",
@@ -16,22 +17,14 @@ ADDRESS = {
 }
 
 
-def new_user(name: str):
-    user = accounts.register(
-        accounts.Registration(name, f"{name}@example.com", "correct horse battery", "correct horse battery")
-    )
-    checkout.save_address(user, checkout.clean_address(ADDRESS))
-    return accounts.get_user(user.user_id)
-
-
 @pytest.fixture
 def alice():
-    return new_user("alice")
+    return make_user("alice", address=ADDRESS)
 
 
 @pytest.fixture
 def bob():
-    return new_user("bob")
+    return make_user("bob", address=ADDRESS)
 
 
 def owner(user) -> str:
@@ -57,12 +50,6 @@ def test_address_requires_the_main_fields_and_names_each_problem():
         checkout.clean_address({**ADDRESS, "city": "x" * 61})
     assert raised.value.errors == {"city": "Use at most 60 characters."}
     assert checkout.clean_address({**ADDRESS, "country": "ie", "phone": "+353 1 234 5678"})["country"] == "IE"
-
-
-def test_shipping_is_flat_and_free_over_the_threshold():
-    assert checkout.shipping_for(7499) == 595
-    assert checkout.shipping_for(7500) == 0
-    assert checkout.shipping_for(0) == 0
 
 
 def test_placing_an_order_is_one_transaction_that_moves_stock_into_the_order(alice, listen):
@@ -170,9 +157,7 @@ def test_empty_cart_and_missing_address_are_clear_errors(alice):
     with pytest.raises(checkout.EmptyCart, match="Your cart is empty"):
         checkout.place_order(alice, "key-empty-1")
     shoe = make_shoe(stock={"42": 5})
-    user = accounts.register(
-        accounts.Registration("carol", "carol@example.com", "correct horse battery", "correct horse battery")
-    )
+    user = make_user("carol")
     cart.add_item(owner(user), shoe.shoe_id, "42", "1")
     with pytest.raises(ValidationFailed, match="shipping address"):
         checkout.place_order(user, "key-noaddr-1")
@@ -183,11 +168,11 @@ def test_a_transaction_conflict_is_retried_with_backoff(alice, monkeypatch):
     shoe = make_shoe(stock={"42": 5})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "2")
     pauses = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
     with fail_operation("TransactWriteItems", [transaction_conflict(3), throttled()]) as injected:
         placed = checkout.place_order(alice, "key-retry-1")
     assert len(injected) == 2 and len(pauses) == 2
-    assert all(0 <= pause <= checkout.BACKOFF_CAP_SECONDS for pause in pauses)
+    assert all(0 <= pause <= dynamo.BACKOFF_CAP_SECONDS for pause in pauses)
     assert placed.created
     assert Stock.get(shoe.shoe_id, "42").quantity == 3
     assert len(orders_of(alice)) == 1
@@ -199,7 +184,7 @@ def test_a_failed_condition_is_final_and_not_retried(alice, bob, monkeypatch):
     cart.add_item(owner(bob), shoe.shoe_id, "42", "1")
     checkout.place_order(bob, "bob-key-4")
     pauses = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
     with count_dynamodb_calls() as calls, pytest.raises(checkout.OutOfStock):
         checkout.place_order(alice, "alice-key-4")
     assert calls["TransactWriteItems"] == 1 and pauses == []
@@ -210,7 +195,7 @@ def test_conflicts_that_never_clear_give_up_without_writing(alice, monkeypatch):
 
     shoe = make_shoe(stock={"42": 5})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "1")
-    monkeypatch.setattr(checkout, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(dynamo, "sleep", lambda _seconds: None)
     with fail_operation("TransactWriteItems", [transaction_conflict(3)] * 10), pytest.raises(TransactWriteError):
         checkout.place_order(alice, "key-stuck-1")
     assert Stock.get(shoe.shoe_id, "42").quantity == 5

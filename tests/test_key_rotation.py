@@ -4,9 +4,8 @@ never changes an order id: a retried checkout finds its first order instead of p
 import re
 
 from chalicelib.models import Order
-from tests.admin_fixtures import make_order
-from tests.cart_fixtures import make_shoe
 from tests.catalogue_fixtures import seed_catalogue
+from tests.factories import make_order, make_shoe
 from tests.test_cart_routes import ADDRESS, add, checkout_to_review, text
 from tests.test_orders_routes import api
 

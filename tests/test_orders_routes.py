@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.models import CartLine, Order, Stock
 from chalicelib.services import accounts, cart, checkout
-from tests.cart_fixtures import make_shoe
+from tests.factories import make_shoe
 from tests.test_cart_routes import ADDRESS, add, checkout_to_review, text
 
 

@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Shoe, Stock
+from chalicelib.models import CartLine, Order, Shoe, Stock, dynamo
 from chalicelib.services import checkout
 from tests import admin_fixtures
-from tests.cart_fixtures import make_shoe
+from tests.factories import make_order, make_shoe, shoe_via_admin
 from tests.fault_injection import (
     CONFLICT,
     S3_SERVER_ERROR,
@@ -34,9 +34,10 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture
 def no_backoff(monkeypatch) -> list[float]:
-    """The checkout's own back-off between transaction attempts, recorded instead of slept."""
+    """The back-off between transaction attempts (models.dynamo), recorded instead of slept."""
     pauses: list[float] = []
-    monkeypatch.setattr(checkout, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
     return pauses
 
 
@@ -251,8 +252,8 @@ def test_order_page_when_reads_fail(shopper, faults):  # noqa: F811
 
 
 def _admin_order():
-    shoe = admin_fixtures.make_shoe(stock={"42": 3})
-    order = admin_fixtures.make_order([(shoe.shoe_id, "42", 2)])
+    shoe = shoe_via_admin(stock={"42": 3})
+    order = make_order([(shoe.shoe_id, "42", 2)])
     return shoe, order
 
 
@@ -340,7 +341,7 @@ def _assert_not_published_and_retryable(admin, shoe_id: str, key: str, token: st
 @pytest.mark.parametrize("operation", ["GetObject", "PutObject"])
 @pytest.mark.parametrize("fault", [S3_UNAVAILABLE, S3_SLOW_DOWN, S3_SERVER_ERROR], ids=fault_id)
 def test_confirming_an_upload_while_s3_is_unavailable(admin, s3_faults, fault, operation):  # noqa: F811
-    shoe = admin_fixtures.make_shoe(stock={"42": 1})
+    shoe = shoe_via_admin(stock={"42": 1})
     key = _pending_upload(shoe.shoe_id)
     token = admin.csrf_token(f"/admin/shoes/{shoe.shoe_id}/edit")
     # PutObject: the thumbnail is stored, the large image fails, so a half-published pair is removed.
@@ -353,7 +354,7 @@ def test_confirming_an_upload_while_s3_is_unavailable(admin, s3_faults, fault, o
 
 
 def test_confirming_an_upload_when_attaching_it_fails(admin, faults):  # noqa: F811
-    shoe = admin_fixtures.make_shoe(stock={"42": 1})
+    shoe = shoe_via_admin(stock={"42": 1})
     key = _pending_upload(shoe.shoe_id)
     token = admin.csrf_token(f"/admin/shoes/{shoe.shoe_id}/edit")
     faults.fail("UpdateItem", RETRYABLE[0])
@@ -363,7 +364,7 @@ def test_confirming_an_upload_when_attaching_it_fails(admin, faults):  # noqa: F
 
 
 def test_api_confirm_while_s3_is_unavailable(admin, s3_faults):  # noqa: F811
-    shoe = admin_fixtures.make_shoe(stock={"42": 1})
+    shoe = shoe_via_admin(stock={"42": 1})
     key = _pending_upload(shoe.shoe_id)
     headers = {"content-type": "application/json", "x-csrf-token": admin.csrf_token("/admin/shoes")}
     s3_faults.fail("GetObject", S3_UNAVAILABLE)

@@ -52,3 +52,13 @@ def test_links_and_redirects_carry_the_prefix_only_on_the_execute_api_url(chalic
     assert login["statusCode"] == 303
     assert login["headers"]["Location"] == f"{prefix}/"
     assert browser("GET", "/account")["statusCode"] == 200
+
+
+@pytest.mark.parametrize(("host", "servers"), [(EXECUTE_API, [{"url": "/api"}]), (CUSTOM_DOMAIN, None)])
+def test_the_openapi_document_names_the_stage_as_its_server(chalice_app, host, servers):
+    import json
+
+    answer = Browser(chalice_app, host)("GET", "/api/v1/openapi.json")
+    assert answer["statusCode"] == 200
+    document = json.loads(answer["body"])
+    assert document.get("servers") == servers and "/api/v1/shoes" in document["paths"]

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from chalicelib import wiring
 from chalicelib.blueprints import account as account_pages
-from chalicelib.blueprints import cart as cart_pages
-from chalicelib.services import accounts, catalogue, events, orders
+from chalicelib.services import accounts, cart_session, catalogue, events, orders
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +32,7 @@ def test_wire_connects_exactly_the_apps_handlers_and_a_second_call_changes_nothi
         assert events.subscribers(events.PRODUCT_CHANGED) == (catalogue.refresh_index_for_shoe,)
         assert events.subscribers(events.STOCK_CHANGED) == (catalogue.refresh_index_for_stock,)
         assert accounts.deletion_steps() == (accounts.discard_cart, orders.detach_orders)
-        assert tuple(account_pages.after_login_hooks) == (cart_pages.merge_after_login,)
+        assert tuple(account_pages.after_login_hooks) == (cart_session.merge_after_login,)
 
 
 def test_importing_every_module_registers_nothing():
@@ -67,7 +66,7 @@ with mock_aws():
     create_tables()
     from chalicelib.models import Order
     from chalicelib.services import accounts, cart, checkout
-    from tests.cart_fixtures import make_shoe
+    from tests.factories import make_shoe
     password = "correct horse battery"
     user = accounts.register(accounts.Registration("carol", "carol@example.com", password, password))
     checkout.save_address(user, checkout.clean_address({

@@ -1,5 +1,7 @@
 """The back office: admin login at /admin, the dashboard, products, stock, images and orders."""
 
+from typing import TypedDict
+
 from chalice import Blueprint, Response
 
 from chalicelib.models.catalogue import ACTIVE
@@ -18,7 +20,19 @@ bp = Blueprint(__name__)
 
 PRODUCT_FIELDS = ("name", "brand", "colour", "category", "department", "description", "price")
 SHOE_STATUS_FILTERS = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
-CHOICES = {"departments": list(DEPARTMENTS.items()), "categories": list(CATEGORIES.items())}
+
+
+class Choices(TypedDict):
+    departments: list[tuple[str, str]]
+    categories: list[tuple[str, str]]
+
+
+class PagerUrls(TypedDict):
+    next_url: str | None
+    first_url: str | None
+
+
+CHOICES: Choices = {"departments": list(DEPARTMENTS.items()), "categories": list(CATEGORIES.items())}
 
 
 @bp.route("/admin", methods=["GET"])
@@ -82,7 +96,7 @@ def decode_cursor(listing: str, **bound_to: str) -> dict | None:
         return None
 
 
-def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> dict[str, str | None]:
+def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> PagerUrls:
     """Links for ui.pager: the next page (a cursor bound to `query`) and, past the first page, the first."""
     on_later_page = bool(current().query.get("cursor"))
     next_cursor = cursors.encode(listing, next_key, query)

@@ -1,16 +1,15 @@
 """Cart, checkout and order history pages."""
 
 import json
-import secrets
 
 from chalice import Blueprint, Response
 
+from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import checkout
+from chalicelib.services import cart_session, checkout, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
-from chalicelib.services.sessions import save_session_data, session_data
 from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
@@ -18,62 +17,15 @@ from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
 
-GUEST_CART_KEY = "guest_cart_id"
-CART_COUNT_KEY = "cart_count"
-
-
-def cart_owner(ctx: RequestContext) -> str | None:
-    """The cart this request reads: the shopper's, a guest session's, or none yet."""
-    if ctx.user is not None:
-        return cart_service.user_owner(ctx.user.user_id)
-    guest_id = session_data(ctx.session).get(GUEST_CART_KEY)
-    return cart_service.guest_owner(guest_id) if guest_id else None
-
-
-def cart_owner_for_change(ctx: RequestContext) -> str:
-    """Like cart_owner, but a guest without a cart gets a session and a cart id now."""
-    owner = cart_owner(ctx)
-    if owner is not None:
-        return owner
-    session = ctx.ensure_session()
-    guest_id = secrets.token_urlsafe(18)
-    save_session_data(session, **{GUEST_CART_KEY: guest_id})
-    return cart_service.guest_owner(guest_id)
-
-
-def sync_cart_count(ctx: RequestContext, units: int) -> None:
-    """Keep the header's count in the session; written only when it changed."""
-    if ctx.session is None:
-        return
-    if session_data(ctx.session).get(CART_COUNT_KEY) != units:
-        save_session_data(ctx.session, **{CART_COUNT_KEY: units})
-
-
-def merge_after_login(ctx: RequestContext, previous_data: dict) -> None:
-    """After login or registration: fold the guest cart into the account's cart and say so."""
-    guest_id = previous_data.get(GUEST_CART_KEY)
-    user_id = ctx.session.user_id
-    if guest_id:
-        result = cart_service.merge_guest_cart(guest_id, user_id)
-        save_session_data(ctx.session, **{GUEST_CART_KEY: None, CART_COUNT_KEY: result.units})
-        if result.moved_units:
-            noun = "item" if result.moved_units == 1 else "items"
-            ctx.flash(f"We moved {result.moved_units} {noun} from your guest cart into your cart.", "info")
-        for note in result.notes[:3]:
-            ctx.flash(note, "warning")
-    else:
-        sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user_id)))
-
 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
-    view = cart_service.load_cart(cart_owner(ctx))
-    sync_cart_count(ctx, view.units)
-    shipping = checkout.shipping_for(view.subtotal_cents)
+    view = cart_service.load_cart(cart_session.cart_owner(ctx))
+    cart_session.record_count(ctx, view.units)
     return render(
         "cart/cart.html",
         status=status,
         cart=view,
-        shipping_cents=shipping,
+        quote=pricing.quote_cart(view),
         image_url=image_url,
         errors=errors or {},
     )
@@ -85,19 +37,11 @@ def cart_page() -> Response:
     return _render_cart(current())
 
 
-def _report_change(ctx: RequestContext, owner: str, change: cart_service.CartChange) -> Response:
+def _report_change(ctx: RequestContext, change: cart_service.CartChange) -> Response:
     """After a cart change: refresh the header's count, say what happened, show the cart."""
-    sync_cart_count(ctx, cart_service.count_units(owner))
+    cart_session.recount(ctx)
     ctx.flash(change.message, "warning" if change.capped else "success")
     return redirect("/cart")
-
-
-def _existing_owner(ctx: RequestContext) -> str:
-    """The cart a line change applies to; a visitor without a cart has no such line."""
-    owner = cart_owner(ctx)
-    if owner is None:
-        raise NotFound(cart_service.NOT_IN_CART)
-    return owner
 
 
 @bp.route("/cart/items", methods=["POST"], content_types=FORM_TYPES)
@@ -110,7 +54,7 @@ def add_to_cart() -> Response:
         # Validate before creating a guest session: bad input leaves no trace.
         cart_service.parse_quantity(quantity)
         cart_service.check_line_key(form.get("shoe_id"), form.get("size"))
-        owner = cart_owner_for_change(ctx)
+        owner = cart_session.owner_for_change(ctx)
         change = cart_service.add_item(owner, form.get("shoe_id"), form.get("size"), quantity)
     except ValidationFailed as error:
         for message in dict.fromkeys(error.errors.values()):
@@ -119,14 +63,14 @@ def add_to_cart() -> Response:
     except ServiceError as error:
         ctx.flash(error.message, "error")
         return redirect("/cart")
-    return _report_change(ctx, owner, change)
+    return _report_change(ctx, change)
 
 
 @bp.route("/cart/update", methods=["POST"], content_types=FORM_TYPES)
 @public
 def update_cart_line() -> Response:
     ctx = current()
-    owner = _existing_owner(ctx)
+    owner = cart_session.existing_owner(ctx)
     line_id = ctx.form.get("line_id")
     try:
         change = cart_service.set_quantity(owner, line_id, ctx.form.get("quantity"))
@@ -137,15 +81,15 @@ def update_cart_line() -> Response:
     except ServiceError as error:  # sold out meanwhile
         ctx.flash(error.message, "error")
         return redirect("/cart")
-    return _report_change(ctx, owner, change)
+    return _report_change(ctx, change)
 
 
 @bp.route("/cart/remove", methods=["POST"], content_types=FORM_TYPES)
 @public
 def remove_cart_line() -> Response:
     ctx = current()
-    owner = _existing_owner(ctx)
-    return _report_change(ctx, owner, cart_service.remove_line(owner, ctx.form.get("line_id")))
+    owner = cart_session.existing_owner(ctx)
+    return _report_change(ctx, cart_service.remove_line(owner, ctx.form.get("line_id")))
 
 
 def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
@@ -162,7 +106,7 @@ def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> 
 @login_required
 def checkout_page() -> Response:
     ctx = current()
-    if cart_service.count_units(cart_owner(ctx)) == 0:
+    if cart_service.count_units(cart_session.cart_owner(ctx)) == 0:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     return _address_page(checkout.address_of(ctx.user))
@@ -193,7 +137,7 @@ def checkout_review() -> Response:
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
-    sync_cart_count(ctx, summary.cart.units)
+    cart_session.record_count(ctx, summary.cart.units)
     return render(
         "cart/checkout_review.html",
         review=summary,
@@ -218,7 +162,7 @@ def checkout_place() -> Response:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
             ctx.flash(line.words, "warning")
-        sync_cart_count(ctx, cart_service.count_units(cart_service.user_owner(user.user_id)))
+        cart_session.recount(ctx)
         return redirect("/cart")
     except ValidationFailed as error:
         ctx.flash(error.message, "error")
@@ -230,7 +174,10 @@ def checkout_place() -> Response:
         ctx.flash(error.message, "error")
         return redirect("/checkout/review")
     # The transaction deleted every line it ordered: a new order leaves the cart empty.
-    sync_cart_count(ctx, 0 if placed.created else cart_service.count_units(cart_service.user_owner(user.user_id)))
+    if placed.created:
+        cart_session.record_count(ctx, 0)
+    else:
+        cart_session.recount(ctx)
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
     return redirect(f"/orders/{placed.order.order_id}", placed="1")
@@ -241,7 +188,9 @@ def checkout_place() -> Response:
 def orders_page() -> Response:
     ctx = current()
     cursor = ctx.query.get("cursor") or None
-    orders, next_cursor, page_error = [], None, None
+    orders: list[Order] = []
+    next_cursor: str | None = None
+    page_error: str | None = None
     try:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, cursor)
     except ValidationFailed as error:

@@ -90,7 +90,8 @@ def home() -> Response:
 def product(shoe_id: str) -> Response:
     item = catalogue.get_product(shoe_id)
     size = my_size()
-    chosen = size if item.option(size) and item.option(size).available else ""
+    option = item.option(size)
+    chosen = size if option is not None and option.available else ""
     return render(
         "catalogue/product.html",
         product=item,

@@ -1,13 +1,23 @@
 """PynamoDB models, one module per area; every table the store uses is listed in ALL_MODELS."""
 
+from chalicelib.config import Settings
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
-from chalicelib.models.base import StoreModel, shared_connection
+from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shared_connection, short_table_name
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.orders import CartLine, Order, OrderLine, StatusChange
 
 # One model per table (UniqueClaim shares the users table with User).
-TABLE_MODELS = [User, Admin, Session, Shoe, Stock, CartLine, Order, CatalogueIndexPart]
-ALL_MODELS = [*TABLE_MODELS, UniqueClaim]
+TABLE_MODELS: list[type[StoreModel]] = [User, Admin, Session, Shoe, Stock, CartLine, Order, CatalogueIndexPart]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim]
+
+
+def bind_tables(settings: Settings) -> None:
+    """Name every model's table after the stage (settings.table_prefix) and set its region.
+
+    Called once per process by each entry point (app.py, manage.py, devtools, bench, tests) rather
+    than at import, so importing the models never depends on the environment. Idempotent."""
+    bind_models(settings, ALL_MODELS)
+
 
 __all__ = [
     "ALL_MODELS",
@@ -23,7 +33,10 @@ __all__ = [
     "StatusChange",
     "Stock",
     "StoreModel",
+    "TablesNotBound",
     "UniqueClaim",
     "User",
+    "bind_tables",
     "shared_connection",
+    "short_table_name",
 ]

@@ -1,5 +1,7 @@
 """Shoppers, their unique-name claims, admins and server-side sessions."""
 
+from typing import Any
+
 from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
@@ -32,7 +34,7 @@ class User(LoginThrottle, StoreModel):
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     preferred_size = UnicodeAttribute(null=True)
-    last_address = MapAttribute(null=True)
+    last_address: MapAttribute[str, Any] = MapAttribute(null=True)
 
     @staticmethod
     def key_for(user_id: str) -> str:
@@ -91,6 +93,6 @@ class Session(StoreModel):
     created_at = UTCDateTimeAttribute()
     last_seen_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()  # DynamoDB deletes late: every read checks expiry itself
-    data = MapAttribute(default=dict)  # small per-session state: flash messages, guest cart id
+    data: MapAttribute[str, Any] = MapAttribute(default=dict)  # small per-session state: flash messages, guest cart id
 
     by_user = SessionsByUser()

@@ -60,7 +60,8 @@ class Shoe(StoreModel):
     category = UnicodeAttribute()  # services/shoes.py CATEGORIES
     description = UnicodeAttribute(default="")
     price_cents = NumberAttribute()
-    sizes = ListAttribute(of=UnicodeAttribute, default=list)  # sizes offered, in size order
+    # Sizes offered, in size order.
+    sizes = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
     images = ListAttribute(of=ShoeImage, default=list)  # first is the primary
     status = UnicodeAttribute(default=ACTIVE)
     created_at = UTCDateTimeAttribute()
@@ -107,8 +108,8 @@ class CatalogueIndexPart(StoreModel):
 
     part = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(default=0)
-    chunk_keys = ListAttribute(of=UnicodeAttribute, default=list)
-    previous_chunk_keys = ListAttribute(of=UnicodeAttribute, default=list)
+    chunk_keys = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
+    previous_chunk_keys = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
     shoe_count = NumberAttribute(default=0)
     built_at = UTCDateTimeAttribute(null=True)
     data = BinaryAttribute(null=True, legacy_encoding=False)

@@ -1,5 +1,7 @@
 """Cart lines and orders."""
 
+from typing import Any
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -82,8 +84,9 @@ class Order(StoreModel):
     created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"
     updated_at = UTCDateTimeAttribute()
     lines = ListAttribute(of=OrderLine)
-    address = MapAttribute(null=True)  # removed when the shopper deletes their account
+    address: MapAttribute[str, Any] = MapAttribute(null=True)  # removed when the shopper deletes their account
     subtotal_cents = NumberAttribute()
+    discount_cents = NumberAttribute(default=0)  # services.pricing; orders from before discounts read 0
     shipping_cents = NumberAttribute()
     total_cents = NumberAttribute()
     payment_method = UnicodeAttribute(default="pay_on_delivery")

@@ -4,13 +4,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import Admin, UniqueClaim, User, shared_connection
+from chalicelib.models import Admin, UniqueClaim, User, dynamo, shared_connection
 from chalicelib.services import cart, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
@@ -66,18 +67,21 @@ def register(form: Registration) -> User:
     )
     username_claim = UniqueClaim(pk=UniqueClaim.username_key(username), user_id=user_id)
     email_claim = UniqueClaim(pk=UniqueClaim.email_key(email), user_id=user_id)
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.save("user", user, condition=User.pk.does_not_exist())
+        transaction.save("username", username_claim, condition=UniqueClaim.pk.does_not_exist())
+        transaction.save("email", email_claim, condition=UniqueClaim.pk.does_not_exist())
+
     try:
-        # The token makes a botocore retry of a committed write succeed, not fail as "username taken".
-        with TransactWrite(connection=shared_connection(), client_request_token=user_id) as transaction:
-            transaction.save(user, condition=User.pk.does_not_exist())
-            transaction.save(username_claim, condition=UniqueClaim.pk.does_not_exist())
-            transaction.save(email_claim, condition=UniqueClaim.pk.does_not_exist())
-    except TransactWriteError as error:
-        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+        # The token makes a botocore retry of a committed write succeed, not fail as "username taken";
+        # botocore's retries are the only ones (one attempt here).
+        dynamo.transact(build, attempts=1, client_request_token=user_id)
+    except dynamo.ConditionsFailed as error:
         taken = {}
-        if len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
+        if error.failed("username"):
             taken["username"] = "That username is taken. Choose another."
-        if len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+        if error.failed("email"):
             taken["email"] = "An account with that email already exists. Log in instead."
         if taken:
             raise ValidationFailed(taken) from error
@@ -108,8 +112,11 @@ def _find_admin(username: str) -> Admin | None:
         return None
 
 
-def _check_password_throttled(principal: User | Admin | None, password: str) -> None:
-    """One bcrypt check whatever happens, so timing tells nothing; raises LoginFailed."""
+Principal = TypeVar("Principal", User, Admin)
+
+
+def _check_password_throttled(principal: Principal | None, password: str) -> Principal:
+    """One bcrypt check whatever happens, so timing tells nothing; the principal, or LoginFailed."""
     now = clock.now()
     if principal is None or (principal.locked_until and principal.locked_until > now):
         passwords.burn_equal_time(password)
@@ -119,6 +126,7 @@ def _check_password_throttled(principal: User | Admin | None, password: str) -> 
         raise LoginFailed()
     if principal.failed_logins or principal.locked_until:
         _update_existing(principal, [type(principal).failed_logins.set(0), type(principal).locked_until.remove()])
+    return principal
 
 
 def _update_existing(principal: User | Admin, actions: list) -> bool:
@@ -154,15 +162,13 @@ def authenticate(identifier: str, password: str) -> User:
     """The shopper for a username or email and password, or LoginFailed."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
-    _check_password_throttled(user, password)
-    return user
+    return _check_password_throttled(user, password)
 
 
 def authenticate_admin(username: str, password: str) -> Admin:
     username = clean_text(username)
     admin = _find_admin(username) if username and len(username) <= IDENTIFIER_MAX else None
-    _check_password_throttled(admin, password)
-    return admin
+    return _check_password_throttled(admin, password)
 
 
 def create_admin(username: str, email: str, password: str) -> Admin:

@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Shoe, Stock
 from chalicelib.models.base import batch_get_raw
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.shoes import NO_SUCH_SHOE, SHOE_ID_RE
 from chalicelib.sizes import is_valid as is_valid_size
@@ -132,10 +134,6 @@ class CartView:
     @property
     def units(self) -> int:
         return sum(item.quantity for item in self.items)
-
-    @property
-    def subtotal_cents(self) -> int:
-        return sum(item.line_total_cents for item in self.items if item.problem is None)
 
     @property
     def problems(self) -> list[CartItem]:
@@ -288,18 +286,13 @@ def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
         try:
             _write_line(owner, shoe_id, size, new_quantity, existing)
         except PutError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise  # throttled or unavailable: nothing was written, the busy page says try again
             continue  # the line changed under us (another tab): read again
         if new_quantity < wanted:
             return CartChange(_cap_words(label, new_quantity, in_stock, settings.cart_max_quantity), capped=True)
         return CartChange(f"Added {pairs(quantity)} of {label} to your cart.")
     raise Conflict("Your cart changed while we were updating it. Please try again.")
-
-
-def _condition_failed(error: Exception) -> bool:
-    """A write refused by its condition (someone changed the line), not throttling or a 5xx."""
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def pairs(n: int) -> str:
@@ -325,13 +318,13 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     if in_stock <= 0:
         raise Conflict(f"{label} is sold out. Remove it from your cart.")
     new_quantity = min(quantity, in_stock)
-    actions = [CartLine.quantity.set(new_quantity)]
+    actions: list[Action] = [CartLine.quantity.set(new_quantity)]
     if is_guest(owner):
         actions.append(CartLine.expires_at.set(_guest_expiry(owner)))  # an active guest keeps the cart
     try:
         line.update(actions=actions, condition=CartLine.line_id.exists())
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         raise NotFound(NOT_IN_CART) from error
     if new_quantity < quantity:
@@ -344,7 +337,7 @@ def remove_line(owner: str, line_id: Any) -> CartChange:
     try:
         CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
     except DeleteError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         raise NotFound(NOT_IN_CART) from error
     return CartChange("Removed from your cart.")
@@ -399,7 +392,7 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
             try:
                 _write_line(target, guest_line.shoe_id, guest_line.size, new_quantity, existing)
             except PutError as error:
-                if not _condition_failed(error):
+                if not condition_failed(error):
                     raise
                 result.notes.append(f"{label} changed while merging; check its quantity.")
                 continue

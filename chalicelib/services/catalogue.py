@@ -7,8 +7,10 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from chalicelib import sizes
+from chalicelib.logs import log_event
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
@@ -19,6 +21,7 @@ from chalicelib.services.shoes import (
     CATEGORIES,
     DEPARTMENTS,
     LOW_STOCK,
+    PRICE_MAX_UNITS,
     format_price,
     get_shoe,
     parse_price,
@@ -26,15 +29,12 @@ from chalicelib.services.shoes import (
 )
 from chalicelib.services.validation import clean_text
 
-log = logging.getLogger("shoeshop")
-
 SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 48
 SEARCH_MAX = 80
 SEARCH_MAX_TERMS = 6
 BRAND_MAX = 40
-PRICE_MAX_UNITS = 100_000
 FILTER_FIELDS = ("q", "brand", "department", "category", "size", "min_price", "max_price")
 
 
@@ -83,7 +83,8 @@ class ListingQuery:
     def without(self, name: str) -> "ListingQuery":
         if name == "price":
             return replace(self, min_price=None, max_price=None)
-        return replace(self, **{name: ""})
+        cleared: dict[str, Any] = {name: ""}
+        return replace(self, **cleared)
 
     def fingerprint(self) -> str:
         """Binds a cursor to the filters and sort it was made for."""
@@ -115,8 +116,8 @@ def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | Non
     if not raw.strip():
         return None
     cents = parse_price(raw)
-    if cents is None or cents > PRICE_MAX_UNITS * 100:
-        errors[name] = f"Enter the {label} as a whole amount from 0 to {PRICE_MAX_UNITS}, like 80."
+    if cents is None:  # PRICE_PATTERN bounds it: at most PRICE_MAX_UNITS and 99 cents
+        errors[name] = f"Enter the {label} as an amount from 0 to {PRICE_MAX_UNITS:,}, like 80 or 79.95."
         return None
     return cents
 
@@ -178,7 +179,7 @@ def parse_limit(raw: str) -> int:
 BAD_CURSOR = "That page link is out of date or damaged. Here is the first page instead."
 
 
-def _make_cursor(query: ListingQuery, direction: str, key: str) -> str:
+def _make_cursor(query: ListingQuery, direction: str, key: str) -> str | None:
     return cursors.encode(cursors.CATALOGUE, {"d": direction, "k": key}, {"filters": query.fingerprint()})
 
 
@@ -391,7 +392,7 @@ def _logged(handler: Callable[..., None]) -> Callable[..., None]:
             handler(**details)
         except Exception as error:
             catalogue_index.forget()
-            log.error(json.dumps({"event": "catalogue_index_refresh_failed", "error": repr(error)[:500]}))
+            log_event("catalogue_index_refresh_failed", logging.ERROR, error=repr(error)[:500])
 
     run.__name__ = handler.__name__
     return run

@@ -4,7 +4,6 @@ condition serves; versioned, cached per Lambda, kept fresh by events (docs/data-
 
 import gc
 import json
-import logging
 import re
 import time
 import zlib
@@ -13,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib import clock
+from chalicelib.logs import log_event
+from chalicelib.models import dynamo
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
 from chalicelib.services.shoes import stock_by_size
-
-log = logging.getLogger("shoeshop")
 
 META_KEY = "meta"
 CHUNK_BYTES = 350_000
@@ -260,14 +261,10 @@ def current(force: bool = False) -> CatalogueIndex:
     meta = _read_meta()
     version = int(meta.version) if meta else 0
     if cached is None or cached.version != version:
-        for attempt in range(2):
-            try:
-                cached = _read_version(meta)
-                break
-            except LookupError:
-                if attempt:
-                    raise
-                meta = _read_meta()  # a newer version replaced it while we read: read again
+        try:
+            cached = _read_version(meta)
+        except LookupError:
+            cached = _read_version(_read_meta())  # a newer version replaced it while we read: read again
     _install(cached, now)
     return cached
 
@@ -301,14 +298,17 @@ def _save(previous: CatalogueIndex, cards: list[Card]) -> CatalogueIndex:
         shoe_count=len(cards),
         built_at=clock.now(),
     )
+    condition: Condition
     if previous.version:
         condition = CatalogueIndexPart.version == previous.version
     else:
         condition = CatalogueIndexPart.part.does_not_exist()
     try:
-        meta.save(condition=condition)
+        dynamo.retry_busy(lambda: meta.save(condition=condition))
     except PutError as error:
         _delete_parts(keys)
+        if not dynamo.condition_failed(error):
+            raise  # still busy after the retries: not another writer, so re-reading would not help
         raise _Conflict() from error
     # Keep the version just replaced for readers that read its meta a moment ago; drop the one before.
     _delete_parts(previous.previous_chunk_keys)
@@ -342,7 +342,7 @@ def _replace_card(shoe_id: str, card: Card | None) -> None:
             _save(index, cards)
             return
         except _Conflict:
-            log.info(json.dumps({"event": "catalogue_index_conflict", "attempt": attempt + 1}))
+            log_event("catalogue_index_conflict", attempt=attempt + 1)
             time.sleep(0.01 * (attempt + 1))
     forget()
     raise RuntimeError("catalogue index: too many concurrent writers")

@@ -5,25 +5,21 @@ order id derives from an idempotency key, so a double submit finds the first ord
 import base64
 import hashlib
 import hmac
-import random
 import re
 import secrets
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib import clock, tokens
 from chalicelib.config import get_settings
-from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, shared_connection
+from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, dynamo
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import events, payments
-from chalicelib.services.errors import AWS_BUSY_CODES, Conflict, ServiceError, ValidationFailed
+from chalicelib.services import events, payments, pricing
+from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 
 COUNTRIES = [
@@ -104,48 +100,28 @@ def address_of(user: User) -> dict[str, str]:
     return {key: str(value) for key, value in plain_dict(user.last_address).items() if key in ADDRESS_FIELDS}
 
 
-def shipping_for(subtotal_cents: int) -> int:
-    settings = get_settings()
-    if subtotal_cents <= 0 or subtotal_cents >= settings.free_shipping_over_cents:
-        return 0
-    return settings.shipping_flat_cents
-
-
 @dataclass
 class Review:
     cart: cart_service.CartView
-    subtotal_cents: int
-    shipping_cents: int
-    total_cents: int
+    quote: pricing.Quote
 
     @property
     def can_place(self) -> bool:
         return not self.cart.is_empty and not self.cart.problems
 
     @property
-    def rows(self) -> list[OrderLine]:
-        return [_order_line(item) for item in self.cart.items if item.problem is None]
+    def rows(self) -> tuple[pricing.PricedLine, ...]:
+        return self.quote.lines
 
 
-def _order_line(item: cart_service.CartItem) -> OrderLine:
-    """The order's snapshot of a cart line."""
-    shoe = item.shoe
-    return OrderLine(
-        shoe_id=shoe.shoe_id,
-        name=shoe.name,
-        brand=shoe.brand,
-        size=item.line.size,
-        unit_price_cents=item.unit_price_cents,
-        quantity=item.quantity,
-        image_key=item.image_key,
-    )
+def _order_line(line: pricing.PricedLine) -> OrderLine:
+    """The order's snapshot of a priced line (the same fields, by design)."""
+    return OrderLine(**asdict(line))
 
 
 def review(user_id: str) -> Review:
     view = cart_service.load_cart(cart_service.user_owner(user_id))
-    subtotal = view.subtotal_cents
-    shipping = shipping_for(subtotal)
-    return Review(cart=view, subtotal_cents=subtotal, shipping_cents=shipping, total_cents=subtotal + shipping)
+    return Review(cart=view, quote=pricing.quote_cart(view))
 
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -229,10 +205,8 @@ class Placed:
     notes: list[str] = field(default_factory=list)
 
 
-TRANSACTION_ATTEMPTS = 4
-BACKOFF_BASE_SECONDS = 0.05
-BACKOFF_CAP_SECONDS = 1.0
-sleep: Callable[[float], None] = time.sleep  # tests replace it
+TRANSACTION_ATTEMPTS = dynamo.RETRY_ATTEMPTS
+ORDER_ROLE = "order"
 
 
 def _find_order(user_id: str, order_id: str) -> Order | None:
@@ -282,13 +256,13 @@ def place_order(
         raise OutOfStock([ShortLine(item.name, item.line.size, 0) for item in unavailable])
 
     now = clock.now()
-    subtotal = sum(item.line_total_cents for item in view.items)
-    shipping = shipping_for(subtotal)
-    if expected_total_cents is not None and expected_total_cents != subtotal + shipping:
+    # Every line is priced, short ones too: the transaction's stock conditions refuse those.
+    quote = pricing.quote_items(view.items)
+    if expected_total_cents is not None and expected_total_cents != quote.total_cents:
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
     decision = payments.provider().prepare(
         payments.PaymentRequest(
-            order_id=order_id, user_id=user.user_id, amount_cents=subtotal + shipping, currency=settings.currency
+            order_id=order_id, user_id=user.user_id, amount_cents=quote.total_cents, currency=settings.currency
         )
     )
     order = Order(
@@ -298,18 +272,19 @@ def place_order(
         created_at=now,
         created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
         updated_at=now,
-        lines=[_order_line(item) for item in view.items],
+        lines=[_order_line(line) for line in quote.lines],
         address=shipping_address,
-        subtotal_cents=subtotal,
-        shipping_cents=shipping,
-        total_cents=subtotal + shipping,
+        subtotal_cents=quote.subtotal_cents,
+        discount_cents=quote.discount_cents,
+        shipping_cents=quote.shipping_cents,
+        total_cents=quote.total_cents,
         payment_method=decision.method,
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
     )
     try:
         _transact(order, view.items, now)
-    except TransactWriteError as error:
-        return _after_cancel(error, user, owner, order_id, view.items)
+    except dynamo.ConditionsFailed as failed:
+        return _after_cancel(failed, user, owner, order_id, view.items)
     sizes_by_shoe: dict[str, list[str]] = {}
     for item in view.items:
         sizes_by_shoe.setdefault(item.line.shoe_id, []).append(item.line.size)
@@ -320,59 +295,44 @@ def place_order(
 
 def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> None:
     """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with TransactWrite(connection=shared_connection()) as transaction:
-                for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
-                    n = item.quantity
-                    transaction.update(
-                        Stock(shoe_id=item.line.shoe_id, size=item.line.size),
-                        actions=[
-                            Stock.quantity.set(Stock.quantity - n),
-                            Stock.sold.set(Stock.sold + n),
-                            Stock.updated_at.set(now),
-                        ],
-                        condition=Stock.quantity >= n,
-                    )
-                transaction.save(order, condition=Order.order_id.does_not_exist())
-                for item in items:
-                    transaction.delete(
-                        CartLine(owner=item.line.owner, line_id=item.line.line_id),
-                        condition=CartLine.quantity == item.quantity,
-                    )
-            return
-        except TransactWriteError as error:
-            if not _retryable(error) or attempt == TRANSACTION_ATTEMPTS - 1:
-                raise
-            sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
+
+    def build(transaction: dynamo.Transaction) -> None:
+        for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
+            n = item.quantity
+            transaction.update(
+                _stock_role(item),
+                Stock(shoe_id=item.line.shoe_id, size=item.line.size),
+                actions=[
+                    Stock.quantity.set(Stock.quantity - n),
+                    Stock.sold.set(Stock.sold + n),
+                    Stock.updated_at.set(now),
+                ],
+                condition=Stock.quantity >= n,
+            )
+        transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
+        for item in items:
+            transaction.delete(
+                f"cart:{item.line.line_id}",
+                CartLine(owner=item.line.owner, line_id=item.line.line_id),
+                condition=CartLine.quantity == item.quantity,
+            )
+
+    dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 
 
-def _retryable(error: TransactWriteError) -> bool:
-    codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
-    if "ConditionalCheckFailed" in codes:
-        return False  # a failed condition is final: stock ran out, the order exists, the cart changed
-    if codes & AWS_BUSY_CODES:
-        return True
-    return error.cause_response_code in AWS_BUSY_CODES
+def _stock_role(item: cart_service.CartItem) -> str:
+    return f"stock:{item.line.shoe_id}#{item.line.size}"
 
 
 def _after_cancel(
-    error: TransactWriteError, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
+    failed: dynamo.ConditionsFailed, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
 ) -> Placed:
     """Why the transaction was cancelled (nothing was written)."""
-    reasons = error.cancellation_reasons
-    if not reasons:
-        raise error
-    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
-    if not failed:
-        raise error
-    # PynamoDB sends deletes (cart lines), then puts (the order), then updates (stock): reasons follow.
-    order_index = len(items)
-    if order_index in failed:
+    if failed.failed(ORDER_ROLE):
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
-    short_items = [items[i - order_index - 1] for i in failed if i > order_index]
+    short_items = [item for item in items if failed.failed(_stock_role(item))]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])
         adjustments = []

@@ -1,19 +1,5 @@
 """Exceptions services raise; the web layer turns them into pages or JSON errors."""
 
-# AWS error codes meaning "busy, try again": checkout retries them, pages answer them with a 503.
-AWS_BUSY_CODES = frozenset(
-    {
-        "TransactionConflict",
-        "ThrottlingError",
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "TransactionInProgressException",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-
 
 class ServiceError(Exception):
     """A rule was broken; `message` is safe to show the user."""

@@ -2,15 +2,15 @@
 each conditioned on the status and version read.
 """
 
-import random
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.models import Order, StatusChange, Stock, shared_connection
-from chalicelib.services import audit, checkout, events
+from chalicelib.models import Order, StatusChange, Stock, dynamo
+from chalicelib.services import audit, events
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, query_page
 from chalicelib.services.validation import clean_text
@@ -21,7 +21,7 @@ MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
 NOTE_MAX = 200
 NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
-CANCEL_ATTEMPTS = 4
+CANCEL_ATTEMPTS = dynamo.RETRY_ATTEMPTS
 ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
 
 
@@ -63,7 +63,11 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         raise _refused(order, target)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
-    actions = [Order.status.set(target), Order.updated_at.set(now), Order.history.set(Order.history.append([change]))]
+    actions: list[Action] = [
+        Order.status.set(target),
+        Order.updated_at.set(now),
+        Order.history.set(Order.history.append([change])),
+    ]
     if target == SHIPPED and note:
         actions.append(Order.tracking_note.set(note))
     from_status = order.status
@@ -74,52 +78,38 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
             _cancel_and_restock(order, actions, condition)
         else:
             order.update(actions=actions, condition=condition)
-    except (UpdateError, TransactWriteError) as error:
-        if not _condition_failed(error):
+    except dynamo.ConditionsFailed as error:
+        raise _refused(get_order(order_id), target) from error
+    except UpdateError as error:
+        if not dynamo.condition_failed(error):
             raise  # throttled or DynamoDB unavailable: nothing changed, the busy page says try again
         raise _refused(get_order(order_id), target) from error
     audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note)
     return get_order(order_id)
 
 
-def _cancel_and_restock(order: Order, actions: list, condition) -> None:
-    """One transaction: the conditioned status change and every line's quantity ADDed back."""
+def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition) -> None:
+    """One transaction: the conditioned status change and every line's quantity ADDed back.
+    Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
+    throttling, nothing was written and the status condition still guards: it is tried again."""
     quantities: dict[tuple[str, str], int] = {}
     for line in order.lines:  # one action per item: merge lines of the same shoe and size
         key = (line.shoe_id, line.size)
         quantities[key] = quantities.get(key, 0) + int(line.quantity)
     now = clock.now()
-    for attempt in range(CANCEL_ATTEMPTS):
-        try:
-            with TransactWrite(connection=shared_connection()) as transaction:
-                transaction.update(order, actions=list(actions), condition=condition)  # PynamoDB appends to it
-                for (shoe_id, size), quantity in quantities.items():
-                    transaction.update(
-                        Stock(shoe_id=shoe_id, size=size),
-                        actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
-                    )
-            break
-        except TransactWriteError as error:
-            # Cancelled by a conflict with another transaction (a checkout on the same stock row):
-            # nothing was written and the status condition still guards, so trying again is safe.
-            if _condition_failed(error) or not _conflicted(error) or attempt == CANCEL_ATTEMPTS - 1:
-                raise
-            checkout.sleep(random.uniform(0, checkout.BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.update("order", order, actions=list(actions), condition=condition)  # PynamoDB appends to it
+        for (shoe_id, size), quantity in quantities.items():
+            transaction.update(
+                f"stock:{shoe_id}#{size}",
+                Stock(shoe_id=shoe_id, size=size),
+                actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
+            )
+
+    dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
     for shoe_id in {shoe for shoe, _ in quantities}:
         events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[s for k, s in quantities if k == shoe_id])
-
-
-def _condition_failed(error: Exception) -> bool:
-    """A failed condition (the order moved on meanwhile), as opposed to throttling or a 5xx."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    codes = {reason.code for reason in reasons if reason is not None}
-    return "ConditionalCheckFailed" in codes or getattr(error, "cause_response_code", None) in (
-        "ConditionalCheckFailedException",
-    )
-
-
-def _conflicted(error: TransactWriteError) -> bool:
-    return any(reason is not None and reason.code == "TransactionConflict" for reason in error.cancellation_reasons)
 
 
 def status_counts() -> dict[str, int]:

@@ -1,13 +1,13 @@
 """A shopper's orders: history, detail, detaching on account deletion, the data export."""
 
-from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Order, User
-from chalicelib.models.base import plain_dict
+from chalicelib.models.dynamo import condition_failed
+from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.services import cart as cart_service
 from chalicelib.services import cursors, fulfilment
 from chalicelib.services.checkout import address_of, is_order_id
@@ -64,75 +64,22 @@ def detach_orders(user: User) -> None:
                     actions=[Order.user_id.remove(), Order.address.remove(), Order.updated_at.set(clock.now())]
                 )
                 break
-            except UpdateError:
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise  # throttled: the deletion stops with its busy page, nothing half-said
                 order.refresh()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def order_json(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "status": order.status,
-        "created_at": _iso(order.created_at),
-        "updated_at": _iso(order.updated_at),
-        "payment_method": order.payment_method,
-        "lines": [
-            {
-                "shoe_id": line.shoe_id,
-                "name": line.name,
-                "brand": line.brand,
-                "size": line.size,
-                "unit_price_cents": int(line.unit_price_cents),
-                "quantity": int(line.quantity),
-                "line_total_cents": int(line.unit_price_cents) * int(line.quantity),
-            }
-            for line in order.lines
-        ],
-        "address": plain_dict(order.address) or None,
-        "subtotal_cents": int(order.subtotal_cents),
-        "shipping_cents": int(order.shipping_cents),
-        "total_cents": int(order.total_cents),
-        "history": [
-            {"status": change.status, "at": _iso(change.at), "note": change.note} for change in order.history or []
-        ],
-        "tracking_note": order.tracking_note,
-    }
-
-
-def cart_json(view: cart_service.CartView) -> dict[str, Any]:
-    return {
-        "lines": [
-            {
-                "line_id": item.line.line_id,
-                "shoe_id": item.line.shoe_id,
-                "name": item.name,
-                "size": item.line.size,
-                "quantity": item.quantity,
-                "unit_price_cents": item.unit_price_cents,
-                "line_total_cents": item.line_total_cents,
-                "in_stock": item.in_stock,
-                "problem": item.problem,
-            }
-            for item in view.items
-        ],
-        "units": view.units,
-        "subtotal_cents": view.subtotal_cents,
-    }
 
 
 def export_data(user: User) -> dict[str, Any]:
     """Everything the shop holds about the shopper (/account/export)."""
     address = address_of(user)
     return {
-        "exported_at": _iso(clock.now()),
+        "exported_at": iso(clock.now()),
         "profile": {
             "user_id": user.user_id,
             "username": user.username,
             "email": user.email,
-            "created_at": _iso(user.created_at),
+            "created_at": iso(user.created_at),
             "preferred_size": user.preferred_size,
         },
         "addresses": [address] if address else [],

@@ -7,6 +7,8 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from chalicelib.models.base import StoreModel
+
 
 @dataclass
 class Page:
@@ -17,7 +19,7 @@ class Page:
 
 
 def query_page(
-    model: type,
+    model: type[StoreModel],
     index: Any,
     hash_value: str,
     key_names: tuple[str, ...],

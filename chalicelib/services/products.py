@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
-from chalicelib.models import Shoe, Stock, shared_connection
+from chalicelib.models import Shoe, Stock, dynamo, shared_connection
 from chalicelib.models.catalogue import ACTIVE, ARCHIVED
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import audit, events
 from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.paging import Page, query_page
@@ -56,7 +57,7 @@ class StaleEdit(Conflict):
 
 
 def _clean_product(data: ProductInput) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
+    values: dict[str, Any] = {
         "name": clean_text(data.name),
         "brand": clean_text(data.brand),
         "colour": clean_text(data.colour),
@@ -163,7 +164,7 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
         # update() adds `version = <loaded version>` and increments it: a save in between fails.
         shoe.update(actions=actions)
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             raise StaleEdit(get_shoe(shoe_id)) from error
         raise
     for size in set(shoe.sizes) - set(old_sizes):  # a new size system's rows (ADD 0 creates, never changes)
@@ -173,11 +174,6 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
     return shoe
 
 
-def _condition_failed(error: Exception) -> bool:
-    cause = getattr(error, "cause_response_code", None) or ""
-    return "ConditionalCheckFailed" in cause or "ConditionalCheckFailed" in str(error)
-
-
 def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
     shoe = get_shoe(shoe_id)
     if shoe.status == status:
@@ -185,7 +181,7 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
     try:
         shoe.update(actions=[Shoe.status.set(status), Shoe.updated_at.set(clock.now())])
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             raise Conflict("The shoe changed while you were working. Reload and try again.") from error
         raise
     audit.record(admin, f"shoe.{'archive' if status == ARCHIVED else 'restore'}", shoe_id=shoe_id)
@@ -210,12 +206,15 @@ def delete_shoe(shoe_id: str, admin: str) -> None:
     rows = stock_rows(shoe_id)
     if any(row.sold for row in rows.values()):
         raise Conflict("This shoe has been ordered, so it cannot be deleted. Archive it instead.")
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.delete("shoe", shoe)  # PynamoDB adds the version read
+        for row in rows.values():
+            transaction.delete(f"stock:{row.size}", row, condition=(Stock.sold == 0) | Stock.sold.does_not_exist())
+
     try:
-        with TransactWrite(connection=shared_connection()) as transaction:
-            transaction.delete(shoe)
-            for row in rows.values():
-                transaction.delete(row, condition=(Stock.sold == 0) | Stock.sold.does_not_exist())
-    except TransactWriteError as error:
+        dynamo.transact(build)
+    except dynamo.ConditionsFailed as error:
         raise Conflict("The shoe was ordered or changed just now, so it was not deleted. Reload and check.") from error
     for image in shoe.images:
         if owns_image_objects(shoe_id, image):
@@ -246,12 +245,12 @@ def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused:
     try:
         row.update(actions=[action, Stock.updated_at.set(clock.now())], condition=condition)
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             now_have = stock_rows(shoe_id).get(size)
-            raise Conflict(refused(now_have.quantity if now_have else 0)) from error
+            raise Conflict(refused(int(now_have.quantity) if now_have else 0)) from error
         raise
     events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
-    return row.quantity
+    return int(row.quantity)
 
 
 def set_stock(shoe_id: str, size: str, quantity: int, expected: int | None, admin: str) -> int:
@@ -326,7 +325,8 @@ def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
     `search_text`; "all" pages through active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
-    phase = start.get("status") if start.get("status") in statuses else statuses[0]
+    requested = start.get("status")
+    phase = requested if isinstance(requested, str) and requested in statuses else statuses[0]
     key = start.get("key")
     needle = clean_text(query).casefold()[:SEARCH_MAX]
     condition = Shoe.search_text.contains(needle) if needle else None

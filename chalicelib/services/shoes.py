@@ -10,7 +10,12 @@ CATEGORIES = {"sneakers": "Sneakers", "running": "Running", "boots": "Boots", "s
 LOW_STOCK = 3  # "Only N left" at this many pairs or fewer
 SHOE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NO_SUCH_SHOE = "We could not find that shoe."
-PRICE_RE = re.compile(r"^\$?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
+# What a price field takes, here and in the OpenAPI document (the same regex, so they cannot
+# disagree): spaces around, one optional "$", up to six whole digits (thousands may be grouped with
+# commas: "1,299"), then optional cents (".9", ".95"). ASCII digits only: `\d` would take "٨٠".
+PRICE_PATTERN = r"^\s*\$?\s*([0-9]{1,6}|[0-9]{1,3},[0-9]{3})(?:\.([0-9]{1,2}))?\s*$"
+PRICE_RE = re.compile(PRICE_PATTERN)
+PRICE_MAX_UNITS = 999_999  # six whole digits: the most PRICE_PATTERN reads
 
 
 def get_shoe(shoe_id: str, consistent_read: bool = True) -> Shoe:
@@ -28,11 +33,12 @@ def stock_by_size(shoe_id: str) -> dict[str, int]:
 
 
 def parse_price(text: str) -> int | None:
-    """ "89.95", "$89.9", "1,299" or "89" to integer cents; None if it is not a price."""
-    match = PRICE_RE.match((text or "").strip().replace(",", ""))
+    """ "89.95", "$89.9", "$ 1,299" or "89" to integer cents; None if PRICE_PATTERN refuses it.
+    `search` with the pattern's anchors is how a JSON Schema `pattern` is applied: same answers."""
+    match = PRICE_RE.search(text or "")
     if not match:
         return None
-    return int(match.group(1)) * 100 + int(((match.group(2) or "") + "00")[:2])
+    return int(match.group(1).replace(",", "")) * 100 + int(((match.group(2) or "") + "00")[:2])
 
 
 def format_price(cents: int, drop_zero_cents: bool = False) -> str:

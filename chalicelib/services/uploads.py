@@ -3,7 +3,6 @@ what arrived under `incoming/` (never shown), and deletes it whatever the outcom
 """
 
 import io
-import json
 import logging
 import re
 import uuid
@@ -16,13 +15,13 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.config import get_settings
+from chalicelib.logs import log_event
 from chalicelib.models import Shoe
 from chalicelib.models.catalogue import ShoeImage
+from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import audit, events, images
 from chalicelib.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from chalicelib.services.products import get_shoe, owns_image_objects
-
-log = logging.getLogger("shoeshop")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 GRANT_SECONDS = 300
@@ -158,7 +157,7 @@ def _forget_incoming(key: str) -> None:
     try:
         _delete_incoming(key)
     except Exception:
-        log.warning(json.dumps({"event": "incoming_not_deleted", "key": key}))
+        log_event("incoming_not_deleted", logging.WARNING, key=key)
 
 
 def _forget_published(image: ShoeImage) -> None:
@@ -166,7 +165,7 @@ def _forget_published(image: ShoeImage) -> None:
     try:
         images.delete_image_objects(image)
     except Exception:
-        log.warning(json.dumps({"event": "published_image_not_deleted", "key": image.large_key}))
+        log_event("published_image_not_deleted", logging.WARNING, key=image.large_key)
 
 
 def confirm_upload(shoe_id: str, key: str, admin: str) -> ShoeImage:
@@ -233,7 +232,7 @@ def _change_images(shoe_id: str, change: Callable[[list[ShoeImage]], list[ShoeIm
             # The connection-level update leaves `version` alone: the product form stays current.
             Shoe._get_connection().update_item(shoe_id, actions=actions, condition=condition & Shoe.shoe_id.exists())
         except UpdateError as error:
-            if "ConditionalCheckFailed" in (getattr(error, "cause_response_code", "") or ""):
+            if condition_failed(error):
                 continue
             raise
         events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)

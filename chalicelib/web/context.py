@@ -66,20 +66,12 @@ class RequestContext:
     @cached_property
     def user(self) -> Any:
         """The logged-in shopper (a User), or None."""
-        if self.role != session_service.SHOPPER or not self.session.user_id:
+        session = self.session
+        if session is None or session.role != session_service.SHOPPER or not session.user_id:
             return None
         from chalicelib.services.accounts import get_user
 
-        return get_user(self.session.user_id)
-
-    def cart_count(self) -> int:
-        """Units in the cart, kept in the session's data by the cart service (no extra read)."""
-        if self.session is None:
-            return 0
-        try:
-            return int(session_service.session_data(self.session).get("cart_count", 0))
-        except (TypeError, ValueError):
-            return 0
+        return get_user(session.user_id)
 
     def begin_session(self, role: str, user_id: str | None) -> Session:
         """Start a new session (new token) for a login, carrying over guest data."""
@@ -89,10 +81,11 @@ class RequestContext:
 
     def ensure_session(self) -> Session:
         """The current session, or a new guest session (for a guest cart)."""
-        if self.session is None:
-            token, new = session_service.start_session(session_service.GUEST)
-            self._set_session(token, new)
-        return self.session
+        session = self.session
+        if session is None:
+            token, session = session_service.start_session(session_service.GUEST)
+            self._set_session(token, session)
+        return session
 
     def end_session(self) -> None:
         session_service.end_session(self.session)
@@ -115,14 +108,14 @@ class RequestContext:
             return "a:" + anon
         return None
 
-    def _new_anon_binding(self) -> str:
+    def _new_anonymous_binding(self) -> str:
         anon = secrets.token_urlsafe(32)
         self.cookies[cookie_name(ANON_COOKIE)] = anon
         self._outgoing_cookies.append(build_cookie(cookie_name(ANON_COOKIE), anon))
         return "a:" + anon
 
     def csrf_token(self) -> str:
-        return tokens.sign(CSRF_PURPOSE, self._csrf_binding() or self._new_anon_binding())
+        return tokens.sign(CSRF_PURPOSE, self._csrf_binding() or self._new_anonymous_binding())
 
     def csrf_valid(self, token: str | None) -> bool:
         binding = self._csrf_binding()

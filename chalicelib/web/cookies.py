@@ -13,7 +13,7 @@ def parse_cookies(header: str | None) -> dict[str, str]:
         jar.load(header)
     except CookieError:
         # One malformed cookie must not lose the others: parse pair by pair.
-        result = {}
+        result: dict[str, str] = {}
         for part in header.split(";"):
             name, _, value = part.strip().partition("=")
             if name:

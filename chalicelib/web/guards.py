@@ -2,7 +2,7 @@
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from chalicelib.web.context import current
 from chalicelib.web.errors import HTTPError
@@ -13,9 +13,16 @@ SHOPPER = "shopper"
 ADMIN = "admin"
 
 
-def _mark(view: Callable, access: str) -> Callable:
-    view.access = access
-    return view
+class GuardedView(Protocol):
+    access: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _mark(view: Callable, access: str) -> GuardedView:
+    guarded = cast(GuardedView, view)
+    guarded.access = access
+    return guarded
 
 
 def public(view: Callable) -> Callable:
@@ -59,4 +66,8 @@ def admin_required(view: Callable) -> Callable:
 
 
 def current_admin_username() -> str:
-    return current().session.user_id
+    """The admin behind this request; only admin_required views ask."""
+    session = current().session
+    if session is None or not session.user_id:
+        raise HTTPError(401, "Log in as an admin to do that.", code="NotAuthenticated")
+    return session.user_id

@@ -2,24 +2,24 @@
 
 import functools
 import html
-import json
 import logging
 import os
 import time
 import traceback
-from typing import Any
+from typing import Any, Protocol, cast
 
 from chalice import Response
 from chalice.app import ChaliceUnhandledError
 
+from chalicelib import logs
 from chalicelib.config import get_settings
+from chalicelib.logs import log_event
+from chalicelib.models.dynamo import AWS_BUSY_CODES
 from chalicelib.services.cursors import InvalidCursor
-from chalicelib.services.errors import AWS_BUSY_CODES, NotFound, ServiceError, ValidationFailed
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render
-
-log = logging.getLogger("shoeshop")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FIELD = "csrf_token"
@@ -69,7 +69,7 @@ def _error_response(ctx: request_context.RequestContext, status: int, message: s
     try:
         return render("errors/error.html", status=status, status_code=status, title=title, message=message)
     except Exception:  # the layout itself failed (AWS down while loading the session): plain page
-        log.error(json.dumps({"event": "error_page_failed", "trace": traceback.format_exc()}))
+        log_event("error_page_failed", logging.ERROR, trace=traceback.format_exc())
         body = f"<!doctype html><title>{title}</title><main><h1>{title}</h1><p>{html.escape(message)}</p></main>"
         return Response(body=body, status_code=status, headers={"Content-Type": HTML})
 
@@ -96,6 +96,7 @@ def handle(request: Any, get_response: Any) -> Response:
     started = time.perf_counter()
     ctx = request_context.RequestContext(request)
     token = request_context.activate(ctx)
+    log_token = logs.bind_request(_log_fields(ctx, request))
     try:
         response = _dispatch(ctx, request, get_response)
         response = _chalice_error_to_page(ctx, response)
@@ -104,7 +105,8 @@ def handle(request: Any, get_response: Any) -> Response:
         _security_headers(response, ctx)
         return response
     finally:
-        _log_access(ctx, request, locals().get("response"), started)
+        _log_access(locals().get("response"), started)
+        logs.unbind_request(log_token)
         request_context.deactivate(token)
 
 
@@ -120,7 +122,7 @@ def _route_takes_method(request: Any) -> bool:
     """False when the path has no view for this method: Chalice's 405 is the truthful answer
     (a CSRF 403 would mislead an API client)."""
     resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
-    methods = _routes.get(resource_path)
+    methods = _routes.get(resource_path or "")
     return methods is None or request.method in methods
 
 
@@ -134,7 +136,13 @@ def propagate_view_errors(app: Any) -> None:
                 entry.view_function = _propagating(entry.view_function)
 
 
-def _propagating(view: Any) -> Any:
+class _PropagatingView(Protocol):
+    _propagates: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _propagating(view: Any) -> _PropagatingView:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -144,8 +152,9 @@ def _propagating(view: Any) -> Any:
         except Exception as error:
             raise ViewFailed(str(error)) from error
 
-    wrapper._propagates = True
-    return wrapper
+    marked = cast(_PropagatingView, wrapper)
+    marked._propagates = True
+    return marked
 
 
 def _dispatch(ctx: request_context.RequestContext, request: Any, get_response: Any) -> Response:
@@ -175,16 +184,8 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
     if isinstance(error, ServiceError):
         return _error_response(ctx, 409, error.message)
     # The last line of defence: a page, never a stack trace. The trace goes to the log.
-    log.error(
-        json.dumps(
-            {
-                "event": "unhandled_error",
-                "route": ctx.path,
-                "method": ctx.method,
-                "error": type(error).__name__,
-                "trace": "".join(traceback.format_exception(error)),
-            }
-        )
+    log_event(
+        "unhandled_error", logging.ERROR, error=type(error).__name__, trace="".join(traceback.format_exception(error))
     )
     if _is_busy(error):
         return _error_response(ctx, 503, DEFAULT_MESSAGES[503])
@@ -196,12 +197,12 @@ def _is_busy(error: BaseException) -> bool:
     text = f"{type(error).__name__} {error}"
     markers = ("Throttl", *AWS_BUSY_CODES, "EndpointConnectionError", "ReadTimeout", "ConnectTimeout")
     # PynamoDB wraps botocore's errors: walk causes and contexts alike.
-    cause, seen = error, 0
+    cause, seen = error.__cause__ or error.__context__, 0
     server_side = _aws_status(error) >= 500
-    while (cause := cause.__cause__ or cause.__context__) is not None and seen < 5:
+    while cause is not None and seen < 5:
         text += f" {type(cause).__name__} {cause}"
         server_side = server_side or _aws_status(cause) >= 500
-        seen += 1
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
     # A 5xx from any AWS service (S3 answers InternalError, SlowDown, ServiceUnavailable) is busy too.
     return server_side or any(marker in text for marker in markers)
 
@@ -224,17 +225,18 @@ def _append_set_cookie(response: Response, cookie: str) -> None:
         response.headers["Set-Cookie"] = [existing, cookie]
 
 
-def _log_access(ctx: request_context.RequestContext, request: Any, response: Response | None, started: float) -> None:
+def _log_fields(ctx: request_context.RequestContext, request: Any) -> logs.RequestFields:
     context = getattr(request, "context", None) or {}
     lambda_context = getattr(request, "lambda_context", None)
-    record = {
-        "event": "request",
-        # API Gateway's id (access logs, x-amzn-RequestId) and Lambda's (START/END/REPORT lines).
-        "request_id": context.get("requestId", ""),
-        "lambda_request_id": getattr(lambda_context, "aws_request_id", ""),
-        "method": ctx.method,
-        "route": context.get("resourcePath", ctx.path),
-        "status": response.status_code if response is not None else 500,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-    log.info(json.dumps(record))
+    return logs.RequestFields(
+        request_id=str(context.get("requestId", "")),
+        lambda_request_id=str(getattr(lambda_context, "aws_request_id", "")),
+        method=ctx.method,
+        # The route template (/shoes/{shoe_id}), so lines group by route rather than by shoe.
+        route=str(context.get("resourcePath") or ctx.path),
+    )
+
+
+def _log_access(response: Response | None, started: float) -> None:
+    status = response.status_code if response is not None else 500
+    log_event("request", status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2))

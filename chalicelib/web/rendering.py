@@ -8,6 +8,7 @@ from chalice import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
+from chalicelib.services import cart_session
 from chalicelib.web import context as request_context
 from chalicelib.web.static import hashed_path
 
@@ -58,12 +59,13 @@ def render_html(template: str, **values: Any) -> str:
     values.setdefault("csrf_token", ctx.csrf_token)
     values.setdefault("flashes", ctx.take_flashes())
     values.setdefault("settings", get_settings())
+    values.setdefault("cart_units", lambda: cart_session.item_count(ctx.session))
     return environment().get_template(template).render(**values)
 
 
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
     body = render_html(template, **values)
-    response_headers = {"Content-Type": HTML}
+    response_headers: dict[str, str | list[str]] = {"Content-Type": HTML}
     response_headers.update(headers or {})
     return Response(body=body, status_code=status, headers=response_headers)
 
@@ -75,7 +77,7 @@ def redirect(path: str, status: int = 303, **query: Any) -> Response:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response_headers = {"Content-Type": "application/json"}
+    response_headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     response_headers.update(headers or {})
     return Response(body=data, status_code=status, headers=response_headers)
 

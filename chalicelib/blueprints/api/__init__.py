@@ -8,6 +8,7 @@ and the X-CSRF-Token header (checked by the middleware).
 
 from chalice import Blueprint
 
+PREFIX = "/api/v1"  # app.py registers `bp` under it; routes here are declared relative to it
 bp = Blueprint(__name__)
 
 # Importing the area modules registers their routes on `bp`.

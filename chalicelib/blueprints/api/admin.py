@@ -7,42 +7,12 @@ from chalice import Response
 
 from chalicelib.blueprints.api import bp
 from chalicelib.blueprints.api.common import choice_from_query, int_field, json_body, text_field
+from chalicelib.serializers import admin_image_json, admin_order_json, admin_shoe_json
 from chalicelib.services import cursors, fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
 from chalicelib.web.guards import admin_required, current_admin_username
 from chalicelib.web.rendering import json_error, json_response
-
-
-def _shoe_json(shoe, stock: dict | None = None) -> dict:
-    data = {
-        "shoe_id": shoe.shoe_id,
-        "name": shoe.name,
-        "brand": shoe.brand,
-        "colour": shoe.colour,
-        "category": shoe.category,
-        "department": shoe.department,
-        "description": shoe.description or "",
-        "price_cents": int(shoe.price_cents),
-        "sizes": list(shoe.sizes),
-        "status": shoe.status,
-        "version": shoe.version,
-        "created_at": shoe.created_at.isoformat(),
-        "updated_at": shoe.updated_at.isoformat(),
-        "images": [
-            {
-                "image_id": i.image_id,
-                "thumb_key": i.thumb_key,
-                "large_key": i.large_key,
-                "width": i.width,
-                "height": i.height,
-            }
-            for i in shoe.images
-        ],
-    }
-    if stock is not None:
-        data["stock"] = {size: int(stock[size].quantity) if size in stock else 0 for size in shoe.sizes}
-    return data
 
 
 def _product_input(body: dict) -> products.ProductInput:
@@ -60,23 +30,26 @@ def _product_input(body: dict) -> products.ProductInput:
     )
 
 
-@bp.route("/api/v1/admin/shoes", methods=["GET"])
+@bp.route("/admin/shoes", methods=["GET"])
 @admin_required
 def admin_api_shoes() -> Response:
     status = choice_from_query("status", (*products.STATUSES, "all"), products.ACTIVE)
-    bound_to = {"status": status, "q": current().query.get("q")[:60]}  # a cursor pages this listing only
+    bound_to = {
+        "status": status,
+        "q": current().query.get("q")[: products.SEARCH_MAX],
+    }  # a cursor pages this listing only
     start = cursors.decode(cursors.ADMIN_SHOES, current().query.get("cursor"), bound_to)
     page = products.list_shoes(status, bound_to["q"], start)
     stock = products.stock_for(page.items)
     return json_response(
         {
-            "shoes": [_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
+            "shoes": [admin_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
             "next_cursor": cursors.encode(cursors.ADMIN_SHOES, page.next_key, bound_to),
         }
     )
 
 
-@bp.route("/api/v1/admin/shoes", methods=["POST"])
+@bp.route("/admin/shoes", methods=["POST"])
 @admin_required
 def admin_api_create_shoe() -> Response:
     body = json_body()
@@ -85,16 +58,16 @@ def admin_api_create_shoe() -> Response:
         raise ValidationFailed({"stock": "Send stock as {size: pairs}."})
     stock = {str(size): str(value)[:10] for size, value in stock.items()}
     shoe = products.create_shoe(_product_input(body), stock, current_admin_username())
-    return json_response({"shoe": _shoe_json(shoe, products.stock_rows(shoe.shoe_id))}, status=201)
+    return json_response({"shoe": admin_shoe_json(shoe, products.stock_rows(shoe.shoe_id))}, status=201)
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["GET"])
+@bp.route("/admin/shoes/{shoe_id}", methods=["GET"])
 @admin_required
 def admin_api_shoe(shoe_id: str) -> Response:
-    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id), products.stock_rows(shoe_id))})
+    return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id), products.stock_rows(shoe_id))})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["PUT"])
+@bp.route("/admin/shoes/{shoe_id}", methods=["PUT"])
 @admin_required
 def admin_api_update_shoe(shoe_id: str) -> Response:
     body = json_body()
@@ -103,31 +76,31 @@ def admin_api_update_shoe(shoe_id: str) -> Response:
         shoe = products.update_shoe(shoe_id, _product_input(body), str(version), current_admin_username())
     except products.StaleEdit as error:
         response = json_error(409, "StaleEdit", error.message)
-        response.body["error"]["current"] = _shoe_json(error.current)
+        response.body["error"]["current"] = admin_shoe_json(error.current)
         return response
-    return json_response({"shoe": _shoe_json(shoe)})
+    return json_response({"shoe": admin_shoe_json(shoe)})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}", methods=["DELETE"])
+@bp.route("/admin/shoes/{shoe_id}", methods=["DELETE"])
 @admin_required
 def admin_api_delete_shoe(shoe_id: str) -> Response:
     products.delete_shoe(shoe_id, current_admin_username())
     return json_response({"deleted": shoe_id})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/archive", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"])
 @admin_required
 def admin_api_archive(shoe_id: str) -> Response:
-    return json_response({"shoe": _shoe_json(products.archive_shoe(shoe_id, current_admin_username()))})
+    return json_response({"shoe": admin_shoe_json(products.archive_shoe(shoe_id, current_admin_username()))})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/restore", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"])
 @admin_required
 def admin_api_restore(shoe_id: str) -> Response:
-    return json_response({"shoe": _shoe_json(products.restore_shoe(shoe_id, current_admin_username()))})
+    return json_response({"shoe": admin_shoe_json(products.restore_shoe(shoe_id, current_admin_username()))})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/stock", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/stock", methods=["POST"])
 @admin_required
 def admin_api_stock(shoe_id: str) -> Response:
     """{"size": "42", "set": 8, "expected": 5} or {"size": "42", "adjust": -2}."""
@@ -143,7 +116,7 @@ def admin_api_stock(shoe_id: str) -> Response:
     return json_response({"shoe_id": shoe_id, "size": size, "quantity": quantity})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/images/grants", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/images/grants", methods=["POST"])
 @admin_required
 def admin_api_image_grant(shoe_id: str) -> Response:
     body = json_body()
@@ -153,7 +126,7 @@ def admin_api_image_grant(shoe_id: str) -> Response:
     )
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/images", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/images", methods=["POST"])
 @admin_required
 def admin_api_image_confirm(shoe_id: str) -> Response:
     body = json_body()
@@ -161,62 +134,38 @@ def admin_api_image_confirm(shoe_id: str) -> Response:
         image = uploads.confirm_upload(shoe_id, text_field(body, "key", 200), current_admin_username())
     except uploads.UploadRejected as error:
         return json_error(422, "UploadRejected", error.message)
-    return json_response(
-        {"image": {"image_id": image.image_id, "thumb_key": image.thumb_key, "large_key": image.large_key}}, status=201
-    )
+    return json_response({"image": admin_image_json(image)}, status=201)
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/images/order", methods=["PUT"])
+@bp.route("/admin/shoes/{shoe_id}/images/order", methods=["PUT"])
 @admin_required
 def admin_api_image_order(shoe_id: str) -> Response:
     image_ids = json_body().get("image_ids")
-    if not isinstance(image_ids, list) or not all(isinstance(i, str) for i in image_ids):
+    if (
+        not isinstance(image_ids, list)
+        or len(image_ids) > uploads.MAX_IMAGES
+        or not all(isinstance(i, str) for i in image_ids)
+    ):
         raise ValidationFailed({"image_ids": "Send the image ids in the new order."})
-    uploads.reorder_images(shoe_id, image_ids[:50], current_admin_username())
-    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+    uploads.reorder_images(shoe_id, image_ids, current_admin_username())
+    return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id))})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/images/{image_id}/primary", methods=["POST"])
+@bp.route("/admin/shoes/{shoe_id}/images/{image_id}/primary", methods=["POST"])
 @admin_required
 def admin_api_image_primary(shoe_id: str, image_id: str) -> Response:
     uploads.make_primary(shoe_id, image_id, current_admin_username())
-    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+    return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id))})
 
 
-@bp.route("/api/v1/admin/shoes/{shoe_id}/images/{image_id}", methods=["DELETE"])
+@bp.route("/admin/shoes/{shoe_id}/images/{image_id}", methods=["DELETE"])
 @admin_required
 def admin_api_image_delete(shoe_id: str, image_id: str) -> Response:
     uploads.delete_image(shoe_id, image_id, current_admin_username())
-    return json_response({"shoe": _shoe_json(products.get_shoe(shoe_id))})
+    return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id))})
 
 
-def _order_json(order) -> dict:
-    return {
-        "order_id": order.order_id,
-        "status": order.status,
-        "version": order.version,
-        "created_at": order.created_at.isoformat(),
-        "total_cents": int(order.total_cents),
-        "subtotal_cents": int(order.subtotal_cents),
-        "shipping_cents": int(order.shipping_cents),
-        "tracking_note": order.tracking_note,
-        "lines": [
-            {
-                "shoe_id": line.shoe_id,
-                "name": line.name,
-                "brand": line.brand,
-                "size": line.size,
-                "quantity": int(line.quantity),
-                "unit_price_cents": int(line.unit_price_cents),
-            }
-            for line in order.lines
-        ],
-        "address": order.address.as_dict() if order.address is not None else None,
-        "history": [{"status": c.status, "at": c.at.isoformat(), "by": c.by, "note": c.note} for c in order.history],
-    }
-
-
-@bp.route("/api/v1/admin/orders", methods=["GET"])
+@bp.route("/admin/orders", methods=["GET"])
 @admin_required
 def admin_api_orders() -> Response:
     status = choice_from_query("status", fulfilment.STATUSES, fulfilment.PLACED)
@@ -224,19 +173,19 @@ def admin_api_orders() -> Response:
     page = fulfilment.list_orders(status, cursors.decode(cursors.ADMIN_ORDERS, current().query.get("cursor"), bound_to))
     return json_response(
         {
-            "orders": [_order_json(order) for order in page.items],
+            "orders": [admin_order_json(order) for order in page.items],
             "next_cursor": cursors.encode(cursors.ADMIN_ORDERS, page.next_key, bound_to),
         }
     )
 
 
-@bp.route("/api/v1/admin/orders/{order_id}", methods=["GET"])
+@bp.route("/admin/orders/{order_id}", methods=["GET"])
 @admin_required
 def admin_api_order(order_id: str) -> Response:
-    return json_response({"order": _order_json(fulfilment.get_order(order_id))})
+    return json_response({"order": admin_order_json(fulfilment.get_order(order_id))})
 
 
-@bp.route("/api/v1/admin/orders/{order_id}/transitions", methods=["POST"])
+@bp.route("/admin/orders/{order_id}/transitions", methods=["POST"])
 @admin_required
 def admin_api_transition(order_id: str) -> Response:
     """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}."""
@@ -248,4 +197,4 @@ def admin_api_transition(order_id: str) -> Response:
         text_field(body, "note", 1000),
         int_field(body, "version", False),
     )
-    return json_response({"order": _order_json(order)})
+    return json_response({"order": admin_order_json(order)})

@@ -1,6 +1,7 @@
 """Request-body helpers shared by the API modules."""
 
 import json
+from typing import Literal, overload
 
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
@@ -32,6 +33,10 @@ def text_field(body: dict, name: str, limit: int = 5000) -> str:
     return value[:limit]
 
 
+@overload
+def int_field(body: dict, name: str, required: Literal[True] = True) -> int: ...
+@overload
+def int_field(body: dict, name: str, required: bool) -> int | None: ...
 def int_field(body: dict, name: str, required: bool = True) -> int | None:
     value = body.get(name)
     if value is None and not required:

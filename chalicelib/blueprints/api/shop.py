@@ -4,12 +4,11 @@ from chalice import Response
 
 from chalicelib.blueprints.api import bp
 from chalicelib.blueprints.api.common import json_body
-from chalicelib.blueprints.cart import sync_cart_count
+from chalicelib.serializers import cart_json, order_json
 from chalicelib.services import cart as cart_service
-from chalicelib.services import checkout
+from chalicelib.services import cart_session, checkout
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.services.orders import cart_json
 from chalicelib.web.context import current
 from chalicelib.web.guards import login_required
 from chalicelib.web.rendering import json_error, json_response
@@ -18,20 +17,20 @@ from chalicelib.web.rendering import json_error, json_response
 def _cart_answer(status: int = 200, message: str | None = None) -> Response:
     ctx = current()
     view = cart_service.load_cart(cart_service.user_owner(ctx.user.user_id))
-    sync_cart_count(ctx, view.units)
+    cart_session.record_count(ctx, view.units)
     body = cart_json(view)
     if message:
         body["message"] = message
     return json_response(body, status=status)
 
 
-@bp.route("/api/v1/cart", methods=["GET"])
+@bp.route("/cart", methods=["GET"])
 @login_required
 def api_cart() -> Response:
     return _cart_answer()
 
 
-@bp.route("/api/v1/cart", methods=["POST"])
+@bp.route("/cart", methods=["POST"])
 @login_required
 def api_cart_add() -> Response:
     body = json_body()
@@ -40,7 +39,7 @@ def api_cart_add() -> Response:
     return _cart_answer(status=201, message=change.message)
 
 
-@bp.route("/api/v1/cart", methods=["PATCH"])
+@bp.route("/cart", methods=["PATCH"])
 @login_required
 def api_cart_update() -> Response:
     body = json_body()
@@ -50,7 +49,7 @@ def api_cart_update() -> Response:
     return _cart_answer(message=change.message)
 
 
-@bp.route("/api/v1/cart", methods=["DELETE"])
+@bp.route("/cart", methods=["DELETE"])
 @login_required
 def api_cart_remove() -> Response:
     ctx = current()
@@ -65,7 +64,7 @@ def _line_id(shoe_id: object, size: object) -> str:
     return f"{shoe_id}#{size}"
 
 
-@bp.route("/api/v1/orders", methods=["GET"])
+@bp.route("/orders", methods=["GET"])
 @login_required
 def api_orders() -> Response:
     ctx = current()
@@ -73,10 +72,10 @@ def api_orders() -> Response:
         orders, next_cursor = order_service.list_orders(ctx.user.user_id, ctx.query.get("cursor") or None)
     except ValidationFailed as error:  # a query problem: 400, as the other listings answer
         return json_error(400, "InvalidCursor", error.message, error.errors)
-    return json_response({"orders": [order_service.order_json(o) for o in orders], "next_cursor": next_cursor})
+    return json_response({"orders": [order_json(o) for o in orders], "next_cursor": next_cursor})
 
 
-@bp.route("/api/v1/orders", methods=["POST"])
+@bp.route("/orders", methods=["POST"])
 @login_required
 def api_place_order() -> Response:
     ctx = current()
@@ -87,21 +86,20 @@ def api_place_order() -> Response:
     try:
         placed = checkout.place_order(ctx.user, key, address)
     except checkout.OutOfStock as error:
-        sync_cart_count(ctx, _units(ctx))
+        cart_session.recount(ctx)
         lines = {f"{line.name} (EU {line.size})": line.words for line in error.lines}
         return json_error(409, "OutOfStock", error.message, lines)
     except checkout.EmptyCart as error:
         return json_error(409, "EmptyCart", error.message)
-    sync_cart_count(ctx, 0 if placed.created else _units(ctx))
+    if placed.created:
+        cart_session.record_count(ctx, 0)
+    else:
+        cart_session.recount(ctx)
     status = 201 if placed.created else 200
-    return json_response(order_service.order_json(placed.order), status=status)
+    return json_response(order_json(placed.order), status=status)
 
 
-def _units(ctx: object) -> int:
-    return cart_service.count_units(cart_service.user_owner(ctx.user.user_id))
-
-
-@bp.route("/api/v1/orders/{order_id}", methods=["GET"])
+@bp.route("/orders/{order_id}", methods=["GET"])
 @login_required
 def api_order(order_id: str) -> Response:
-    return json_response(order_service.order_json(order_service.get_order(current().user.user_id, order_id)))
+    return json_response(order_json(order_service.get_order(current().user.user_id, order_id)))
