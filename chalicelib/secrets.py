@@ -1,8 +1,14 @@
-"""Signing key and password pepper: from SSM once per warm Lambda on first use, or locally from
+"""Signing keys and password pepper: from SSM once per warm Lambda on first use, or locally from
 the environment (generated when unset).
+
+The signing-key value is a comma-separated list of base64 keys, newest first: the newest signs,
+every one verifies, so `make rotate-signing-key` keeps the previous key and tokens issued before a
+rotation stay valid. The pepper never rotates (bcrypt hashes depend on it), so keys that must
+stay stable forever, such as the one order ids derive from, are derived from it.
 """
 
 import base64
+import hashlib
 import os
 import secrets as _random
 from dataclasses import dataclass
@@ -12,14 +18,32 @@ from chalicelib.config import get_settings
 
 @dataclass(frozen=True)
 class Secrets:
-    signing_key: bytes  # sessions, CSRF tokens, cursors, order ids
-    password_pepper: bytes  # HMAC key for pre-hashing passwords before bcrypt
+    signing_keys: tuple[bytes, ...]  # newest first: CSRF tokens, flash cookies, cursors, checkout keys
+    password_pepper: bytes  # HMAC key for pre-hashing passwords before bcrypt; never rotated
+
+    @property
+    def signing_key(self) -> bytes:
+        """The key new signatures use."""
+        return self.signing_keys[0]
+
+    @property
+    def order_id_key(self) -> bytes:
+        """Order ids: derived from the never-rotated pepper (a keyed BLAKE2b personalised for this
+        use only, so it equals no password pre-hash), so a signing-key rotation cannot give a
+        retried checkout a new order id."""
+        return hashlib.blake2b(b"", key=self.password_pepper, person=b"order-id-key", digest_size=32).digest()
 
 
 _cached: Secrets | None = None
 
 SIGNING_KEY_NAME = "signing-key"
 PEPPER_NAME = "password-pepper"
+KEY_SEPARATOR = ","
+
+
+def parse_signing_keys(value: str) -> tuple[bytes, ...]:
+    """The keys of a signing-key value ("newest,previous"); empty when unset."""
+    return tuple(base64.b64decode(part) for part in value.split(KEY_SEPARATOR) if part.strip())
 
 
 def _decode(value: str) -> bytes:
@@ -35,13 +59,16 @@ def _from_ssm(prefix: str) -> Secrets:
     missing = [n for n in names if n.rsplit("/", 1)[-1] not in values]
     if missing:
         raise RuntimeError(f"missing SSM parameters: {', '.join(missing)}")
-    return Secrets(_decode(values[SIGNING_KEY_NAME]), _decode(values[PEPPER_NAME]))
+    signing_keys = parse_signing_keys(values[SIGNING_KEY_NAME])
+    if not signing_keys:
+        raise RuntimeError(f"empty SSM parameter: {prefix}/{SIGNING_KEY_NAME}")
+    return Secrets(signing_keys, _decode(values[PEPPER_NAME]))
 
 
 def _from_environment() -> Secrets:
-    signing = _decode(os.environ.get("APP_SIGNING_KEY", ""))
+    signing_keys = parse_signing_keys(os.environ.get("APP_SIGNING_KEY", ""))
     pepper = _decode(os.environ.get("APP_PASSWORD_PEPPER", ""))
-    return Secrets(signing or _random.token_bytes(32), pepper or _random.token_bytes(32))
+    return Secrets(signing_keys or (_random.token_bytes(32),), pepper or _random.token_bytes(32))
 
 
 def get_secrets() -> Secrets:
@@ -52,6 +79,11 @@ def get_secrets() -> Secrets:
     return _cached
 
 
-def reset_secrets() -> None:
+def set_secrets(value: Secrets | None) -> None:
+    """Install secrets (tests rotate keys with it); None reads them again on next use."""
     global _cached
-    _cached = None
+    _cached = value
+
+
+def reset_secrets() -> None:
+    set_secrets(None)

@@ -7,7 +7,7 @@ variables only during a request; the models are bound to the test tables explici
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 os.environ.update(
@@ -77,6 +77,50 @@ def aws_clean(aws_backend: None) -> Iterator[None]:
     empty_tables()
     yield
     clock.set_clock(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """Events, account-deletion steps and login hooks, as app.py wires them, for service tests too."""
+    from chalicelib import wiring
+
+    wiring.wire()
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[[str, Callable[..., None]], None]]:
+    """subscribe(event, handler) for this test only: the handler is unsubscribed afterwards."""
+    from chalicelib.services import events
+
+    added: list[tuple[str, Callable[..., None]]] = []
+
+    def subscribe(event: str, handler: Callable[..., None]) -> None:
+        events.subscribe(event, handler)
+        added.append((event, handler))
+
+    yield subscribe
+    for event, handler in added:
+        events.unsubscribe(event, handler)
+
+
+@pytest.fixture
+def rotate_signing_key() -> Iterator[Callable[[], None]]:
+    """What `make rotate-signing-key` does to a warm Lambda: a new key signs, the previous one
+    still verifies, older ones are dropped; this run's secrets come back afterwards."""
+    import secrets as random_bytes
+    from dataclasses import replace
+
+    from chalicelib import secrets
+
+    before = secrets.get_secrets()
+
+    def rotate() -> None:
+        current = secrets.get_secrets()
+        new_keys = (random_bytes.token_bytes(32), current.signing_keys[0])
+        secrets.set_secrets(replace(current, signing_keys=new_keys))
+
+    yield rotate
+    secrets.set_secrets(before)
 
 
 @pytest.fixture(autouse=True)

@@ -51,9 +51,9 @@ def test_negative_or_non_numeric_stock_is_refused_beside_the_size():
     assert set(raised.value.errors) == {"stock_42", "stock_43"}
 
 
-def test_product_change_events_are_published():
+def test_product_change_events_are_published(listen):
     seen = []
-    events.subscribe(events.PRODUCT_CHANGED, lambda shoe_id: seen.append(shoe_id))
+    listen(events.PRODUCT_CHANGED, lambda shoe_id: seen.append(shoe_id))
     shoe = shoe_via_admin()
     products.archive_shoe(shoe.shoe_id, ADMIN)
     assert seen.count(shoe.shoe_id) == 2

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.models import Order, Shoe, Stock
-from chalicelib.services import uploads
+from chalicelib.services import products, uploads
 from tests.admin_fixtures import image_bytes, put_incoming
 from tests.factories import ADMIN, make_order, shoe_via_admin
 
@@ -258,6 +258,33 @@ def test_product_list_pages_with_a_signed_cursor(admin):
     assert "Pair 02" in second and "Pair 03" not in second and "Pair 22" not in second
     tampered = admin.get(next_link[:-3] + "AAA")
     assert tampered.status_code == 200 and "Pair 22" in tampered.body.decode()  # back to page one
+
+
+def test_a_list_cursor_pages_only_the_listing_it_was_made_for(admin):
+    """A placed-orders cursor sent with status=shipped (or an active-shoes one with
+    status=archived) used to go to DynamoDB as the start key of another partition; now it is
+    refused and the page starts at its first page, as for a damaged cursor."""
+    shoe = shoe_via_admin({"42": 50})
+    for minutes in range(21):
+        make_order([(shoe.shoe_id, "42", 1)], minutes_ago=minutes)
+    shipped = [make_order([(shoe.shoe_id, "42", 1)], status="shipped", minutes_ago=n) for n in range(3)]
+    placed_html = admin.get("/admin/orders?status=placed").body.decode()
+    cursor = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', placed_html).group(1)
+    assert admin.get(f"/admin/orders?status=placed&cursor={cursor}").status_code == 200
+    response = admin.get(f"/admin/orders?status=shipped&cursor={cursor}")
+    assert response.status_code == 200
+    listed = re.findall(r'href="/admin/orders/([^"/]+)"', response.body.decode())
+    assert sorted(listed) == sorted(order.order_id for order in shipped)
+
+    for n in range(23):
+        shoe_via_admin(name=f"Pair {n:02d}")
+    products.archive_shoe(shoe_via_admin(name="Old Pair").shoe_id, ADMIN)
+    active_html = admin.get("/admin/shoes?status=active").body.decode()
+    cursor = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', active_html).group(1)
+    archived = admin.get(f"/admin/shoes?status=archived&cursor={cursor}").body.decode()
+    assert "Old Pair" in archived
+    searched = admin.get(f"/admin/shoes?status=active&q=pair+2&cursor={cursor}").body.decode()
+    assert "Pair 22" in searched  # a cursor made without the search starts the search's first page
 
 
 def test_the_no_script_upload_comes_back_and_is_checked_on_a_click(admin):

@@ -190,15 +190,17 @@ def test_absurd_page_sizes_are_refused(limit):
 def test_tampered_or_foreign_cursors_are_refused():
     seed_catalogue(30)
     page = list_shoes(ListingQuery(), "", 10)
-    from chalicelib.web import signing
+    from chalicelib import tokens
+    from chalicelib.services import cursors
 
     body = page.next_cursor.partition(".")[0]
-    fingerprint = ListingQuery().fingerprint()
+    bound_to = {"filters": ListingQuery().fingerprint()}
     signed_nonsense = [
-        signing.dumps(catalogue.CURSOR_PURPOSE, {"d": "sideways", "f": fingerprint, "k": "x"}),
-        signing.dumps(catalogue.CURSOR_PURPOSE, {"d": "next", "f": fingerprint, "k": 7}),
-        signing.dumps(catalogue.CURSOR_PURPOSE, ["next"]),
-        signing.dumps("flash", {"d": "next", "f": fingerprint, "k": "x"}),  # signed for another purpose
+        cursors.encode(cursors.CATALOGUE, {"d": "sideways", "k": "x"}, bound_to),
+        cursors.encode(cursors.CATALOGUE, {"d": "next", "k": 7}, bound_to),
+        cursors.encode(cursors.ORDERS, {"d": "next", "k": "x"}, bound_to),  # another listing's cursor
+        tokens.dumps("cursor:catalogue", ["next"]),
+        tokens.dumps("flash", {"b": bound_to, "p": {"d": "next", "k": "x"}}),  # signed for another purpose
     ]
     for bad in (page.next_cursor[:-2] + "AA", "garbage", body + ".", "x" * 5000, *signed_nonsense):
         with pytest.raises(ValidationFailed):

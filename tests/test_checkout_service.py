@@ -52,12 +52,12 @@ def test_address_requires_the_main_fields_and_names_each_problem():
     assert checkout.clean_address({**ADDRESS, "country": "ie", "phone": "+353 1 234 5678"})["country"] == "IE"
 
 
-def test_placing_an_order_is_one_transaction_that_moves_stock_into_the_order(alice):
+def test_placing_an_order_is_one_transaction_that_moves_stock_into_the_order(alice, listen):
     shoe = make_shoe(name="Runner", brand="Fleet", price_cents=3000, stock={"42": 5, "43": 2})
     cart.add_item(owner(alice), shoe.shoe_id, "42", "2")
     cart.add_item(owner(alice), shoe.shoe_id, "43", "1")
     published = []
-    events.subscribe(events.STOCK_CHANGED, lambda **details: published.append(details))
+    listen(events.STOCK_CHANGED, lambda **details: published.append(details))
 
     with count_dynamodb_calls() as calls:
         placed = checkout.place_order(alice, "key-00000001")

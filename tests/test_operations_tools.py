@@ -94,3 +94,62 @@ def test_make_secrets_creates_once_keeps_existing_and_reports_real_errors(tmp_pa
     sent = json.loads(log.read_text())
     assert sent["Type"] == "SecureString" and sent["Overwrite"] is False
     assert sent["Value"] not in result.stdout + result.stderr  # the secret is never echoed
+
+
+ROTATION_FAKE_AWS = """#!/bin/sh
+case "$1 $2" in
+  "ssm get-parameter")
+    echo "$*" >> "$FAKE_LOG.calls"
+    if [ "$FAKE" = "fail" ]; then echo "Unable to locate credentials" >&2; exit 253; fi
+    printf '%s\\n' "$CURRENT";;
+  "ssm put-parameter") cat > "$FAKE_LOG"; echo "put" >> "$FAKE_LOG.calls"; echo '{"Version": 2}';;
+  "lambda update-function-configuration") echo "recycle" >> "$FAKE_LOG.calls"; echo '{}';;
+  *) echo "unexpected: $*" >&2; exit 1;;
+esac
+"""
+
+
+def _rotate(tmp_path: Path, current: str, outcome: str = "ok") -> tuple[subprocess.CompletedProcess, Path]:
+    fake = tmp_path / "aws"
+    fake.write_text(ROTATION_FAKE_AWS)
+    fake.chmod(0o755)
+    log = tmp_path / "input.json"
+    env = {**os.environ, "FAKE": outcome, "FAKE_LOG": str(log), "CURRENT": current}
+    result = subprocess.run(
+        [
+            "make",
+            "-s",
+            "rotate-signing-key",
+            "STAGE=prod",
+            f"AWS={fake}",
+            f"BIN={Path(sys.executable).parent}",
+            "STAMP=",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result, log
+
+
+def test_rotating_the_signing_key_puts_a_new_key_first_and_keeps_only_the_previous_one(tmp_path):
+    previous, older = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+    result, log = _rotate(tmp_path, f"{previous},{older}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sent = json.loads(log.read_text())
+    assert sent["Name"] == "/shoeshop/prod/signing-key" and sent["Type"] == "SecureString" and sent["Overwrite"]
+    new, kept = sent["Value"].split(",")
+    assert kept == previous and new not in (previous, older) and len(base64.b64decode(new)) == 32
+    calls = (tmp_path / "input.json.calls").read_text().splitlines()
+    assert "--with-decryption" in calls[0] and "/shoeshop/prod/signing-key" in calls[0]
+    assert calls[1:] == ["put", "recycle"]
+    assert new not in result.stdout + result.stderr and previous not in result.stdout + result.stderr
+
+
+def test_a_rotation_that_cannot_read_the_current_key_changes_nothing(tmp_path):
+    result, log = _rotate(tmp_path, "", outcome="fail")
+    assert result.returncode != 0
+    assert not log.exists() or not log.read_text().strip()  # nothing was put
+    assert "recycle" not in (tmp_path / "input.json.calls").read_text()

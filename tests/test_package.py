@@ -42,7 +42,7 @@ def _product_route() -> str | None:
 def _seed_shop() -> dict:
     from chalicelib import aws, clock
     from chalicelib.models import Shoe, Stock
-    from chalicelib.secrets import PEPPER_NAME, SIGNING_KEY_NAME, get_secrets
+    from chalicelib.secrets import KEY_SEPARATOR, PEPPER_NAME, SIGNING_KEY_NAME, get_secrets
     from chalicelib.services import accounts
 
     now = clock.now()
@@ -68,13 +68,15 @@ def _seed_shop() -> dict:
             username="pkguser", email="pkguser@example.com", password=password, confirm_password=password
         )
     )
-    # The package reads its secrets from SSM, as in a deployed stage: the same key and pepper this
-    # process hashed the password with.
+    # The package reads its secrets from SSM, as in a deployed stage: the same keys and pepper this
+    # process hashed the password with (signing keys newest first, as after a rotation).
     secrets = get_secrets()
-    for name, value in ((SIGNING_KEY_NAME, secrets.signing_key), (PEPPER_NAME, secrets.password_pepper)):
-        aws.ssm_client().put_parameter(
-            Name=f"/shoeshop/test/{name}", Type="SecureString", Value=base64.b64encode(value).decode(), Overwrite=True
-        )
+    values = {
+        SIGNING_KEY_NAME: KEY_SEPARATOR.join(base64.b64encode(key).decode() for key in secrets.signing_keys),
+        PEPPER_NAME: base64.b64encode(secrets.password_pepper).decode(),
+    }
+    for name, value in values.items():
+        aws.ssm_client().put_parameter(Name=f"/shoeshop/test/{name}", Type="SecureString", Value=value, Overwrite=True)
     return {"shoe_id": "pkgshoe1", "username": "pkguser", "password": password, "product_resource": _product_route()}
 
 

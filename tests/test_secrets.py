@@ -13,7 +13,12 @@ from chalicelib.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING = b"s" * 32
+PREVIOUS = b"o" * 32
 PEPPER = b"p" * 32
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
 
 
 class CountingClient:
@@ -53,9 +58,27 @@ def ssm_stage(monkeypatch):
 
 def test_deployed_stage_reads_secure_strings_from_ssm_once_per_warm_lambda(ssm_stage):
     first = secrets.get_secrets()
-    assert first.signing_key == SIGNING and first.password_pepper == PEPPER
+    assert first.signing_keys == (SIGNING,) and first.signing_key == SIGNING and first.password_pepper == PEPPER
     assert secrets.get_secrets() is first
     assert ssm_stage.calls == 1
+
+
+def test_after_a_rotation_the_parameter_holds_the_new_key_then_the_previous_one(ssm_stage):
+    value = f"{_b64(SIGNING)},{_b64(PREVIOUS)}"
+    aws.ssm_client().client.put_parameter(
+        Name="/shoeshop/secrettest/signing-key", Type="SecureString", Value=value, Overwrite=True
+    )
+    loaded = secrets.get_secrets()
+    assert loaded.signing_keys == (SIGNING, PREVIOUS) and loaded.signing_key == SIGNING
+
+
+def test_the_order_id_key_comes_from_the_pepper_and_not_from_any_signing_key():
+    """Order ids must survive a signing-key rotation; the pepper never rotates."""
+    one = secrets.Secrets(signing_keys=(SIGNING,), password_pepper=PEPPER)
+    rotated = secrets.Secrets(signing_keys=(b"n" * 32, SIGNING), password_pepper=PEPPER)
+    other_shop = secrets.Secrets(signing_keys=(SIGNING,), password_pepper=b"q" * 32)
+    assert one.order_id_key == rotated.order_id_key != other_shop.order_id_key
+    assert len(one.order_id_key) == 32 and one.order_id_key not in (PEPPER, SIGNING)
 
 
 def test_a_missing_parameter_is_named_in_the_error_without_any_value(ssm_stage):
@@ -72,7 +95,8 @@ def test_local_runs_generate_random_secrets_when_none_are_configured(monkeypatch
     secrets.reset_secrets()
     try:
         generated = secrets.get_secrets()
-        assert len(generated.signing_key) == 32 and len(generated.password_pepper) == 32
+        assert len(generated.signing_keys) == 1 and len(generated.signing_key) == 32
+        assert len(generated.password_pepper) == 32
         assert generated.signing_key != generated.password_pepper
         assert secrets.get_secrets() is generated
     finally:

@@ -94,11 +94,11 @@ def test_next_target_is_escaped_in_forms_and_links(web, payload):
 
 def test_flash_messages_are_escaped(web):
     """A flash naming the user (the welcome message) goes through the escaping layout."""
-    from chalicelib.web import signing
-    from chalicelib.web.context import FLASH_COOKIE
+    from chalicelib import tokens
+    from chalicelib.web.context import FLASH_COOKIE, FLASH_PURPOSE
 
     payload = PAYLOADS[1]
-    web.cookies[FLASH_COOKIE] = signing.dumps("flash", [{"kind": "info", "text": payload}])
+    web.cookies[FLASH_COOKIE] = tokens.dumps(FLASH_PURPOSE, [{"kind": "info", "text": payload}])
     response = web.get("/")
     assert payload in "".join(parse(response.body).text), "the flash is shown, as text"
     assert_inert(response.body, payload)

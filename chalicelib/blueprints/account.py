@@ -15,8 +15,15 @@ from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
 
-# fn(ctx, previous_session_data), run after a login or registration (the cart merges guest carts).
-after_login_hooks: list[Callable[[RequestContext, dict], None]] = []
+# fn(ctx, previous_session_data), run after a login or registration (the cart merges guest
+# carts); chalicelib.wiring registers them.
+LoginHook = Callable[[RequestContext, dict], None]
+after_login_hooks: list[LoginHook] = []
+
+
+def register_login_hook(hook: LoginHook) -> None:
+    if hook not in after_login_hooks:
+        after_login_hooks.append(hook)
 
 
 def _log_in(user, message: str) -> None:

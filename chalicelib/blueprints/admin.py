@@ -5,12 +5,11 @@ from typing import TypedDict
 from chalice import Blueprint, Response
 
 from chalicelib.models.catalogue import ACTIVE
-from chalicelib.services import accounts, fulfilment, images, products, uploads
+from chalicelib.services import accounts, cursors, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
-from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import admin_required, current_admin_username, public
@@ -88,17 +87,21 @@ def admin_logout() -> Response:
     return redirect("/admin")
 
 
-def decode_cursor(purpose: str, token: str) -> dict | None:
-    """A tampered or malformed cursor starts from the first page rather than failing."""
-    data = signing.loads(purpose, token) if token else None
-    return data if isinstance(data, dict) else None
+def decode_cursor(listing: str, **bound_to: str) -> dict | None:
+    """The page's cursor, bound to the listing and its query; a tampered one, or one made for
+    another listing or status, starts from the first page rather than failing."""
+    try:
+        return cursors.decode(listing, current().query.get("cursor"), bound_to)
+    except cursors.InvalidCursor:
+        return None
 
 
-def pager_urls(path: str, purpose: str, next_key: dict | None, **query: str) -> PagerUrls:
-    """Links for ui.pager: the next page (a signed cursor) and, past the first page, the first."""
+def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> PagerUrls:
+    """Links for ui.pager: the next page (a cursor bound to `query`) and, past the first page, the first."""
     on_later_page = bool(current().query.get("cursor"))
+    next_cursor = cursors.encode(listing, next_key, query)
     return {
-        "next_url": current().url(path, **query, cursor=signing.dumps(purpose, next_key)) if next_key else None,
+        "next_url": current().url(path, **query, cursor=next_cursor) if next_cursor else None,
         "first_url": current().url(path, **query) if on_later_page else None,
     }
 
@@ -117,7 +120,7 @@ def shoe_list() -> Response:
     status = query.get("status", ACTIVE)
     status = status if status in dict(SHOE_STATUS_FILTERS) else ACTIVE
     search = query.get("q")[: products.SEARCH_MAX]
-    page = products.list_shoes(status, search, decode_cursor("admin-shoes", query.get("cursor")))
+    page = products.list_shoes(status, search, decode_cursor(cursors.ADMIN_SHOES, status=status, q=search))
     stock = products.stock_for(page.items)
     rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
     return render(
@@ -126,7 +129,7 @@ def shoe_list() -> Response:
         shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
-        **pager_urls("/admin/shoes", "admin-shoes", page.next_key, status=status, q=search),
+        **pager_urls("/admin/shoes", cursors.ADMIN_SHOES, page.next_key, status=status, q=search),
     )
 
 
@@ -383,13 +386,13 @@ def order_list() -> Response:
     query = current().query
     status = query.get("status", fulfilment.PLACED)
     status = status if status in fulfilment.STATUSES else fulfilment.PLACED
-    page = fulfilment.list_orders(status, decode_cursor("admin-orders", query.get("cursor")))
+    page = fulfilment.list_orders(status, decode_cursor(cursors.ADMIN_ORDERS, status=status))
     return render(
         "admin/orders.html",
         orders=page.items,
         order_status=status,
         statuses=fulfilment.STATUSES,
-        **pager_urls("/admin/orders", "admin-orders", page.next_key, status=status),
+        **pager_urls("/admin/orders", cursors.ADMIN_ORDERS, page.next_key, status=status),
     )
 
 

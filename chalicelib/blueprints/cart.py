@@ -4,7 +4,6 @@ import json
 
 from chalice import Blueprint, Response
 
-from chalicelib.blueprints.account import after_login_hooks
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
 from chalicelib.services import cart_session, checkout, pricing
@@ -17,8 +16,6 @@ from chalicelib.web.guards import login_required, public
 from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
-
-after_login_hooks.append(cart_session.merge_after_login)  # the lead moves this into wiring.wire()
 
 
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:

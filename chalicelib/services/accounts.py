@@ -192,7 +192,7 @@ def create_admin(username: str, email: str, password: str) -> Admin:
     return admin
 
 
-# fn(user) run on account deletion before the user record goes (orders adds one too).
+# fn(user) run on account deletion before the user record goes; chalicelib.wiring adds them.
 _deletion_steps: list[Callable[[User], None]] = []
 
 
@@ -201,7 +201,13 @@ def register_deletion_step(step: Callable[[User], None]) -> None:
         _deletion_steps.append(step)
 
 
-register_deletion_step(lambda user: cart.empty_cart(cart.user_owner(user.user_id)))
+def deletion_steps() -> tuple[Callable[[User], None], ...]:
+    return tuple(_deletion_steps)
+
+
+def discard_cart(user: User) -> None:
+    """Account deletion step: the shopper's cart goes with the account."""
+    cart.empty_cart(cart.user_owner(user.user_id))
 
 
 def delete_account(user: User, password: str) -> None:

@@ -14,7 +14,7 @@ from chalicelib.logs import log_event
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
-from chalicelib.services import catalogue_index, events
+from chalicelib.services import catalogue_index, cursors
 from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
 from chalicelib.services.errors import NotFound, ValidationFailed
 from chalicelib.services.shoes import (
@@ -176,31 +176,20 @@ def parse_limit(raw: str) -> int:
     return int(raw)
 
 
-CURSOR_PURPOSE = "catalogue-cursor"
 BAD_CURSOR = "That page link is out of date or damaged. Here is the first page instead."
 
 
-def _make_cursor(query: ListingQuery, direction: str, key: str) -> str:
-    from chalicelib.web import signing
-
-    return signing.dumps(CURSOR_PURPOSE, {"d": direction, "f": query.fingerprint(), "k": key})
+def _make_cursor(query: ListingQuery, direction: str, key: str) -> str | None:
+    return cursors.encode(cursors.CATALOGUE, {"d": direction, "k": key}, {"filters": query.fingerprint()})
 
 
 def decode_cursor(token: str, query: ListingQuery) -> tuple[str, str] | None:
-    """(direction, sort key) from a cursor; ValidationFailed if tampered with or for other filters."""
-    from chalicelib.web import signing
-
-    if not token:
+    """(direction, sort key) from a cursor; InvalidCursor if tampered with or for other filters."""
+    data = cursors.decode(cursors.CATALOGUE, token, {"filters": query.fingerprint()}, BAD_CURSOR)
+    if data is None:
         return None
-    data = signing.loads(CURSOR_PURPOSE, token, max_length=1024)
-    if (
-        not isinstance(data, dict)
-        or data.get("d") not in ("next", "prev")
-        or data.get("f") != query.fingerprint()
-        or not isinstance(data.get("k"), str)
-        or not 0 < len(data["k"]) <= 200
-    ):
-        raise ValidationFailed({"cursor": BAD_CURSOR}, BAD_CURSOR)
+    if data.get("d") not in ("next", "prev") or not isinstance(data.get("k"), str) or not 0 < len(data["k"]) <= 200:
+        raise cursors.InvalidCursor(BAD_CURSOR)
     return data["d"], data["k"]
 
 
@@ -409,5 +398,6 @@ def _logged(handler: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-events.subscribe(events.PRODUCT_CHANGED, _logged(catalogue_index.refresh_shoe))
-events.subscribe(events.STOCK_CHANGED, _logged(catalogue_index.refresh_stock))
+# Subscribed to events.PRODUCT_CHANGED and STOCK_CHANGED by chalicelib.wiring.
+refresh_index_for_shoe = _logged(catalogue_index.refresh_shoe)
+refresh_index_for_stock = _logged(catalogue_index.refresh_stock)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from chalicelib import clock
+from chalicelib import clock, tokens
 from chalicelib.config import get_settings
 from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, dynamo
 from chalicelib.models.base import plain_dict
@@ -21,7 +21,6 @@ from chalicelib.services import cart as cart_service
 from chalicelib.services import events, payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
-from chalicelib.web import signing
 
 COUNTRIES = [
     ("US", "United States"),
@@ -128,20 +127,24 @@ def review(user_id: str) -> Review:
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 ORDER_ID_RE = re.compile(r"^[A-Z2-7]{16}$")
 INVALID_KEY_MESSAGE = "This checkout form is no longer valid. Please review your order again."
+CHECKOUT_KEY_PURPOSE = "checkout"
+CHECKOUT_KEY_MAX_AGE = 24 * 3600  # a review page left open longer is reviewed again
 
 
 def new_checkout_key(user_id: str) -> str:
-    """A key for the review form: a random nonce signed for this shopper."""
+    """A key for the review form: a random nonce, signed (with the time) for this shopper."""
     nonce = secrets.token_urlsafe(16)
-    return f"{nonce}.{signing.sign('checkout', f'{user_id}:{nonce}')}"
+    return f"{nonce}.{tokens.sign(CHECKOUT_KEY_PURPOSE, f'{user_id}:{nonce}')}"
 
 
 def nonce_from_checkout_key(user_id: str, key: Any) -> str:
-    """The nonce of a form key; a tampered key or another shopper's is refused."""
-    if not isinstance(key, str) or len(key) > 200 or key.count(".") != 1:
+    """The nonce of a form key; a tampered, expired or another shopper's key is refused."""
+    if not isinstance(key, str) or len(key) > 200:
         raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
     nonce, _, signature = key.partition(".")
-    if not KEY_RE.match(nonce) or not signing.verify("checkout", f"{user_id}:{nonce}", signature):
+    if not KEY_RE.match(nonce) or not tokens.verify(
+        CHECKOUT_KEY_PURPOSE, f"{user_id}:{nonce}", signature, max_age=CHECKOUT_KEY_MAX_AGE
+    ):
         raise ValidationFailed({"idempotency_key": INVALID_KEY_MESSAGE}, message=INVALID_KEY_MESSAGE)
     return nonce
 
@@ -155,8 +158,9 @@ def check_api_key(key: Any) -> str:
 
 
 def order_id_for(user_id: str, key: str) -> str:
-    """HMAC of the shopper and key: stable across retries, unguessable, per shopper."""
-    digest = hmac.new(get_secrets().signing_key, f"order\x00{user_id}\x00{key}".encode(), hashlib.sha256).digest()
+    """HMAC of the shopper and key: stable across retries (and signing-key rotations: the id key
+    never rotates), unguessable, per shopper."""
+    digest = hmac.new(get_secrets().order_id_key, f"order\x00{user_id}\x00{key}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest[:10]).decode()
 
 

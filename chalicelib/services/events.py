@@ -1,4 +1,5 @@
-"""In-process notifications between areas (handlers run in the same request)."""
+"""In-process notifications between areas (handlers run in the same request); chalicelib.wiring
+subscribes the app's handlers."""
 
 from collections.abc import Callable
 
@@ -12,6 +13,16 @@ def subscribe(event: str, handler: Callable[..., None]) -> None:
     handlers = _handlers.setdefault(event, [])
     if handler not in handlers:
         handlers.append(handler)
+
+
+def unsubscribe(event: str, handler: Callable[..., None]) -> None:
+    handlers = _handlers.get(event, [])
+    if handler in handlers:
+        handlers.remove(handler)
+
+
+def subscribers(event: str) -> tuple[Callable[..., None], ...]:
+    return tuple(_handlers.get(event, []))
 
 
 def publish(event: str, **details: object) -> None:

@@ -8,14 +8,13 @@ from chalicelib import clock
 from chalicelib.models import Order, User
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.serializers import cart_json, iso, order_json
-from chalicelib.services import accounts, fulfilment
 from chalicelib.services import cart as cart_service
+from chalicelib.services import cursors, fulfilment
 from chalicelib.services.checkout import address_of, is_order_id
-from chalicelib.services.errors import NotFound, ValidationFailed
-from chalicelib.web import signing
+from chalicelib.services.errors import NotFound
 
 PAGE_SIZE = 10
-CURSOR_PURPOSE = "orders-cursor"
+BAD_CURSOR = "That page link is not valid."
 
 
 def get_order(user_id: str, order_id: Any) -> Order:
@@ -39,12 +38,7 @@ def _index_key(order: Order) -> dict[str, dict[str, str]]:
 def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
     """One page, newest first, and a cursor signed for this shopper (page_size + 1 are read so the
     last page offers no empty "Next")."""
-    start_key = None
-    if cursor:
-        data = signing.loads(CURSOR_PURPOSE, cursor)
-        if not isinstance(data, dict) or data.get("u") != user_id or not isinstance(data.get("k"), dict):
-            raise ValidationFailed({"cursor": "That page link is not valid."}, message="That page link is not valid.")
-        start_key = data["k"]
+    start_key = cursors.decode(cursors.ORDERS, cursor, {"user": user_id}, BAD_CURSOR)
     results = Order.by_user.query(
         user_id, scan_index_forward=False, limit=page_size + 1, last_evaluated_key=start_key, page_size=page_size + 1
     )
@@ -52,7 +46,7 @@ def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_S
     next_cursor = None
     if len(orders) > page_size:
         orders = orders[:page_size]
-        next_cursor = signing.dumps(CURSOR_PURPOSE, {"u": user_id, "k": _index_key(orders[-1])})
+        next_cursor = cursors.encode(cursors.ORDERS, _index_key(orders[-1]), {"user": user_id})
     return orders, next_cursor
 
 
@@ -74,9 +68,6 @@ def detach_orders(user: User) -> None:
                 if not condition_failed(error):
                     raise  # throttled: the deletion stops with its busy page, nothing half-said
                 order.refresh()
-
-
-accounts.register_deletion_step(detach_orders)
 
 
 def export_data(user: User) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
+from chalicelib import tokens
 from chalicelib.models import Session
 from chalicelib.services import sessions as session_service
-from chalicelib.web import signing
 from chalicelib.web.cookies import build_cookie, cookie_name, expire_cookie, parse_cookies
 from chalicelib.web.forms import FormData, parse_form_body, parse_query
 from chalicelib.web.urls import build_url, detect_prefix
@@ -18,6 +18,10 @@ SESSION_COOKIE = "sid"
 ANON_COOKIE = "anon"  # binds CSRF tokens for visitors who have no session yet
 FLASH_COOKIE = "flash"
 FLASH_MAX = 5
+CSRF_PURPOSE = "csrf"
+CSRF_MAX_AGE = 12 * 3600  # a form open longer than this is reloaded; sessions idle out sooner
+FLASH_PURPOSE = "flash"
+FLASH_MAX_AGE = 3600  # a flash cookie is read on the next page
 
 _current: ContextVar["RequestContext"] = ContextVar("request_context")
 
@@ -96,7 +100,7 @@ class RequestContext:
         self._outgoing_cookies.append(build_cookie(cookie_name(SESSION_COOKIE), token))
 
     def _csrf_binding(self) -> str | None:
-        """What this visitor's CSRF tokens are bound to: the session, else an anonymous cookie."""
+        """What CSRF tokens are bound to: the session, or the anonymous visitor's cookie."""
         if self.session is not None:
             return "s:" + self.session.token_hash
         anon = self.cookies.get(cookie_name(ANON_COOKIE), "")
@@ -111,13 +115,11 @@ class RequestContext:
         return "a:" + anon
 
     def csrf_token(self) -> str:
-        return signing.sign("csrf", self._csrf_binding() or self._new_anonymous_binding())
+        return tokens.sign(CSRF_PURPOSE, self._csrf_binding() or self._new_anonymous_binding())
 
     def csrf_valid(self, token: str | None) -> bool:
         binding = self._csrf_binding()
-        if not binding or not token:
-            return False
-        return signing.verify("csrf", binding, token)
+        return binding is not None and tokens.verify(CSRF_PURPOSE, binding, token, max_age=CSRF_MAX_AGE)
 
     @cached_property
     def form(self) -> FormData:
@@ -138,7 +140,10 @@ class RequestContext:
 
     @cached_property
     def incoming_flashes(self) -> list[dict[str, str]]:
-        data = signing.loads("flash", self.cookies.get(cookie_name(FLASH_COOKIE), ""))
+        try:
+            data = tokens.loads(FLASH_PURPOSE, self.cookies.get(cookie_name(FLASH_COOKIE), ""), FLASH_MAX_AGE)
+        except tokens.InvalidToken:
+            return []
         if not isinstance(data, list):
             return []
         return [m for m in data if isinstance(m, dict) and "text" in m][:FLASH_MAX]
@@ -156,7 +161,7 @@ class RequestContext:
         shown = self._flashes_shown
         pending = self._flashes_out if shown else self.incoming_flashes + self._flashes_out
         if pending and 300 <= status < 400:
-            cookies.append(build_cookie(name, signing.dumps("flash", pending[:FLASH_MAX])))
+            cookies.append(build_cookie(name, tokens.dumps(FLASH_PURPOSE, pending[:FLASH_MAX])))
         elif name in self.cookies and shown:
             cookies.append(expire_cookie(name))
         return cookies

@@ -15,6 +15,7 @@ from chalicelib import logs
 from chalicelib.config import get_settings
 from chalicelib.logs import log_event
 from chalicelib.models.dynamo import AWS_BUSY_CODES
+from chalicelib.services.cursors import InvalidCursor
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
@@ -174,6 +175,8 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
         return _error_response(ctx, error.status, error.message, error.code)
     if isinstance(error, NotFound):
         return _error_response(ctx, 404, error.message)
+    if isinstance(error, InvalidCursor) and ctx.is_api:  # a query problem, as the other listings answer
+        return json_error(400, "InvalidCursor", error.message, error.errors)
     if isinstance(error, ValidationFailed):
         if ctx.is_api:
             return json_error(422, "ValidationFailed", error.message, error.errors)

@@ -6,11 +6,10 @@ Every route is @admin_required (401 JSON without a session, 403 for shoppers).
 from chalice import Response
 
 from chalicelib.blueprints.api import bp
-from chalicelib.blueprints.api.common import choice_from_query, cursor_from_query, int_field, json_body, text_field
+from chalicelib.blueprints.api.common import choice_from_query, int_field, json_body, text_field
 from chalicelib.serializers import admin_image_json, admin_order_json, admin_shoe_json
-from chalicelib.services import fulfilment, products, uploads
+from chalicelib.services import cursors, fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.guards import admin_required, current_admin_username
 from chalicelib.web.rendering import json_error, json_response
@@ -35,13 +34,17 @@ def _product_input(body: dict) -> products.ProductInput:
 @admin_required
 def admin_api_shoes() -> Response:
     status = choice_from_query("status", (*products.STATUSES, "all"), products.ACTIVE)
-    purpose = f"admin-shoes:{status}"  # a cursor holds a key of its status's partition only
-    page = products.list_shoes(status, current().query.get("q")[: products.SEARCH_MAX], cursor_from_query(purpose))
+    bound_to = {
+        "status": status,
+        "q": current().query.get("q")[: products.SEARCH_MAX],
+    }  # a cursor pages this listing only
+    start = cursors.decode(cursors.ADMIN_SHOES, current().query.get("cursor"), bound_to)
+    page = products.list_shoes(status, bound_to["q"], start)
     stock = products.stock_for(page.items)
     return json_response(
         {
             "shoes": [admin_shoe_json(shoe, stock.get(shoe.shoe_id, {})) for shoe in page.items],
-            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
+            "next_cursor": cursors.encode(cursors.ADMIN_SHOES, page.next_key, bound_to),
         }
     )
 
@@ -166,12 +169,12 @@ def admin_api_image_delete(shoe_id: str, image_id: str) -> Response:
 @admin_required
 def admin_api_orders() -> Response:
     status = choice_from_query("status", fulfilment.STATUSES, fulfilment.PLACED)
-    purpose = f"admin-orders:{status}"  # a cursor holds a key of its status's partition only
-    page = fulfilment.list_orders(status, cursor_from_query(purpose))
+    bound_to = {"status": status}  # a cursor pages this status only
+    page = fulfilment.list_orders(status, cursors.decode(cursors.ADMIN_ORDERS, current().query.get("cursor"), bound_to))
     return json_response(
         {
             "orders": [admin_order_json(order) for order in page.items],
-            "next_cursor": signing.dumps(purpose, page.next_key) if page.next_key else None,
+            "next_cursor": cursors.encode(cursors.ADMIN_ORDERS, page.next_key, bound_to),
         }
     )
 

@@ -4,7 +4,6 @@ import json
 from typing import Literal, overload
 
 from chalicelib.services.errors import ValidationFailed
-from chalicelib.web import signing
 from chalicelib.web.context import current
 from chalicelib.web.errors import HTTPError
 
@@ -45,17 +44,6 @@ def int_field(body: dict, name: str, required: bool = True) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationFailed({name: "Send a whole number."})
     return value
-
-
-def cursor_from_query(purpose: str) -> dict | None:
-    """The signed cursor's data; a damaged one, or one made for another listing, is a 400."""
-    token = current().query.get("cursor")
-    if not token:
-        return None
-    data = signing.loads(purpose, token)
-    if not isinstance(data, dict):
-        raise HTTPError(400, "That page cursor is out of date or damaged. Start from the first page.", "InvalidCursor")
-    return data
 
 
 def choice_from_query(name: str, choices: tuple[str, ...], default: str) -> str:
