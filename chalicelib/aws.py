@@ -4,8 +4,8 @@ from functools import lru_cache
 from typing import Any
 
 # 3 attempts x (2 s connect + 5 s read) plus backoff stays under 25 s, inside API Gateway's 29 s.
+# The read timeout is a setting (AWS_READ_TIMEOUT_SECONDS): the local moto stack is far slower.
 CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 3
 
 
@@ -19,9 +19,11 @@ def botocore_session() -> Any:
 def _client_config(**extra: Any) -> Any:
     from botocore.config import Config
 
+    from chalicelib.config import get_settings
+
     return Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        read_timeout=get_settings().aws_read_timeout_seconds,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         **extra,
     )

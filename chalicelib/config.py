@@ -4,6 +4,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Deployed stages keep this default: 3 attempts of (connect + read) must fit inside API Gateway's 29 s.
+DEFAULT_AWS_READ_TIMEOUT_SECONDS = 5
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
@@ -32,6 +35,7 @@ class Settings:
     session_idle_seconds: int
     session_absolute_seconds: int
     max_body_bytes: int
+    aws_read_timeout_seconds: int
     login_max_failures: int
     login_window_seconds: int
     login_lockout_seconds: int
@@ -62,6 +66,7 @@ def get_settings() -> Settings:
         session_idle_seconds=_env_int("SESSION_IDLE_SECONDS", 2 * 3600),
         session_absolute_seconds=_env_int("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 64 * 1024),
+        aws_read_timeout_seconds=_env_int("AWS_READ_TIMEOUT_SECONDS", DEFAULT_AWS_READ_TIMEOUT_SECONDS),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib import sizes
 from chalicelib.config import get_settings
-from chalicelib.models import Shoe, Stock, bind_tables
+from chalicelib.models import Shoe, ShoeImage, Stock, bind_tables
 from chalicelib.services.images import publish_image
 
 BRANDS = ["Stride", "Northpeak", "Velora", "Aerofoot", "Kestrel", "Lumen", "Trailcraft", "Urbanite"]
@@ -179,7 +179,7 @@ def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
         ),
         price_cents=spec.price_cents,
         sizes=sizes.sizes_for(spec.department),
-        images=[image],
+        images=[ShoeImage(**image)],
         status="active",
         created_at=created,
         updated_at=created,
@@ -192,11 +192,13 @@ def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
 def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
     """Make sure demo shoes 0..count-1 exist, with stock and images; existing ones are left as
     they are (their stock may have been sold or edited since)."""
+    from chalicelib.services import catalogue_index
+
     bind_tables(get_settings())
     now = now or datetime.now(UTC)
     specs = [demo_shoe(index) for index in range(count)]
     pool = _ImagePool()
-    added = 0
+    new_cards: list[catalogue_index.Card] = []
     for start in range(0, count, WRITE_CHUNK):
         chunk = specs[start : start + WRITE_CHUNK]
         existing = _existing_ids([spec.shoe_id for spec in chunk])
@@ -205,18 +207,20 @@ def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
             for spec in missing:
                 created = now - timedelta(minutes=spec.index * 17 + spec.index % 17)
                 shoe = _shoe(spec, pool.image_for(spec), created)
-                for row in _stock_rows(spec, shoe.sizes, created):
+                rows = _stock_rows(spec, shoe.sizes, created)
+                for row in rows:
                     stock_batch.save(row)
                 shoe_batch.save(shoe)
-        added += len(missing)
-    # The catalogue's filters and search read a compact read model: rebuild it from the tables
-    # when shoes were added, or when it lacks some (an earlier run stopped before this step).
-    from chalicelib.services import catalogue_index
-
+                new_cards.append(catalogue_index.card_for(shoe, {row.size: int(row.quantity) for row in rows}))
+    # The catalogue's filters and search read a compact read model: the new shoes' cards go in at
+    # once (without reading the tables back); only a model that still lacks some (an earlier run
+    # stopped before this step) is rebuilt from the tables.
+    if new_cards:
+        catalogue_index.put_cards(new_cards)
     index = catalogue_index.current(force=True)
-    if added or any(index.card(spec.shoe_id) is None for spec in specs):
+    if any(index.card(spec.shoe_id) is None for spec in specs):
         catalogue_index.rebuild()
-    return SeedReport(ids=[spec.shoe_id for spec in specs], added=added)
+    return SeedReport(ids=[spec.shoe_id for spec in specs], added=len(new_cards))
 
 
 def seed_demo(count: int, now: datetime | None = None) -> list[str]:

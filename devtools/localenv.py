@@ -28,10 +28,10 @@ LOCAL_DEFAULTS = {
     "UPLOAD_BUCKET": "shoeshop-local-uploads",
     "SSM_PREFIX": "/shoeshop/local",
     "URL_PREFIX": "",
+    # moto answers a Query over a few thousand items in seconds (DynamoDB in milliseconds): processes
+    # using the local AWS wait this long for an answer instead of the deployed 5 s.
+    "AWS_READ_TIMEOUT_SECONDS": "60",
 }
-# moto answers a Query over a few thousand items in seconds (DynamoDB in milliseconds): processes
-# using the local AWS wait this long for an answer instead of the deployed 5 s (chalicelib/aws.py).
-LOCAL_READ_TIMEOUT_SECONDS = 60
 # What a process needs to talk to the running stack: the defaults above plus the endpoint.
 STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL")
 
@@ -68,13 +68,15 @@ def apply_local_defaults() -> None:
     """Fill in what is not set already (an operator's own settings win)."""
     for key, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    wait_for_slow_local_aws()
+    _reload_settings()
 
 
-def wait_for_slow_local_aws() -> None:
+def _reload_settings() -> None:
+    """Settings and AWS clients follow the environment as it is now (clients keep their timeouts)."""
     from chalicelib import aws
+    from chalicelib.config import get_settings
 
-    aws.READ_TIMEOUT_SECONDS = LOCAL_READ_TIMEOUT_SECONDS
+    get_settings.cache_clear()
     aws.reset_clients()
 
 
@@ -149,10 +151,7 @@ def use_running_stack() -> StackRecord:
     if stack is None:
         raise NoLocalStack(NO_STACK_MESSAGE.format(where=f" (nothing live recorded in {state_dir() / STACK_FILE})"))
     os.environ.update(stack.environment)
-    from chalicelib.config import get_settings
-
-    get_settings.cache_clear()
-    wait_for_slow_local_aws()
+    _reload_settings()
     return stack
 
 

@@ -39,3 +39,25 @@ def test_damaged_cursors_are_refused_with_the_pages_message_as_a_validation_erro
             cursors.decode(cursors.ORDERS, bad, {"user": "u1"}, message="That page link is not valid.")
         assert isinstance(raised.value, ValidationFailed)
         assert raised.value.errors == {"cursor": "That page link is not valid."}
+
+
+# Found by schemathesis on the old signing code: hmac.compare_digest raised TypeError on a cursor
+# with non-ASCII characters, so GET /api/v1/admin/orders?cursor=.\U0010fe1e... answered 500.
+NON_ASCII_CURSORS = (".\U0010fe1eÆ\x18\U000f5408,s", "é.é", "\x00.\x00")
+
+
+@pytest.mark.parametrize("bad", NON_ASCII_CURSORS)
+def test_a_non_ascii_cursor_is_refused_not_a_crash(bad):
+    with pytest.raises(cursors.InvalidCursor):
+        cursors.decode(cursors.ADMIN_ORDERS, bad, {"status": "placed"})
+
+
+def test_non_ascii_cursors_get_a_400_from_the_api_and_the_first_page_in_the_back_office(admin):
+    from urllib.parse import quote
+
+    for bad in NON_ASCII_CURSORS:
+        api = admin.get(f"/api/v1/admin/orders?status=placed&cursor={quote(bad)}")
+        assert api.status_code == 400, api.body
+        assert api.json_body["error"]["code"] == "InvalidCursor"
+        page = admin.get(f"/admin/orders?status=placed&cursor={quote(bad)}")
+        assert page.status_code == 200, page.body

@@ -147,3 +147,22 @@ def test_local_secrets_are_created_once_and_never_overwritten(monkeypatch):
     finally:
         monkeypatch.delenv("SSM_PREFIX")
         get_settings.cache_clear()
+
+
+def test_seeding_adds_cards_without_reading_the_tables_back_and_keeps_an_admins_shoe():
+    """A seed into a running shop adds the new shoes' cards to the read model as it is (a shoe an
+    admin made meanwhile stays findable), and never Scans stock to do it."""
+    from chalicelib.services import catalogue, catalogue_index
+    from tests.cart_fixtures import count_dynamodb_calls
+    from tests.factories import make_shoe
+
+    assert manage.main(["seed-demo", "--products", "5"]) == 0
+    own = make_shoe({"42": 3}, name="Harbour Gumboot", brand="Ownbrand")
+    catalogue_index.refresh_shoe(own.shoe_id)
+    with count_dynamodb_calls() as calls:
+        assert manage.main(["seed-demo", "--products", "20"]) == 0
+    assert "Scan" not in calls, calls
+    index = catalogue_index.current(force=True)
+    assert len(index) == 21 and index.card(own.shoe_id) is not None
+    query, _ = catalogue.parse_listing(lambda name: {"q": "gumboot"}.get(name, ""))
+    assert [card.shoe_id for card in catalogue.list_shoes(query).cards] == [own.shoe_id]

@@ -12,7 +12,7 @@ from typing import Any, cast
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.models import MetaProtocol, Model
 
-from chalicelib.aws import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, dynamodb_client
+from chalicelib.aws import CONNECT_TIMEOUT_SECONDS, dynamodb_client
 from chalicelib.config import Settings
 
 
@@ -29,7 +29,6 @@ def table_meta(short_name: str, **extra: Any) -> MetaProtocol:
         "region": None,
         "billing_mode": "PAY_PER_REQUEST",
         "connect_timeout_seconds": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout_seconds": READ_TIMEOUT_SECONDS,
         "max_retry_attempts": 2,
     }
     attrs.update(extra)

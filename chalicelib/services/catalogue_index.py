@@ -329,15 +329,25 @@ class _Conflict(Exception):
     pass
 
 
+def put_cards(cards: Iterable[Card]) -> None:
+    """Add or replace many cards in one new version (bulk seeding): it reads the stored model, not
+    every shoe and stock row as rebuild() does."""
+    _replace_cards({card.shoe_id: card for card in cards})
+
+
 def _replace_card(shoe_id: str, card: Card | None) -> None:
-    """Put (or remove, for None) one card, retrying on a concurrent write."""
+    """Put (or remove, for None) one card."""
+    _replace_cards({shoe_id: card})
+
+
+def _replace_cards(changes: dict[str, Card | None]) -> None:
+    """Put (or remove, for None) cards by shoe id, retrying on a concurrent write."""
     for attempt in range(SAVE_ATTEMPTS):
         index = current(force=True)
-        if index.card(shoe_id) == card:
+        if all(index.card(shoe_id) == card for shoe_id, card in changes.items()):
             return
-        cards = [existing for existing in index.cards if existing.shoe_id != shoe_id]
-        if card is not None:
-            cards.append(card)
+        cards = [existing for existing in index.cards if existing.shoe_id not in changes]
+        cards.extend(card for card in changes.values() if card is not None)
         try:
             _save(index, cards)
             return
