@@ -104,5 +104,5 @@ def batch_get_raw(request: dict, attempts: int = 5) -> dict[str, list[dict]]:
         request = answer.get("UnprocessedKeys") or {}
         if not request:
             break
-        time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret  # nosec B311
     return found

@@ -69,7 +69,7 @@ def is_busy(error: BaseException) -> bool:
 
 def backoff_seconds(attempt: int) -> float:
     """Full jitter: a random pause up to base * 2**attempt, capped."""
-    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter, not a secret  # nosec B311
 
 
 def retry_busy(
