@@ -126,6 +126,17 @@ class DynamoFaults:
 
 
 @pytest.fixture
+def no_backoff(monkeypatch) -> list[float]:
+    """The back-off between DynamoDB attempts (models.dynamo), recorded instead of slept."""
+    from chalicelib.models import dynamo
+
+    pauses: list[float] = []
+    monkeypatch.setattr(dynamo, "sleep", pauses.append)
+    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
+    return pauses
+
+
+@pytest.fixture
 def retry_sleeps(monkeypatch) -> list[float]:
     """botocore's retry back-off, recorded instead of slept (tests stay fast, delays stay visible)."""
     import botocore.endpoint

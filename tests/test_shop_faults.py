@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Shoe, Stock, dynamo
+from chalicelib.models import CartLine, Order, Shoe, Stock
 from chalicelib.services import checkout
 from tests import admin_fixtures
 from tests.factories import make_order, make_shoe, shoe_via_admin
@@ -22,6 +22,7 @@ from tests.fault_injection import (
     S3_SLOW_DOWN,
     S3_UNAVAILABLE,
     faults,  # noqa: F401 (fixture)
+    no_backoff,  # noqa: F401 (fixture)
     retry_sleeps,  # noqa: F401 (fixture)
     s3_faults,  # noqa: F401 (fixture)
     transaction_conflict,
@@ -30,15 +31,6 @@ from tests.test_cart_routes import add, checkout_to_review
 from tests.test_dynamodb_faults import ALL_FAULTS, MAX_ATTEMPTS, RETRYABLE, assert_busy_page, fault_id
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def no_backoff(monkeypatch) -> list[float]:
-    """The back-off between transaction attempts (models.dynamo), recorded instead of slept."""
-    pauses: list[float] = []
-    monkeypatch.setattr(dynamo, "sleep", pauses.append)
-    monkeypatch.setattr(dynamo, "monotonic", lambda: 0.0)  # no time passes: the pauses are not slept
-    return pauses
 
 
 def cart_lines() -> dict[str, int]:
