@@ -33,7 +33,7 @@ def test_create_admin_reads_the_password_from_stdin(monkeypatch, capsys):
 
 
 def test_create_admin_refuses_weak_passwords(monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO("password1\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("password1234\n"))
     assert manage.main(["create-admin", "--username", "boss", "--email", "boss@example.com", "--password-stdin"]) == 2
     assert "too common" in capsys.readouterr().err
 

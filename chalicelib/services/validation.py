@@ -12,7 +12,13 @@ EMAIL_RE = re.compile(
 )
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
+ADMIN_PASSWORD_MIN = 12  # admins can change the catalogue and see every order
 PASSWORD_MAX = 256
+# Words a guesser tries first for this shop: its name, alone or with a year or "123" around it.
+SHOP_WORDS = ("strideshoes", "stride", "shoes")
+# What may remain around a personal word (username, email, shop name) for a password still to be
+# guessable: digits, punctuation, a short tail, or too few distinct characters.
+WEAK_REMAINDER_LENGTH = 4
 
 
 def clean_text(value: str | None) -> str:
@@ -39,14 +45,58 @@ def check_email(value: str) -> str | None:
     return None
 
 
-def check_new_password(password: str, confirm: str, common: frozenset[str]) -> dict[str, str]:
+def _letters_and_digits(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _personal_words(username: str, email: str) -> list[str]:
+    """The username, the email and its local part, and the shop's name, in comparable form."""
+    local_part = email.partition("@")[0]
+    words = {_letters_and_digits(w) for w in (username, email, local_part, *SHOP_WORDS)}
+    return sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
+
+
+def _weak_remainder(remainder: str, common: frozenset[str]) -> bool:
+    letters = "".join(ch for ch in remainder if ch.isalpha())
+    return len(letters) < WEAK_REMAINDER_LENGTH or len(set(remainder)) < 3 or remainder in common
+
+
+def password_problem(
+    password: str, common: frozenset[str], *, username: str = "", email: str = "", admin: bool = False
+) -> str | None:
+    """Why a new password is too weak, or None. The one rule for registration, admins, reset and
+    change: length, not whitespace or one repeated character, not a common password, not built
+    from the username, email or the shop's name.
+    """
+    minimum = ADMIN_PASSWORD_MIN if admin else PASSWORD_MIN
+    if len(password) < minimum:
+        return f"Use at least {minimum} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    if len(set(password.casefold())) < 3:
+        return "Use more than one or two different characters."
+    folded = password.casefold()
+    squeezed = _letters_and_digits(password)
+    if folded in common or folded.strip() in common or squeezed in common:
+        return "That password is too common. Choose another."
+    stripped = squeezed
+    for word in _personal_words(username, email):
+        stripped = stripped.replace(word, "")
+    if stripped != squeezed and _weak_remainder(stripped, common):
+        return "Do not build your password from your username, email or the shop's name."
+    return None
+
+
+def check_new_password(
+    password: str, confirm: str, common: frozenset[str], *, username: str = "", email: str = "", admin: bool = False
+) -> dict[str, str]:
+    """Field errors for a new password and its confirmation (see password_problem)."""
     errors: dict[str, str] = {}
-    if len(password) < PASSWORD_MIN:
-        errors["password"] = f"Use at least {PASSWORD_MIN} characters."
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = f"Use at most {PASSWORD_MAX} characters."
-    elif password.casefold() in common:
-        errors["password"] = "That password is too common. Choose another."
+    problem = password_problem(password, common, username=username, email=email, admin=admin)
+    if problem:
+        errors["password"] = problem
     if password != confirm:
         errors["confirm_password"] = "The passwords do not match."
     return errors
