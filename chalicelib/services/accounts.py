@@ -49,8 +49,7 @@ def _checked_identity(
     errors = {
         name: error for name, error in (("username", check_username(username)), ("email", check_email(email))) if error
     }
-    common = passwords.common_passwords()
-    errors.update(check_new_password(password, confirm, common, username=username, email=email, admin=admin))
+    errors.update(check_new_password(password, confirm, username=username, email=email, admin=admin))
     raise_if(errors)
     return username, email
 

@@ -69,9 +69,7 @@ def set_admin_password(username: str, password: str) -> int:
     admin = get_admin(username)
     if admin is None:
         raise AdminNotFound(username)
-    errors = check_new_password(
-        password, password, passwords.common_passwords(), username=admin.username, email=admin.email, admin=True
-    )
+    errors = check_new_password(password, password, username=admin.username, email=admin.email, admin=True)
     if errors:
         raise ValidationFailed(errors)
     _update(

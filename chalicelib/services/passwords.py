@@ -1,20 +1,14 @@
 """Passwords: an HMAC-SHA-256 pre-hash with a pepper (no 72-byte bcrypt limit), then bcrypt."""
 
 import base64
-import gzip
 import hashlib
 import hmac
 from functools import lru_cache
-from pathlib import Path
 
 import bcrypt
 
 from chalicelib.config import get_settings
 from chalicelib.secrets import get_secrets
-
-# 11,600 common passwords of 8+ characters (zxcvbn's frequency list), gzipped: 57 KB, read only when
-# a password is set (about 10 ms), never by `import app` or a login.
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
 
 
 def _prehash(password: str) -> bytes:
@@ -42,9 +36,3 @@ def _dummy_hash() -> str:
 def burn_equal_time(password: str) -> None:
     """Spend one bcrypt check, as a real login would, when there is no account to check against."""
     verify_password(password, _dummy_hash())
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    lines = gzip.decompress(COMMON_PASSWORDS_FILE.read_bytes()).decode("utf-8").splitlines()
-    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
