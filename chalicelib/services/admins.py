@@ -38,11 +38,6 @@ def session_admin(session: Session | None) -> Admin | None:
     return admin
 
 
-def list_admins() -> list[Admin]:
-    """Every admin, by username. A Scan of the small admins table: manage.py only, never a route."""
-    return sorted(Admin.scan(consistent_read=True), key=lambda admin: admin.username_key)
-
-
 def _update(username: str, actions: list) -> Admin:
     admin = Admin(username_key=username.casefold())
     try:
