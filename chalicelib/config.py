@@ -33,6 +33,7 @@ class Settings:
     ssm_prefix: str
     bcrypt_rounds: int
     session_idle_seconds: int
+    admin_session_idle_seconds: int
     session_absolute_seconds: int
     max_body_bytes: int
     aws_read_timeout_seconds: int
@@ -64,6 +65,7 @@ def get_settings() -> Settings:
         ssm_prefix=os.environ.get("SSM_PREFIX", ""),
         bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
         session_idle_seconds=_env_int("SESSION_IDLE_SECONDS", 2 * 3600),
+        admin_session_idle_seconds=_env_int("ADMIN_SESSION_IDLE_SECONDS", 30 * 60),
         session_absolute_seconds=_env_int("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 64 * 1024),
         aws_read_timeout_seconds=_env_int("AWS_READ_TIMEOUT_SECONDS", DEFAULT_AWS_READ_TIMEOUT_SECONDS),

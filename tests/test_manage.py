@@ -33,7 +33,7 @@ def test_create_admin_reads_the_password_from_stdin(monkeypatch, capsys):
 
 
 def test_create_admin_refuses_weak_passwords(monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO("password1\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("password1234\n"))
     assert manage.main(["create-admin", "--username", "boss", "--email", "boss@example.com", "--password-stdin"]) == 2
     assert "too common" in capsys.readouterr().err
 
@@ -166,3 +166,77 @@ def test_seeding_adds_cards_without_reading_the_tables_back_and_keeps_an_admins_
     assert len(index) == 21 and index.card(own.shoe_id) is not None
     query, _ = catalogue.parse_listing(lambda name: {"q": "gumboot"}.get(name, ""))
     assert [card.shoe_id for card in catalogue.list_shoes(query).cards] == [own.shoe_id]
+
+
+def _admin_session(username: str = "boss") -> str:
+    from chalicelib.services.sessions import ADMIN, start_session
+
+    return start_session(ADMIN, username)[1].token_hash
+
+
+def _session_exists(token_hash: str) -> bool:
+    from chalicelib.models import Session
+
+    return Session.count(token_hash) == 1
+
+
+def test_list_admins_shows_each_admin_and_its_state(capsys):
+    from tests.factories import make_admin
+
+    make_admin("boss")
+    make_admin("Deputy")
+    assert manage.main(["disable-admin", "--username", "deputy"]) == 0
+    capsys.readouterr()
+    assert manage.main(["list-admins"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert [row.split("\t")[:3] for row in rows] == [
+        ["boss", "boss@example.com", "enabled"],
+        ["Deputy", "Deputy@example.com", "disabled"],
+    ]
+
+
+def test_disable_and_enable_admin_end_sessions_and_refuse_login(capsys):
+    from tests.factories import ADMIN_PASSWORD, make_admin
+
+    make_admin("boss")
+    session = _admin_session()
+    assert manage.main(["disable-admin", "--username", "BOSS"]) == 0
+    assert "1 session(s) ended" in capsys.readouterr().out
+    assert not _session_exists(session)
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate_admin("boss", ADMIN_PASSWORD)
+    assert manage.main(["enable-admin", "--username", "boss"]) == 0
+    assert accounts.authenticate_admin("boss", ADMIN_PASSWORD).username == "boss"
+
+
+def test_set_admin_password_ends_sessions_and_the_new_password_works(monkeypatch, capsys):
+    from tests.factories import ADMIN_PASSWORD, make_admin
+
+    make_admin("boss")
+    session = _admin_session()
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new admin passphrase\n"))
+    assert manage.main(["set-admin-password", "--username", "boss", "--password-stdin"]) == 0
+    assert "1 session(s) ended" in capsys.readouterr().out
+    assert not _session_exists(session)
+    assert accounts.authenticate_admin("boss", "a brand new admin passphrase").username == "boss"
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate_admin("boss", ADMIN_PASSWORD)
+
+
+def test_set_admin_password_refuses_a_weak_password_and_keeps_the_sessions(monkeypatch, capsys):
+    from tests.factories import make_admin
+
+    make_admin("boss")
+    session = _admin_session()
+    monkeypatch.setattr("sys.stdin", io.StringIO("bossboss2026\n"))
+    assert manage.main(["set-admin-password", "--username", "boss", "--password-stdin"]) == 2
+    assert "password: Do not build your password from your username" in capsys.readouterr().err
+    assert _session_exists(session)
+
+
+@pytest.mark.parametrize("command", ["disable-admin", "enable-admin", "set-admin-password"])
+def test_admin_commands_name_an_unknown_admin(command, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new admin passphrase\n"))
+    password = ["--password-stdin"] if command == "set-admin-password" else []
+    assert manage.main([command, "--username", "nobody", *password]) == 2
+    assert "There is no admin 'nobody'." in capsys.readouterr().err

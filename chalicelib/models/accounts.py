@@ -3,6 +3,7 @@
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -70,6 +71,10 @@ class Admin(LoginThrottle, StoreModel):
     email = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # An operator's switches (manage.py): a disabled admin cannot log in, and every admin request
+    # refuses a session started before the last password change.
+    disabled = BooleanAttribute(default=False)
+    password_changed_at = UTCDateTimeAttribute(null=True)  # None on admins created before the field
 
 
 class SessionsByUser(GlobalSecondaryIndex):

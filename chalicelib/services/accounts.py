@@ -41,13 +41,15 @@ class Registration:
     confirm_password: str
 
 
-def _checked_identity(username: str, email: str, password: str, confirm: str) -> tuple[str, str]:
+def _checked_identity(
+    username: str, email: str, password: str, confirm: str, *, admin: bool = False
+) -> tuple[str, str]:
     """Cleaned username and email, or ValidationFailed naming every bad field."""
     username, email = clean_text(username), clean_text(email)
     errors = {
         name: error for name, error in (("username", check_username(username)), ("email", check_email(email))) if error
     }
-    errors.update(check_new_password(password, confirm, passwords.common_passwords()))
+    errors.update(check_new_password(password, confirm, username=username, email=email, admin=admin))
     raise_if(errors)
     return username, email
 
@@ -168,18 +170,23 @@ def authenticate(identifier: str, password: str) -> User:
 def authenticate_admin(username: str, password: str) -> Admin:
     username = clean_text(username)
     admin = _find_admin(username) if username and len(username) <= IDENTIFIER_MAX else None
-    return _check_password_throttled(admin, password)
+    admin = _check_password_throttled(admin, password)
+    if admin.disabled:  # after the bcrypt check: same answer and timing as a wrong password
+        raise LoginFailed()
+    return admin
 
 
 def create_admin(username: str, email: str, password: str) -> Admin:
     """Only manage.py calls this: no route creates admins."""
-    username, email = _checked_identity(username, email, password, password)
+    username, email = _checked_identity(username, email, password, password, admin=True)
+    now = clock.now()
     admin = Admin(
         username_key=username.casefold(),
         username=username,
         email=email,
         password_hash=passwords.hash_password(password),
-        created_at=clock.now(),
+        created_at=now,
+        password_changed_at=now,
     )
     try:
         admin.save(condition=Admin.username_key.does_not_exist())

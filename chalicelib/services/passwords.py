@@ -4,14 +4,11 @@ import base64
 import hashlib
 import hmac
 from functools import lru_cache
-from pathlib import Path
 
 import bcrypt
 
 from chalicelib.config import get_settings
 from chalicelib.secrets import get_secrets
-
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 
 
 def _prehash(password: str) -> bytes:
@@ -39,9 +36,3 @@ def _dummy_hash() -> str:
 def burn_equal_time(password: str) -> None:
     """Spend one bcrypt check, as a real login would, when there is no account to check against."""
     verify_password(password, _dummy_hash())
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))

@@ -30,10 +30,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _expiry(created_at: datetime, last_seen_at: datetime) -> datetime:
+def _expiry(role: str, created_at: datetime, last_seen_at: datetime) -> datetime:
+    """Idle or absolute expiry, whichever is first; admin sessions idle out sooner than shoppers'."""
     settings = get_settings()
     absolute = created_at + timedelta(seconds=settings.session_absolute_seconds)
-    idle = last_seen_at + timedelta(seconds=settings.session_idle_seconds)
+    idle_seconds = settings.admin_session_idle_seconds if role == ADMIN else settings.session_idle_seconds
+    idle = last_seen_at + timedelta(seconds=idle_seconds)
     return min(absolute, idle)
 
 
@@ -47,7 +49,7 @@ def start_session(role: str, user_id: str | None = None, data: dict | None = Non
         user_id=user_id,
         created_at=now,
         last_seen_at=now,
-        expires_at=_expiry(now, now),
+        expires_at=_expiry(role, now, now),
         data=dict(data or {}),
     )
     session.save(condition=Session.token_hash.does_not_exist())
@@ -63,12 +65,15 @@ def load_session(token: str | None) -> Session | None:
     except DoesNotExist:
         return None
     now = clock.now()
-    if now >= _expiry(session.created_at, session.last_seen_at):
+    if now >= _expiry(session.role, session.created_at, session.last_seen_at):
         session.delete()
         return None
     if now - session.last_seen_at >= TOUCH_INTERVAL:
         session.update(
-            actions=[Session.last_seen_at.set(now), Session.expires_at.set(_expiry(session.created_at, now))],
+            actions=[
+                Session.last_seen_at.set(now),
+                Session.expires_at.set(_expiry(session.role, session.created_at, now)),
+            ],
             condition=Session.token_hash.exists(),
         )
     return session

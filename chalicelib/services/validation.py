@@ -12,7 +12,18 @@ EMAIL_RE = re.compile(
 )
 EMAIL_MAX = 254
 PASSWORD_MIN = 8
+ADMIN_PASSWORD_MIN = 12  # admins can change the catalogue and see every order
 PASSWORD_MAX = 256
+# Words a guesser tries first for this shop: its name, alone or with a year or "123" around it.
+SHOP_WORDS = ("strideshoes", "stride", "shoes")
+# What may remain around a personal word (username, email, shop name) for a password still to be
+# guessable: digits, punctuation, a short tail, or too few distinct characters.
+WEAK_REMAINDER_LENGTH = 4
+# zxcvbn scores 0-4 (2: about 10^8 guesses, 3: 10^10). Logins are throttled and bcrypt-slow, so 2
+# holds for shoppers online; an admin's password guards the whole shop and needs 3.
+SHOPPER_MIN_SCORE = 2
+ADMIN_MIN_SCORE = 3
+ZXCVBN_MAX = 72
 
 
 def clean_text(value: str | None) -> str:
@@ -39,14 +50,66 @@ def check_email(value: str) -> str | None:
     return None
 
 
-def check_new_password(password: str, confirm: str, common: frozenset[str]) -> dict[str, str]:
+def _letters_and_digits(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _personal_words(username: str, email: str) -> list[str]:
+    """The username, the email and its local part, and the shop's name, in comparable form."""
+    local_part = email.partition("@")[0]
+    words = {_letters_and_digits(w) for w in (username, email, local_part, *SHOP_WORDS)}
+    return sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
+
+
+def _built_from_personal_words(password: str, words: list[str]) -> bool:
+    """True if the password is a personal word with only digits, punctuation or a few letters around."""
+    squeezed = _letters_and_digits(password)
+    remainder = squeezed
+    for word in words:
+        remainder = remainder.replace(word, "")
+    letters = "".join(ch for ch in remainder if ch.isalpha())
+    return remainder != squeezed and (len(letters) < WEAK_REMAINDER_LENGTH or len(set(remainder)) < 3)
+
+
+def _guessability_score(password: str, words: list[str]) -> int:
+    """zxcvbn's 0-4 score (its 30,000 common passwords, names, words, keyboard patterns, dates),
+    imported here and only here: about 70 ms once per Lambda, on the routes that set a password."""
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]
+
+    # zxcvbn refuses more than 72 characters; a passphrase that long is judged by its start.
+    return int(zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)["score"])
+
+
+def password_problem(password: str, *, username: str = "", email: str = "", admin: bool = False) -> str | None:
+    """Why a new password is too weak, or None. The one rule for registration, admins, reset and
+    change: length, not whitespace or one repeated character, not built from the username, email
+    or the shop's name, and not easy to guess by zxcvbn's measure (admins need a higher score).
+    """
+    minimum = ADMIN_PASSWORD_MIN if admin else PASSWORD_MIN
+    if len(password) < minimum:
+        return f"Use at least {minimum} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    if len(set(password.casefold())) < 3:
+        return "Use more than one or two different characters."
+    words = _personal_words(username, email)
+    if _built_from_personal_words(password, words):
+        return "Do not build your password from your username, email or the shop's name."
+    if _guessability_score(password, words) < (ADMIN_MIN_SCORE if admin else SHOPPER_MIN_SCORE):
+        return "That password is too common or too easy to guess. Add another word or two."
+    return None
+
+
+def check_new_password(
+    password: str, confirm: str, *, username: str = "", email: str = "", admin: bool = False
+) -> dict[str, str]:
+    """Field errors for a new password and its confirmation (see password_problem)."""
     errors: dict[str, str] = {}
-    if len(password) < PASSWORD_MIN:
-        errors["password"] = f"Use at least {PASSWORD_MIN} characters."
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = f"Use at most {PASSWORD_MAX} characters."
-    elif password.casefold() in common:
-        errors["password"] = "That password is too common. Choose another."
+    problem = password_problem(password, username=username, email=email, admin=admin)
+    if problem:
+        errors["password"] = problem
     if password != confirm:
         errors["confirm_password"] = "The passwords do not match."
     return errors

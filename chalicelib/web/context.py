@@ -61,7 +61,22 @@ class RequestContext:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == session_service.ADMIN
+        """An admin session whose admin still exists, is enabled and has not changed password since."""
+        return self.admin is not None
+
+    @cached_property
+    def admin(self) -> Any:
+        """The Admin behind an admin session (one read per request), or None."""
+        if self.role != session_service.ADMIN:
+            return None
+        from chalicelib.services.admins import session_admin
+
+        return session_admin(self.session)
+
+    @property
+    def refused_admin_session(self) -> bool:
+        """An admin session whose admin was removed, disabled or has a newer password."""
+        return self.role == session_service.ADMIN and self.admin is None
 
     @cached_property
     def user(self) -> Any:
@@ -90,14 +105,18 @@ class RequestContext:
     def end_session(self) -> None:
         session_service.end_session(self.session)
         self._session = None
-        self.__dict__.pop("user", None)
+        self._forget_principal()
         self._outgoing_cookies.append(expire_cookie(cookie_name(SESSION_COOKIE)))
 
     def _set_session(self, token: str, session: Session) -> None:
         self._session = session
         self._session_loaded = True
-        self.__dict__.pop("user", None)
+        self._forget_principal()
         self._outgoing_cookies.append(build_cookie(cookie_name(SESSION_COOKIE), token))
+
+    def _forget_principal(self) -> None:
+        self.__dict__.pop("user", None)
+        self.__dict__.pop("admin", None)
 
     def _csrf_binding(self) -> str | None:
         """What CSRF tokens are bound to: the session, or the anonymous visitor's cookie."""

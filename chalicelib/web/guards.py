@@ -51,11 +51,14 @@ def login_required(view: Callable) -> Callable:
 
 
 def admin_required(view: Callable) -> Callable:
-    """Admins only: anonymous visitors go to the admin login, shoppers get 403."""
+    """Admins only: anonymous visitors go to the admin login, shoppers get 403. The admin record
+    is re-read on every request; a refused admin session is ended and sent to the login."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = current()
+        if ctx.refused_admin_session:
+            ctx.end_session()  # removed, disabled or re-passworded: this session is over
         if not ctx.is_admin:
             if ctx.session is not None and ctx.role != "guest":
                 raise HTTPError(403, "This page is for the shop's staff only.")
