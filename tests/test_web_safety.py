@@ -201,21 +201,22 @@ def test_the_csp_names_only_this_stages_bucket_and_its_urls_are_on_it(web, monke
     from chalicelib.services import images, uploads
     from tests.factories import make_shoe
 
-    _settings_env(monkeypatch, UPLOAD_BUCKET="shoeshop-csp-uploads", AWS_REGION="eu-west-1")
-    bucket = "https://shoeshop-csp-uploads.s3.eu-west-1.amazonaws.com"
+    _settings_env(monkeypatch)  # the stage's own bucket (the IAM policy test audits every S3 call)
+    settings = config.get_settings()
+    bucket = f"https://{settings.upload_bucket}.s3.{settings.region}.amazonaws.com"
     csp = _csp(web.get("/login"))
     assert csp["img-src"] == ["'self'", "data:", bucket]
     assert csp["connect-src"] == ["'self'", bucket]
     assert csp["form-action"] == ["'self'", bucket]
     # What the browser is really sent lives on that one host (virtual-hosted, regional).
-    assert images.image_url("public/x/thumb.webp").startswith(bucket + "/")
+    assert images.image_url(f"{images.PUBLIC_PREFIX}x/thumb.webp").startswith(bucket + "/")
     assert uploads.grant_upload(make_shoe().shoe_id, "boss").url.rstrip("/") == bucket
 
 
 def test_with_a_cdn_images_come_only_from_it_and_uploads_still_go_to_the_bucket(web, monkeypatch, restore_settings):
     _settings_env(monkeypatch, UPLOAD_BUCKET="shoeshop-csp-uploads", IMAGE_CDN_BASE_URL="https://img.example.com/")
     region = config.get_settings().region
-    bucket = f"https://shoeshop-csp-uploads.s3.{region}.amazonaws.com"
+    bucket = f"https://shoeshop-csp-uploads.s3.{region}.amazonaws.com"  # header only: no S3 call here
     csp = _csp(web.get("/login"))
     assert csp["img-src"] == ["'self'", "data:", "https://img.example.com"]
     assert csp["connect-src"] == csp["form-action"] == ["'self'", bucket]
