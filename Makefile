@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: run reset test lint format bench clean help infra package deploy-data secrets deploy deploy-package \
+.PHONY: run reset test lint format bench clean help infra package deploy-data secrets deploy deploy-package deploy-edge \
 	create-admin rotate-signing-key logs teardown check-stage clean-pyc
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
 	@echo "make secrets STAGE=..                       - create the SSM SecureString signing key and pepper (once)"
 	@echo "make deploy STAGE=..                        - chalice deploy of the precompiled package"
+	@echo "make deploy-edge STAGE=.. REST_API_ID=..    - WAF web ACL (infra/edge.json) + API stage throttling"
 	@echo "make package STAGE=..                       - chalice package with infra/merge.json into out/STAGE"
 	@echo "make deploy-package STAGE=.. ARTIFACT_BUCKET=.. - deploy the packaged SAM template with CloudFormation"
 	@echo "make create-admin STAGE=.. USERNAME=.. EMAIL=.. - first back-office admin (asks for the password)"
@@ -148,3 +149,17 @@ teardown: check-stage
 	$(AWS) cloudformation delete-stack --stack-name $(DATA_STACK)
 	$(AWS) cloudformation wait stack-delete-complete --stack-name $(DATA_STACK)
 	$(AWS) ssm delete-parameters --names /shoeshop/$(STAGE)/signing-key /shoeshop/$(STAGE)/password-pepper
+
+# Edge limits (docs/operations.md "Edge limits"): the WAF web ACL on the API stage, then the stage's
+# throttling, which chalice deploy cannot set (the packaged path sets the same numbers in
+# infra/merge.json). REST_API_ID: the id in the URL chalice deploy prints.
+API_RATE_LIMIT ?= 50
+API_BURST_LIMIT ?= 100
+API_STAGE_NAME ?= api
+deploy-edge: check-stage
+	@test -n "$(REST_API_ID)" || { echo "REST_API_ID is required (the id in the API URL)" >&2; exit 2; }
+	$(AWS) cloudformation deploy --stack-name shoeshop-$(STAGE)-edge --template-file infra/edge.json \
+		--parameter-overrides Stage=$(STAGE) RestApiId=$(REST_API_ID) ApiStageName=$(API_STAGE_NAME)
+	$(AWS) apigateway update-stage --rest-api-id $(REST_API_ID) --stage-name $(API_STAGE_NAME) --patch-operations \
+		op=replace,path=/*/*/throttling/rateLimit,value=$(API_RATE_LIMIT) \
+		op=replace,path=/*/*/throttling/burstLimit,value=$(API_BURST_LIMIT)

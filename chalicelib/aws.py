@@ -1,5 +1,6 @@
 """AWS clients, created lazily once per warm Lambda (never at import) and replaceable in tests."""
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -45,17 +46,36 @@ def dynamodb_client() -> Any:
     return _clients["dynamodb"]
 
 
+def local_endpoint_url() -> str:
+    """The local AWS stand-in (moto server) when one is configured, else ""."""
+    return os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/")
+
+
+def bucket_origin(bucket: str, region: str) -> str:
+    """The bucket's own virtual-hosted origin in AWS: every S3 URL the browser gets (presigned GETs
+    and upload POSTs) is on it, so the CSP can name this host and no other bucket's."""
+    return f"https://{bucket}.s3.{region}.amazonaws.com"
+
+
 def s3_client() -> Any:
-    """boto3's S3 client (boto3 adds generate_presigned_post); imported only when a route needs S3."""
+    """boto3's S3 client (boto3 adds generate_presigned_post); imported only when a route needs S3.
+    In AWS: virtual-hosted URLs on the regional endpoint (bucket_origin; botocore would otherwise
+    use the global `<bucket>.s3.amazonaws.com` in us-east-1). Locally: path style on the endpoint."""
     if "s3" not in _clients:
         import boto3
 
         from chalicelib.config import get_settings
 
+        region = get_settings().region
+        if local_endpoint_url():
+            endpoint_url, style = None, "path"  # botocore takes AWS_ENDPOINT_URL itself
+        else:
+            endpoint_url, style = f"https://s3.{region}.amazonaws.com", "virtual"
         _clients["s3"] = boto3.session.Session().client(
             "s3",
-            region_name=get_settings().region,
-            config=_client_config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=_client_config(signature_version="s3v4", s3={"addressing_style": style}),
         )
     return _clients["s3"]
 

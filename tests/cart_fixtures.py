@@ -73,3 +73,10 @@ def transaction_conflict(actions: int) -> dict:
 
 def throttled() -> dict:
     return {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+
+
+def stored_lines() -> list:
+    """Every cart line in the carts table, without the per-cart line counters that share it."""
+    from chalicelib.models import CartLine, CartLineCount
+
+    return list(CartLine.scan(filter_condition=CartLine.line_id != CartLineCount.KEY))

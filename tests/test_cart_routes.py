@@ -3,8 +3,8 @@
 import re
 from urllib.parse import unquote
 
-from chalicelib.models import CartLine, Order, Stock
-from tests.cart_fixtures import count_dynamodb_calls
+from chalicelib.models import Order, Stock
+from tests.cart_fixtures import count_dynamodb_calls, stored_lines
 from tests.factories import make_shoe
 
 ADDRESS = {
@@ -61,7 +61,7 @@ def test_a_guest_fills_a_cart_and_the_header_counts_it(web):
     assert "Trail Runner" in body and "EU 42" in body and "$89.99" in body and "$179.98" in body
     assert '<a class="button" href="/checkout">Checkout</a>' in body
     assert header_count(web) == "2"
-    owner = next(iter({line.owner for line in CartLine.scan()}))
+    owner = next(iter({line.owner for line in stored_lines()}))
     assert owner.startswith("GUEST#")
 
 
@@ -75,7 +75,7 @@ def test_bad_input_on_add_is_explained_and_leaves_no_trace(web):
     assert "We could not find that shoe." in text(web.get("/cart"))
     add(web, shoe.shoe_id, "44", "1")
     assert "That size is not offered for this shoe." in text(web.get("/cart"))
-    assert list(CartLine.scan()) == []
+    assert list(stored_lines()) == []
 
 
 def test_adding_past_stock_caps_and_says_so(web):
@@ -93,7 +93,7 @@ def test_registering_merges_the_guest_cart_and_says_so(web):
     body = text(web.get("/cart"))
     assert "We moved 2 items from your guest cart into your cart." in body
     assert header_count(web) == "2"
-    owners = {line.owner for line in CartLine.scan()}
+    owners = {line.owner for line in stored_lines()}
     assert len(owners) == 1 and next(iter(owners)).startswith("USER#")
 
 
@@ -106,7 +106,7 @@ def test_logging_in_merges_into_the_account_cart_capped_by_stock(web, other_web)
     body = text(web.get("/cart"))
     assert "We moved 1 item from your guest cart into your cart." in body
     assert "Boot (EU 42): only 3 could go in your cart." in body
-    assert [int(line.quantity) for line in CartLine.scan()] == [3]
+    assert [int(line.quantity) for line in stored_lines()] == [3]
 
 
 def test_a_guest_is_sent_to_log_in_and_comes_back_to_checkout(web):
@@ -175,7 +175,7 @@ def test_another_shoppers_line_cannot_be_changed(shopper, other_web):
         other_web.post_form("/cart/update", {"line_id": line_id, "quantity": "1"}, csrf_page="/cart").status_code == 404
     )
     assert other_web.post_form("/cart/remove", {"line_id": line_id}, csrf_page="/cart").status_code == 404
-    assert [int(line.quantity) for line in CartLine.scan()] == [2]
+    assert [int(line.quantity) for line in stored_lines()] == [2]
 
 
 def test_the_cart_warns_about_sold_out_and_short_lines(shopper):

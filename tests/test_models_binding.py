@@ -53,6 +53,7 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "Shoe": "shoeshop-late-shoes",
         "Stock": "shoeshop-late-stock",
         "CartLine": "shoeshop-late-carts",
+        "CartLineCount": "shoeshop-late-carts",
         "Order": "shoeshop-late-orders",
         "CatalogueIndexPart": "shoeshop-late-catalogue-index",
     }

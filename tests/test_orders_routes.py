@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Stock
+from chalicelib.models import Order, Stock
 from chalicelib.services import accounts, cart, checkout
+from tests.cart_fixtures import stored_lines
 from tests.factories import make_shoe
 from tests.test_cart_routes import ADDRESS, add, checkout_to_review, text
 
@@ -80,7 +81,7 @@ def test_deleting_an_account_keeps_orders_without_personal_data(shopper):
     order = Order.get(order_id)
     assert order.user_id is None and order.address is None
     assert order.total_cents > 0 and len(order.lines) == 1  # kept for the books
-    assert list(CartLine.scan()) == []
+    assert list(stored_lines()) == []
 
 
 # -- JSON API ----------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_api_mutations_need_the_csrf_header(shopper):
     shoe = make_shoe(stock={"42": 5})
     response, body = api(shopper, "POST", "/api/v1/cart", {"shoe_id": shoe.shoe_id, "size": "42"}, csrf=False)
     assert response.status_code == 403 and body["error"]["code"] == "CSRFFailed"
-    assert list(CartLine.scan()) == []
+    assert list(stored_lines()) == []
 
 
 def test_api_cart_add_update_remove(shopper):
@@ -142,7 +143,7 @@ def test_api_bad_quantities_are_422_with_the_field(shopper, quantity):
     response, body = api(shopper, "POST", "/api/v1/cart", {"shoe_id": shoe.shoe_id, "size": "42", "quantity": quantity})
     assert response.status_code == 422
     assert body["error"]["fields"] == {"quantity": "Choose a quantity from 1 to 10."}
-    assert list(CartLine.scan()) == []
+    assert list(stored_lines()) == []
 
 
 def test_api_bad_bodies_and_unknown_things(shopper):

@@ -250,3 +250,9 @@ def test_packaged_template_uses_the_hand_written_policy_and_merge_template(built
     for name, value in unknown_path["ResponseParameters"].items():
         assert re.fullmatch(r"'[^']*'", value), (name, value)
     assert resources["APIHandlerLogGroup"]["Properties"]["RetentionInDays"] == 30
+    # Stage throttling merged into Chalice's API (the same numbers make deploy-edge sets on chalice deploy).
+    (throttle,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"API_RATE_LIMIT ?= {throttle['ThrottlingRateLimit']}\n" in makefile
+    assert f"API_BURST_LIMIT ?= {throttle['ThrottlingBurstLimit']}\n" in makefile
+    assert (throttle["ResourcePath"], throttle["HttpMethod"]) == ("/*", "*")

@@ -12,9 +12,10 @@ import re
 
 import pytest
 
-from chalicelib.models import CartLine, Order, Shoe, Stock
+from chalicelib.models import Order, Shoe, Stock
 from chalicelib.services import checkout
 from tests import admin_fixtures
+from tests.cart_fixtures import stored_lines
 from tests.factories import make_order, make_shoe, shoe_via_admin
 from tests.fault_injection import (
     CONFLICT,
@@ -34,7 +35,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 def cart_lines() -> dict[str, int]:
-    return {line.line_id: int(line.quantity) for line in CartLine.scan()}
+    return {line.line_id: int(line.quantity) for line in stored_lines()}
 
 
 def assert_busy_json(response) -> None:
@@ -86,13 +87,13 @@ def test_add_to_cart_when_the_write_keeps_failing(shopper, faults, fault):  # no
 def test_add_to_cart_retried_by_the_client_adds_once(shopper, faults, fault):  # noqa: F811
     shoe = make_shoe(stock={"42": 5})
     token = shopper.csrf_token("/cart")
-    faults.fail("PutItem", fault, times=1)
+    faults.fail("TransactWriteItems", fault, times=1)  # a new line is put with its line slot
     response = shopper.post_form("/cart/items", {"shoe_id": shoe.shoe_id, "size": "42", "quantity": "2"}, csrf=token)
     assert response.status_code == 303
     assert cart_lines() == {f"{shoe.shoe_id}#42": 2}
 
 
-@pytest.mark.parametrize("operation,path", [("UpdateItem", "/cart/update"), ("DeleteItem", "/cart/remove")])
+@pytest.mark.parametrize("operation,path", [("UpdateItem", "/cart/update"), ("TransactWriteItems", "/cart/remove")])
 def test_changing_a_line_when_the_write_fails_keeps_the_line(shopper, faults, operation, path):  # noqa: F811
     shoe = make_shoe(stock={"42": 5})
     add(shopper, shoe.shoe_id, "42", "3")
@@ -108,7 +109,7 @@ def test_api_cart_add_when_the_write_keeps_failing(shopper, faults):  # noqa: F8
     token = shopper.csrf_token("/cart")
     headers = {"content-type": "application/json", "x-csrf-token": token}
     body = json.dumps({"shoe_id": shoe.shoe_id, "size": "42", "quantity": 1})
-    faults.fail("PutItem", RETRYABLE[2])
+    faults.fail("TransactWriteItems", RETRYABLE[2])
     assert_busy_json(shopper.request("POST", "/api/v1/cart", body=body, headers=headers))
     faults.clear()
     assert cart_lines() == {}
@@ -143,7 +144,7 @@ def _assert_ordered_once(shoes) -> None:
     assert cart_lines() == {}
 
 
-TRANSACTION_FAULTS = [*ALL_FAULTS, transaction_conflict(actions=5, conflicting=4)]
+TRANSACTION_FAULTS = [*ALL_FAULTS, transaction_conflict(actions=6, conflicting=4)]
 
 
 @pytest.mark.parametrize("fault", TRANSACTION_FAULTS, ids=lambda f: f.code + ("-reason" if f.extra else ""))
@@ -166,7 +167,8 @@ def test_place_order_when_the_transaction_keeps_failing(shopper, faults, no_back
 def test_place_order_rides_out_a_conflict(shopper, faults, no_backoff):  # noqa: F811
     shoes, key = _two_line_cart(shopper)
     shopper.csrf_token("/cart")
-    faults.fail("TransactWriteItems", transaction_conflict(actions=5, conflicting=0), times=1)
+    faults.calls.clear()  # the cart's own transactions (adds) are not the order's
+    faults.fail("TransactWriteItems", transaction_conflict(actions=6, conflicting=0), times=1)
     response = _place(shopper, key)
     assert response.status_code == 303 and "/orders/" in response.headers["Location"]
     assert faults.count("TransactWriteItems") == 2 and len(no_backoff) == 1
@@ -179,6 +181,7 @@ def test_place_order_when_the_answer_to_a_committed_transaction_is_lost(shopper,
     the one order, with stock taken once."""
     shoes, key = _two_line_cart(shopper)
     shopper.csrf_token("/cart")
+    faults.calls.clear()  # the cart's own transactions (adds) are not the order's
     resent = []
 
     def resend_once(attempts, **_):

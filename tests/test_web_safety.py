@@ -172,3 +172,59 @@ def test_templates_render_from_the_deployed_layout(tmp_path):
         timeout=120,
     )
     assert result.stdout.strip().splitlines()[-1] == "200 True", result.stderr
+
+
+def _csp(response) -> dict[str, list[str]]:
+    directives = (part.split() for part in response.headers["Content-Security-Policy"].split(";"))
+    return {words[0]: words[1:] for words in directives if words}
+
+
+def _settings_env(monkeypatch, **env: str) -> None:
+    from chalicelib import aws
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config.get_settings.cache_clear()
+    aws.reset_clients()
+
+
+@pytest.fixture
+def restore_settings():
+    from chalicelib import aws
+
+    yield
+    config.get_settings.cache_clear()
+    aws.reset_clients()
+
+
+def test_the_csp_names_only_this_stages_bucket_and_its_urls_are_on_it(web, monkeypatch, restore_settings):
+    from chalicelib.services import images, uploads
+    from tests.factories import make_shoe
+
+    _settings_env(monkeypatch)  # the stage's own bucket (the IAM policy test audits every S3 call)
+    settings = config.get_settings()
+    bucket = f"https://{settings.upload_bucket}.s3.{settings.region}.amazonaws.com"
+    csp = _csp(web.get("/login"))
+    assert csp["img-src"] == ["'self'", "data:", bucket]
+    assert csp["connect-src"] == ["'self'", bucket]
+    assert csp["form-action"] == ["'self'", bucket]
+    # What the browser is really sent lives on that one host (virtual-hosted, regional).
+    assert images.image_url(f"{images.PUBLIC_PREFIX}x/thumb.webp").startswith(bucket + "/")
+    assert uploads.grant_upload(make_shoe().shoe_id, "boss").url.rstrip("/") == bucket
+
+
+def test_with_a_cdn_images_come_only_from_it_and_uploads_still_go_to_the_bucket(web, monkeypatch, restore_settings):
+    _settings_env(monkeypatch, UPLOAD_BUCKET="shoeshop-csp-uploads", IMAGE_CDN_BASE_URL="https://img.example.com/")
+    region = config.get_settings().region
+    bucket = f"https://shoeshop-csp-uploads.s3.{region}.amazonaws.com"  # header only: no S3 call here
+    csp = _csp(web.get("/login"))
+    assert csp["img-src"] == ["'self'", "data:", "https://img.example.com"]
+    assert csp["connect-src"] == csp["form-action"] == ["'self'", bucket]
+
+
+def test_locally_the_csp_names_only_the_local_endpoint(monkeypatch, restore_settings):
+    from chalicelib.web import middleware
+
+    _settings_env(monkeypatch, AWS_ENDPOINT_URL="http://127.0.0.1:4566/")
+    origins = middleware._image_origins()
+    assert origins.images == origins.uploads == "http://127.0.0.1:4566"

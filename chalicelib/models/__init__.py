@@ -4,11 +4,11 @@ from chalicelib.config import Settings
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
 from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shared_connection, short_table_name
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
-from chalicelib.models.orders import CartLine, Order, OrderLine, StatusChange
+from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
 
-# One model per table (UniqueClaim shares the users table with User).
+# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
 TABLE_MODELS: list[type[StoreModel]] = [User, Admin, Session, Shoe, Stock, CartLine, Order, CatalogueIndexPart]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
 
 
 def bind_tables(settings: Settings) -> None:
@@ -24,6 +24,7 @@ __all__ = [
     "TABLE_MODELS",
     "Admin",
     "CartLine",
+    "CartLineCount",
     "CatalogueIndexPart",
     "Order",
     "OrderLine",

@@ -34,6 +34,25 @@ class CartLine(StoreModel):
         return f"{shoe_id}#{size}"
 
 
+class CartLineCount(StoreModel):
+    """How many lines a cart holds, never fewer than it really holds: every new line takes a slot in
+    the same transaction as its put (condition: under the cap), so parallel adds cannot pass the cap.
+    Its own partition (`LINES#<owner>`) in the carts table, so a query of a cart's lines never sees it.
+    A missing item means "not counted yet": the cart service counts the lines and creates it."""
+
+    Meta = table_meta("carts")
+    KEY = "#count"
+
+    owner = UnicodeAttribute(hash_key=True)  # "LINES#<cart owner>"
+    line_id = UnicodeAttribute(range_key=True, default=KEY)
+    line_count = NumberAttribute()
+    expires_at = TTLAttribute(null=True)  # guest carts only, as their lines
+
+    @staticmethod
+    def key_for(cart_owner: str) -> str:
+        return f"LINES#{cart_owner}"
+
+
 class OrderLine(MapAttribute):
     """A snapshot: what was bought at what price, whatever happens to the product later."""
 

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import CartLine, Shoe, Stock
+from chalicelib.models import CartLine, CartLineCount, Shoe, Stock, dynamo
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
@@ -22,6 +22,10 @@ QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before
 NOT_IN_CART = "That line is not in your cart."
 EMPTY_CART = "Your cart is empty. Add a pair of shoes first."
 WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
+# A new line can also lose to a recount of the cart's line slots (one per request racing at the cap).
+NEW_LINE_ATTEMPTS = 6
+LINE_ROLE = "line"
+COUNT_ROLE = "line-count"
 
 
 def user_owner(user_id: str) -> str:
@@ -238,27 +242,97 @@ def _guest_expiry(owner: str) -> Any:
     return clock.now() + timedelta(seconds=get_settings().session_absolute_seconds)
 
 
-def _line_count(owner: str) -> int:
-    return sum(1 for _ in CartLine.query(owner, attributes_to_get=["owner", "line_id"], consistent_read=True))
+class CartFull(Exception):
+    """Every line slot of the cart is taken (the cap is settings.cart_max_lines)."""
 
 
-def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: CartLine | None) -> None:
-    """Optimistic write: only if the line is still as read, so two tabs cannot both add past a cap."""
-    line_id = CartLine.line_key(shoe_id, size)
-    line = CartLine(
+def _cart_full_error() -> ValidationFailed:
+    limit = get_settings().cart_max_lines
+    words = f"Your cart holds at most {limit} different items. Remove one first."
+    return ValidationFailed({"cart": words}, message=words)
+
+
+def _counter(owner: str) -> CartLineCount:
+    return CartLineCount(owner=CartLineCount.key_for(owner), line_id=CartLineCount.KEY)
+
+
+def _line(owner: str, shoe_id: str, size: str, quantity: int, previous: CartLine | None) -> CartLine:
+    return CartLine(
         owner=owner,
-        line_id=line_id,
+        line_id=CartLine.line_key(shoe_id, size),
         shoe_id=shoe_id,
         size=size,
         quantity=quantity,
         added_at=previous.added_at if previous is not None else clock.now(),
         expires_at=_guest_expiry(owner),
     )
-    if previous is None:
-        # A guest line past its TTL may still be stored (TTL deletes late): it counts as absent.
-        line.save(condition=CartLine.line_id.does_not_exist() | (CartLine.expires_at <= clock.now()))
-    else:
+
+
+def _write_line(owner: str, shoe_id: str, size: str, quantity: int, previous: CartLine | None) -> None:
+    """Optimistic write: only if the line is still as read, so two tabs cannot both add past a cap.
+    A new line also takes one of the cart's line slots in the same transaction (CartFull when none
+    is left). Raises PutError (or ConditionsFailed) when the line changed under us."""
+    line = _line(owner, shoe_id, size, quantity, previous)
+    if previous is not None:
         line.save(condition=CartLine.quantity == int(previous.quantity))
+        return
+    for _attempt in range(NEW_LINE_ATTEMPTS):
+        try:
+            _put_new_line(owner, line)
+            return
+        except dynamo.ConditionsFailed as failed:
+            if failed.failed(LINE_ROLE):
+                raise  # the line appeared meanwhile (another tab): the caller reads again
+            if not _recount_lines(owner):
+                raise CartFull() from failed
+    raise Conflict("Your cart changed while we were updating it. Please try again.")
+
+
+def _put_new_line(owner: str, line: CartLine) -> None:
+    cap = get_settings().cart_max_lines
+    now = clock.now()
+    slot_actions: list[Action] = [CartLineCount.line_count.add(1)]
+    if is_guest(owner):
+        slot_actions.append(CartLineCount.expires_at.set(_guest_expiry(owner)))
+
+    def build(transaction: dynamo.Transaction) -> None:
+        # A guest line past its TTL may still be stored (TTL deletes late): it counts as absent.
+        transaction.save(LINE_ROLE, line, condition=CartLine.line_id.does_not_exist() | (CartLine.expires_at <= now))
+        # A missing counter fails this condition too: _recount_lines creates it.
+        transaction.update(COUNT_ROLE, _counter(owner), actions=slot_actions, condition=CartLineCount.line_count < cap)
+
+    dynamo.transact(build)
+
+
+def _recount_lines(owner: str) -> bool:
+    """Bring the line counter down to the lines really stored (checkout, expiry and old carts leave it
+    high or missing); False when the cart is full. The counter is read before the lines and written
+    only if unchanged since, and every new line moves it: so it never ends below the real count."""
+    cap = get_settings().cart_max_lines
+    try:
+        counter: CartLineCount | None = CartLineCount.get(
+            CartLineCount.key_for(owner), CartLineCount.KEY, consistent_read=True
+        )
+    except DoesNotExist:
+        counter = None
+    live = len(_live_lines(owner))
+    if counter is not None and int(counter.line_count) <= live:
+        return live < cap
+    try:
+        if counter is None:
+            fresh = _counter(owner)
+            fresh.line_count = live
+            fresh.expires_at = _guest_expiry(owner)
+            fresh.save(condition=CartLineCount.owner.does_not_exist())
+        else:
+            counter.update(
+                actions=[CartLineCount.line_count.set(live)],
+                condition=CartLineCount.line_count == int(counter.line_count),
+            )
+    except (PutError, UpdateError) as error:
+        if not condition_failed(error):
+            raise
+    return True  # counted afresh, or someone else moved the counter meanwhile: try the add again
 
 
 def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
@@ -273,11 +347,6 @@ def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
     for _attempt in range(WRITE_ATTEMPTS):
         existing = _get_line(owner, CartLine.line_key(shoe_id, size))
         have = int(existing.quantity) if existing is not None else 0
-        if existing is None and _line_count(owner) >= settings.cart_max_lines:
-            raise ValidationFailed(
-                {"cart": f"Your cart holds at most {settings.cart_max_lines} different items. Remove one first."},
-                message=f"Your cart holds at most {settings.cart_max_lines} different items. Remove one first.",
-            )
         cap = min(settings.cart_max_quantity, in_stock)
         if have >= cap:
             raise Conflict(_cap_words(label, cap, in_stock, settings.cart_max_quantity, already=True))
@@ -285,6 +354,10 @@ def add_item(owner: str, shoe_id: Any, size: Any, quantity: Any) -> CartChange:
         new_quantity = min(wanted, cap)
         try:
             _write_line(owner, shoe_id, size, new_quantity, existing)
+        except CartFull as error:
+            raise _cart_full_error() from error
+        except dynamo.ConditionsFailed:
+            continue  # the line appeared under us (another tab): read again
         except PutError as error:
             if not condition_failed(error):
                 raise  # throttled or unavailable: nothing was written, the busy page says try again
@@ -333,20 +406,52 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
 
 
 def remove_line(owner: str, line_id: Any) -> CartChange:
+    """Delete a live line and give back its line slot in one transaction."""
     shoe_id, size = split_line_id(line_id)
+    line = CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size))
+    # Only a live line: an expired guest line is not in the cart, nor (after a recount) in the counter.
+    live = CartLine.line_id.exists() & (CartLine.expires_at.does_not_exist() | (CartLine.expires_at > clock.now()))
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.delete(LINE_ROLE, line, condition=live)
+        transaction.update(
+            COUNT_ROLE,
+            _counter(owner),
+            actions=[CartLineCount.line_count.add(-1)],
+            condition=CartLineCount.line_count > 0,
+        )
+
     try:
-        CartLine(owner=owner, line_id=CartLine.line_key(shoe_id, size)).delete(condition=CartLine.line_id.exists())
+        dynamo.transact(build)
+    except dynamo.ConditionsFailed as failed:
+        if failed.failed(LINE_ROLE):
+            raise NotFound(NOT_IN_CART) from failed
+        _delete_uncounted(line, live)
+    return CartChange("Removed from your cart.")
+
+
+def _delete_uncounted(line: CartLine, live: Any) -> None:
+    """A cart without a counter (from before it, or just checked out): the next new line recounts."""
+    try:
+        line.delete(condition=live)
     except DeleteError as error:
         if not condition_failed(error):
             raise
         raise NotFound(NOT_IN_CART) from error
-    return CartChange("Removed from your cart.")
 
 
 def empty_cart(owner: str) -> None:
+    """Every line and the line counter (a missing counter is recounted by the next new line)."""
     with CartLine.batch_write() as batch:
         for line in CartLine.query(owner, attributes_to_get=["owner", "line_id"]):
             batch.delete(line)
+    _counter(owner).delete()
+
+
+def forget_line_count(transaction: dynamo.Transaction, owner: str) -> None:
+    """Checkout deletes lines in its transaction: dropping the counter there (one more action, no
+    extra call) makes the next new line recount the cart rather than trust a stale count."""
+    transaction.delete(COUNT_ROLE, _counter(owner))
 
 
 @dataclass
@@ -377,8 +482,9 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
                 continue
             existing = account_lines.get(guest_line.line_id)
             have = int(existing.quantity) if existing is not None else 0
+            did_not_fit = f"{label} did not fit: a cart holds at most {settings.cart_max_lines} items."
             if existing is None and line_count >= settings.cart_max_lines:
-                result.notes.append(f"{label} did not fit: a cart holds at most {settings.cart_max_lines} items.")
+                result.notes.append(did_not_fit)
                 continue
             cap = min(settings.cart_max_quantity, in_stock)
             wanted = have + int(guest_line.quantity)
@@ -391,8 +497,12 @@ def merge_guest_cart(guest_id: str, user_id: str) -> MergeResult:
                 continue
             try:
                 _write_line(target, guest_line.shoe_id, guest_line.size, new_quantity, existing)
-            except PutError as error:
-                if not condition_failed(error):
+            except CartFull:
+                result.notes.append(did_not_fit)
+                line_count = settings.cart_max_lines
+                continue
+            except (PutError, dynamo.ConditionsFailed) as error:
+                if isinstance(error, PutError) and not condition_failed(error):
                     raise
                 result.notes.append(f"{label} changed while merging; check its quantity.")
                 continue

@@ -316,6 +316,8 @@ def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> Non
                 CartLine(owner=item.line.owner, line_id=item.line.line_id),
                 condition=CartLine.quantity == item.quantity,
             )
+        if items:
+            cart_service.forget_line_count(transaction, items[0].line.owner)
 
     dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 

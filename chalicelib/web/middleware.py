@@ -3,15 +3,16 @@
 import functools
 import html
 import logging
-import os
 import time
 import traceback
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
+from urllib.parse import urlsplit
 
 from chalice import Response
 from chalice.app import ChaliceUnhandledError
 
-from chalicelib import logs
+from chalicelib import aws, logs
 from chalicelib.config import get_settings
 from chalicelib.logs import log_event
 from chalicelib.models.dynamo import AWS_BUSY_CODES
@@ -28,29 +29,39 @@ CSRF_MESSAGE = "This form has expired or was not sent from the shop. Go back, re
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {img}; "
-    "connect-src 'self' {img}; form-action 'self' {img}; frame-ancestors 'none'; base-uri 'none'; "
+    "connect-src 'self' {upload}; form-action 'self' {upload}; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
 
 
-def _image_origins() -> str:
-    """S3 (or the CDN) serves images and takes presigned uploads straight from the browser."""
+@dataclass(frozen=True)
+class ImageOrigins:
+    images: str  # where the browser loads product images from
+    uploads: str  # where admin pages post presigned uploads (and read their answers)
+
+
+def _image_origins() -> ImageOrigins:
+    """Only this stage's bucket (or its CDN for images), never any other bucket of the region."""
     settings = get_settings()
-    origins = []
-    if settings.image_cdn_base_url:
-        origins.append(settings.image_cdn_base_url)
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint:
-        origins.append(endpoint.rstrip("/"))
-    else:
-        origins.append(f"https://{settings.upload_bucket}.s3.{settings.region}.amazonaws.com")
-        origins.append(f"https://s3.{settings.region}.amazonaws.com")
-    return " ".join(origins)
+    return _origins_for(settings.image_cdn_base_url, aws.local_endpoint_url(), settings.upload_bucket, settings.region)
+
+
+@functools.lru_cache(maxsize=4)  # once per warm Lambda (keyed on the settings, which tests change)
+def _origins_for(cdn_base_url: str, local_endpoint: str, bucket: str, region: str) -> ImageOrigins:
+    bucket_host = _origin(local_endpoint) if local_endpoint else aws.bucket_origin(bucket, region)
+    images = cdn_base_url.rstrip("/") if cdn_base_url else bucket_host  # images.py: CDN URLs when set
+    return ImageOrigins(images=images, uploads=bucket_host)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _security_headers(response: Response, ctx: request_context.RequestContext | None) -> None:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP.format(img=_image_origins()))
+    origins = _image_origins()
+    headers.setdefault("Content-Security-Policy", CSP.format(img=origins.images, upload=origins.uploads))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
