@@ -36,9 +36,15 @@ class Settings:
     session_absolute_seconds: int
     max_body_bytes: int
     aws_read_timeout_seconds: int
-    login_max_failures: int
+    # App limits (docs/operations.md, "App limits"): attempts per fixed window.
+    login_max_failures: int  # per (account, client) and per (account, remembered device)
     login_window_seconds: int
-    login_lockout_seconds: int
+    login_account_ceiling: int  # per account from browsers it has not seen, per window
+    login_client_limit: int  # per client address across accounts, per window
+    delete_check_limit: int  # account-deletion password checks per account, per window
+    register_client_limit: int  # registrations per client address, per hour
+    order_account_limit: int  # orders placed per account, per 10 minutes
+    order_client_limit: int  # orders placed per client address, per 10 minutes
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
@@ -69,7 +75,12 @@ def get_settings() -> Settings:
         aws_read_timeout_seconds=_env_int("AWS_READ_TIMEOUT_SECONDS", DEFAULT_AWS_READ_TIMEOUT_SECONDS),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
-        login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        login_account_ceiling=_env_int("LOGIN_ACCOUNT_CEILING", 30),
+        login_client_limit=_env_int("LOGIN_CLIENT_LIMIT", 30),
+        delete_check_limit=_env_int("DELETE_CHECK_LIMIT", 5),
+        register_client_limit=_env_int("REGISTER_CLIENT_LIMIT", 10),
+        order_account_limit=_env_int("ORDER_ACCOUNT_LIMIT", 10),
+        order_client_limit=_env_int("ORDER_CLIENT_LIMIT", 30),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),

@@ -87,6 +87,21 @@ def clean_environment(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONUNBUFFERED": "1", **extra}
 
 
+# Every journey of the run comes from one address to one session-wide stack: the app limits
+# (tested in-process, tests/test_limits.py) must not turn later journeys into 429s.
+NO_APP_LIMITS = dict.fromkeys(
+    (
+        "LOGIN_CLIENT_LIMIT",
+        "LOGIN_ACCOUNT_CEILING",
+        "LOGIN_MAX_FAILURES",
+        "REGISTER_CLIENT_LIMIT",
+        "ORDER_ACCOUNT_LIMIT",
+        "ORDER_CLIENT_LIMIT",
+    ),
+    "100000",
+)
+
+
 def _stack_environment(port: int, aws_port: int, state_dir: Path) -> dict[str, str]:
     return clean_environment(
         PORT=str(port),
@@ -94,6 +109,7 @@ def _stack_environment(port: int, aws_port: int, state_dir: Path) -> dict[str, s
         LOCAL_ADMIN_USERNAME=ADMIN_USERNAME,
         LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
         LOCAL_STATE_DIR=str(state_dir),
+        **NO_APP_LIMITS,
     )
 
 
