@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.config import APP_LIMIT_VARIABLES
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USERNAME = "stackadmin"
 ADMIN_PASSWORD = "a long admin passphrase"  # local moto stack only; made up per run
@@ -89,17 +91,7 @@ def clean_environment(**extra: str) -> dict[str, str]:
 
 # Every journey of the run comes from one address to one session-wide stack: the app limits
 # (tested in-process, tests/test_limits.py) must not turn later journeys into 429s.
-NO_APP_LIMITS = dict.fromkeys(
-    (
-        "LOGIN_CLIENT_LIMIT",
-        "LOGIN_ACCOUNT_CEILING",
-        "LOGIN_MAX_FAILURES",
-        "REGISTER_CLIENT_LIMIT",
-        "ORDER_ACCOUNT_LIMIT",
-        "ORDER_CLIENT_LIMIT",
-    ),
-    "100000",
-)
+NO_APP_LIMITS = dict.fromkeys(APP_LIMIT_VARIABLES, "100000")
 
 
 def _stack_environment(port: int, aws_port: int, state_dir: Path) -> dict[str, str]:

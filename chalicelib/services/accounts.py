@@ -131,18 +131,17 @@ def account_key(principal: User | Admin) -> str:
     return principal.user_id if isinstance(principal, User) else f"admin:{principal.username_key}"
 
 
-def _login_slots(key: str, client: LoginClient) -> list[tuple[limits.Limit, str]]:
-    """The attempt slots one login takes. A remembered device is judged by its own counter only, so
-    strangers' failures (whatever their number or address) never keep the owner's browser out."""
-    slots = [(limits.configured(limits.LOGIN_CLIENT), client.ip)]
+def _take_login_attempt(key: str, client: LoginClient) -> bool:
+    """Take this login's attempt slots, or raise RateLimited. A remembered device is judged by its
+    own counter only, so strangers' failures (whatever their number or address) never keep the
+    owner's browser out. True when the (account, client) backoff was taken (reset on success)."""
+    limits.take(limits.configured(limits.LOGIN_CLIENT), client.ip)
     if client.device_id and client.device_account == key:
-        slots.append((limits.configured(limits.LOGIN_DEVICE), f"{key}\0{client.device_id}"))
-    else:
-        slots += [
-            (limits.configured(limits.LOGIN_PAIR), f"{key}\0{client.ip}"),
-            (limits.configured(limits.LOGIN_ACCOUNT), key),
-        ]
-    return slots
+        limits.take(limits.configured(limits.LOGIN_DEVICE), f"{key}\0{client.device_id}")
+        return False
+    limits.take(limits.configured(limits.LOGIN_ACCOUNT), key)
+    limits.take_backoff(limits.login_backoff(), f"{key}\0{client.ip}")
+    return True
 
 
 def _check_password_throttled(
@@ -154,13 +153,15 @@ def _check_password_throttled(
     key = account_key(principal) if principal is not None else f"unknown:{identifier.casefold()}"
     known = key if principal is not None else "unknown"
     try:
-        limits.take_all(*_login_slots(key, client))
+        backed_off = _take_login_attempt(key, client)
     except limits.RateLimited as error:
         log_event("login_throttled", logging.WARNING, kind=kind, account=known, client_ip=client.ip, scope=error.scope)
         raise
     if principal is None:
         passwords.burn_equal_time(password)
     elif passwords.verify_password(password, principal.password_hash):
+        if backed_off:
+            limits.reset_backoff(limits.login_backoff(), f"{key}\0{client.ip}")
         log_event(f"{kind}_login", account=known, client_ip=client.ip, remembered_device=client.device_account == key)
         return principal
     log_event("login_failed", logging.WARNING, kind=kind, account=known, client_ip=client.ip)
