@@ -8,6 +8,20 @@ from functools import lru_cache
 DEFAULT_AWS_READ_TIMEOUT_SECONDS = 5
 
 
+# The app limits' slot counts (docs/operations.md, "App limits"): benchmarks and the session-wide
+# local test stack send every request from one address, so they raise them all.
+APP_LIMIT_VARIABLES = (
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_ACCOUNT_CEILING",
+    "LOGIN_DEVICE_LIMIT",
+    "LOGIN_CLIENT_LIMIT",
+    "DELETE_CHECK_LIMIT",
+    "REGISTER_CLIENT_LIMIT",
+    "ORDER_ACCOUNT_LIMIT",
+    "ORDER_CLIENT_LIMIT",
+)
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
@@ -37,9 +51,17 @@ class Settings:
     session_absolute_seconds: int
     max_body_bytes: int
     aws_read_timeout_seconds: int
-    login_max_failures: int
+    # App limits (docs/operations.md, "App limits"): attempts per fixed window.
+    login_max_failures: int  # free attempts per (account, client) before the growing delays
+    login_device_limit: int  # per (account, remembered device), per window
+    login_backoff_cap_seconds: int  # the longest wait between attempts per (account, client)
     login_window_seconds: int
-    login_lockout_seconds: int
+    login_account_ceiling: int  # per account from browsers it has not seen, per window
+    login_client_limit: int  # per client address across accounts, per window
+    delete_check_limit: int  # account-deletion password checks per account, per window
+    register_client_limit: int  # registrations per client address, per hour
+    order_account_limit: int  # orders placed per account, per 10 minutes
+    order_client_limit: int  # orders placed per client address, per 10 minutes
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
@@ -69,9 +91,16 @@ def get_settings() -> Settings:
         session_absolute_seconds=_env_int("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 64 * 1024),
         aws_read_timeout_seconds=_env_int("AWS_READ_TIMEOUT_SECONDS", DEFAULT_AWS_READ_TIMEOUT_SECONDS),
-        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 3),
         login_window_seconds=_env_int("LOGIN_WINDOW_SECONDS", 15 * 60),
-        login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        login_device_limit=_env_int("LOGIN_DEVICE_LIMIT", 5),
+        login_backoff_cap_seconds=_env_int("LOGIN_BACKOFF_CAP_SECONDS", 15 * 60),
+        login_account_ceiling=_env_int("LOGIN_ACCOUNT_CEILING", 30),
+        login_client_limit=_env_int("LOGIN_CLIENT_LIMIT", 30),
+        delete_check_limit=_env_int("DELETE_CHECK_LIMIT", 5),
+        register_client_limit=_env_int("REGISTER_CLIENT_LIMIT", 10),
+        order_account_limit=_env_int("ORDER_ACCOUNT_LIMIT", 10),
+        order_client_limit=_env_int("ORDER_CLIENT_LIMIT", 30),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),

@@ -1,10 +1,10 @@
 """Create the stage's tables (TTL on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
-from chalicelib.models import TABLE_MODELS, Session, bind_tables
+from chalicelib.models import TABLE_MODELS, RateCounter, Session, bind_tables
 from chalicelib.models.orders import CartLine
 
-TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at"}
+TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at", RateCounter: "expires_at"}
 
 
 def create_tables() -> list[str]:

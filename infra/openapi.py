@@ -75,6 +75,7 @@ ERRORS = {
     413: "The body is larger than the shop accepts (64 KB).",
     415: "The body is not sent as application/json.",
     422: "The input is not valid: `fields` maps each bad field to a message.",
+    429: "Too many requests (code TooManyRequests): wait the Retry-After header's seconds.",
     503: "The store's database is busy: try again in a moment.",
 }
 ERROR_NAMES = {
@@ -86,6 +87,7 @@ ERROR_NAMES = {
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     422: "ValidationFailed",
+    429: "TooManyRequests",
     503: "ServiceUnavailable",
 }
 RESPONSES = {ERROR_NAMES[status]: error_response(text) for status, text in ERRORS.items()}
@@ -533,7 +535,8 @@ def _shop_section(spec: Spec) -> None:
             "the attempt: repeating a request with the same key answers 200 with the order already "
             "placed, never a second order. Without `address`, the address of the last order is used. "
             "Empty cart: 409 EmptyCart; stock ran out: 409 OutOfStock (`fields` names each line; the "
-            "cart was adjusted, nothing ordered); bad key or address: 422."
+            "cart was adjusted, nothing ordered); bad key or address: 422; too many orders from this "
+            "account or address: 429 TooManyRequests with Retry-After."
         ),
         parameters=[
             {
@@ -546,7 +549,7 @@ def _shop_section(spec: Spec) -> None:
         ],
         body=obj({"address": ref("Address")}, optional=("address",), closed=False),
         ok={201: ("The order, placed now", ref("Order")), 200: ("The order this key placed before", ref("Order"))},
-        errors=(409, 422),
+        errors=(409, 422, 429),
     )
     spec.operation(
         "GET",

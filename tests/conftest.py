@@ -72,6 +72,24 @@ def empty_tables() -> None:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+@pytest.fixture(scope="module")
+def no_app_limits() -> Iterator[None]:
+    """Every app limit raised for a module whose tests send hundreds of requests from one client
+    (fuzzing): the limits are tested in tests/test_limits.py, not tripped by accident here."""
+    from chalicelib.config import APP_LIMIT_VARIABLES
+
+    saved = {name: os.environ.get(name) for name in APP_LIMIT_VARIABLES}
+    os.environ.update(dict.fromkeys(APP_LIMIT_VARIABLES, "100000"))
+    get_settings.cache_clear()
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def aws_clean(aws_backend: None) -> Iterator[None]:
     empty_tables()

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.config import APP_LIMIT_VARIABLES
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USERNAME = "stackadmin"
 ADMIN_PASSWORD = "a long admin passphrase"  # local moto stack only; made up per run
@@ -87,6 +89,11 @@ def clean_environment(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONUNBUFFERED": "1", **extra}
 
 
+# Every journey of the run comes from one address to one session-wide stack: the app limits
+# (tested in-process, tests/test_limits.py) must not turn later journeys into 429s.
+NO_APP_LIMITS = dict.fromkeys(APP_LIMIT_VARIABLES, "100000")
+
+
 def _stack_environment(port: int, aws_port: int, state_dir: Path) -> dict[str, str]:
     return clean_environment(
         PORT=str(port),
@@ -94,6 +101,7 @@ def _stack_environment(port: int, aws_port: int, state_dir: Path) -> dict[str, s
         LOCAL_ADMIN_USERNAME=ADMIN_USERNAME,
         LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
         LOCAL_STATE_DIR=str(state_dir),
+        **NO_APP_LIMITS,
     )
 
 

@@ -86,13 +86,16 @@ def test_unknown_user_and_wrong_password_get_identical_answers(web, other_web):
     assert without_tokens(body(wrong)).replace("alice", "X") == without_tokens(body(unknown)).replace("nobody", "X")
 
 
-def test_lockout_shows_the_same_generic_message(web, other_web):
-    web.register("alice")
-    for _ in range(5):
-        other_web.login("alice", "wrong password")
-    locked = other_web.login("alice", PASSWORD)
-    assert locked.status_code == 401
-    assert "not right, or the account is locked" in body(locked)
+def test_a_guessing_browser_gets_a_429_login_page_while_the_owner_still_logs_in(web, other_web):
+    web.register("alice")  # the owner's browser logged in: it holds a device cookie for alice
+    web.post_form("/logout", {}, csrf_page="/account")
+    for _ in range(3):  # free attempts; then the (account, address) pair waits 2 s, 4 s, 8 s...
+        assert other_web.login("alice", "wrong password").status_code == 401
+    throttled = other_web.login("alice", PASSWORD)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "Too many attempts" in body(throttled) and 'name="identifier"' in body(throttled)
+    assert web.login("alice", PASSWORD).status_code == 303  # same address, the owner's own counter
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.models import UniqueClaim, User
-from chalicelib.services import accounts, passwords
+from chalicelib.services import accounts, limits, passwords
 from chalicelib.services.errors import ValidationFailed
 from tests.factories import registration
 
@@ -112,35 +112,47 @@ def test_unknown_user_and_wrong_password_fail_the_same_way_with_one_bcrypt_check
     assert len(checks) == 2  # exactly one check per attempt, for the unknown user too
 
 
-def test_lockout_after_repeated_failures_then_recovery(frozen_clock):
+def test_guesses_from_one_client_get_growing_delays_and_a_success_resets_them(frozen_clock):
     accounts.register(registration("alice"))
-    for _ in range(5):
+    client = accounts.LoginClient(ip="203.0.113.9")
+    for _ in range(3):  # free attempts
         with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate("alice", "wrong password")
-    with pytest.raises(accounts.LoginFailed):  # locked: even the right password is refused
-        accounts.authenticate("alice", "correct horse battery")
-    frozen_clock.advance(minutes=16)
-    assert accounts.authenticate("alice", "correct horse battery").username == "alice"
+            accounts.authenticate("alice", "wrong password", client)
+    waits = []
+    for _ in range(3):
+        with pytest.raises(limits.RateLimited) as caught:  # even the right password waits
+            accounts.authenticate("alice", "correct horse battery", client)
+        waits.append(caught.value.retry_after)
+        frozen_clock.advance(seconds=caught.value.retry_after)
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate("alice", "wrong password", client)
+    assert waits == [2, 4, 8]  # doubling
+    frozen_clock.advance(seconds=16)
+    assert accounts.authenticate("alice", "correct horse battery", client).username == "alice"
+    for _ in range(3):  # the success started the pair afresh
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate("alice", "wrong password", client)
 
 
-def test_failures_spread_beyond_the_window_do_not_lock(frozen_clock):
+def test_delays_are_forgotten_a_window_after_the_last_wait(frozen_clock):
     accounts.register(registration("alice"))
-    for _ in range(8):
-        with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate("alice", "wrong password")
-        frozen_clock.advance(minutes=5)
-        if _ % 3 == 2:
-            frozen_clock.advance(minutes=15)
-    assert accounts.authenticate("alice", "correct horse battery")
+    client = accounts.LoginClient(ip="203.0.113.9")
+    for _ in range(2):
+        for _ in range(3):
+            with pytest.raises(accounts.LoginFailed):
+                accounts.authenticate("alice", "wrong password", client)
+        frozen_clock.advance(minutes=16)
+    assert accounts.authenticate("alice", "correct horse battery", client)
 
 
-def test_lockout_is_per_account(frozen_clock):
+def test_the_delays_are_per_account(frozen_clock):
     accounts.register(registration("alice"))
     accounts.register(registration("bob"))
-    for _ in range(5):
+    client = accounts.LoginClient(ip="203.0.113.9")
+    for _ in range(3):
         with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate("alice", "wrong password")
-    assert accounts.authenticate("bob", "correct horse battery")
+            accounts.authenticate("alice", "wrong password", client)
+    assert accounts.authenticate("bob", "correct horse battery", client)
 
 
 def test_delete_account_needs_the_password_and_removes_everything():

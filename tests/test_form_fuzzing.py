@@ -18,6 +18,8 @@ from tests.conftest import WebClient, empty_tables
 from tests.hostile_fixtures import page_token
 
 PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("no_app_limits")
+
 FUZZ = settings(
     # FUZZ_EXAMPLES=500 for a longer hunt on demand; 40 keeps the suite fast.
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),

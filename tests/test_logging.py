@@ -36,7 +36,7 @@ def test_a_full_journey_logs_every_request_and_no_secret(caplog, web, other_web)
 def test_an_unexpected_error_logs_its_stack_trace_and_shows_a_plain_page(caplog, web, monkeypatch):
     from chalicelib.services import accounts
 
-    def broken(identifier, password):
+    def broken(identifier, password, client=None):
         raise RuntimeError("database exploded")
 
     monkeypatch.setattr(accounts, "authenticate", broken)

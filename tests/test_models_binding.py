@@ -56,6 +56,7 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "CartLineCount": "shoeshop-late-carts",
         "Order": "shoeshop-late-orders",
         "CatalogueIndexPart": "shoeshop-late-catalogue-index",
+        "RateCounter": "shoeshop-late-limits",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

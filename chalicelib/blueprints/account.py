@@ -6,11 +6,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.services import accounts
 from chalicelib.services.errors import ValidationFailed
+from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import SHOPPER, session_data
 from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
-from chalicelib.web.rendering import redirect, render
+from chalicelib.web.rendering import redirect, render, too_many_requests
 from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
@@ -30,6 +31,7 @@ def _log_in(user, message: str) -> None:
     ctx = current()
     previous_data = session_data(ctx.session)
     ctx.begin_session(SHOPPER, user.user_id)
+    ctx.remember_device(accounts.account_key(user))
     for hook in after_login_hooks:
         hook(ctx, previous_data)
     ctx.flash(message, "success")
@@ -56,7 +58,7 @@ def register_submit() -> Response:
         confirm_password=form.get("confirm_password"),
     )
     try:
-        user = accounts.register(registration)
+        user = accounts.register(registration, client_ip=current().client_ip)
     except ValidationFailed as error:
         kept = {"username": registration.username[:100], "email": registration.email[:300]}
         return render("account/register.html", status=400, form=kept, errors=error.errors, next=next_path)
@@ -76,19 +78,21 @@ def login_page() -> Response:
 @bp.route("/login", methods=["POST"], content_types=FORM_TYPES)
 @public
 def login_submit() -> Response:
-    form = current().form
+    ctx = current()
+    form = ctx.form
     next_path = safe_next(form.get("next"), "/")
     identifier = form.get("identifier")
     try:
-        user = accounts.authenticate(identifier, form.get("password"))
-    except accounts.LoginFailed as error:
-        return render(
+        user = accounts.authenticate(identifier, form.get("password"), ctx.login_client())
+    except (accounts.LoginFailed, RateLimited) as error:
+        response = render(
             "account/login.html",
-            status=401,
+            status=429 if isinstance(error, RateLimited) else 401,
             form={"identifier": identifier[:254]},
             login_error=error.message,
             next=next_path,
         )
+        return too_many_requests(response, error) if isinstance(error, RateLimited) else response
     _log_in(user, f"Welcome back, {user.username}.")
     return redirect(next_path)
 
@@ -120,7 +124,7 @@ def delete_submit() -> Response:
     ctx = current()
     user = ctx.user
     try:
-        accounts.delete_account(user, ctx.form.get("password"))
+        accounts.delete_account(user, ctx.form.get("password"), client_ip=ctx.client_ip)
     except ValidationFailed as error:
         return render("account/delete.html", status=400, user=user, errors=error.errors)
     ctx.end_session()

@@ -7,13 +7,14 @@ from chalice import Blueprint, Response
 from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, cursors, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
+from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import ADMIN
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import admin_required, current_admin_username, public
-from chalicelib.web.rendering import redirect, render
+from chalicelib.web.rendering import redirect, render, too_many_requests
 from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
@@ -63,17 +64,19 @@ def admin_login() -> Response:
     form = ctx.form
     username = form.get("username")
     try:
-        admin = accounts.authenticate_admin(username, form.get("password"))
-    except accounts.LoginFailed as error:
-        return render(
+        admin = accounts.authenticate_admin(username, form.get("password"), ctx.login_client())
+    except (accounts.LoginFailed, RateLimited) as error:
+        response = render(
             "admin/login.html",
-            status=401,
+            status=429 if isinstance(error, RateLimited) else 401,
             form={"username": username[:100]},
             login_error=error.message,
             next=safe_next(form.get("next"), ""),
         )
+        return too_many_requests(response, error) if isinstance(error, RateLimited) else response
     # A new token with the admin role: a shopper session never becomes an admin session.
     ctx.begin_session(ADMIN, admin.username_key)
+    ctx.remember_device(accounts.account_key(admin))
     ctx.flash(f"Logged in as {admin.username}.", "success")
     return redirect(safe_next(form.get("next"), "/admin"))
 

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, pricing
+from chalicelib.services import cart_session, checkout, limits, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -153,6 +153,7 @@ def checkout_review() -> Response:
 def checkout_place() -> Response:
     ctx = current()
     user = ctx.user
+    limits.check_place_order(user.user_id, ctx.client_ip)  # over the limit: a 429 page
     try:
         nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
         reviewed = ctx.form.get("reviewed_total")

@@ -4,10 +4,21 @@ from chalicelib.config import Settings
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
 from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shared_connection, short_table_name
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
+from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
 
 # One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
-TABLE_MODELS: list[type[StoreModel]] = [User, Admin, Session, Shoe, Stock, CartLine, Order, CatalogueIndexPart]
+TABLE_MODELS: list[type[StoreModel]] = [
+    User,
+    Admin,
+    Session,
+    Shoe,
+    Stock,
+    CartLine,
+    Order,
+    CatalogueIndexPart,
+    RateCounter,
+]
 ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
 
 
@@ -28,6 +39,7 @@ __all__ = [
     "CatalogueIndexPart",
     "Order",
     "OrderLine",
+    "RateCounter",
     "Session",
     "Shoe",
     "ShoeImage",

@@ -5,7 +5,6 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
-    NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -15,15 +14,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from chalicelib.models.base import StoreModel, table_meta
 
 
-class LoginThrottle:
-    """Failed-login counter fields shared by shoppers and admins (updated atomically)."""
-
-    failed_logins = NumberAttribute(default=0)
-    failed_window_start = UTCDateTimeAttribute(null=True)
-    locked_until = UTCDateTimeAttribute(null=True)
-
-
-class User(LoginThrottle, StoreModel):
+class User(StoreModel):
     """A shopper. Key `USER#<user_id>` in the users table, beside the claims below."""
 
     Meta = table_meta("users")
@@ -61,7 +52,7 @@ class UniqueClaim(StoreModel):
         return f"EMAIL#{email.casefold()}"
 
 
-class Admin(LoginThrottle, StoreModel):
+class Admin(StoreModel):
     """A back-office user, in its own table: no shopper route can read or create one."""
 
     Meta = table_meta("admins")

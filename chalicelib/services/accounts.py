@@ -1,18 +1,18 @@
-"""Shopper and admin accounts: registration, login with throttling, deletion."""
+"""Shopper and admin accounts: registration, login with attempt limits, deletion."""
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.config import get_settings
+from chalicelib.logs import log_event
 from chalicelib.models import Admin, UniqueClaim, User, dynamo, shared_connection
-from chalicelib.services import cart, passwords
+from chalicelib.services import cart, limits, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
     check_email,
@@ -22,12 +22,12 @@ from chalicelib.services.validation import (
     raise_if,
 )
 
-LOGIN_FAILED_MESSAGE = "That username or password is not right, or the account is locked for a while."
+LOGIN_FAILED_MESSAGE = "That username or password is not right."
 IDENTIFIER_MAX = 254
 
 
 class LoginFailed(ServiceError):
-    """One message for unknown account, wrong password and lockout: no account enumeration."""
+    """One message for unknown account and wrong password: no account enumeration."""
 
     def __init__(self) -> None:
         super().__init__(LOGIN_FAILED_MESSAGE)
@@ -54,8 +54,9 @@ def _checked_identity(
     return username, email
 
 
-def register(form: Registration) -> User:
+def register(form: Registration, client_ip: str = "") -> User:
     username, email = _checked_identity(form.username, form.email, form.password, form.confirm_password)
+    limits.take(limits.configured(limits.REGISTER_CLIENT), client_ip)  # after validation: a typo costs no slot
 
     now = clock.now()
     user_id = uuid.uuid4().hex
@@ -117,60 +118,71 @@ def _find_admin(username: str) -> Admin | None:
 Principal = TypeVar("Principal", User, Admin)
 
 
-def _check_password_throttled(principal: Principal | None, password: str) -> Principal:
-    """One bcrypt check whatever happens, so timing tells nothing; the principal, or LoginFailed."""
-    now = clock.now()
-    if principal is None or (principal.locked_until and principal.locked_until > now):
-        passwords.burn_equal_time(password)
-        raise LoginFailed()
-    if not passwords.verify_password(password, principal.password_hash):
-        _record_failure(principal)
-        raise LoginFailed()
-    if principal.failed_logins or principal.locked_until:
-        _update_existing(principal, [type(principal).failed_logins.set(0), type(principal).locked_until.remove()])
-    return principal
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is trying to log in: the client address, and what a signed device cookie says (the
+    account this browser logged in to before, and the device's random id), if it sent one."""
+
+    ip: str = ""
+    device_account: str | None = None
+    device_id: str | None = None
 
 
-def _update_existing(principal: User | Admin, actions: list) -> bool:
-    """Update only if the item still exists (a deleted account must not be re-created)."""
-    model = type(principal)
-    try:
-        principal.update(actions=actions, condition=model._hash_key_attribute().exists())
-        return True
-    except UpdateError:
+def account_key(principal: User | Admin) -> str:
+    """The name limits and device cookies use for an account (admins apart from shoppers)."""
+    return principal.user_id if isinstance(principal, User) else f"admin:{principal.username_key}"
+
+
+def _take_login_attempt(key: str, client: LoginClient) -> bool:
+    """Take this login's attempt slots, or raise RateLimited. A remembered device is judged by its
+    own counter only, so strangers' failures (whatever their number or address) never keep the
+    owner's browser out. True when the (account, client) backoff was taken (reset on success)."""
+    limits.take(limits.configured(limits.LOGIN_CLIENT), client.ip)
+    if client.device_id and client.device_account == key:
+        limits.take(limits.configured(limits.LOGIN_DEVICE), f"{key}\0{client.device_id}")
         return False
+    limits.take(limits.configured(limits.LOGIN_ACCOUNT), key)
+    limits.take_backoff(limits.login_backoff(), f"{key}\0{client.ip}")
+    return True
 
 
-def _record_failure(principal: User | Admin) -> None:
-    """Count a failure in a fixed window with atomic updates; lock the account at the limit."""
-    settings = get_settings()
-    model = type(principal)
-    now = clock.now()
-    window = timedelta(seconds=settings.login_window_seconds)
-    started = principal.failed_window_start
-    if started is None or now - started >= window:
-        _update_existing(principal, [model.failed_logins.set(1), model.failed_window_start.set(now)])
-    else:
-        _update_existing(principal, [model.failed_logins.add(1)])
-    if principal.failed_logins >= settings.login_max_failures:
-        lock_until = now + timedelta(seconds=settings.login_lockout_seconds)
-        _update_existing(
-            principal,
-            [model.locked_until.set(lock_until), model.failed_logins.set(0), model.failed_window_start.remove()],
-        )
+def _check_password_throttled(
+    principal: Principal | None, identifier: str, password: str, client: LoginClient, kind: str
+) -> Principal:
+    """Attempt slots are taken (one conditional update each) BEFORE the bcrypt check, so parallel
+    guesses never get more checks than the limits; then one bcrypt check whatever happens, so
+    timing tells nothing. The principal, LoginFailed, or RateLimited (a 429)."""
+    key = account_key(principal) if principal is not None else f"unknown:{identifier.casefold()}"
+    known = key if principal is not None else "unknown"
+    try:
+        backed_off = _take_login_attempt(key, client)
+    except limits.RateLimited as error:
+        log_event("login_throttled", logging.WARNING, kind=kind, account=known, client_ip=client.ip, scope=error.scope)
+        raise
+    if principal is None:
+        passwords.burn_equal_time(password)
+    elif passwords.verify_password(password, principal.password_hash):
+        if backed_off:
+            limits.reset_backoff(limits.login_backoff(), f"{key}\0{client.ip}")
+        log_event(f"{kind}_login", account=known, client_ip=client.ip, remembered_device=client.device_account == key)
+        return principal
+    log_event("login_failed", logging.WARNING, kind=kind, account=known, client_ip=client.ip)
+    raise LoginFailed()
 
 
-def authenticate(identifier: str, password: str) -> User:
-    """The shopper for a username or email and password, or LoginFailed."""
+def authenticate(identifier: str, password: str, client: LoginClient | None = None) -> User:
+    """The shopper for a username or email and password, or LoginFailed (or RateLimited)."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
-    return _check_password_throttled(user, password)
+    return _check_password_throttled(user, identifier[:IDENTIFIER_MAX], password, client or LoginClient(), "shopper")
 
 
-def authenticate_admin(username: str, password: str) -> Admin:
+def authenticate_admin(username: str, password: str, client: LoginClient | None = None) -> Admin:
     username = clean_text(username)
     admin = _find_admin(username) if username and len(username) <= IDENTIFIER_MAX else None
-    admin = _check_password_throttled(admin, password)
+    admin = _check_password_throttled(
+        admin, f"admin:{username[:IDENTIFIER_MAX]}", password, client or LoginClient(), "admin"
+    )
     if admin.disabled:  # after the bcrypt check: same answer and timing as a wrong password
         raise LoginFailed()
     return admin
@@ -217,11 +229,13 @@ def discard_cart(user: User) -> None:
     cart.empty_cart(cart.user_owner(user.user_id))
 
 
-def delete_account(user: User, password: str) -> None:
+def delete_account(user: User, password: str, client_ip: str = "") -> None:
     """Confirm the password, then erase the shopper; sessions are ended by the caller's layer."""
     from chalicelib.services.sessions import end_all_sessions
 
+    limits.take(limits.configured(limits.DELETE_CHECK), user.user_id)  # a stolen session must not guess the password
     if not passwords.verify_password(password, user.password_hash):
+        log_event("delete_check_failed", logging.WARNING, account=user.user_id, client_ip=client_ip)
         raise ValidationFailed({"password": "That password is not right."})
     for step in _deletion_steps:
         step(user)

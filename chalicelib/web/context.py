@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import tokens
 from chalicelib.models import Session
 from chalicelib.services import sessions as session_service
+from chalicelib.services.accounts import LoginClient
 from chalicelib.web.cookies import build_cookie, cookie_name, expire_cookie, parse_cookies
 from chalicelib.web.forms import FormData, parse_form_body, parse_query
 from chalicelib.web.urls import build_url, detect_prefix
@@ -22,6 +23,10 @@ CSRF_PURPOSE = "csrf"
 CSRF_MAX_AGE = 12 * 3600  # a form open longer than this is reloaded; sessions idle out sooner
 FLASH_PURPOSE = "flash"
 FLASH_MAX_AGE = 3600  # a flash cookie is read on the next page
+DEVICE_COOKIE = "device"  # a browser that logged in before: judged by its own login counter
+DEVICE_PURPOSE = "device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+UNKNOWN_CLIENT = "unknown"
 
 _current: ContextVar["RequestContext"] = ContextVar("request_context")
 
@@ -87,6 +92,34 @@ class RequestContext:
         from chalicelib.services.accounts import get_user
 
         return get_user(session.user_id)
+
+    @cached_property
+    def client_ip(self) -> str:
+        """The caller's address as API Gateway saw it (identity.sourceIp); chalice local and the
+        test client may leave it out, and then every such caller shares one "unknown" client."""
+        context = getattr(self.request, "context", None) or {}
+        identity = context.get("identity") or {}
+        address = identity.get("sourceIp") if isinstance(identity, dict) else None
+        return str(address)[:64] if address else UNKNOWN_CLIENT
+
+    def login_client(self) -> LoginClient:
+        """The client address and what this browser's signed device cookie says, if anything."""
+        try:
+            data = tokens.loads(DEVICE_PURPOSE, self.cookies.get(cookie_name(DEVICE_COOKIE), ""), DEVICE_MAX_AGE)
+        except tokens.InvalidToken:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("a"), str) or not isinstance(data.get("d"), str):
+            return LoginClient(ip=self.client_ip)
+        return LoginClient(ip=self.client_ip, device_account=data["a"], device_id=data["d"])
+
+    def remember_device(self, account: str) -> None:
+        """After a successful login: this browser's later logins to `account` use its own counter."""
+        known = self.login_client()
+        device_id = (
+            known.device_id if known.device_account == account and known.device_id else secrets.token_urlsafe(16)
+        )
+        value = tokens.dumps(DEVICE_PURPOSE, {"a": account, "d": device_id})
+        self._outgoing_cookies.append(build_cookie(cookie_name(DEVICE_COOKIE), value, max_age=DEVICE_MAX_AGE))
 
     def begin_session(self, role: str, user_id: str | None) -> Session:
         """Start a new session (new token) for a login, carrying over guest data."""

@@ -18,9 +18,10 @@ from chalicelib.logs import log_event
 from chalicelib.models.dynamo import AWS_BUSY_CODES
 from chalicelib.services.cursors import InvalidCursor
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
+from chalicelib.services.limits import RateLimited
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
-from chalicelib.web.rendering import HTML, json_error, render
+from chalicelib.web.rendering import HTML, json_error, render, too_many_requests
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FIELD = "csrf_token"
@@ -116,7 +117,7 @@ def handle(request: Any, get_response: Any) -> Response:
         _security_headers(response, ctx)
         return response
     finally:
-        _log_access(locals().get("response"), started)
+        _log_access(locals().get("response"), started, ctx.client_ip)
         logs.unbind_request(log_token)
         request_context.deactivate(token)
 
@@ -192,6 +193,8 @@ def _error_for_exception(ctx: request_context.RequestContext, error: BaseExcepti
         if ctx.is_api:
             return json_error(422, "ValidationFailed", error.message, error.errors)
         return _error_response(ctx, 400, error.message)
+    if isinstance(error, RateLimited):
+        return too_many_requests(_error_response(ctx, 429, error.message), error)
     if isinstance(error, ServiceError):
         return _error_response(ctx, 409, error.message)
     # The last line of defence: a page, never a stack trace. The trace goes to the log.
@@ -248,6 +251,8 @@ def _log_fields(ctx: request_context.RequestContext, request: Any) -> logs.Reque
     )
 
 
-def _log_access(response: Response | None, started: float) -> None:
+def _log_access(response: Response | None, started: float, client_ip: str) -> None:
     status = response.status_code if response is not None else 500
-    log_event("request", status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2))
+    log_event(
+        "request", status=status, client_ip=client_ip, duration_ms=round((time.perf_counter() - started) * 1000, 2)
+    )

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
 from chalicelib.services import cart_session
+from chalicelib.services.limits import RateLimited
 from chalicelib.web import context as request_context
 from chalicelib.web.static import hashed_path
 
@@ -87,3 +88,9 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
     if fields:
         error["fields"] = fields
     return json_response({"error": error}, status=status)
+
+
+def too_many_requests(response: Response, error: RateLimited) -> Response:
+    """A 429 says when to come back (seconds until the limit's window rolls over)."""
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response

@@ -6,7 +6,7 @@ from chalicelib.blueprints.api import bp
 from chalicelib.blueprints.api.common import json_body
 from chalicelib.serializers import cart_json, order_json
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout
+from chalicelib.services import cart_session, checkout, limits
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
@@ -79,6 +79,7 @@ def api_orders() -> Response:
 @login_required
 def api_place_order() -> Response:
     ctx = current()
+    limits.check_place_order(ctx.user.user_id, ctx.client_ip)  # over the limit: a 429 TooManyRequests
     key = checkout.check_api_key(ctx.request.headers.get("idempotency-key"))
     address = json_body().get("address")
     if address is not None and not isinstance(address, dict):
