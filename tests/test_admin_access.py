@@ -129,3 +129,18 @@ def test_set_admin_password_applies_the_admin_rule(admin_account):
         admins.set_admin_password("boss", "Boss-2026-boss")
     assert "username, email or the shop's name" in error.value.errors["password"]
     assert accounts.authenticate_admin("boss", "admin password 1").username == "boss"
+
+
+def test_admin_changes_are_logged_as_security_events_without_the_password(admin_account, caplog):
+    caplog.set_level("INFO", logger="shoeshop")
+    admins.disable_admin("boss")
+    admins.enable_admin("boss")
+    admins.set_admin_password("boss", "a much longer admin passphrase 2")
+    entries = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith("{")]
+    changes = [(e["action"], e["target"], e["admin"]) for e in entries if e.get("event") == "admin_action"]
+    assert changes == [
+        ("admin.disable", "boss", "operator"),
+        ("admin.enable", "boss", "operator"),
+        ("admin.set_password", "boss", "operator"),
+    ]
+    assert "a much longer admin passphrase 2" not in caplog.text

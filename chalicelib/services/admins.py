@@ -3,8 +3,8 @@
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import clock
-from chalicelib.models import Admin, Session
-from chalicelib.services import passwords
+from chalicelib.models import Admin, Session, dynamo
+from chalicelib.services import audit, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN, end_all_sessions
 from chalicelib.services.validation import check_new_password
@@ -43,20 +43,28 @@ def _update(username: str, actions: list) -> Admin:
     try:
         admin.update(actions=actions, condition=Admin.username_key.exists())
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not dynamo.condition_failed(error):
             raise
         raise AdminNotFound(username) from error
     return admin
 
 
+# Admin changes come from the operator's command line (manage.py), never from a web page.
+OPERATOR = "operator"
+
+
 def disable_admin(username: str) -> int:
     """Disable the admin and end its sessions; returns how many sessions ended."""
     admin = _update(username, [Admin.disabled.set(True)])
-    return end_all_sessions(admin.username_key)
+    ended = end_all_sessions(admin.username_key)
+    audit.record(OPERATOR, "admin.disable", target=admin.username_key, sessions_ended=ended)
+    return ended
 
 
 def enable_admin(username: str) -> Admin:
-    return _update(username, [Admin.disabled.set(False)])
+    admin = _update(username, [Admin.disabled.set(False)])
+    audit.record(OPERATOR, "admin.enable", target=admin.username_key)
+    return admin
 
 
 def set_admin_password(username: str, password: str) -> int:
@@ -71,4 +79,6 @@ def set_admin_password(username: str, password: str) -> int:
         username,
         [Admin.password_hash.set(passwords.hash_password(password)), Admin.password_changed_at.set(clock.now())],
     )
-    return end_all_sessions(admin.username_key)
+    ended = end_all_sessions(admin.username_key)
+    audit.record(OPERATOR, "admin.set_password", target=admin.username_key, sessions_ended=ended)
+    return ended
