@@ -16,7 +16,7 @@ help:
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff, bandit and mypy"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
-	@echo "make openapi - regenerate chalicelib/data/openapi.json after changing the API"
+	@echo "make openapi - regenerate chalicelib/data/openapi.json.gz after changing the API"
 	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"

@@ -1,6 +1,6 @@
 """The OpenAPI 3 document for the JSON API under /api/v1, built here at build time.
 
-    python -m infra.openapi           # write chalicelib/data/openapi.json
+    python -m infra.openapi           # write chalicelib/data/openapi.json.gz
     python -m infra.openapi --check   # exit 1 if the committed file is not what this builds
 
 The app serves the committed file (blueprints/api/meta.py) and never imports this module, so the
@@ -15,6 +15,7 @@ constants, so the document follows them.
 """
 
 import argparse
+import gzip
 import json
 import sys
 from copy import deepcopy
@@ -22,7 +23,7 @@ from typing import Any
 
 from chalicelib import sizes
 from chalicelib.blueprints.api import PREFIX as API_PREFIX
-from chalicelib.blueprints.api.meta import OPENAPI_JSON
+from chalicelib.blueprints.api.meta import OPENAPI_JSON, read_committed_text
 from chalicelib.services import catalogue, checkout, fulfilment, products, shoes, uploads
 from chalicelib.services.catalogue_index import NEWEST
 
@@ -927,14 +928,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed document is out of date")
     args = parser.parse_args(argv)
     text = rendered()
-    committed = OPENAPI_JSON.read_text(encoding="utf-8") if OPENAPI_JSON.exists() else ""
+    committed = read_committed_text(OPENAPI_JSON) if OPENAPI_JSON.exists() else ""
     if args.check:
         if committed != text:
             print(f"{OPENAPI_JSON} is out of date: run `python -m infra.openapi` (make openapi).")
             return 1
         return 0
     if committed != text:
-        OPENAPI_JSON.write_text(text, encoding="utf-8")
+        OPENAPI_JSON.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))  # mtime 0: no diff from the date
         print(f"wrote {OPENAPI_JSON}")
     return 0
 

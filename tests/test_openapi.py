@@ -1,6 +1,7 @@
 """The OpenAPI document: served, valid in shape, committed as built, and in step with the app's
 /api/v1 routes and the parsers behind them."""
 
+import gzip
 import json
 import subprocess
 import sys
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.blueprints.api.meta import OPENAPI_JSON
+from chalicelib.blueprints.api.meta import read_committed_text
 from chalicelib.services import catalogue, shoes
 from infra import openapi
 from tests.factories import make_order, shoe_via_admin
@@ -50,10 +51,12 @@ def test_committed_document_is_what_the_code_builds():
 
 
 def test_check_fails_on_a_stale_document(tmp_path, monkeypatch, capsys):
-    stale = tmp_path / "openapi.json"
-    committed = OPENAPI_JSON.read_text()
-    stale.write_text(committed.replace(f'"maxItems":{openapi.uploads.MAX_IMAGES}', '"maxItems":50'))
-    assert stale.read_text() != committed
+    stale = tmp_path / "openapi.json.gz"
+    committed = read_committed_text()
+    stale.write_bytes(
+        gzip.compress(committed.replace(f'"maxItems":{openapi.uploads.MAX_IMAGES}', '"maxItems":50').encode())
+    )
+    assert read_committed_text(stale) != committed
     monkeypatch.setattr(openapi, "OPENAPI_JSON", stale)
     assert openapi.main(["--check"]) == 1
     assert "out of date" in capsys.readouterr().out
