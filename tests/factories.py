@@ -19,6 +19,14 @@ from chalicelib.services import accounts, products
 ADMIN = "boss"
 ADMIN_PASSWORD = "admin password 1"
 PASSWORD = "correct horse battery"
+# A valid shipping address (the checkout form's fields).
+ADDRESS = {
+    "full_name": "Alice Example",
+    "line1": "1 Main Street",
+    "city": "Dublin",
+    "postal_code": "D02 X285",
+    "country": "IE",
+}
 # Seeded catalogues start here, so a shoe's creation time follows from its number.
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

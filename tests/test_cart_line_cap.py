@@ -12,17 +12,10 @@ from chalicelib.config import get_settings
 from chalicelib.models import CartLine, CartLineCount
 from chalicelib.services import cart, checkout
 from chalicelib.services.errors import Conflict, ValidationFailed
-from tests.factories import make_shoe, make_user
+from tests.factories import ADDRESS, make_shoe, make_user
 
 ALICE = cart.user_owner("alice-id")
 ADDERS = 40
-ADDRESS = {
-    "full_name": "Alice Example",
-    "line1": "1 Main Street",
-    "city": "Dublin",
-    "postal_code": "D02 X285",
-    "country": "IE",
-}
 
 
 @pytest.fixture

@@ -6,15 +6,7 @@ from chalicelib.models import CartLine, Order, Stock, dynamo
 from chalicelib.services import cart, checkout, events, payments
 from chalicelib.services.errors import ValidationFailed
 from tests.cart_fixtures import count_dynamodb_calls, fail_operation, throttled, transaction_conflict
-from tests.factories import make_shoe, make_user
-
-ADDRESS = {
-    "full_name": "Alice Example",
-    "line1": "1 Main Street",
-    "city": "Dublin",
-    "postal_code": "D02 X285",
-    "country": "IE",
-}
+from tests.factories import ADDRESS, make_shoe, make_user
 
 
 @pytest.fixture
