@@ -34,7 +34,7 @@ from chalicelib import aws, clock
 from chalicelib.config import get_settings
 from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
-from tests.stream_fixtures import drain_streams  # noqa: F401 (the stream handler on moto's stream records)
+from tests.stream_fixtures import drain_streams, forget_stream_records  # noqa: F401 (stream handler on moto's records)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
 pytest_plugins = ["tests.aws_operations"]
@@ -94,6 +94,7 @@ def no_app_limits() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def aws_clean(aws_backend: None) -> Iterator[None]:
     empty_tables()
+    forget_stream_records()
     yield
     clock.set_clock(None)
 

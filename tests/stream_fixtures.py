@@ -46,6 +46,23 @@ class StreamDrain:
         return records
 
 
+def forget_stream_records() -> None:
+    """In-process moto keeps every stream record (and shard iterator) of the session in memory:
+    drop what is behind every reader, before each test (sequence numbers keep counting)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    for backend in dynamodb_backends[DEFAULT_ACCOUNT_ID].values():
+        for table in backend.tables.values():
+            shard = table.stream_shard
+            if shard is not None and shard.items:
+                shard.starting_sequence_number += len(shard.items)
+                shard.items = []
+    for streams_backend in dynamodbstreams_backends[DEFAULT_ACCOUNT_ID].values():
+        streams_backend.shard_iterators.clear()
+
+
 @pytest.fixture
 def drain_streams(aws_clean: None) -> Iterator[StreamDrain]:
     client = streampoller.streams_client(endpoint_url=streampoller.in_process_endpoint())
