@@ -3,7 +3,9 @@ an admin creating a shoe through the back office, and the `Stockroom` that sets 
 the admin JSON API when a journey is not about creating them."""
 
 import re
+import time
 import uuid
+from urllib.parse import urlencode
 
 from playwright.sync_api import expect
 
@@ -17,6 +19,19 @@ ADDRESS = {
     "Postal code": "T12 AB34",
 }
 CSRF_FIELD_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Filters and search follow the shoes and stock streams: `make run` polls them every second
+# (docs/operations.md "Streams"); a new shoe is searchable a few seconds after it is saved.
+STREAM_LAG_SECONDS = 10.0
+
+
+def wait_until_searchable(request, stack: LocalStack, words: str, shoe_id: str) -> None:
+    """Wait out the stream's lag: until a search for `words` lists the shoe (filters read the same model)."""
+    link = f'href="/shoes/{shoe_id}"'
+    url = stack.url("/?" + urlencode({"q": words}))
+    deadline = time.monotonic() + STREAM_LAG_SECONDS
+    while link not in request.get(url).text():
+        assert time.monotonic() < deadline, f"shoe {shoe_id} not searchable after {STREAM_LAG_SECONDS} s"
+        time.sleep(0.25)
 
 
 def unique(prefix: str) -> str:
@@ -143,7 +158,9 @@ class Stockroom:
             self.stack.url("/api/v1/admin/shoes"), data=body, headers={"X-CSRF-Token": self.csrf_token}
         )
         assert answer.status == 201, answer.text()
-        return answer.json()["shoe"]
+        shoe = answer.json()["shoe"]
+        wait_until_searchable(self.request, self.stack, name, shoe["shoe_id"])
+        return shoe
 
     def stock(self, shoe_id: str) -> dict[str, int]:
         answer = self.request.get(self.stack.url(f"/api/v1/admin/shoes/{shoe_id}"))

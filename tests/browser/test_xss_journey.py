@@ -4,7 +4,15 @@ event handler attribute, no dialog."""
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import add_to_cart, admin_log_in, create_shoe, fill_address, register, unique
+from tests.browser.steps import (
+    add_to_cart,
+    admin_log_in,
+    create_shoe,
+    fill_address,
+    register,
+    unique,
+    wait_until_searchable,
+)
 
 NAME_PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 BRAND_PAYLOAD = '"><svg onload=alert(3)>'
@@ -68,6 +76,7 @@ def test_script_payloads_in_a_product_name_and_an_address_render_as_text_everywh
     watch.shows_as_text(admin, name, BRAND_PAYLOAD)  # the admin's product list
 
     register(shopper, unique("xss"))
+    wait_until_searchable(shopper.page.request, shopper.stack, token, edit_url.rsplit("/", 2)[-2])
     for path in ("/", f"/?q={token}"):  # the newest cards, and a search
         shopper.goto(path)
         expect(shopper.page.locator(".shoe-card", has_text=token)).to_have_count(1)
