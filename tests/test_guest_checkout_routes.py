@@ -273,3 +273,9 @@ def test_the_json_api_offers_no_guest_checkout(web):
     assert json.loads(response.body)["error"] == {"code": "NotAuthenticated", "message": "Log in to do that."}
     assert web.get("/api/v1/cart", headers={"accept": "application/json"}).status_code == 401
     assert list(Order.scan()) == []
+
+
+def test_the_back_office_shows_a_guest_orders_email(admin, other_web):
+    order_id, _link = guest_places_an_order(other_web)
+    page = text(admin.get(f"/admin/orders/{order_id}"))
+    assert f'<dt>Placed as guest</dt><dd class="guest-email">{EMAIL}</dd>' in page
