@@ -19,6 +19,7 @@ APP_LIMIT_VARIABLES = (
     "REGISTER_CLIENT_LIMIT",
     "ORDER_ACCOUNT_LIMIT",
     "ORDER_CLIENT_LIMIT",
+    "GUEST_ORDER_CLIENT_LIMIT",
 )
 
 
@@ -62,6 +63,7 @@ class Settings:
     register_client_limit: int  # registrations per client address, per hour
     order_account_limit: int  # orders placed per account, per 10 minutes
     order_client_limit: int  # orders placed per client address, per 10 minutes
+    guest_order_client_limit: int  # guest orders placed per client address, per 10 minutes
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
@@ -101,6 +103,7 @@ def get_settings() -> Settings:
         register_client_limit=_env_int("REGISTER_CLIENT_LIMIT", 10),
         order_account_limit=_env_int("ORDER_ACCOUNT_LIMIT", 10),
         order_client_limit=_env_int("ORDER_CLIENT_LIMIT", 30),
+        guest_order_client_limit=_env_int("GUEST_ORDER_CLIENT_LIMIT", 10),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),

@@ -109,12 +109,17 @@ def test_logging_in_merges_into_the_account_cart_capped_by_stock(web, other_web)
     assert [int(line.quantity) for line in stored_lines()] == [3]
 
 
-def test_a_guest_is_sent_to_log_in_and_comes_back_to_checkout(web):
+def test_a_guest_at_checkout_chooses_guest_login_or_register_and_comes_back_to_checkout(web):
     shoe = make_shoe(stock={"42": 5})
     add(web, shoe.shoe_id, "42", "1")
     response = web.get("/checkout")
-    assert response.status_code == 303
-    assert unquote(response.headers["Location"]) == "/login?next=/checkout"
+    assert response.status_code == 200
+    choices = text(response)
+    assert "How would you like to check out?" in choices
+    assert '<a class="button button-block" href="/checkout/guest">Continue as guest</a>' in choices
+    assert "No account needed" in choices  # the reason for each choice is said
+    assert unquote('href="/login?next=%2Fcheckout"') in unquote(choices)
+    assert unquote('href="/register?next=%2Fcheckout"') in unquote(choices)
     page = text(web.get("/login?next=/checkout"))
     assert 'name="next" value="/checkout"' in page
     response = web.post_form(

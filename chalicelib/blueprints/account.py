@@ -1,13 +1,17 @@
 """Shopper accounts: register, log in, log out, account page, delete account."""
 
 from collections.abc import Callable
+from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.models import Order
 from chalicelib.services import accounts
-from chalicelib.services.errors import ValidationFailed
+from chalicelib.services import orders as order_service
+from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import SHOPPER, session_data
+from chalicelib.services.validation import clean_text
 from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
@@ -46,24 +50,82 @@ def register_page() -> Response:
     return render("account/register.html", next=safe_next(ctx.query.get("next"), ""))
 
 
-@bp.route("/register", methods=["POST"], content_types=FORM_TYPES)
-@public
-def register_submit() -> Response:
-    form = current().form
-    next_path = safe_next(form.get("next"), "/")
-    registration = accounts.Registration(
+def _registration(form) -> accounts.Registration:
+    return accounts.Registration(
         username=form.get("username"),
         email=form.get("email"),
         password=form.get("password"),
         confirm_password=form.get("confirm_password"),
     )
+
+
+def _register_again(registration: accounts.Registration, errors: dict, **values: Any) -> Response:
+    kept = {"username": registration.username[:100], "email": registration.email[:300]}
+    return render("account/register.html", status=400, form=kept, errors=errors, **values)
+
+
+def _welcome(user) -> None:
+    _log_in(user, f"Welcome, {user.username}! Your account is ready.")
+
+
+@bp.route("/register", methods=["POST"], content_types=FORM_TYPES)
+@public
+def register_submit() -> Response:
+    form = current().form
+    next_path = safe_next(form.get("next"), "/")
+    registration = _registration(form)
     try:
         user = accounts.register(registration, client_ip=current().client_ip)
     except ValidationFailed as error:
-        kept = {"username": registration.username[:100], "email": registration.email[:300]}
-        return render("account/register.html", status=400, form=kept, errors=error.errors, next=next_path)
-    _log_in(user, f"Welcome, {user.username}! Your account is ready.")
+        return _register_again(registration, error.errors, next=next_path)
+    _welcome(user)
     return redirect(next_path)
+
+
+def _guest_order_or_redirect(token: str) -> tuple[Order, Response | None]:
+    """The guest order a link opens, or where to go instead (claimed already, or logged in)."""
+    order = order_service.order_from_link(token)
+    if not order_service.is_guest_order(order) or current().user is not None:
+        return order, redirect(order_service.order_link(order))
+    return order, None
+
+
+@bp.route("/orders/guest/{token}/account", methods=["GET"])
+@public
+def guest_order_account_page(token: str) -> Response:
+    """Create an account from a guest order's page: the order's email is filled in."""
+    order, elsewhere = _guest_order_or_redirect(token)
+    if elsewhere is not None:
+        return elsewhere
+    link = order_service.order_link(order)
+    return render("account/register.html", form={"email": order.guest_email}, next=link, action=f"{link}/account")
+
+
+@bp.route("/orders/guest/{token}/account", methods=["POST"], content_types=FORM_TYPES)
+@public
+def guest_order_account_submit(token: str) -> Response:
+    """Register with the order's email, log in, and the order joins the new account's history."""
+    ctx = current()
+    order, elsewhere = _guest_order_or_redirect(token)
+    if elsewhere is not None:
+        return elsewhere
+    link = order_service.order_link(order)
+    registration = _registration(ctx.form)
+    if not order_service.same_email(clean_text(registration.email), order.guest_email):
+        message = f"Use the email this order was placed with, {order.guest_email}, so the order can join your account."
+        return _register_again(registration, {"email": message}, next=link, action=f"{link}/account")
+    try:
+        user = accounts.register(registration, client_ip=ctx.client_ip)
+    except ValidationFailed as error:
+        return _register_again(registration, error.errors, next=link, action=f"{link}/account")
+    _welcome(user)
+    try:
+        order_service.claim_guest_order(order, user)
+    except ServiceError as error:  # the account is made; the order stays reachable by its link
+        ctx.flash(error.message, "error")
+        return redirect(link)
+    ctx.flash("Your order is now in your order history.", "success")
+    return redirect(f"/orders/{order.order_id}")
 
 
 @bp.route("/login", methods=["GET"])

@@ -1,6 +1,7 @@
 """Cart, checkout and order history pages."""
 
 import json
+from typing import Any
 
 from chalice import Blueprint, Response
 
@@ -92,24 +93,71 @@ def remove_cart_line() -> Response:
     return _report_change(ctx, cart_service.remove_line(owner, ctx.form.get("line_id")))
 
 
-def _address_page(form: dict, errors: dict | None = None, status: int = 200) -> Response:
+def _address_page(form: dict, errors: dict | None = None, status: int = 200, guest: bool = False) -> Response:
     return render(
         "cart/checkout_address.html",
         status=status,
         form=form,
         errors=errors or {},
         countries=[("", "Choose a country"), *checkout.COUNTRIES],
+        guest=guest,
+        action="/checkout/guest" if guest else "/checkout",
     )
 
 
-@bp.route("/checkout", methods=["GET"])
-@login_required
-def checkout_page() -> Response:
-    ctx = current()
+def _empty_cart_redirect(ctx: RequestContext) -> Response | None:
     if cart_service.count_units(cart_session.cart_owner(ctx)) == 0:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
+    return None
+
+
+@bp.route("/checkout", methods=["GET"])
+@public
+def checkout_page() -> Response:
+    """A shopper's address step; a guest first chooses: continue as guest, log in or register."""
+    ctx = current()
+    empty = _empty_cart_redirect(ctx)
+    if empty is not None:
+        return empty
+    if ctx.user is None:
+        return render("cart/checkout_start.html")
     return _address_page(checkout.address_of(ctx.user))
+
+
+def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
+    """Where to go instead of the guest's address step: a shopper has their own, an empty cart none."""
+    if ctx.user is not None:
+        return redirect("/checkout")
+    return _empty_cart_redirect(ctx)
+
+
+@bp.route("/checkout/guest", methods=["GET"])
+@public
+def guest_checkout_page() -> Response:
+    ctx = current()
+    elsewhere = _not_a_guest_checkout(ctx)
+    if elsewhere is not None:
+        return elsewhere
+    email, address = cart_session.guest_details(ctx)
+    return _address_page({**address, "email": email}, guest=True)
+
+
+@bp.route("/checkout/guest", methods=["POST"], content_types=FORM_TYPES)
+@public
+def guest_checkout_submit() -> Response:
+    ctx = current()
+    elsewhere = _not_a_guest_checkout(ctx)
+    if elsewhere is not None:
+        return elsewhere
+    raw = {name: ctx.form.get(name) for name in (*checkout.ADDRESS_FIELDS, "email")}
+    try:
+        email, address = checkout.clean_guest_details(raw)
+    except ValidationFailed as error:
+        kept = {name: (value or "")[:300] for name, value in raw.items()}
+        return _address_page(kept, error.errors, status=400, guest=True)
+    cart_session.save_guest_details(ctx, email, address)
+    return redirect("/checkout/review")
 
 
 @bp.route("/checkout", methods=["POST"], content_types=FORM_TYPES)
@@ -126,14 +174,18 @@ def checkout_address_submit() -> Response:
     return redirect("/checkout/review")
 
 
+def _address_step(ctx: RequestContext) -> str:
+    return "/checkout" if ctx.user is not None else "/checkout/guest"
+
+
 @bp.route("/checkout/review", methods=["GET"])
-@login_required
+@public
 def checkout_review() -> Response:
     ctx = current()
-    address = checkout.address_of(ctx.user)
-    if not address:
-        return redirect("/checkout")
-    summary = checkout.review(ctx.user.user_id)
+    buyer = cart_session.checkout_buyer(ctx)
+    if buyer is None or not buyer.address:
+        return redirect(_address_step(ctx) if cart_session.cart_owner(ctx) else "/cart")
+    summary = checkout.review_cart(buyer.cart_owner)
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
@@ -141,26 +193,34 @@ def checkout_review() -> Response:
     return render(
         "cart/checkout_review.html",
         review=summary,
-        address=address,
-        country_name=checkout.COUNTRY_NAMES.get(address.get("country", ""), ""),
-        idempotency_key=checkout.new_checkout_key(ctx.user.user_id),
+        address=buyer.address,
+        guest_email=buyer.email,
+        address_step=_address_step(ctx),
+        country_name=checkout.COUNTRY_NAMES.get(buyer.address.get("country", ""), ""),
+        idempotency_key=checkout.new_checkout_key(buyer.key),
         image_url=image_url,
     )
 
 
 @bp.route("/checkout/place", methods=["POST"], content_types=FORM_TYPES)
-@login_required
+@public
 def checkout_place() -> Response:
     ctx = current()
-    user = ctx.user
-    limits.check_place_order(user.user_id, ctx.client_ip)  # over the limit: a 429 page
+    buyer = cart_session.checkout_buyer(ctx)
+    if buyer is None:  # a guest who has not given an email and address (or whose session ended)
+        ctx.flash("Enter your email and shipping address first.", "info")
+        return redirect("/checkout" if cart_session.cart_owner(ctx) else "/cart")
+    if buyer.user is not None:
+        limits.check_place_order(buyer.user.user_id, ctx.client_ip)  # over the limit: a 429 page
+    else:
+        limits.check_guest_place_order(buyer.owner_key, ctx.client_ip)
     try:
-        nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
+        nonce = checkout.nonce_from_checkout_key(buyer.key, ctx.form.get("idempotency_key"))
         reviewed = ctx.form.get("reviewed_total")
         expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
         # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
         session_count = cart_session.record_count_in(ctx, 0)
-        placed = checkout.place_order(user, nonce, expected_total_cents=expected, also_write=session_count)
+        placed = checkout.place_order(buyer, nonce, expected_total_cents=expected, also_write=session_count)
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
@@ -183,7 +243,7 @@ def checkout_place() -> Response:
         cart_session.recount(ctx)
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
-    return redirect(f"/orders/{placed.order.order_id}", placed="1")
+    return redirect(order_service.order_link(placed.order), placed="1")
 
 
 @bp.route("/orders", methods=["GET"])
@@ -208,20 +268,62 @@ def orders_page() -> Response:
     )
 
 
+def _render_order(template: str, order: Order, headers: dict[str, str] | None = None, **values: Any) -> Response:
+    address = order.address.as_dict() if order.address is not None else None
+    return render(
+        template,
+        headers=headers,
+        order=order,
+        address=address,
+        country_name=checkout.COUNTRY_NAMES.get((address or {}).get("country", ""), ""),
+        image_url=image_url,
+        **values,
+    )
+
+
 @bp.route("/orders/{order_id}", methods=["GET"])
 @login_required
 def order_page(order_id: str) -> Response:
     ctx = current()
     order = order_service.get_order(ctx.user.user_id, order_id)
     template = "orders/confirmation.html" if ctx.query.get("placed") == "1" else "orders/detail.html"
-    address = order.address.as_dict() if order.address is not None else None
-    return render(
-        template,
-        order=order,
-        address=address,
-        country_name=checkout.COUNTRY_NAMES.get((address or {}).get("country", ""), ""),
-        image_url=image_url,
+    return _render_order(template, order)
+
+
+@bp.route("/orders/guest/{token}", methods=["GET"])
+@public
+def guest_order_page(token: str) -> Response:
+    """A guest's order from its signed link (anyone holding the link sees it, nobody else); once
+    it joined an account, its page there (behind the login)."""
+    ctx = current()
+    order = order_service.order_from_link(token)
+    if not order_service.is_guest_order(order):
+        return redirect(order_service.order_link(order))
+    user = ctx.user
+    # The link is the key to the order: no Referer carries it to another page or site.
+    return _render_order(
+        "orders/guest.html",
+        order,
+        headers={"Referrer-Policy": "no-referrer"},
+        placed=ctx.query.get("placed") == "1",
+        link=order_service.order_link(order),
+        can_claim=user is not None and order_service.same_email(user.email, order.guest_email),
     )
+
+
+@bp.route("/orders/guest/{token}/claim", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def guest_order_claim(token: str) -> Response:
+    """A logged-in shopper adds a guest order placed with their email to their account."""
+    ctx = current()
+    order = order_service.order_from_link(token)  # a forged or foreign token stops here
+    try:
+        order_service.claim_guest_order(order, ctx.user)
+    except ServiceError as error:
+        ctx.flash(error.message, "error")
+        return redirect(f"/orders/guest/{token}")  # back to the very link the shopper holds
+    ctx.flash("This order is now in your account's order history.", "success")
+    return redirect(f"/orders/{order.order_id}")
 
 
 @bp.route("/account/export", methods=["GET"])

@@ -97,7 +97,8 @@ class Order(StoreModel):
     Meta = table_meta("orders")
 
     order_id = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute(null=True)  # removed when the shopper deletes their account
+    user_id = UnicodeAttribute(null=True)  # removed when the shopper deletes their account; None for a guest's
+    guest_email = UnicodeAttribute(null=True)  # a guest's order: where its mail goes (kept once claimed)
     status = UnicodeAttribute()  # placed, shipped, delivered, cancelled
     created_at = UTCDateTimeAttribute()
     created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"

@@ -1,7 +1,8 @@
 """Which cart a request uses and how many pairs it holds, kept in the session's data: the
-account's cart for a shopper, a guest cart id for a visitor (created on the first change), and
-the guest cart folded into the account's after login. No Chalice here: the web layer passes its
-request context, which only needs the few members of `CartRequest`.
+account's cart for a shopper, a guest cart id for a visitor (created on the first change), a
+guest's checkout details (email and address) beside it, and the guest cart folded into the
+account's after login. No Chalice here: the web layer passes its request context, which only
+needs the few members of `CartRequest`.
 """
 
 import secrets
@@ -10,11 +11,13 @@ from typing import Any, Protocol
 
 from chalicelib.models import Session, dynamo
 from chalicelib.services import cart as cart_service
+from chalicelib.services import checkout
 from chalicelib.services.errors import NotFound
 from chalicelib.services.sessions import changed_session_data, save_session_data, save_session_data_in, session_data
 
 GUEST_CART_KEY = "guest_cart_id"
 CART_COUNT_KEY = "cart_count"
+GUEST_CHECKOUT_KEY = "guest_checkout"  # {"email": ..., "address": {...}}: a guest's checkout details
 MERGE_NOTES_SHOWN = 3
 
 
@@ -57,6 +60,35 @@ def existing_owner(ctx: CartRequest) -> str:
     if owner is None:
         raise NotFound(cart_service.NOT_IN_CART)
     return owner
+
+
+def guest_details(ctx: CartRequest) -> tuple[str, dict[str, str]]:
+    """The email and address this guest gave at checkout ("" and {} before they did)."""
+    saved = session_data(ctx.session).get(GUEST_CHECKOUT_KEY)
+    if not isinstance(saved, dict):
+        return "", {}
+    email = saved.get("email")
+    address = saved.get("address")
+    if not isinstance(email, str) or not isinstance(address, dict):
+        return "", {}
+    return email, {str(key): str(value) for key, value in address.items() if key in checkout.ADDRESS_FIELDS}
+
+
+def save_guest_details(ctx: CartRequest, email: str, address: dict[str, str]) -> None:
+    """Kept in the guest's session, beside the cart id: both go when the session does."""
+    session = ctx.ensure_session()
+    save_session_data(session, **{GUEST_CHECKOUT_KEY: {"email": email, "address": dict(address)}})
+
+
+def checkout_buyer(ctx: CartRequest) -> checkout.Buyer | None:
+    """Who would place the order: the shopper, a guest with a cart and checkout details, or nobody."""
+    if ctx.user is not None:
+        return checkout.account_buyer(ctx.user)
+    owner = cart_owner(ctx)
+    email, address = guest_details(ctx)
+    if owner is None or not email or not address:
+        return None
+    return checkout.guest_buyer(owner, email, address)
 
 
 def item_count(session: Session | None) -> int:
@@ -104,7 +136,8 @@ def merge_after_login(ctx: CartRequest, previous_data: dict) -> None:
         record_count(ctx, cart_service.count_units(cart_service.user_owner(session.user_id)))
         return
     result = cart_service.merge_guest_cart(guest_id, session.user_id)
-    save_session_data(session, **{GUEST_CART_KEY: None, CART_COUNT_KEY: result.units})
+    # The account's own address and email take over from the guest's checkout details.
+    save_session_data(session, **{GUEST_CART_KEY: None, GUEST_CHECKOUT_KEY: None, CART_COUNT_KEY: result.units})
     if result.moved_units:
         noun = "item" if result.moved_units == 1 else "items"
         ctx.flash(f"We moved {result.moved_units} {noun} from your guest cart into your cart.", "info")

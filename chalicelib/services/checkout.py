@@ -21,7 +21,7 @@ from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
 from chalicelib.services import payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
-from chalicelib.services.validation import clean_text
+from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
 
 COUNTRIES = [
     ("US", "United States"),
@@ -90,6 +90,70 @@ def clean_address(raw: dict[str, Any]) -> dict[str, str]:
     return address
 
 
+@dataclass(frozen=True)
+class Buyer:
+    """Who an order belongs to: a shopper's account, or a guest known by their cart and email."""
+
+    key: str  # order ids and checkout keys derive from it: the user id, or the guest cart's "GUEST#<random>"
+    cart_owner: str
+    user: User | None = None
+    email: str | None = None  # a guest's, checked by clean_guest_email
+    address: dict[str, str] = field(default_factory=dict)  # the saved or given shipping address
+
+    @property
+    def user_id(self) -> str | None:
+        return self.user.user_id if self.user is not None else None
+
+    @property
+    def owner_key(self) -> str:
+        """Whose limits an order counts against: `USER#<id>`, or `EMAIL#<normalised email>` for a
+        guest (open pay-on-delivery orders, placements)."""
+        if self.user is not None:
+            return f"USER#{self.user.user_id}"
+        return f"EMAIL#{normalised_email(self.email or '')}"
+
+    def owns(self, order: Order) -> bool:
+        if self.user is not None:
+            return order.user_id == self.user.user_id
+        return order.guest_email is not None and order.guest_email == self.email
+
+
+def account_buyer(user: User) -> Buyer:
+    return Buyer(
+        key=user.user_id, cart_owner=cart_service.user_owner(user.user_id), user=user, address=address_of(user)
+    )
+
+
+def guest_buyer(guest_cart_owner: str, email: str, address: dict[str, str]) -> Buyer:
+    if not cart_service.is_guest(guest_cart_owner):
+        raise ValueError("a guest buyer needs a guest cart")
+    return Buyer(key=guest_cart_owner, cart_owner=guest_cart_owner, email=email, address=dict(address))
+
+
+def clean_guest_email(raw: Any) -> str:
+    value, problem = check_mailable_email(raw)
+    if problem:
+        raise ValidationFailed({"email": problem})
+    return value
+
+
+def clean_guest_details(raw: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A guest's email and address, or ValidationFailed naming every bad field of both."""
+    errors: dict[str, str] = {}
+    email = address = None
+    try:
+        email = clean_guest_email(raw.get("email"))
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    try:
+        address = clean_address(raw)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors or email is None or address is None:
+        raise ValidationFailed(errors)
+    return email, address
+
+
 def save_address(user: User, address: dict[str, str]) -> None:
     try:
         user.update(actions=[User.last_address.set(address)], condition=User.pk.exists())
@@ -121,7 +185,11 @@ def _order_line(line: pricing.PricedLine) -> OrderLine:
 
 
 def review(user_id: str) -> Review:
-    view = cart_service.load_cart(cart_service.user_owner(user_id))
+    return review_cart(cart_service.user_owner(user_id))
+
+
+def review_cart(cart_owner: str) -> Review:
+    view = cart_service.load_cart(cart_owner)
     return Review(cart=view, quote=pricing.quote_cart(view))
 
 
@@ -210,18 +278,18 @@ TRANSACTION_ATTEMPTS = dynamo.RETRY_ATTEMPTS
 ORDER_ROLE = "order"
 
 
-def _find_order(user_id: str, order_id: str) -> Order | None:
+def _find_order(buyer: Buyer, order_id: str) -> Order | None:
     try:
         order = Order.get(order_id, consistent_read=True)  # a retry must see the order just placed
     except DoesNotExist:
         return None
-    return order if order.user_id == user_id else None
+    return order if buyer.owns(order) else None
 
 
-def _address_for_order(user: User, address: dict[str, str] | None) -> dict[str, str]:
+def _address_for_order(buyer: Buyer, address: dict[str, str] | None) -> dict[str, str]:
     if address is not None:
         return clean_address(address)
-    saved = address_of(user)
+    saved = buyer.address
     if not saved:
         message = "Enter a shipping address first."
         raise ValidationFailed({"address": message}, message=message)
@@ -233,24 +301,26 @@ class PricesChanged(Conflict):
 
 
 def place_order(
-    user: User,
+    buyer: User | Buyer,
     idempotency_key: str,
     address: dict[str, str] | None = None,
     expected_total_cents: int | None = None,
     also_write: Callable[[dynamo.Transaction], None] | None = None,
 ) -> Placed:
-    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review.
-    `also_write` adds the caller's own actions to the order's transaction (the session's cart count)."""
+    """Place the buyer's cart as one order (one per key); a changed reviewed total stops it for a
+    new review. A User is a shopper placing from their account's cart. `also_write` adds the
+    caller's own actions to the order's transaction (the session's cart count)."""
     settings = get_settings()
-    order_id = order_id_for(user.user_id, idempotency_key)
-    owner = cart_service.user_owner(user.user_id)
+    buyer = account_buyer(buyer) if isinstance(buyer, User) else buyer
+    order_id = order_id_for(buyer.key, idempotency_key)
+    owner = buyer.cart_owner
     view = cart_service.load_cart(owner)
     if view.is_empty:
-        existing = _find_order(user.user_id, order_id)
+        existing = _find_order(buyer, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
         raise EmptyCart(cart_service.EMPTY_CART)
-    shipping_address = _address_for_order(user, address)
+    shipping_address = _address_for_order(buyer, address)
     if len(view.items) > settings.cart_max_lines:
         raise ValidationFailed(
             {"cart": f"A cart holds at most {settings.cart_max_lines} different items."},
@@ -268,12 +338,16 @@ def place_order(
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
     decision = payments.provider().prepare(
         payments.PaymentRequest(
-            order_id=order_id, user_id=user.user_id, amount_cents=quote.total_cents, currency=settings.currency
+            order_id=order_id,
+            user_id=buyer.user_id or buyer.owner_key,
+            amount_cents=quote.total_cents,
+            currency=settings.currency,
         )
     )
     order = Order(
         order_id=order_id,
-        user_id=user.user_id,
+        user_id=buyer.user_id,
+        guest_email=buyer.email,
         status=decision.status,
         created_at=now,
         created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
@@ -290,7 +364,7 @@ def place_order(
     try:
         _transact(order, view.items, now, also_write)
     except dynamo.ConditionsFailed as failed:
-        return _after_cancel(failed, user, owner, order_id, view.items)
+        return _after_cancel(failed, buyer, owner, order_id, view.items)
     # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
     return Placed(order=order, created=True)
 
@@ -336,11 +410,11 @@ def _stock_role(item: cart_service.CartItem) -> str:
 
 
 def _after_cancel(
-    failed: dynamo.ConditionsFailed, user: User, owner: str, order_id: str, items: list[cart_service.CartItem]
+    failed: dynamo.ConditionsFailed, buyer: Buyer, owner: str, order_id: str, items: list[cart_service.CartItem]
 ) -> Placed:
     """Why the transaction was cancelled (nothing was written)."""
     if failed.failed(ORDER_ROLE):
-        existing = _find_order(user.user_id, order_id)
+        existing = _find_order(buyer, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
     short_items = [item for item in items if failed.failed(_stock_role(item))]

@@ -182,6 +182,8 @@ DELETE_CHECK = "delete-check"  # account-deletion password checks per account
 REGISTER_CLIENT = "register-client"
 ORDER_ACCOUNT = "order-account"
 ORDER_CLIENT = "order-client"
+# Guests have no account to hold back, and a new email costs nothing: their own, lower per-client limit.
+ORDER_GUEST_CLIENT = "order-guest-client"
 
 # scope -> (the Settings field with its slots per window, its window: seconds or a Settings field)
 _CONFIGURED: dict[str, tuple[str, str | int]] = {
@@ -192,6 +194,7 @@ _CONFIGURED: dict[str, tuple[str, str | int]] = {
     REGISTER_CLIENT: ("register_client_limit", REGISTER_WINDOW_SECONDS),
     ORDER_ACCOUNT: ("order_account_limit", ORDER_WINDOW_SECONDS),
     ORDER_CLIENT: ("order_client_limit", ORDER_WINDOW_SECONDS),
+    ORDER_GUEST_CLIENT: ("guest_order_client_limit", ORDER_WINDOW_SECONDS),
 }
 
 
@@ -215,3 +218,13 @@ def login_backoff() -> Backoff:
 def check_place_order(account: str, client_ip: str) -> None:
     """A slot to place an order, per account and per client address (pages and API alike)."""
     take_all((configured(ORDER_CLIENT), client_ip), (configured(ORDER_ACCOUNT), account))
+
+
+def check_guest_place_order(owner_key: str, client_ip: str) -> None:
+    """A slot for a guest's order: per client address (shared with shoppers, and the guests' own
+    lower limit) and per email (`EMAIL#<normalised>`, on the account limit's counter family)."""
+    take_all(
+        (configured(ORDER_CLIENT), client_ip),
+        (configured(ORDER_GUEST_CLIENT), client_ip),
+        (configured(ORDER_ACCOUNT), owner_key),
+    )

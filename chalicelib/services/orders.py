@@ -1,20 +1,28 @@
-"""A shopper's orders: history, detail, detaching on account deletion, the data export."""
+"""A shopper's orders: history, detail, a guest's order by its signed link and claiming it into an
+account, detaching on account deletion, the data export."""
 
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import clock
+from chalicelib import clock, tokens
 from chalicelib.models import Order, User
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.services import cart as cart_service
 from chalicelib.services import cursors, fulfilment
 from chalicelib.services.checkout import address_of, is_order_id
-from chalicelib.services.errors import NotFound
+from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 
 PAGE_SIZE = 10
 BAD_CURSOR = "That page link is not valid."
+ORDER_LINK_PURPOSE = "guest-order"
+# The confirmation email carries the link: it must outlive delivery and returns. Signed with the
+# rotating signing keys, so it survives one rotation (docs/operations.md).
+ORDER_LINK_MAX_AGE = 90 * 24 * 3600
+LINK_NOT_VALID = "This order link is not valid or has expired. The link in your confirmation email opens your order."
+OTHER_EMAIL = "This order was placed with another email address, so it cannot join this account."
+CLAIM_ATTEMPTS = 3
 
 
 def get_order(user_id: str, order_id: Any) -> Order:
@@ -25,6 +33,67 @@ def get_order(user_id: str, order_id: Any) -> Order:
     if order.user_id is None or order.user_id != user_id:
         raise NotFound(fulfilment.NO_SUCH_ORDER)
     return order
+
+
+def is_guest_order(order: Order) -> bool:
+    """Placed by a guest and not yet in an account."""
+    return order.user_id is None and order.guest_email is not None
+
+
+def order_link(order: Order) -> str:
+    """The path that opens this order for whoever it belongs to (pages and confirmation emails):
+    a guest's order opens from a signed link, for 90 days, and only that order; an account's
+    order from its page behind the login."""
+    if is_guest_order(order):
+        return f"/orders/guest/{order.order_id}.{tokens.sign(ORDER_LINK_PURPOSE, order.order_id)}"
+    return f"/orders/{order.order_id}"
+
+
+def order_from_link(token: Any) -> Order:
+    """The order a guest link was signed for; a forged, expired or malformed link, or one for an
+    order that is not a guest's, is NotFound (the same answer as an unknown order)."""
+    if not isinstance(token, str) or len(token) > 200:
+        raise NotFound(LINK_NOT_VALID)
+    order_id, _, signature = token.partition(".")
+    if not is_order_id(order_id) or not tokens.verify(
+        ORDER_LINK_PURPOSE, order_id, signature, max_age=ORDER_LINK_MAX_AGE
+    ):
+        raise NotFound(LINK_NOT_VALID)
+    try:
+        order = fulfilment.get_order(order_id)
+    except NotFound as error:
+        raise NotFound(LINK_NOT_VALID) from error
+    if order.guest_email is None:
+        raise NotFound(LINK_NOT_VALID)
+    return order
+
+
+def same_email(first: str | None, second: str | None) -> bool:
+    return bool(first) and bool(second) and str(first).casefold() == str(second).casefold()
+
+
+def claim_guest_order(order: Order, user: User) -> Order:
+    """A guest's order joins the account with its email: user_id set in one UpdateItem conditioned
+    on the order having no owner yet (and on the version read), so it can join one account only;
+    the by-user index then lists it. Claiming it again into the same account changes nothing."""
+    for _attempt in range(CLAIM_ATTEMPTS):
+        if order.user_id == user.user_id:
+            return order
+        if order.user_id is not None:
+            raise Conflict("This order already belongs to an account.")
+        if not same_email(order.guest_email, user.email):
+            raise ValidationFailed({"email": OTHER_EMAIL}, message=OTHER_EMAIL)
+        try:
+            order.update(
+                actions=[Order.user_id.set(user.user_id), Order.updated_at.set(clock.now())],
+                condition=Order.user_id.does_not_exist() & (Order.guest_email == order.guest_email),
+            )
+            return order
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            order.refresh(consistent_read=True)  # an admin moved it on, or a parallel claim won
+    raise Conflict("This order changed while we were adding it to your account. Please try again.")
 
 
 def _index_key(order: Order) -> dict[str, dict[str, str]]:
@@ -61,7 +130,12 @@ def detach_orders(user: User) -> None:
         for _attempt in range(3):
             try:
                 order.update(
-                    actions=[Order.user_id.remove(), Order.address.remove(), Order.updated_at.set(clock.now())]
+                    actions=[
+                        Order.user_id.remove(),
+                        Order.address.remove(),
+                        Order.guest_email.remove(),
+                        Order.updated_at.set(clock.now()),
+                    ]
                 )
                 break
             except UpdateError as error:

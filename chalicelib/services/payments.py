@@ -9,7 +9,7 @@ from typing import Protocol
 @dataclass(frozen=True)
 class PaymentRequest:
     order_id: str  # stable across retries: providers use it as their idempotency key
-    user_id: str
+    user_id: str  # the shopper's id, or a guest's "EMAIL#<address>" (checkout.Buyer.owner_key)
     amount_cents: int
     currency: str
 

@@ -11,6 +11,10 @@ EMAIL_RE = re.compile(
     r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 EMAIL_MAX = 254
+# An address the shop sends mail to: ASCII dot-atom local part (no quotes, commas, spaces or line
+# breaks, so it cannot add a header or a second recipient), and a domain as EMAIL_RE's.
+MAILABLE_LOCAL_RE = re.compile(r"^[A-Za-z0-9!#$%&*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&*+/=?^_`{|}~-]+)*$")
+EMAIL_LOCAL_MAX = 64
 PASSWORD_MIN = 8
 ADMIN_PASSWORD_MIN = 12  # admins can change the catalogue and see every order
 PASSWORD_MAX = 256
@@ -48,6 +52,29 @@ def check_email(value: str) -> str | None:
     if len(value) > EMAIL_MAX or not EMAIL_RE.match(value):
         return "Enter an email address like name@example.com."
     return None
+
+
+def check_mailable_email(raw: object) -> tuple[str, str | None]:
+    """The cleaned address and why it cannot receive the shop's mail (or None). Control
+    characters are refused rather than stripped: a line break in an address is an injection
+    attempt or a paste error, never part of the address."""
+    if not isinstance(raw, str):
+        return "", "Enter your email address."
+    if any(unicodedata.category(ch)[0] == "C" for ch in raw):
+        return raw[:EMAIL_MAX].strip(), "Enter an email address like name@example.com, on one line."
+    value = clean_text(raw)
+    problem = check_email(value)
+    local = value.rpartition("@")[0]
+    if problem is None and (len(local) > EMAIL_LOCAL_MAX or not MAILABLE_LOCAL_RE.match(local)):
+        problem = "Enter an email address like name@example.com."
+    return value, problem
+
+
+def normalised_email(value: str) -> str:
+    """One key per mailbox for limits: case folded and a "+tag" dropped (name+1@ and name+2@
+    reach the same person at most providers)."""
+    local, _, domain = value.casefold().rpartition("@")
+    return f"{local.partition('+')[0] or local}@{domain}"
 
 
 def _letters_and_digits(text: str) -> str:

@@ -20,8 +20,9 @@ def test_guest_cart_register_merge_checkout_and_history(shop, stockroom):
     expect(page.get_by_label("Quantity")).to_have_value("2")
 
     shop.click_link("Checkout")
-    assert re.match(r"/login\?next=", shop.path()), shop.path()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How would you like to check out?")
     shop.click_link("Create an account")
+    assert re.match(r"/register\?next=", shop.path()), shop.path()
     username = unique("walker")
     fill_registration(page, username, PASSWORD)
     shop.click_button("Create account")
