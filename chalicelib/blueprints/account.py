@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.services import accounts
-from chalicelib.services.errors import ValidationFailed
+from chalicelib.services import account_changes, accounts
+from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import SHOPPER, session_data
 from chalicelib.web.context import RequestContext, current
@@ -130,3 +130,76 @@ def delete_submit() -> Response:
     ctx.end_session()
     ctx.flash("Your account and its personal data are deleted. Goodbye!", "success")
     return redirect("/")
+
+
+PASSWORD_FORM = "account/change_password.html"
+EMAIL_FORM = "account/change_email.html"
+EMAIL_CONFIRM = "account/confirm_email.html"
+
+
+@bp.route("/account/password", methods=["GET"])
+@login_required
+def password_page() -> Response:
+    return render(PASSWORD_FORM)
+
+
+@bp.route("/account/password", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def password_submit() -> Response:
+    ctx = current()
+    form = ctx.form
+    user = ctx.user
+    try:
+        account_changes.change_password(
+            user, form.get("current_password"), form.get("password"), form.get("confirm_password")
+        )
+    except ValidationFailed as error:
+        return render(PASSWORD_FORM, status=400, errors=error.errors)
+    except ServiceError as error:
+        return render(PASSWORD_FORM, status=409, message=error.message)
+    # Every session of the account has ended; this browser continues on a new one (new token).
+    ctx.begin_session(SHOPPER, user.user_id)
+    ctx.flash("Your password is changed. Other devices were logged out.", "success")
+    return redirect("/account")
+
+
+@bp.route("/account/email", methods=["GET"])
+@login_required
+def email_page() -> Response:
+    return render(EMAIL_FORM, user=current().user)
+
+
+@bp.route("/account/email", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def email_submit() -> Response:
+    ctx = current()
+    user = ctx.user
+    new_email = ctx.form.get("new_email")
+    try:
+        sent_to = account_changes.request_email_change(user, new_email, ctx.form.get("current_password"))
+    except ValidationFailed as error:
+        return render(EMAIL_FORM, status=400, user=user, form={"new_email": new_email[:300]}, errors=error.errors)
+    ctx.flash(f"We sent a link to {sent_to}. Your email address changes when you follow it.", "success")
+    return redirect("/account")
+
+
+@bp.route("/account/email/confirm/{token}", methods=["GET"])
+@public
+def email_confirm_page(token: str) -> Response:
+    try:
+        user = account_changes.pending_email_user(token)
+    except account_changes.InvalidEmailLink as error:
+        return render(EMAIL_CONFIRM, status=400, message=error.message)
+    return render(EMAIL_CONFIRM, token=token, new_email=user.pending_email)
+
+
+@bp.route("/account/email/confirm/{token}", methods=["POST"], content_types=FORM_TYPES)
+@public
+def email_confirm_submit(token: str) -> Response:
+    ctx = current()
+    try:
+        user = account_changes.confirm_email_change(token)
+    except ServiceError as error:  # InvalidEmailLink, or the address was taken meanwhile
+        return render(EMAIL_CONFIRM, status=400, message=error.message)
+    ctx.flash(f"Your email address is now {user.email}.", "success")
+    return redirect("/account" if ctx.user is not None else "/login")

@@ -5,7 +5,7 @@ from typing import TypedDict
 from chalice import Blueprint, Response
 
 from chalicelib.models.catalogue import ACTIVE
-from chalicelib.services import accounts, cursors, fulfilment, images, products, uploads
+from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import ADMIN
@@ -227,6 +227,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "errors": {},
         "stock": {size: (stock[size].quantity if size in stock else 0) for size in shoe.sizes},
         "sold": sum(int(row.sold or 0) for row in stock.values()),
+        "waiting": back_in_stock.waiting_counts(shoe_id, shoe.sizes),  # "email me when it's back"
         "grant": grant,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),

@@ -6,8 +6,10 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
-# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
+# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
+# RestockWaitCount the restock-subscriptions table).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -18,8 +20,9 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Order,
     CatalogueIndexPart,
     RateCounter,
+    RestockSubscription,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount]
 
 
 def bind_tables(settings: Settings) -> None:
@@ -40,6 +43,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "RateCounter",
+    "RestockSubscription",
+    "RestockWaitCount",
     "Session",
     "Shoe",
     "ShoeImage",
