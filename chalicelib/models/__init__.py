@@ -6,8 +6,10 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 
-# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
+# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
+# EmailSuppression the outbox table).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -18,8 +20,9 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Order,
     CatalogueIndexPart,
     RateCounter,
+    OutboxMessage,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, EmailSuppression]
 
 
 def bind_tables(settings: Settings) -> None:
@@ -37,8 +40,10 @@ __all__ = [
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",
+    "EmailSuppression",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "RateCounter",
     "Session",
     "Shoe",
