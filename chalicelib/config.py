@@ -74,7 +74,12 @@ class Settings:
     free_shipping_over_cents: int
     currency: str
     image_cdn_base_url: str
-    site_url: str  # the shop's public address, for links in emails (never taken from a request)
+    # Email (chalicelib.services.outbox): the verified SES sender, the configuration set whose event
+    # destination reports bounces and complaints, and the shop's public origin for links in emails.
+    email_from_address: str
+    email_from_name: str
+    ses_configuration_set: str
+    shop_url: str
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -117,5 +122,8 @@ def get_settings() -> Settings:
         free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
         currency=os.environ.get("CURRENCY", "USD"),
         image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
-        site_url=os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        email_from_address=os.environ.get("EMAIL_FROM_ADDRESS", "orders@stride-shoes.example"),
+        email_from_name=os.environ.get("EMAIL_FROM_NAME", "Stride Shoes"),
+        ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
+        shop_url=os.environ.get("SHOP_URL", "http://127.0.0.1:8000").rstrip("/"),
     )

@@ -5,7 +5,7 @@ module registers nothing, so what runs never depends on which modules happened t
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue, events, orders
+from chalicelib.services import accounts, back_in_stock, cart_session, catalogue, events, mailer, orders
 
 SUBSCRIPTIONS = (
     (events.PRODUCT_CHANGED, catalogue.refresh_index_for_shoe),
@@ -14,8 +14,11 @@ SUBSCRIPTIONS = (
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
 LOGIN_HOOKS = (cart_session.merge_after_login,)
-# (table short name, consumer): each consumer gets its table's changes of a stream batch.
-STREAM_CONSUMERS = ((back_in_stock.STOCK_TABLE, back_in_stock.on_stock_changes),)
+# (table short name, consumer): each DynamoDB stream's consumers (chalicelib.streams).
+STREAM_CONSUMERS = (
+    (mailer.TABLE, mailer.send_changes),
+    (back_in_stock.STOCK_TABLE, back_in_stock.on_stock_changes),
+)
 
 
 def wire() -> None:

@@ -1,10 +1,15 @@
 """Create the stage's tables (TTL on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
-from chalicelib.models import TABLE_MODELS, RateCounter, Session, bind_tables
+from chalicelib.models import TABLE_MODELS, OutboxMessage, RateCounter, Session, bind_tables
 from chalicelib.models.orders import CartLine
 
-TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at", RateCounter: "expires_at"}
+TTL_ATTRIBUTE = {
+    Session: "expires_at",
+    CartLine: "expires_at",
+    RateCounter: "expires_at",
+    OutboxMessage: "expires_at",
+}
 
 
 def create_tables() -> list[str]:

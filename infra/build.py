@@ -47,6 +47,12 @@ def ttl_attribute(model: type) -> str | None:
     return names[0] if names else None
 
 
+def stream_view_type(model: type) -> str | None:
+    """A streamed table's model says so in its Meta (PynamoDB's own `stream_view_type`, which
+    create_table honours locally too)."""
+    return getattr(model.Meta, "stream_view_type", None)
+
+
 def table_resource(model: type) -> dict[str, Any]:
     schema = model._get_schema()
     definitions = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
@@ -73,6 +79,9 @@ def table_resource(model: type) -> dict[str, Any]:
     ttl = ttl_attribute(model)
     if ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    stream = stream_view_type(model)
+    if stream:
+        properties["StreamSpecification"] = {"StreamViewType": stream}
     return {
         "Type": "AWS::DynamoDB::Table",
         # Prod tables also refuse deletion by API (DeletionProtectionEnabled) and are kept if the
@@ -166,6 +175,8 @@ def build_template() -> dict[str, Any]:
         name = short_name(model)
         resources[logical_id(name)] = table_resource(model)
         outputs[logical_id(name) + "Name"] = {"Value": {"Ref": logical_id(name)}}
+        if stream_view_type(model):
+            outputs[logical_id(name) + "StreamArn"] = {"Value": {"Fn::GetAtt": [logical_id(name), "StreamArn"]}}
     resources.update(bucket_resources())
     outputs["UploadBucketName"] = {"Value": {"Ref": "UploadBucket"}}
     for parameter in PARAMETER_NAMES:

@@ -407,6 +407,7 @@ def _render_order(order_id: str, status: int = 200, message: str | None = None, 
         status=status,
         order=order,
         moves=fulfilment.MOVES.get(order.status, ()),
+        carriers=fulfilment.CARRIER_CHOICES,
         message=message,
         errors=errors or {},
     )
@@ -425,7 +426,13 @@ def order_transition(order_id: str) -> Response:
     version = products.parse_whole_number(form.get("version")[:10])
     try:
         order = fulfilment.transition(
-            order_id, form.get("to")[:20], current_admin_username(), form.get("note")[:1000], version
+            order_id,
+            form.get("to")[:20],
+            current_admin_username(),
+            form.get("note")[:1000],
+            version,
+            carrier=form.get("carrier")[:40],
+            tracking_number=form.get("tracking_number")[:100],
         )
     except ValidationFailed as error:
         return _render_order(order_id, 400, error.message, error.errors)

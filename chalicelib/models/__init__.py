@@ -6,10 +6,11 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
 # One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
-# RestockWaitCount the restock-subscriptions table).
+# EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -21,8 +22,9 @@ TABLE_MODELS: list[type[StoreModel]] = [
     CatalogueIndexPart,
     RateCounter,
     RestockSubscription,
+    OutboxMessage,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount, EmailSuppression]
 
 
 def bind_tables(settings: Settings) -> None:
@@ -40,8 +42,10 @@ __all__ = [
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",
+    "EmailSuppression",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "RateCounter",
     "RestockSubscription",
     "RestockWaitCount",

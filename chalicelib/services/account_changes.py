@@ -95,7 +95,9 @@ def request_email_change(user: User, new_email: str, current_password: str) -> s
 
     def build(transaction: dynamo.Transaction) -> None:
         transaction.update("user", user, actions, condition=User.pk.exists())
-        account_emails.queue(transaction, account_emails.email_change_confirm(new_email, user.username, token))
+        account_emails.queue(
+            transaction, account_emails.email_change_confirm(new_email, user.username, token, token_hash)
+        )
 
     dynamo.transact(build)
     log_event("email_change_requested", account=user.user_id)
@@ -135,7 +137,7 @@ def confirm_email_change(token: str) -> User:
         transaction.delete("old-claim", old_claim, condition=UniqueClaim.user_id == user.user_id)
         transaction.save("new-claim", new_claim, condition=UniqueClaim.pk.does_not_exist())
         transaction.update("user", user, actions, condition=User.email_token_hash == token_hash)
-        account_emails.queue(transaction, account_emails.email_changed(old_email, user.username, new_email))
+        account_emails.queue(transaction, account_emails.email_changed(old_email, user.username, new_email, token_hash))
 
     try:
         dynamo.transact(build)

@@ -258,6 +258,6 @@ def delete_account(user: User, password: str, client_ip: str = "") -> None:
         transaction.delete("user", User(pk=user.pk))
         transaction.delete("username", UniqueClaim(pk=UniqueClaim.username_key(user.username)))
         transaction.delete("email", UniqueClaim(pk=UniqueClaim.email_key(user.email)))
-        account_emails.queue(transaction, account_emails.account_deleted(user.email, user.username))
+        account_emails.queue(transaction, account_emails.account_deleted(user.email, user.username, user.user_id))
 
     dynamo.transact(build)

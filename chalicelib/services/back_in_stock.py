@@ -19,6 +19,7 @@ from chalicelib.models.catalogue import ACTIVE, Shoe
 from chalicelib.models.restock import COUNT_KEY, SUBSCRIPTION_PREFIX, size_key
 from chalicelib.services import account_emails, limits
 from chalicelib.services.errors import ServiceError, ValidationFailed
+from chalicelib.services.outbox import Message
 from chalicelib.services.shoes import get_shoe
 from chalicelib.services.validation import check_email, clean_text
 
@@ -96,7 +97,7 @@ def read_unsubscribe_token(token: str) -> tuple[str, str, str]:
     return data[0], data[1], data[2]
 
 
-def _remove(subscription: RestockSubscription, email: account_emails.Email | None = None) -> bool:
+def _remove(subscription: RestockSubscription, email: Message | None = None) -> bool:
     """Delete one subscription and count it out (and queue its email) in one transaction; False
     when it was gone already (unsubscribed, or sent by an earlier delivery of the batch)."""
 
@@ -151,12 +152,9 @@ def send_alerts(shoe_id: str, size: str) -> int:
     condition = RestockSubscription.subscriber.startswith(SUBSCRIPTION_PREFIX)
     sent = 0
     for subscription in RestockSubscription.query(size_key(shoe_id, size), condition, consistent_read=True):
+        token = unsubscribe_token(shoe_id, size, subscription.email)
         email = account_emails.back_in_stock(
-            subscription.email,
-            name,
-            size_label,
-            f"/shoes/{shoe_id}",
-            unsubscribe_token(shoe_id, size, subscription.email),
+            subscription.email, name, size_label, shoe_id, size, token, subscription.created_at
         )
         sent += _remove(subscription, email)
     if sent:

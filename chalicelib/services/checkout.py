@@ -18,7 +18,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import events, payments, pricing
+from chalicelib.services import emails, events, outbox, payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -282,7 +282,7 @@ def place_order(
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
     )
     try:
-        _transact(order, view.items, now)
+        _transact(order, view.items, now, emails.order_placed(order, user.email))
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, user, owner, order_id, view.items)
     sizes_by_shoe: dict[str, list[str]] = {}
@@ -293,8 +293,9 @@ def place_order(
     return Placed(order=order, created=True)
 
 
-def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> None:
-    """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
+def _transact(order: Order, items: list[cart_service.CartItem], now: Any, confirmation: outbox.Message) -> None:
+    """One TransactWriteItems (the confirmation email included), retried with jittered backoff on
+    conflicts and throttling only."""
 
     def build(transaction: dynamo.Transaction) -> None:
         for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
@@ -310,6 +311,7 @@ def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> Non
                 condition=Stock.quantity >= n,
             )
         transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
+        outbox.add(transaction, confirmation)
         for item in items:
             transaction.delete(
                 f"cart:{item.line.line_id}",

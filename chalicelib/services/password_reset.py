@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 
 from chalicelib import clock
 from chalicelib.logs import log_event
-from chalicelib.models import UniqueClaim, User, dynamo
+from chalicelib.models import OutboxMessage, UniqueClaim, User, dynamo
 from chalicelib.services import account_changes, account_emails, account_tokens, accounts, limits
 from chalicelib.services.errors import ServiceError, ValidationFailed
+from chalicelib.services.outbox import Message
 from chalicelib.services.sessions import end_all_sessions
 from chalicelib.services.validation import check_email, clean_text
 
@@ -60,17 +61,16 @@ def request_reset(email: str, client_ip: str) -> None:
     user = _user_for_email(email)
     token, token_hash = account_tokens.new_link_token(user.user_id if user else NO_USER_ID)
     expires_at = clock.now() + RESET_TTL
-    message = account_emails.password_reset(
-        user.email if user else email, user.username if user else "", token, expires_at
-    )
+    recipient, username = (user.email, user.username) if user else (email, "")
+    message = account_emails.password_reset(recipient, username, token, token_hash, expires_at)
     if user is not None:
         _store_reset(user, token_hash, expires_at, message)
     else:
-        _same_work_for_nobody(email)
+        _same_work_for_nobody(email, message)
     log_event("password_reset_requested", account=user.user_id if user else "unknown", client_ip=client_ip)
 
 
-def _store_reset(user: User, token_hash: str, expires_at: datetime, message: account_emails.Email) -> None:
+def _store_reset(user: User, token_hash: str, expires_at: datetime, message: Message) -> None:
     actions = [User.reset_token_hash.set(token_hash), User.reset_expires_at.set(expires_at)]
 
     def build(transaction: dynamo.Transaction) -> None:
@@ -81,14 +81,16 @@ def _store_reset(user: User, token_hash: str, expires_at: datetime, message: acc
     dynamo.transact(build)
 
 
-def _same_work_for_nobody(email: str) -> None:
-    """A transaction of two condition checks that write nothing, in place of the user update and
-    the email: one TransactWriteItems round trip, as for a known address."""
+def _same_work_for_nobody(email: str, message: Message) -> None:
+    """A transaction of two condition checks that write nothing, on the outbox and users tables,
+    in place of the email and the user update: one TransactWriteItems round trip, as for a known
+    address. The email was rendered into a message all the same, and is dropped here."""
 
     def build(transaction: dynamo.Transaction) -> None:
-        claim_key, user_key = UniqueClaim.email_key(email), User.key_for(NO_USER_ID)
+        absent = OutboxMessage.message_id.does_not_exist()
+        transaction.condition_check("outbox", OutboxMessage, message.dedupe_key, None, absent)
+        claim_key = UniqueClaim.email_key(email)
         transaction.condition_check("claim", UniqueClaim, claim_key, None, UniqueClaim.pk.does_not_exist())
-        transaction.condition_check("user", User, user_key, None, User.pk.does_not_exist())
 
     with contextlib.suppress(dynamo.ConditionsFailed):  # registered a moment ago: it asked before
         dynamo.transact(build)
