@@ -34,7 +34,7 @@ from chalicelib import aws, clock
 from chalicelib.config import get_settings
 from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
-from tests.mail_fixtures import mailbox  # noqa: F401 (the emails the shop queued)
+from tests.queued_mail import mailbox  # noqa: F401 (the emails the shop queued, rendered)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
 pytest_plugins = ["tests.aws_operations"]

@@ -4,7 +4,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import sizes
 from chalicelib.services import back_in_stock
-from chalicelib.services.errors import ServiceError, ValidationFailed
+from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.shoes import get_shoe
 from chalicelib.web.context import current
@@ -28,8 +28,8 @@ def subscribe(shoe_id: str) -> Response:
         message = back_in_stock.subscribe(
             shoe_id, ctx.form.get("size"), email, ctx.client_ip, user.user_id if user is not None else None
         )
-    except RateLimited:
-        raise  # the middleware's 429 page, with Retry-After
+    except (RateLimited, NotFound):
+        raise  # the middleware's 429 (with Retry-After) and 404 pages
     except ValidationFailed as error:
         ctx.flash(next(iter(error.errors.values()), error.message), "error")
     except ServiceError as error:  # the size is back in stock meanwhile
