@@ -36,7 +36,7 @@ from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
-pytest_plugins = ["tests.aws_operations"]
+pytest_plugins = ["tests.aws_operations", "tests.mail_fixtures"]  # mail_fixtures: the `ses` fixture
 
 
 @pytest.fixture(scope="session")
