@@ -5,6 +5,7 @@ outbox stream's changes as the sender receives them.
   pauses are recorded instead of slept; yields a `Mailbox` whose `.sent()` lists the emails SES
   accepted during the test, oldest first.
 - `outbox_changes(*ids)`: each outbox item as a stream INSERT record, decoded by chalicelib.streams.
+- `FlakySes(code, failures)`: SES answering with an error first; `order_context(**changes)`.
 - `deliver_pending()`: what the stream would do next: run the sender on every pending message.
 """
 
@@ -16,6 +17,7 @@ from email.policy import default as default_policy
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib import aws, streams
 from chalicelib.config import get_settings
@@ -112,3 +114,51 @@ def message(message_id: str) -> OutboxMessage:
     found = outbox.get(message_id)
     assert found is not None, message_id
     return found
+
+
+def order_context(**changes: object) -> dict:
+    """A rendered order email's context, as emails.order_context makes it."""
+    context = {
+        "order_id": "ORDER123",
+        "order_url": "https://shop.example/orders/ORDER123",
+        "placed_on": "01 Dec 2026",
+        "status": "placed",
+        "payment_method": "pay_on_delivery",
+        "lines": [
+            {
+                "name": "Runner",
+                "brand": "Fleet",
+                "size": "42",
+                "quantity": 1,
+                "unit_price_cents": 3000,
+                "line_total_cents": 3000,
+            }
+        ],
+        "subtotal_cents": 3000,
+        "discount_cents": 0,
+        "shipping_cents": 595,
+        "total_cents": 3595,
+        "address_lines": ["Alice Example", "1 Main Street", "Dublin D02 X285", "Ireland"],
+    }
+    context.update(changes)
+    return context
+
+
+class FlakySes:
+    """SES that answers with `error_code` the first `failures` times, then as moto does."""
+
+    def __init__(self, error_code: str, failures: int = 10**6, status: int = 400) -> None:
+        self.real = aws.sesv2_client()
+        self.error_code, self.failures, self.status, self.calls = error_code, failures, status, 0
+
+    def send_email(self, **request: object) -> dict:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ClientError(
+                {
+                    "Error": {"Code": self.error_code, "Message": "slow down"},
+                    "ResponseMetadata": {"HTTPStatusCode": self.status},
+                },
+                "SendEmail",
+            )
+        return self.real.send_email(**request)

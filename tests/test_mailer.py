@@ -6,64 +6,17 @@ import json
 import logging
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError
 
 from chalicelib import aws, streams
 from chalicelib.models import Order
 from chalicelib.services import cart, checkout, emails, fulfilment, mailer, outbox
 from tests.factories import ADDRESS, ADMIN, make_shoe, make_user
-from tests.mail_fixtures import deliver_pending, message, outbox_changes
+from tests.mail_fixtures import FlakySes, deliver_pending, message, order_context, outbox_changes
 
 
 def _message(recipient: str = "alice@example.com", key: str = "test#1", kind: str = emails.ORDER_DELIVERED):
-    return outbox.Message(kind=kind, recipient=recipient, context=_order_context(), dedupe_key=key)
-
-
-def _order_context(**changes: object) -> dict:
-    context = {
-        "order_id": "ORDER123",
-        "order_url": "https://shop.example/orders/ORDER123",
-        "placed_on": "01 Dec 2026",
-        "status": "placed",
-        "payment_method": "pay_on_delivery",
-        "lines": [
-            {
-                "name": "Runner",
-                "brand": "Fleet",
-                "size": "42",
-                "quantity": 1,
-                "unit_price_cents": 3000,
-                "line_total_cents": 3000,
-            }
-        ],
-        "subtotal_cents": 3000,
-        "discount_cents": 0,
-        "shipping_cents": 595,
-        "total_cents": 3595,
-        "address_lines": ["Alice Example", "1 Main Street", "Dublin D02 X285", "Ireland"],
-    }
-    context.update(changes)
-    return context
-
-
-class FlakySes:
-    """SES that answers with `error_code` the first `failures` times, then as moto does."""
-
-    def __init__(self, error_code: str, failures: int = 10**6, status: int = 400) -> None:
-        self.real = aws.sesv2_client()
-        self.error_code, self.failures, self.status, self.calls = error_code, failures, status, 0
-
-    def send_email(self, **request: object) -> dict:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise ClientError(
-                {
-                    "Error": {"Code": self.error_code, "Message": "slow down"},
-                    "ResponseMetadata": {"HTTPStatusCode": self.status},
-                },
-                "SendEmail",
-            )
-        return self.real.send_email(**request)
+    return outbox.Message(kind=kind, recipient=recipient, context=order_context(), dedupe_key=key)
 
 
 def _place_order(username: str = "alice"):
@@ -292,10 +245,10 @@ def test_a_recipient_that_is_not_one_plain_address_is_never_mailed(ses, recipien
 
 def test_names_and_subjects_with_line_breaks_add_no_header_or_recipient(ses):
     hostile = "Eve\r\nBcc: eve@example.com\r\nX-Evil: 1"
-    context = _order_context(
+    context = order_context(
         order_id=f"ORDER1{hostile}",
         address_lines=[hostile, "1 Main Street"],
-        lines=[{**_order_context()["lines"][0], "name": hostile}],
+        lines=[{**order_context()["lines"][0], "name": hostile}],
     )
     outbox.enqueue(
         outbox.Message(kind=emails.ORDER_PLACED, recipient="alice@example.com", context=context, dedupe_key="h#1")
