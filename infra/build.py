@@ -227,9 +227,26 @@ OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
 # for any principal of the account allowed ssm:GetParameters: no kms statement is needed. With a
 # customer managed key, add kms:Decrypt on that key's ARN.
 PARAMETER_ACTIONS = ["ssm:GetParameters"]
+# The outbox's sender sends as the stage's address (its domain is the verified SES identity) through
+# the stage's configuration set (bounces and complaints go to SNS from there): .chalice/config.json.
+EMAIL_ACTIONS = ["ses:SendEmail"]
 # The admin dashboard's low-stock count reads the stock table with a capped, filtered Scan (an admin
 # route only; see docs/admin.md). No other table may be scanned.
 SCANNED_TABLES = ["stock"]
+
+
+def stage_variables(stage: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def email_resources(stage: str) -> list[str]:
+    variables = stage_variables(stage)
+    domain = variables["EMAIL_FROM_ADDRESS"].rpartition("@")[2]
+    resources = [f"arn:aws:ses:*:*:identity/{domain}"]
+    if variables.get("SES_CONFIGURATION_SET"):
+        resources.append(f"arn:aws:ses:*:*:configuration-set/{variables['SES_CONFIGURATION_SET']}")
+    return resources
 
 
 def build_policy(stage: str) -> dict[str, Any]:
@@ -263,6 +280,7 @@ def build_policy(stage: str) -> dict[str, Any]:
                 "Action": OBJECT_ACTIONS,
                 "Resource": [f"{bucket}/{prefix}*" for prefix in OBJECT_PREFIXES],
             },
+            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)},
             {
                 "Sid": "Secrets",
                 "Effect": "Allow",

@@ -37,7 +37,7 @@ from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack 
 from tests.queued_mail import mailbox  # noqa: F401 (the emails the shop queued, rendered)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
-pytest_plugins = ["tests.aws_operations"]
+pytest_plugins = ["tests.aws_operations", "tests.mail_fixtures"]  # mail_fixtures: the `ses` fixture
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,15 @@ def test_a_presigned_post_from_app_code_counts_as_put_object_on_its_key():
     recorded = {(n.action, n.resource) for n in aws_operations.recorded()}
     assert ("s3:PutObject", "shoeshop-test-uploads/incoming/upload-1") in recorded
     assert missing_grants([n for n in aws_operations.recorded() if n.resource.endswith("upload-1")], "prod") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_sender_may_send_as_the_stages_identity_through_its_configuration_set_only(stage):
+    sends = [
+        Need("ses:SendEmail", "ses", "identity/stride-shoes.example"),
+        Need("ses:SendEmail", "ses", "configuration-set/shoeshop-test-email"),
+    ]
+    assert missing_grants(sends, stage) == []
+    policy = load_policy(stage)
+    assert not allows(policy, "ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/gmail.com")
+    assert not allows(policy, "ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/stride-shoes.example")

@@ -122,13 +122,14 @@ def deliver(message_id: str) -> str:
                 log_event("email.retry", logging.WARNING, kind=message.kind, message_id=message_id, error=error.reason)
                 sleep(_backoff(attempt))
     except SendFailed as error:
+        total_attempts = int(message.attempts or 0) + attempts
         _finish(message, outbox.FAILED, attempts=attempts, last_error=error.reason)
         log_event(
             "email.failed",
             logging.ERROR,
             kind=message.kind,
             message_id=message_id,
-            attempts=int(message.attempts or 0) + attempts,
+            attempts=total_attempts,
             error=error.reason,
         )
         return outbox.FAILED
