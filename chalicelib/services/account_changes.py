@@ -87,7 +87,7 @@ def request_email_change(user: User, new_email: str, current_password: str) -> s
     if email_claimed(new_email):
         raise ValidationFailed({"new_email": "An account with that email already exists."})
     token, token_hash = account_tokens.new_link_token(user.user_id)
-    actions = [
+    actions: list[Action] = [
         User.pending_email.set(new_email),
         User.email_token_hash.set(token_hash),
         User.email_token_expires_at.set(clock.now() + EMAIL_LINK_TTL),
@@ -126,7 +126,7 @@ def confirm_email_change(token: str) -> User:
     token_hash = str(user.email_token_hash)
     old_claim = UniqueClaim(pk=UniqueClaim.email_key(old_email))
     new_claim = UniqueClaim(pk=UniqueClaim.email_key(new_email), user_id=user.user_id)
-    actions = [
+    actions: list[Action] = [
         User.email.set(new_email),
         User.pending_email.remove(),
         User.email_token_hash.remove(),

@@ -8,6 +8,8 @@ the page nor its timing says whether the address has an account.
 import contextlib
 from datetime import datetime, timedelta
 
+from pynamodb.expressions.update import Action
+
 from chalicelib import clock
 from chalicelib.logs import log_event
 from chalicelib.models import OutboxMessage, UniqueClaim, User, dynamo
@@ -71,7 +73,7 @@ def request_reset(email: str, client_ip: str) -> None:
 
 
 def _store_reset(user: User, token_hash: str, expires_at: datetime, message: Message) -> None:
-    actions = [User.reset_token_hash.set(token_hash), User.reset_expires_at.set(expires_at)]
+    actions: list[Action] = [User.reset_token_hash.set(token_hash), User.reset_expires_at.set(expires_at)]
 
     def build(transaction: dynamo.Transaction) -> None:
         # Overwriting the hash is what invalidates any older link.
