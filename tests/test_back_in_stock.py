@@ -167,3 +167,29 @@ def test_the_emailed_unsubscribe_link_works(web, mailbox):
     [email] = mailbox.all()
     path = mailbox.link(email, "/restock/unsubscribe")
     assert "ann@example.com" in body(web.get(path))
+
+
+# End to end through the streams: the admin's restock, the stock stream, the outbox stream, SES
+
+
+def test_a_restock_in_the_back_office_reaches_each_subscriber_once_through_the_streams(drain_streams, ses):
+    from chalicelib.services import products
+
+    shoe = make_shoe({"42": 0, "43": 0})
+    for email in ("ann@example.com", "ben@example.com"):
+        back_in_stock.subscribe(shoe.shoe_id, "42", email, "192.0.2.1")
+    back_in_stock.subscribe(shoe.shoe_id, "43", "cat@example.com", "192.0.2.1")
+    drain_streams()  # nothing to send yet
+    assert ses.sent() == []
+
+    products.adjust_stock(shoe.shoe_id, "42", 4, "boss")
+    records = drain_streams.read()
+    drain_streams.deliver(records)
+    drain_streams()  # the outbox's new messages reach the sender
+    drain_streams.deliver(records)  # the stock batch delivered again
+    drain_streams()
+    sent = ses.sent()
+    assert sorted(mail.destinations[0] for mail in sent) == ["ann@example.com", "ben@example.com"]
+    assert all("Back in stock:" in mail.subject and "/restock/unsubscribe?token=" in mail.text for mail in sent)
+    assert subscribers(shoe.shoe_id, "43") == ["cat@example.com"]
+    assert drain_streams.dead_letters == []

@@ -92,8 +92,7 @@ class Stock(StoreModel):
     """Pairs on hand for one (shoe, size): its own item, so checkout decrements each size under its
     own condition and two sizes never collide in a transaction."""
 
-    # Streamed: a size back from 0 emails who waits for it (services/back_in_stock.py).
-    Meta = table_meta("stock", stream_view_type="NEW_AND_OLD_IMAGES")
+    Meta = table_meta("stock")
 
     shoe_id = UnicodeAttribute(hash_key=True)
     size = UnicodeAttribute(range_key=True)
