@@ -109,11 +109,9 @@ def test_each_stream_function_has_its_own_policy_reading_only_its_own_stream(sta
 def test_stream_functions_calls_on_drained_records_are_granted_by_their_own_policies(web, drain_streams, ses):
     """Admin changes and an order, then each table's records through the real handler, recording
     what the handler calls; each stream function's own policy must grant it."""
-    from chalicelib.services import cart, catalogue_index, checkout, products
+    from chalicelib.services import back_in_stock, cart, catalogue_index, checkout, products
     from chalicelib.stream_handler import function_name
     from tests.factories import ADDRESS, ADMIN, make_user, shoe_via_admin
-
-    from chalicelib.services import back_in_stock
 
     shoe = shoe_via_admin({"42": 1, "43": 3, "44": 0})
     back_in_stock.subscribe(shoe.shoe_id, "44", "waiting@example.com", "192.0.2.1")
