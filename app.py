@@ -8,7 +8,7 @@ from chalice import Chalice
 from chalice.app import DynamoDBEvent
 
 from chalicelib import stream_handler
-from chalicelib.blueprints import account, admin, api, cart, catalogue, static
+from chalicelib.blueprints import account, admin, api, cart, catalogue, password, restock, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -23,7 +23,7 @@ logging.getLogger("shoeshop").setLevel(logging.INFO)
 for handler in app.log.handlers:
     handler.setFormatter(logging.Formatter("%(message)s"))
 
-for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp):
+for blueprint in (static.bp, catalogue.bp, account.bp, password.bp, restock.bp, cart.bp, admin.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 
@@ -43,4 +43,9 @@ def stock_stream(event: DynamoDBEvent) -> Any:
 
 @app.on_dynamodb_record(**stream_handler.event_source("orders"))
 def orders_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("outbox"))
+def outbox_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())

@@ -9,6 +9,9 @@ python manage.py [--local] enable-admin --username U
 python manage.py [--local] set-admin-password --username U [--password-stdin]   (ends its sessions)
 python manage.py [--local] seed-demo --products N
 python manage.py [--local] rebuild-catalogue-index   (rebuild the catalogue read model from the tables)
+python manage.py --local outbox [--json]      (the mail the local SES received, newest first)
+python manage.py [--local] outbox --unsent failed|pending|sending [--json]   (email not sent yet)
+python manage.py [--local] retry-email (--id ID | --all-failed)   (failed email back to the sender)
 python manage.py run [--fresh]  (what `make run` does: local AWS, tables, saved or demo data, admin, server)
 
 --local talks to the stack a running `make run` recorded in .local/stack.json (or LOCAL_STATE_DIR).
@@ -157,6 +160,75 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Sent mail from the local SES (what was really sent), or the outbox's unsent messages."""
+    import json
+
+    if args.unsent:
+        return _unsent_messages(args.unsent, args.json)
+    from chalicelib.aws import local_endpoint_url
+    from devtools.localmail import format_mail, sent_mail
+
+    endpoint = local_endpoint_url()
+    if not endpoint:
+        print("Sent mail is read from the local SES: use --local (in AWS, see --unsent and the logs).", file=sys.stderr)
+        return 2
+    mails = sent_mail(endpoint)
+    if args.json:
+        print(json.dumps([mail.as_json() for mail in mails], indent=2))
+    elif not mails:
+        print("no email sent yet")
+    else:
+        print(("-" * 72 + "\n").join(format_mail(mail) for mail in mails), end="")
+    return 0
+
+
+def _unsent_messages(queue: str, as_json: bool) -> int:
+    import json
+
+    from chalicelib.services import outbox
+
+    rows = [
+        {
+            "message_id": item.message_id,
+            "kind": item.kind,
+            "status": item.status,
+            "attempts": int(item.attempts or 0),
+            "created_at": item.created_at.isoformat(),
+            "last_error": item.last_error or "",
+        }
+        for item in outbox.unsent(queue)
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print("\t".join(str(row[name]) for name in ("created_at", "message_id", "kind", "attempts", "last_error")))
+        print(f"{len(rows)} {queue} message(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_retry_email(args: argparse.Namespace) -> int:
+    """Failed messages back to pending: the outbox stream brings them to the sender again."""
+    from chalicelib.services import outbox
+
+    ids = [item.message_id for item in outbox.unsent(outbox.FAILED)] if args.all_failed else [args.id]
+    retried = [message_id for message_id in ids if outbox.retry(message_id)]
+    for message_id in sorted(set(ids) - set(retried)):
+        print(f"{message_id}: no failed message of that id", file=sys.stderr)
+    print(f"{len(retried)} message(s) queued again")
+    return 0 if len(retried) == len(ids) else 2
+
+
+def _print_sent(message: object) -> None:
+    """`make run`: one line per email sent."""
+    print(
+        f"email sent: {getattr(message, 'kind', '')} to {getattr(message, 'recipient', '')}: "
+        f"{getattr(message, 'subject', '')}  (manage.py --local outbox shows it)",
+        flush=True,
+    )
+
+
 def _local_admin_line(state: Path) -> str:
     """Create the local admin on first start; afterwards it (and its password) persist."""
     from chalicelib.services.accounts import create_admin
@@ -233,6 +305,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     created = ensure_secrets()
     if created:
         print(f"Created the local secrets in SSM: {', '.join(created)}")
+    from chalicelib.services import mailer
+    from devtools.localmail import ensure_sender_identity
+
+    print(f"Email: sending as {ensure_sender_identity()} through the local SES (`manage.py --local outbox` reads it)")
+    mailer.on_sent(_print_sent)
 
     from chalicelib.models import Shoe
     from devtools.demo import seed_demo
@@ -326,6 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rebuild-catalogue-index", help="rebuild the catalogue read model (reads every shoe and stock row)"
     ).set_defaults(func=cmd_rebuild_catalogue_index)
+
+    mail = commands.add_parser("outbox", help="the mail the local SES received (newest first), or unsent email")
+    mail.add_argument("--json", action="store_true", help="JSON for machines")
+    mail.add_argument("--unsent", choices=("failed", "pending", "sending"), help="list the outbox's unsent messages")
+    mail.set_defaults(func=cmd_outbox)
+
+    retry = commands.add_parser("retry-email", help="send failed email again (after fixing the cause)")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", help="the message id (from outbox --unsent failed)")
+    which.add_argument("--all-failed", action="store_true", help="every failed message")
+    retry.set_defaults(func=cmd_retry_email)
 
     run = commands.add_parser("run", help="local AWS, demo data, admin and the dev server")
     run.add_argument("--products", type=int, default=12)

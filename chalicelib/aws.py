@@ -90,6 +90,17 @@ def ssm_client() -> Any:
     return _clients["ssm"]
 
 
+def sesv2_client() -> Any:
+    """SES v2, for the outbox's sender only (never on a request's path: requests only enqueue)."""
+    if "sesv2" not in _clients:
+        from chalicelib.config import get_settings
+
+        _clients["sesv2"] = botocore_session().create_client(
+            "sesv2", region_name=get_settings().region, config=_client_config()
+        )
+    return _clients["sesv2"]
+
+
 def set_client(name: str, client: Any) -> None:
     """Replace a client (tests inject stubs); None forgets it so the next call builds a new one."""
     if client is None:

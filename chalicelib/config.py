@@ -20,6 +20,9 @@ APP_LIMIT_VARIABLES = (
     "ORDER_ACCOUNT_LIMIT",
     "ORDER_CLIENT_LIMIT",
     "GUEST_ORDER_CLIENT_LIMIT",
+    "RESET_EMAIL_LIMIT",
+    "RESET_CLIENT_LIMIT",
+    "RESTOCK_CLIENT_LIMIT",
 )
 
 
@@ -64,12 +67,21 @@ class Settings:
     order_account_limit: int  # orders placed per account, per 10 minutes
     order_client_limit: int  # orders placed per client address, per 10 minutes
     guest_order_client_limit: int  # guest orders placed per client address, per 10 minutes
+    reset_email_limit: int  # password-reset requests per email address, per hour
+    reset_client_limit: int  # password-reset requests per client address, per hour
+    restock_client_limit: int  # "email me when it's back" subscriptions per client address, per hour
     cart_max_quantity: int
     cart_max_lines: int
     shipping_flat_cents: int
     free_shipping_over_cents: int
     currency: str
     image_cdn_base_url: str
+    # Email (chalicelib.services.outbox): the verified SES sender, the configuration set whose event
+    # destination reports bounces and complaints, and the shop's public origin for links in emails.
+    email_from_address: str
+    email_from_name: str
+    ses_configuration_set: str
+    shop_url: str
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -104,10 +116,17 @@ def get_settings() -> Settings:
         order_account_limit=_env_int("ORDER_ACCOUNT_LIMIT", 10),
         order_client_limit=_env_int("ORDER_CLIENT_LIMIT", 30),
         guest_order_client_limit=_env_int("GUEST_ORDER_CLIENT_LIMIT", 10),
+        reset_email_limit=_env_int("RESET_EMAIL_LIMIT", 3),
+        reset_client_limit=_env_int("RESET_CLIENT_LIMIT", 10),
+        restock_client_limit=_env_int("RESTOCK_CLIENT_LIMIT", 20),
         cart_max_quantity=_env_int("CART_MAX_QUANTITY", 10),
         cart_max_lines=_env_int("CART_MAX_LINES", 25),
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),
         free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
         currency=os.environ.get("CURRENCY", "USD"),
         image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
+        email_from_address=os.environ.get("EMAIL_FROM_ADDRESS", "orders@stride-shoes.example"),
+        email_from_name=os.environ.get("EMAIL_FROM_NAME", "Stride Shoes"),
+        ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
+        shop_url=os.environ.get("SHOP_URL", "http://127.0.0.1:8000").rstrip("/"),
     )

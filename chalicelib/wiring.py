@@ -5,7 +5,7 @@ module registers nothing, so what runs never depends on which modules happened t
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, cart_session, catalogue_index, orders
+from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, mailer, orders
 
 # (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
 # once (chalicelib/stream_handler.py). infra/build.py grants each stream Lambda what its consumers
@@ -13,6 +13,8 @@ from chalicelib.services import accounts, cart_session, catalogue_index, orders
 STREAM_CONSUMERS = (
     ("shoes", catalogue_index.apply_changes),
     ("stock", catalogue_index.apply_changes),
+    (back_in_stock.STOCK_TABLE, back_in_stock.on_stock_changes),
+    (mailer.TABLE, mailer.send_changes),
 )
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
@@ -20,7 +22,7 @@ LOGIN_HOOKS = (cart_session.merge_after_login,)
 
 
 def wire() -> None:
-    """Connect every handler, step and hook; calling it again changes nothing."""
+    """Connect every consumer, step and hook; calling it again changes nothing."""
     for table, consumer in STREAM_CONSUMERS:
         streams.register(table, consumer)
     for step in DELETION_STEPS:

@@ -1,10 +1,23 @@
 """Create the stage's tables (TTL and streams on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
-from chalicelib.models import STREAM_VIEW_TYPE, STREAMED_MODELS, TABLE_MODELS, RateCounter, Session, bind_tables
+from chalicelib.models import (
+    STREAM_VIEW_TYPE,
+    STREAMED_MODELS,
+    TABLE_MODELS,
+    OutboxMessage,
+    RateCounter,
+    Session,
+    bind_tables,
+)
 from chalicelib.models.orders import CartLine
 
-TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at", RateCounter: "expires_at"}
+TTL_ATTRIBUTE = {
+    Session: "expires_at",
+    CartLine: "expires_at",
+    RateCounter: "expires_at",
+    OutboxMessage: "expires_at",
+}
 
 
 def create_tables() -> list[str]:

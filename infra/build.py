@@ -252,9 +252,26 @@ OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
 # for any principal of the account allowed ssm:GetParameters: no kms statement is needed. With a
 # customer managed key, add kms:Decrypt on that key's ARN.
 PARAMETER_ACTIONS = ["ssm:GetParameters"]
+# The outbox's sender sends as the stage's address (its domain is the verified SES identity) through
+# the stage's configuration set (bounces and complaints go to SNS from there): .chalice/config.json.
+EMAIL_ACTIONS = ["ses:SendEmail"]
 # The admin dashboard's low-stock count reads the stock table with a capped, filtered Scan (an admin
 # route only; see docs/admin.md). No other table may be scanned.
 SCANNED_TABLES = ["stock"]
+
+
+def stage_variables(stage: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def email_resources(stage: str) -> list[str]:
+    variables = stage_variables(stage)
+    domain = variables["EMAIL_FROM_ADDRESS"].rpartition("@")[2]
+    resources = [f"arn:aws:ses:*:*:identity/{domain}"]
+    if variables.get("SES_CONFIGURATION_SET"):
+        resources.append(f"arn:aws:ses:*:*:configuration-set/{variables['SES_CONFIGURATION_SET']}")
+    return resources
 
 
 def build_policy(stage: str) -> dict[str, Any]:
@@ -288,6 +305,7 @@ def build_policy(stage: str) -> dict[str, Any]:
                 "Action": OBJECT_ACTIONS,
                 "Resource": [f"{bucket}/{prefix}*" for prefix in OBJECT_PREFIXES],
             },
+            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)},
             {
                 "Sid": "Secrets",
                 "Effect": "Allow",
@@ -317,7 +335,19 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
         "stock": ["dynamodb:Query"],
         "catalogue-index": READ + WRITE,
     },
+    # Claims, marks and suppresses messages (SES: email_resources, added to the outbox's function).
+    "chalicelib.services.mailer.send_changes": {
+        "outbox": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    },
+    # Per subscriber one transaction: delete it, count it out, put its email in the outbox.
+    "chalicelib.services.back_in_stock.on_stock_changes": {
+        "shoes": ["dynamodb:GetItem"],
+        "restock-subscriptions": ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+        "outbox": ["dynamodb:PutItem"],
+    },
 }
+# Stream functions that send email: the sender's SES statement (as the app function's).
+EMAIL_SENDING_STREAMS = ("outbox",)
 DEAD_LETTER_QUEUE = "stream-dead-letters"  # shoeshop-<stage>-stream-dead-letters (infra/merge.json)
 STREAM_BATCH_SIZE = 100
 STREAM_MAX_RETRIES = 3  # then the failing record is set aside in the dead-letter queue
@@ -383,6 +413,10 @@ def build_stream_policy(stage: str, table: str) -> dict[str, Any]:
                 "Action": actions,
                 "Resource": f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{target}",
             }
+        )
+    if table in EMAIL_SENDING_STREAMS:
+        statements.append(
+            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)}
         )
     return {"Version": "2012-10-17", "Statement": statements}
 

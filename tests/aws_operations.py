@@ -137,6 +137,11 @@ def needs_for(service: str, operation: str, params: dict[str, Any]) -> list[tupl
     if service == "ssm":
         names = params.get("Names") or [params.get("Name", "")]
         return [(f"ssm:{operation}", service, name.lstrip("/")) for name in names]
+    if service == "ses" and operation == "SendEmail":  # SES v2: the sending identity and configuration set
+        needs = [("ses:SendEmail", service, f"identity/{str(params.get('FromEmailAddress', '')).rpartition('@')[2]}")]
+        if params.get("ConfigurationSetName"):
+            needs.append(("ses:SendEmail", service, f"configuration-set/{params['ConfigurationSetName']}"))
+        return needs
     return [(f"{service}:{operation}", service, "")]
 
 

@@ -34,10 +34,11 @@ from chalicelib import aws, clock
 from chalicelib.config import get_settings
 from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
+from tests.queued_mail import mailbox  # noqa: F401 (the emails the shop queued, rendered)
 from tests.stream_fixtures import drain_streams, forget_stream_records  # noqa: F401 (stream handler on moto's records)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
-pytest_plugins = ["tests.aws_operations"]
+pytest_plugins = ["tests.aws_operations", "tests.mail_fixtures"]  # mail_fixtures: the `ses` fixture
 
 
 @pytest.fixture(scope="session")

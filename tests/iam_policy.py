@@ -22,7 +22,13 @@ STAGES = ("dev", "prod")
 # resources by name, see docs/operations.md).
 SAMPLE_REGION = "eu-west-1"
 SAMPLE_ACCOUNT = "123456789012"
-TEST_NAMES = {"table_prefix": "shoeshop-test-", "bucket": "shoeshop-test-uploads", "ssm_prefix": "shoeshop/test/"}
+TEST_NAMES = {
+    "table_prefix": "shoeshop-test-",
+    "bucket": "shoeshop-test-uploads",
+    "ssm_prefix": "shoeshop/test/",
+    "email_domain": "stride-shoes.example",  # chalicelib.config's default sender, as the tests send
+    "ses_configuration_set": "shoeshop-test-email",
+}
 
 
 @lru_cache
@@ -74,6 +80,15 @@ def stage_arn(need: Need, stage: str) -> str | None:
             return None
         name = env["SSM_PREFIX"].strip("/") + "/" + need.resource.removeprefix(TEST_NAMES["ssm_prefix"])
         return f"arn:aws:ssm:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:parameter/{name}"
+    if need.service == "ses":
+        kind, _, name = need.resource.partition("/")
+        if kind == "identity" and name == TEST_NAMES["email_domain"]:
+            name = env["EMAIL_FROM_ADDRESS"].rpartition("@")[2]
+        elif kind == "configuration-set" and name == TEST_NAMES["ses_configuration_set"]:
+            name = env["SES_CONFIGURATION_SET"]
+        else:
+            return None
+        return f"arn:aws:ses:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:{kind}/{name}"
     return None
 
 
@@ -109,7 +124,7 @@ def missing_grants(needs: list[Need], stage: str, function: str = "") -> list[st
 
 # -- wildcards -----------------------------------------------------------------------------------
 S3_PREFIX_WILDCARD = re.compile(r"^arn:aws:s3:::[a-z0-9.-]+/[A-Za-z0-9_.-]+/\*$")
-NAMED_ARN = re.compile(r"^arn:aws:(dynamodb|ssm|sqs):(\*|[a-z0-9-]+):(\*|\d{12}):[^*]+$")
+NAMED_ARN = re.compile(r"^arn:aws:(dynamodb|ssm|ses|sqs):(\*|[a-z0-9-]+):(\*|\d{12}):[^*]+$")
 # A table's stream: its label (a timestamp) is chosen by DynamoDB when the stream is enabled.
 STREAM_ARN = re.compile(r"^arn:aws:dynamodb:(\*|[a-z0-9-]+):(\*|\d{12}):table/[^*/]+/stream/\*$")
 

@@ -106,15 +106,17 @@ def test_each_stream_function_has_its_own_policy_reading_only_its_own_stream(sta
     )  # no consumer of the orders stream yet: it may touch no table
 
 
-def test_stream_functions_calls_on_drained_records_are_granted_by_their_own_policies(web, drain_streams):
+def test_stream_functions_calls_on_drained_records_are_granted_by_their_own_policies(web, drain_streams, ses):
     """Admin changes and an order, then each table's records through the real handler, recording
     what the handler calls; each stream function's own policy must grant it."""
-    from chalicelib.services import cart, catalogue_index, checkout, products
+    from chalicelib.services import back_in_stock, cart, catalogue_index, checkout, products
     from chalicelib.stream_handler import function_name
     from tests.factories import ADDRESS, ADMIN, make_user, shoe_via_admin
 
-    shoe = shoe_via_admin({"42": 1, "43": 3})
+    shoe = shoe_via_admin({"42": 1, "43": 3, "44": 0})
+    back_in_stock.subscribe(shoe.shoe_id, "44", "waiting@example.com", "192.0.2.1")
     products.set_stock(shoe.shoe_id, "43", 2, None, ADMIN)
+    products.set_stock(shoe.shoe_id, "44", 1, None, ADMIN)  # back in stock: an alert
     user = make_user("alice")
     checkout.save_address(user, checkout.clean_address(ADDRESS))
     cart.add_item(cart.user_owner(user.user_id), shoe.shoe_id, "42", "1")
@@ -123,15 +125,21 @@ def test_stream_functions_calls_on_drained_records_are_granted_by_their_own_poli
     for record in drain_streams.read():
         table = record["eventSourceARN"].split(":table/shoeshop-test-", 1)[1].split("/stream/", 1)[0]
         by_table.setdefault(table, []).append(record)
-    assert set(by_table) == {"shoes", "stock", "orders"}
-    for table, records in sorted(by_table.items()):
+    assert set(by_table) == {"shoes", "stock", "orders", "outbox"}
+    for table, records in sorted(by_table.items(), key=lambda item: item[0] == "outbox"):  # the outbox last
         with aws_operations.recording() as needs:
             assert drain_streams.deliver(records) == []
         if table in ("shoes", "stock"):
             assert needs, table  # the read model was brought up to date
         for stage in STAGES:
             assert missing_grants(needs, stage, function_name(table)) == [], table
-    assert catalogue_index.current(force=True).card(shoe.shoe_id).sizes_in_stock == ("43",)
+    assert catalogue_index.current(force=True).card(shoe.shoe_id).sizes_in_stock == ("43", "44")
+    outbox_records = [r for r in drain_streams.read() if ":table/shoeshop-test-outbox/" in r["eventSourceARN"]]
+    with aws_operations.recording() as needs:  # the alert the stock stream queued, and its send
+        drain_streams.deliver(outbox_records)
+    for stage in STAGES:
+        assert missing_grants(needs, stage, function_name("outbox")) == []
+    assert "waiting@example.com" in [mail.destinations[0] for mail in ses.sent()]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -209,3 +217,15 @@ def test_a_presigned_post_from_app_code_counts_as_put_object_on_its_key():
     recorded = {(n.action, n.resource) for n in aws_operations.recorded()}
     assert ("s3:PutObject", "shoeshop-test-uploads/incoming/upload-1") in recorded
     assert missing_grants([n for n in aws_operations.recorded() if n.resource.endswith("upload-1")], "prod") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_sender_may_send_as_the_stages_identity_through_its_configuration_set_only(stage):
+    sends = [
+        Need("ses:SendEmail", "ses", "identity/stride-shoes.example"),
+        Need("ses:SendEmail", "ses", "configuration-set/shoeshop-test-email"),
+    ]
+    assert missing_grants(sends, stage) == []
+    policy = load_policy(stage)
+    assert not allows(policy, "ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/gmail.com")
+    assert not allows(policy, "ses:SendRawEmail", "arn:aws:ses:us-east-1:123456789012:identity/stride-shoes.example")

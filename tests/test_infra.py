@@ -141,6 +141,14 @@ def test_sessions_and_carts_expire_by_ttl():
     assert tables["shoeshop-prod-carts"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
+def test_the_outbox_table_is_streamed_with_both_images_in_the_template_and_locally():
+    """The sender reads the outbox's stream: without it no email would ever leave."""
+    assert _tables("prod")["shoeshop-prod-outbox"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert TEMPLATE["Outputs"]["OutboxStreamArn"]["Value"] == {"Fn::GetAtt": ["OutboxTable", "StreamArn"]}
+    created = aws.dynamodb_client().describe_table(TableName="shoeshop-test-outbox")["Table"]
+    assert created["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
 def test_every_table_is_on_demand_with_point_in_time_recovery_and_prod_deletion_protection():
     assert TEMPLATE["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
     for resource in TEMPLATE["Resources"].values():
@@ -215,12 +223,14 @@ def test_make_deploy_gets_each_stream_arn_from_the_data_stack_outputs():
         {"OutputKey": "ShoesStreamArn", "OutputValue": arn.format("shoes")},
         {"OutputKey": "StockStreamArn", "OutputValue": arn.format("stock")},
         {"OutputKey": "OrdersStreamArn", "OutputValue": arn.format("orders")},
+        {"OutputKey": "OutboxStreamArn", "OutputValue": arn.format("outbox")},
         {"OutputKey": "ShoesTableName", "OutputValue": "shoeshop-dev-shoes"},
     ]
     assert stream_arns("dev", outputs) == {
         "STREAM_ARN_SHOES": arn.format("shoes"),
         "STREAM_ARN_STOCK": arn.format("stock"),
         "STREAM_ARN_ORDERS": arn.format("orders"),
+        "STREAM_ARN_OUTBOX": arn.format("outbox"),
     }
     with pytest.raises(SystemExit, match="no output OrdersStreamArn: run `make deploy-data STAGE=dev` first"):
         stream_arns("dev", outputs[:2])

@@ -57,6 +57,10 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "Order": "shoeshop-late-orders",
         "CatalogueIndexPart": "shoeshop-late-catalogue-index",
         "RateCounter": "shoeshop-late-limits",
+        "OutboxMessage": "shoeshop-late-outbox",
+        "EmailSuppression": "shoeshop-late-outbox",
+        "RestockSubscription": "shoeshop-late-restock-subscriptions",
+        "RestockWaitCount": "shoeshop-late-restock-subscriptions",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

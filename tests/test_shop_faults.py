@@ -259,10 +259,11 @@ def _transition(admin, order_id: str, to: str):
 
 
 @pytest.mark.parametrize("fault", RETRYABLE, ids=fault_id)
-def test_shipping_when_the_update_keeps_failing_says_busy_not_refused(admin, faults, fault):  # noqa: F811
+def test_shipping_when_the_update_keeps_failing_says_busy_not_refused(admin, faults, no_backoff, fault):  # noqa: F811
+    """Shipping is one transaction (the status change and the shopper's email)."""
     _, order = _admin_order()
     token, form = _transition(admin, order.order_id, "shipped")
-    faults.fail("UpdateItem", fault)
+    faults.fail("TransactWriteItems", fault)
     response = admin.post_form(f"/admin/orders/{order.order_id}/status", form, csrf=token)
     assert_busy_page(response)
     assert "cannot be" not in response.body.decode()  # not "this order is placed, so it cannot be shipped"
@@ -298,11 +299,11 @@ def test_cancelling_rides_out_a_conflict_with_a_checkout(admin, faults, no_backo
     assert int(Stock.get(shoe.shoe_id, "42").quantity) == 5
 
 
-def test_api_transition_when_the_update_keeps_failing(admin, faults):  # noqa: F811
+def test_api_transition_when_the_update_keeps_failing(admin, faults, no_backoff):  # noqa: F811
     _, order = _admin_order()
     headers = {"content-type": "application/json", "x-csrf-token": admin.csrf_token("/admin/orders")}
     body = json.dumps({"to": "shipped"})
-    faults.fail("UpdateItem", RETRYABLE[1])
+    faults.fail("TransactWriteItems", RETRYABLE[1])  # the status change and its email, one transaction
     response = admin.request("POST", f"/api/v1/admin/orders/{order.order_id}/transitions", body=body, headers=headers)
     assert_busy_json(response)
     faults.clear()

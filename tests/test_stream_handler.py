@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import stream_handler, streams
 from chalicelib.models import STREAMED_MODELS, short_table_name
-from chalicelib.services import catalogue_index, products
+from chalicelib.services import back_in_stock, catalogue_index, products
 from devtools import streampoller
 from tests.factories import ADMIN, make_shoe, product_input, shoe_via_admin
 from tests.fault_injection import THROTTLING, faults, no_backoff, retry_sleeps  # noqa: F401
@@ -163,7 +163,8 @@ def test_only_the_registered_consumers_of_a_table_see_its_changes(drain_streams)
     records = drain_streams.read()
     tables = {streams.decode(record, "shoeshop-test-").table for record in records}
     assert tables == {"shoes", "stock"}
-    assert streams.consumers("shoes") == streams.consumers("stock") == (catalogue_index.apply_changes,)
+    assert streams.consumers("shoes") == (catalogue_index.apply_changes,)
+    assert streams.consumers("stock") == (catalogue_index.apply_changes, back_in_stock.on_stock_changes)
     assert streams.consumers("orders") == ()
 
 

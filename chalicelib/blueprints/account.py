@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.models import Order
-from chalicelib.services import accounts
+from chalicelib.services import account_changes, accounts, order_links
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
@@ -85,8 +85,8 @@ def register_submit() -> Response:
 def _guest_order_or_redirect(token: str) -> tuple[Order, Response | None]:
     """The guest order a link opens, or where to go instead (claimed already, or logged in)."""
     order = order_service.order_from_link(token)
-    if not order_service.is_guest_order(order) or current().user is not None:
-        return order, redirect(order_service.order_link(order))
+    if not order_links.is_guest_order(order) or current().user is not None:
+        return order, redirect(order_links.order_link(order))
     return order, None
 
 
@@ -97,7 +97,7 @@ def guest_order_account_page(token: str) -> Response:
     order, elsewhere = _guest_order_or_redirect(token)
     if elsewhere is not None:
         return elsewhere
-    link = order_service.order_link(order)
+    link = order_links.held_link(token)
     return render("account/register.html", form={"email": order.guest_email}, next=link, action=f"{link}/account")
 
 
@@ -109,7 +109,7 @@ def guest_order_account_submit(token: str) -> Response:
     order, elsewhere = _guest_order_or_redirect(token)
     if elsewhere is not None:
         return elsewhere
-    link = order_service.order_link(order)
+    link = order_links.held_link(token)
     registration = _registration(ctx.form)
     if not order_service.same_email(clean_text(registration.email), order.guest_email):
         message = f"Use the email this order was placed with, {order.guest_email}, so the order can join your account."
@@ -192,3 +192,76 @@ def delete_submit() -> Response:
     ctx.end_session()
     ctx.flash("Your account and its personal data are deleted. Goodbye!", "success")
     return redirect("/")
+
+
+PASSWORD_FORM = "account/change_password.html"
+EMAIL_FORM = "account/change_email.html"
+EMAIL_CONFIRM = "account/confirm_email.html"
+
+
+@bp.route("/account/password", methods=["GET"])
+@login_required
+def password_page() -> Response:
+    return render(PASSWORD_FORM)
+
+
+@bp.route("/account/password", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def password_submit() -> Response:
+    ctx = current()
+    form = ctx.form
+    user = ctx.user
+    try:
+        account_changes.change_password(
+            user, form.get("current_password"), form.get("password"), form.get("confirm_password")
+        )
+    except ValidationFailed as error:
+        return render(PASSWORD_FORM, status=400, errors=error.errors)
+    except ServiceError as error:
+        return render(PASSWORD_FORM, status=409, message=error.message)
+    # Every session of the account has ended; this browser continues on a new one (new token).
+    ctx.begin_session(SHOPPER, user.user_id)
+    ctx.flash("Your password is changed. Other devices were logged out.", "success")
+    return redirect("/account")
+
+
+@bp.route("/account/email", methods=["GET"])
+@login_required
+def email_page() -> Response:
+    return render(EMAIL_FORM, user=current().user)
+
+
+@bp.route("/account/email", methods=["POST"], content_types=FORM_TYPES)
+@login_required
+def email_submit() -> Response:
+    ctx = current()
+    user = ctx.user
+    new_email = ctx.form.get("new_email")
+    try:
+        sent_to = account_changes.request_email_change(user, new_email, ctx.form.get("current_password"))
+    except ValidationFailed as error:
+        return render(EMAIL_FORM, status=400, user=user, form={"new_email": new_email[:300]}, errors=error.errors)
+    ctx.flash(f"We sent a link to {sent_to}. Your email address changes when you follow it.", "success")
+    return redirect("/account")
+
+
+@bp.route("/account/email/confirm/{token}", methods=["GET"])
+@public
+def email_confirm_page(token: str) -> Response:
+    try:
+        user = account_changes.pending_email_user(token)
+    except account_changes.InvalidEmailLink as error:
+        return render(EMAIL_CONFIRM, status=400, message=error.message)
+    return render(EMAIL_CONFIRM, token=token, new_email=user.pending_email)
+
+
+@bp.route("/account/email/confirm/{token}", methods=["POST"], content_types=FORM_TYPES)
+@public
+def email_confirm_submit(token: str) -> Response:
+    ctx = current()
+    try:
+        user = account_changes.confirm_email_change(token)
+    except ServiceError as error:  # InvalidEmailLink, or the address was taken meanwhile
+        return render(EMAIL_CONFIRM, status=400, message=error.message)
+    ctx.flash(f"Your email address is now {user.email}.", "success")
+    return redirect("/account" if ctx.user is not None else "/login")

@@ -5,7 +5,7 @@ from typing import TypedDict
 from chalice import Blueprint, Response
 
 from chalicelib.models.catalogue import ACTIVE
-from chalicelib.services import accounts, cursors, fulfilment, images, products, uploads
+from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import ADMIN
@@ -227,6 +227,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "errors": {},
         "stock": {size: (stock[size].quantity if size in stock else 0) for size in shoe.sizes},
         "sold": sum(int(row.sold or 0) for row in stock.values()),
+        "waiting": back_in_stock.waiting_counts(shoe_id, shoe.sizes),  # "email me when it's back"
         "grant": grant,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -406,6 +407,7 @@ def _render_order(order_id: str, status: int = 200, message: str | None = None, 
         status=status,
         order=order,
         moves=fulfilment.MOVES.get(order.status, ()),
+        carriers=fulfilment.CARRIER_CHOICES,
         message=message,
         errors=errors or {},
     )
@@ -424,7 +426,13 @@ def order_transition(order_id: str) -> Response:
     version = products.parse_whole_number(form.get("version")[:10])
     try:
         order = fulfilment.transition(
-            order_id, form.get("to")[:20], current_admin_username(), form.get("note")[:1000], version
+            order_id,
+            form.get("to")[:20],
+            current_admin_username(),
+            form.get("note")[:1000],
+            version,
+            carrier=form.get("carrier")[:40],
+            tracking_number=form.get("tracking_number")[:100],
         )
     except ValidationFailed as error:
         return _render_order(order_id, 400, error.message, error.errors)

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, limits, pricing
+from chalicelib.services import cart_session, checkout, limits, order_links, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -243,7 +243,7 @@ def checkout_place() -> Response:
         cart_session.recount(ctx)
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
-    return redirect(order_service.order_link(placed.order), placed="1")
+    return redirect(order_links.order_link(placed.order), placed="1")
 
 
 @bp.route("/orders", methods=["GET"])
@@ -297,8 +297,8 @@ def guest_order_page(token: str) -> Response:
     it joined an account, its page there (behind the login)."""
     ctx = current()
     order = order_service.order_from_link(token)
-    if not order_service.is_guest_order(order):
-        return redirect(order_service.order_link(order))
+    if not order_links.is_guest_order(order):
+        return redirect(order_links.order_link(order))
     user = ctx.user
     # The link is the key to the order: no Referer carries it to another page or site.
     return _render_order(
@@ -306,7 +306,7 @@ def guest_order_page(token: str) -> Response:
         order,
         headers={"Referrer-Policy": "no-referrer"},
         placed=ctx.query.get("placed") == "1",
-        link=order_service.order_link(order),
+        link=order_links.held_link(token),
         can_claim=user is not None and order_service.same_email(user.email, order.guest_email),
     )
 
@@ -321,7 +321,7 @@ def guest_order_claim(token: str) -> Response:
         order_service.claim_guest_order(order, ctx.user)
     except ServiceError as error:
         ctx.flash(error.message, "error")
-        return redirect(f"/orders/guest/{token}")  # back to the very link the shopper holds
+        return redirect(order_links.held_link(token))
     ctx.flash("This order is now in your account's order history.", "success")
     return redirect(f"/orders/{order.order_id}")
 

@@ -6,8 +6,11 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.outbox import EmailSuppression, OutboxMessage
+from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
-# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
+# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
+# EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -18,14 +21,17 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Order,
     CatalogueIndexPart,
     RateCounter,
+    RestockSubscription,
+    OutboxMessage,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount, EmailSuppression]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
 # the data stack, the local tables, the stream Lambdas and their policies all follow this list.
 STREAMED_MODELS: list[type[StoreModel]] = [
     Shoe,
     Stock,
     Order,
+    OutboxMessage,
 ]
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
@@ -47,9 +53,13 @@ __all__ = [
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",
+    "EmailSuppression",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "RateCounter",
+    "RestockSubscription",
+    "RestockWaitCount",
     "Session",
     "Shoe",
     "ShoeImage",

@@ -27,6 +27,14 @@ class User(StoreModel):
     created_at = UTCDateTimeAttribute()
     preferred_size = UnicodeAttribute(null=True)
     last_address: MapAttribute[str, Any] = MapAttribute(null=True)
+    # Password reset (services/password_reset.py): the SHA-256 of the one live token, and its
+    # expiry. A newer request overwrites them; a reset or a successful login removes them.
+    reset_token_hash = UnicodeAttribute(null=True)
+    reset_expires_at = UTCDateTimeAttribute(null=True)
+    # Email change awaiting confirmation from the new address (services/account_changes.py).
+    pending_email = UnicodeAttribute(null=True)
+    email_token_hash = UnicodeAttribute(null=True)
+    email_token_expires_at = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def key_for(user_id: str) -> str:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from pynamodb.exceptions import DoesNotExist, PutError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.logs import log_event
-from chalicelib.models import Admin, UniqueClaim, User, dynamo, shared_connection
-from chalicelib.services import cart, limits, passwords
+from chalicelib.models import Admin, UniqueClaim, User, dynamo
+from chalicelib.services import account_emails, cart, limits, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
     check_email,
@@ -174,7 +173,21 @@ def authenticate(identifier: str, password: str, client: LoginClient | None = No
     """The shopper for a username or email and password, or LoginFailed (or RateLimited)."""
     identifier = clean_text(identifier)
     user = _find_user(identifier) if identifier and len(identifier) <= IDENTIFIER_MAX else None
-    return _check_password_throttled(user, identifier[:IDENTIFIER_MAX], password, client or LoginClient(), "shopper")
+    user = _check_password_throttled(user, identifier[:IDENTIFIER_MAX], password, client or LoginClient(), "shopper")
+    if user.reset_token_hash:  # a successful login invalidates a pending reset link
+        user.update(
+            actions=[User.reset_token_hash.remove(), User.reset_expires_at.remove()], condition=User.pk.exists()
+        )
+    return user
+
+
+def clear_login_lockout(user: User, client_ip: str) -> None:
+    """After a password reset: lift the growing delays of this (account, client) pair and the
+    account's login ceiling for the current window. Other clients' delays stay: they belong to
+    whoever was guessing there, and never slowed the owner's browser."""
+    key = account_key(user)
+    limits.reset_backoff(limits.login_backoff(), f"{key}\0{client_ip}")
+    limits.clear_window(limits.configured(limits.LOGIN_ACCOUNT), key)
 
 
 def authenticate_admin(username: str, password: str, client: LoginClient | None = None) -> Admin:
@@ -240,7 +253,11 @@ def delete_account(user: User, password: str, client_ip: str = "") -> None:
     for step in _deletion_steps:
         step(user)
     end_all_sessions(user.user_id)
-    with TransactWrite(connection=shared_connection()) as transaction:
-        transaction.delete(User(pk=user.pk))
-        transaction.delete(UniqueClaim(pk=UniqueClaim.username_key(user.username)))
-        transaction.delete(UniqueClaim(pk=UniqueClaim.email_key(user.email)))
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.delete("user", User(pk=user.pk))
+        transaction.delete("username", UniqueClaim(pk=UniqueClaim.username_key(user.username)))
+        transaction.delete("email", UniqueClaim(pk=UniqueClaim.email_key(user.email)))
+        account_emails.queue(transaction, account_emails.account_deleted(user.email, user.username, user.user_id))
+
+    dynamo.transact(build)

@@ -353,6 +353,11 @@ class Product:
     def sold_out(self) -> bool:
         return not any(option.available for option in self.sizes)
 
+    @property
+    def sold_out_sizes(self) -> list[tuple[str, str]]:
+        """(size, label) of each size offered but sold out: what "Email me when it's back" offers."""
+        return [(option.size, option.label) for option in self.sizes if not option.available]
+
     def option(self, size: str) -> SizeOption | None:
         return next((option for option in self.sizes if option.size == size), None)
 

@@ -19,7 +19,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import payments, pricing
+from chalicelib.services import emails, outbox, payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
 
@@ -111,6 +111,11 @@ class Buyer:
         if self.user is not None:
             return f"USER#{self.user.user_id}"
         return f"EMAIL#{normalised_email(self.email or '')}"
+
+    @property
+    def contact_email(self) -> str:
+        """Where the order's emails go: the account's address, or the guest's."""
+        return self.user.email if self.user is not None else (self.email or "")
 
     def owns(self, order: Order) -> bool:
         if self.user is not None:
@@ -362,7 +367,7 @@ def place_order(
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
     )
     try:
-        _transact(order, view.items, now, also_write)
+        _transact(order, view.items, now, emails.order_placed(order, buyer.contact_email), also_write)
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, buyer, owner, order_id, view.items)
     # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
@@ -373,9 +378,11 @@ def _transact(
     order: Order,
     items: list[cart_service.CartItem],
     now: Any,
+    confirmation: outbox.Message,
     also_write: Callable[[dynamo.Transaction], None] | None = None,
 ) -> None:
-    """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
+    """One TransactWriteItems (the confirmation email included), retried with jittered backoff on
+    conflicts and throttling only."""
 
     def build(transaction: dynamo.Transaction) -> None:
         for item in items:  # one line per (shoe, size): the cart's key guarantees no duplicates
@@ -391,6 +398,7 @@ def _transact(
                 condition=Stock.quantity >= n,
             )
         transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
+        outbox.add(transaction, confirmation)
         for item in items:
             transaction.delete(
                 f"cart:{item.line.line_id}",

@@ -4,13 +4,13 @@ each conditioned on the status and version read.
 
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
-from chalicelib.services import audit
+from chalicelib.services import audit, emails, outbox
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, query_page
 from chalicelib.services.validation import clean_text
@@ -22,6 +22,7 @@ NOTE_MAX = 200
 NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
 CANCEL_ATTEMPTS = dynamo.RETRY_ATTEMPTS
+CARRIER_CHOICES = [("", "Choose a carrier"), *((code, name) for code, (name, _) in emails.CARRIERS.items())]
 ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
 
 
@@ -49,13 +50,45 @@ def _refused(order: Order, target: str) -> Conflict:
     return Conflict(f"This order is {order.status}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
 
 
-def transition(order_id: str, target: str, admin: str, note: str = "", seen_version: int | None = None) -> Order:
-    """Move an order on; `seen_version` (from the admin's page) refuses a stale button press."""
+def _clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
+    carrier = clean_text(carrier).lower()
+    tracking_number = clean_text(tracking_number)
+    if carrier and carrier not in emails.CARRIERS:
+        raise ValidationFailed({"carrier": "Choose a carrier from the list."})
+    if tracking_number and not emails.TRACKING_NUMBER_RE.match(tracking_number):
+        raise ValidationFailed({"tracking_number": "Enter 4 to 40 letters, digits, spaces or dashes."})
+    return carrier, tracking_number
+
+
+def _status_email(order: Order, target: str, note: str, carrier: str, tracking_number: str) -> outbox.Message | None:
+    """The shopper's email about this move, written in the move's own transaction."""
+    recipient = emails.order_recipient(order)
+    if recipient is None:
+        return None  # the account is gone: nobody to tell
+    if target == SHIPPED:
+        return emails.order_shipped(order, recipient, carrier, tracking_number, note)
+    if target == DELIVERED:
+        return emails.order_delivered(order, recipient)
+    return emails.order_cancelled(order, recipient)
+
+
+def transition(
+    order_id: str,
+    target: str,
+    admin: str,
+    note: str = "",
+    seen_version: int | None = None,
+    carrier: str = "",
+    tracking_number: str = "",
+) -> Order:
+    """Move an order on and queue the shopper's email in the same transaction; `seen_version` (from
+    the admin's page) refuses a stale button press. Shipping may name a carrier and tracking number."""
     if target not in (SHIPPED, DELIVERED, CANCELLED):
         raise ValidationFailed({"status": "Choose shipped, delivered or cancelled."}, "Unknown order status.")
     note = clean_text(note)
     if len(note) > NOTE_MAX:
         raise ValidationFailed({"note": f"Use at most {NOTE_MAX} characters."})
+    carrier, tracking_number = _clean_tracking(carrier, tracking_number) if target == SHIPPED else ("", "")
     order = get_order(order_id)
     if seen_version is not None and order.version != seen_version:
         raise Conflict("This order changed since you loaded the page. Check its status below and try again.")
@@ -68,27 +101,37 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         Order.updated_at.set(now),
         Order.history.set(Order.history.append([change])),
     ]
-    if target == SHIPPED and note:
-        actions.append(Order.tracking_note.set(note))
+    tracking = " ".join(part for part in (emails.CARRIERS.get(carrier, ("",))[0], tracking_number) if part)
+    if target == SHIPPED and (note or tracking):
+        actions.append(Order.tracking_note.set(note or tracking))  # the shopper's order page shows it
     from_status = order.status
     # Conditioned on the status read and (added by PynamoDB) the version read.
     condition = Order.status == from_status
+    message = _status_email(order, target, note, carrier, tracking_number)
     try:
         if target == CANCELLED:
-            _cancel_and_restock(order, actions, condition)
+            _cancel_and_restock(order, actions, condition, message)
         else:
-            order.update(actions=actions, condition=condition)
+            _move(order, actions, condition, message)
     except dynamo.ConditionsFailed as error:
         raise _refused(get_order(order_id), target) from error
-    except UpdateError as error:
-        if not dynamo.condition_failed(error):
-            raise  # throttled or DynamoDB unavailable: nothing changed, the busy page says try again
-        raise _refused(get_order(order_id), target) from error
+    # Throttled or DynamoDB unavailable: nothing changed (no email either), the busy page says try again.
     audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note)
     return get_order(order_id)
 
 
-def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition) -> None:
+def _move(order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None) -> None:
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.update("order", order, actions=list(actions), condition=condition)  # PynamoDB appends to it
+        if message is not None:
+            outbox.add(transaction, message)
+
+    dynamo.transact(build)
+
+
+def _cancel_and_restock(
+    order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None
+) -> None:
     """One transaction: the conditioned status change and every line's quantity ADDed back.
     Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
     throttling, nothing was written and the status condition still guards: it is tried again."""
@@ -106,6 +149,8 @@ def _cancel_and_restock(order: Order, actions: list[Action], condition: Conditio
                 Stock(shoe_id=shoe_id, size=size),
                 actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
             )
+        if message is not None:
+            outbox.add(transaction, message)
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
 

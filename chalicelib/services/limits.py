@@ -137,6 +137,15 @@ def take_backoff(backoff: Backoff, key: str) -> None:
         _refuse(backoff.scope, max(1, wait))  # a parallel attempt took this slot
 
 
+def clear_window(limit: Limit, key: str) -> None:
+    """Forget the slots `key` took in the current window of `limit` (a password reset lifts the
+    account's login ceiling)."""
+    now = clock.now().timestamp()
+    window_start = int(now // limit.window_seconds) * limit.window_seconds
+    counter = RateCounter(pk=_counter_key(limit.scope, key, window_start))
+    dynamo.retry_busy(counter.delete)
+
+
 def reset_backoff(backoff: Backoff, key: str) -> None:
     """A success: the next attempt starts free again."""
     counter = RateCounter(pk=_counter_key(backoff.scope, key, 0))
@@ -173,17 +182,21 @@ def take_all(*slots: tuple[Limit, str]) -> None:
 
 ORDER_WINDOW_SECONDS = 600
 REGISTER_WINDOW_SECONDS = 3600
+HOUR_SECONDS = 3600
 
 LOGIN_PAIR = "login-pair"  # guesses at one account from one client address: growing delays
 LOGIN_DEVICE = "login-device"  # one account from a browser that logged in to it before
 LOGIN_ACCOUNT = "login-account"  # one account from every browser it has not seen: the ceiling
 LOGIN_CLIENT = "login-client"  # one client address across accounts (password spraying)
-DELETE_CHECK = "delete-check"  # account-deletion password checks per account
+DELETE_CHECK = "delete-check"  # current-password checks per account (delete, change password or email)
 REGISTER_CLIENT = "register-client"
 ORDER_ACCOUNT = "order-account"
 ORDER_CLIENT = "order-client"
 # Guests have no account to hold back, and a new email costs nothing: their own, lower per-client limit.
 ORDER_GUEST_CLIENT = "order-guest-client"
+RESET_EMAIL = "reset-email"  # password-reset requests per email address, known or not
+RESET_CLIENT = "reset-client"
+RESTOCK_CLIENT = "restock-client"  # back-in-stock subscriptions per client address
 
 # scope -> (the Settings field with its slots per window, its window: seconds or a Settings field)
 _CONFIGURED: dict[str, tuple[str, str | int]] = {
@@ -195,6 +208,9 @@ _CONFIGURED: dict[str, tuple[str, str | int]] = {
     ORDER_ACCOUNT: ("order_account_limit", ORDER_WINDOW_SECONDS),
     ORDER_CLIENT: ("order_client_limit", ORDER_WINDOW_SECONDS),
     ORDER_GUEST_CLIENT: ("guest_order_client_limit", ORDER_WINDOW_SECONDS),
+    RESET_EMAIL: ("reset_email_limit", HOUR_SECONDS),
+    RESET_CLIENT: ("reset_client_limit", HOUR_SECONDS),
+    RESTOCK_CLIENT: ("restock_client_limit", HOUR_SECONDS),
 }
 
 

@@ -13,13 +13,10 @@ from chalicelib.services import cart as cart_service
 from chalicelib.services import cursors, fulfilment
 from chalicelib.services.checkout import address_of, is_order_id
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.services.order_links import ORDER_LINK_MAX_AGE, ORDER_LINK_PURPOSE
 
 PAGE_SIZE = 10
 BAD_CURSOR = "That page link is not valid."
-ORDER_LINK_PURPOSE = "guest-order"
-# The confirmation email carries the link: it must outlive delivery and returns. Signed with the
-# rotating signing keys, so it survives one rotation (docs/operations.md).
-ORDER_LINK_MAX_AGE = 90 * 24 * 3600
 LINK_NOT_VALID = "This order link is not valid or has expired. The link in your confirmation email opens your order."
 OTHER_EMAIL = "This order was placed with another email address, so it cannot join this account."
 CLAIM_ATTEMPTS = 3
@@ -33,20 +30,6 @@ def get_order(user_id: str, order_id: Any) -> Order:
     if order.user_id is None or order.user_id != user_id:
         raise NotFound(fulfilment.NO_SUCH_ORDER)
     return order
-
-
-def is_guest_order(order: Order) -> bool:
-    """Placed by a guest and not yet in an account."""
-    return order.user_id is None and order.guest_email is not None
-
-
-def order_link(order: Order) -> str:
-    """The path that opens this order for whoever it belongs to (pages and confirmation emails):
-    a guest's order opens from a signed link, for 90 days, and only that order; an account's
-    order from its page behind the login."""
-    if is_guest_order(order):
-        return f"/orders/guest/{order.order_id}.{tokens.sign(ORDER_LINK_PURPOSE, order.order_id)}"
-    return f"/orders/{order.order_id}"
 
 
 def order_from_link(token: Any) -> Order:

@@ -8,6 +8,7 @@ from chalice import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
+from chalicelib.formatting import format_date, format_datetime, format_money
 from chalicelib.services import cart_session
 from chalicelib.services.limits import RateLimited
 from chalicelib.web import context as request_context
@@ -15,24 +16,6 @@ from chalicelib.web.static import hashed_path
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HTML = "text/html; charset=utf-8"
-
-
-def format_money(cents: int | None) -> str:
-    """Integer cents to a price label, e.g. 12995 -> "$129.95"."""
-    if cents is None:
-        return ""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(get_settings().currency, "")
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{sign}{symbol}{whole:,}.{part:02d}"
-
-
-def format_date(value: Any) -> str:
-    return value.strftime("%d %b %Y") if value else ""
-
-
-def format_datetime(value: Any) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
 @lru_cache(maxsize=1)
