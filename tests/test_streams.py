@@ -48,6 +48,8 @@ def test_dispatch_hands_each_consumer_its_tables_changes_in_order():
     def on_orders(batch):
         seen.append(("orders", [change.sequence for change in batch]))
 
+    wired = {table: list(consumers) for table, consumers in streams._consumers.items()}
+    streams._consumers.clear()  # only this test's consumers; the app's come back afterwards
     streams.register("stock", on_stock)
     streams.register("stock", on_stock)  # twice: still once
     streams.register("orders", on_orders)
@@ -60,4 +62,5 @@ def test_dispatch_hands_each_consumer_its_tables_changes_in_order():
         streams.dispatch(changes)
     finally:
         streams._consumers.clear()
+        streams._consumers.update(wired)
     assert seen == [("stock", ["1", "3"]), ("orders", ["2"])]

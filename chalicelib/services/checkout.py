@@ -18,7 +18,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import emails, events, outbox, payments, pricing
+from chalicelib.services import emails, outbox, payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -285,11 +285,7 @@ def place_order(
         _transact(order, view.items, now, emails.order_placed(order, user.email))
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, user, owner, order_id, view.items)
-    sizes_by_shoe: dict[str, list[str]] = {}
-    for item in view.items:
-        sizes_by_shoe.setdefault(item.line.shoe_id, []).append(item.line.size)
-    for shoe_id, sizes in sizes_by_shoe.items():
-        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=sizes)
+    # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
     return Placed(order=order, created=True)
 
 
