@@ -41,11 +41,11 @@ def stock_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())
 
 
-@app.on_dynamodb_record(**stream_handler.event_source("orders"))
-def orders_stream(event: DynamoDBEvent) -> Any:
+@app.on_dynamodb_record(**stream_handler.event_source("outbox"))
+def outbox_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())
 
 
-@app.on_dynamodb_record(**stream_handler.event_source("outbox"))
-def outbox_stream(event: DynamoDBEvent) -> Any:
+@app.on_dynamodb_record(**stream_handler.event_source("orders"))
+def orders_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())

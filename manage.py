@@ -289,9 +289,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         snapshot.discard(state)
         (state / "admin-password").unlink(missing_ok=True)
         print(f"Starting fresh: the saved local data in {state} is gone")
+    port = int(os.environ.get("PORT", "8000"))
+    os.environ.setdefault("SHOP_URL", f"http://127.0.0.1:{port}")  # the links in emails open this shop
     apply_local_defaults()
     _bind_tables()
-    port = int(os.environ.get("PORT", "8000"))
     moto = None
     if not os.environ.get("AWS_ENDPOINT_URL"):
         aws_port = int(os.environ.get("LOCAL_AWS_PORT", "4566"))

@@ -33,7 +33,7 @@ LOCAL_DEFAULTS = {
     "AWS_READ_TIMEOUT_SECONDS": "60",
 }
 # What a process needs to talk to the running stack: the defaults above plus the endpoint.
-STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL")
+STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL", "SHOP_URL")
 
 NO_STACK_MESSAGE = (
     "No local stack is running{where}. Start one with `make run` in another terminal "

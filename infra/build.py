@@ -305,7 +305,6 @@ def build_policy(stage: str) -> dict[str, Any]:
                 "Action": OBJECT_ACTIONS,
                 "Resource": [f"{bucket}/{prefix}*" for prefix in OBJECT_PREFIXES],
             },
-            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)},
             {
                 "Sid": "Secrets",
                 "Effect": "Allow",
@@ -335,7 +334,7 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
         "stock": ["dynamodb:Query"],
         "catalogue-index": READ + WRITE,
     },
-    # Claims, marks and suppresses messages (SES: email_resources, added to the outbox's function).
+    # Claims, marks and suppresses messages (SES: EMAIL_SENDERS below, on the outbox's function only).
     "chalicelib.services.mailer.send_changes": {
         "outbox": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     },
@@ -346,8 +345,8 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
         "outbox": ["dynamodb:PutItem"],
     },
 }
-# Stream functions that send email: the sender's SES statement (as the app function's).
-EMAIL_SENDING_STREAMS = ("outbox",)
+# Consumers that send email: their stream Lambda alone may ses:SendEmail (never the web function).
+EMAIL_SENDERS = {"chalicelib.services.mailer.send_changes"}
 DEAD_LETTER_QUEUE = "stream-dead-letters"  # shoeshop-<stage>-stream-dead-letters (infra/merge.json)
 STREAM_BATCH_SIZE = 100
 STREAM_MAX_RETRIES = 3  # then the failing record is set aside in the dead-letter queue
@@ -374,6 +373,14 @@ def consumer_access(table: str) -> dict[str, list[str]]:
         for target, actions in CONSUMER_ACCESS[name].items():
             access.setdefault(target, set()).update(actions)
     return {target: sorted(actions) for target, actions in sorted(access.items())}
+
+
+def _sends_email(table: str) -> bool:
+    from chalicelib.wiring import STREAM_CONSUMERS
+
+    return any(
+        streamed == table and _consumer_name(consumer) in EMAIL_SENDERS for streamed, consumer in STREAM_CONSUMERS
+    )
 
 
 def stream_function(table: str) -> str:
@@ -405,6 +412,10 @@ def build_stream_policy(stage: str, table: str) -> dict[str, Any]:
             "Resource": f"arn:aws:sqs:*:*:{APP}-{stage}-{DEAD_LETTER_QUEUE}",
         },
     ]
+    if _sends_email(table):
+        statements.append(
+            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)}
+        )
     for number, (target, actions) in enumerate(consumer_access(table).items()):
         statements.append(
             {
@@ -413,10 +424,6 @@ def build_stream_policy(stage: str, table: str) -> dict[str, Any]:
                 "Action": actions,
                 "Resource": f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{target}",
             }
-        )
-    if table in EMAIL_SENDING_STREAMS:
-        statements.append(
-            {"Sid": "SendEmail", "Effect": "Allow", "Action": EMAIL_ACTIONS, "Resource": email_resources(stage)}
         )
     return {"Version": "2012-10-17", "Statement": statements}
 

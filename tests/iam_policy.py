@@ -122,6 +122,15 @@ def missing_grants(needs: list[Need], stage: str, function: str = "") -> list[st
     return sorted(set(problems))
 
 
+def missing_grants_per_function(needs: list[Need], stage: str) -> list[str]:
+    """missing_grants, with email checked against the outbox's stream function (the only sender)."""
+    from chalicelib.stream_handler import function_name
+
+    email = [need for need in needs if need.service == "ses"]
+    rest = [need for need in needs if need.service != "ses"]
+    return missing_grants(rest, stage) + missing_grants(email, stage, function_name("outbox"))
+
+
 # -- wildcards -----------------------------------------------------------------------------------
 S3_PREFIX_WILDCARD = re.compile(r"^arn:aws:s3:::[a-z0-9.-]+/[A-Za-z0-9_.-]+/\*$")
 NAMED_ARN = re.compile(r"^arn:aws:(dynamodb|ssm|ses|sqs):(\*|[a-z0-9-]+):(\*|\d{12}):[^*]+$")

@@ -307,3 +307,18 @@ def test_a_complaint_suppresses_and_a_soft_bounce_does_not(ses):
     assert mailer.is_suppressed("angry@example.com") and not mailer.is_suppressed("full@example.com")
     outbox.enqueue(_message(recipient="full@example.com"))
     assert mailer.deliver("test#1") == "sent"
+
+
+# -- end to end through the stream Lambda's handler ---------------------------------------------
+def test_an_order_is_emailed_once_through_the_outbox_stream_even_when_its_records_come_twice(ses, drain_streams):
+    _, _, order = _place_order()
+    records = drain_streams.read()
+    outbox_records = [record for record in records if "-outbox/stream/" in record["eventSourceARN"]]
+    assert [record["eventName"] for record in outbox_records] == ["INSERT"]
+    assert drain_streams.deliver(records) == []
+    assert drain_streams.deliver(outbox_records) == []  # Lambda retried the batch
+    drain_streams()  # the claim and the "sent" mark stream too: they send nothing
+    [mail] = ses.sent()
+    assert order.order_id in mail.subject and "size EU 43, quantity 1" in mail.text
+    assert message(f"order_placed#{order.order_id}").status == "sent"
+    assert drain_streams.dead_letters == []

@@ -48,8 +48,8 @@ def test_dispatch_hands_each_consumer_its_tables_changes_in_order():
     def on_orders(batch):
         seen.append(("orders", [change.sequence for change in batch]))
 
-    wired = dict(streams._consumers)
-    streams._consumers.clear()  # only this test's consumers (the app's are wired for the session)
+    wired = {table: list(consumers) for table, consumers in streams._consumers.items()}
+    streams._consumers.clear()  # only this test's consumers; the app's come back afterwards
     streams.register("stock", on_stock)
     streams.register("stock", on_stock)  # twice: still once
     streams.register("orders", on_orders)

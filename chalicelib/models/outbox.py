@@ -25,8 +25,7 @@ class OutboxMessage(StoreModel):
     whom. The key is the caller's dedupe key, and the put is conditioned on attribute_not_exists, so
     a retried transaction or a second enqueue cannot queue the same email twice."""
 
-    # Streamed: the sender reads new and changed messages from the table's stream.
-    Meta = table_meta("outbox")  # streamed: models.STREAMED_MODELS
+    Meta = table_meta("outbox")  # streamed (models.STREAMED_MODELS): the sender reads its stream
 
     message_id = UnicodeAttribute(hash_key=True)  # the dedupe key, e.g. "order-placed#<order id>"
     kind = UnicodeAttribute()
