@@ -10,6 +10,7 @@ writers racing on one shard can never leave the older truth behind, and nothing 
 """
 
 import bisect
+import functools
 import gc
 import json
 import random
@@ -124,28 +125,31 @@ def shard_key(number: int) -> str:
 
 
 def _encode(cards: Iterable[Card]) -> bytes:
-    rows = []
-    for card in sorted(cards, key=lambda card: card.shoe_id):
+    """Columns, not rows: repeated values (brands, colours, size lists) once a shard, by number."""
+    ordered = sorted(cards, key=lambda card: card.shoe_id)
+    values: dict[str, int] = {}
+    code = lambda value: values.setdefault(value, len(values))  # noqa: E731 - a local shorthand
+    created, price_sorts = [], []
+    for card in ordered:
         suffix = "#" + card.shoe_id
-        created = card.created_sort.removesuffix(suffix) if card.created_sort.endswith(suffix) else card.created_sort
-        derived_price = f"{card.price_cents:010d}{suffix}"
-        price_sort = "" if card.price_sort == derived_price else card.price_sort
-        rows.append(
-            [
-                card.shoe_id,
-                card.name,
-                card.brand,
-                card.colour,
-                card.department,
-                card.category,
-                card.price_cents,
-                created,
-                price_sort,
-                card.thumb_key,
-                " ".join(card.sizes_in_stock),
-            ]
+        created.append(
+            card.created_sort.removesuffix(suffix) if card.created_sort.endswith(suffix) else card.created_sort
         )
-    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 9)
+        price_sorts.append("" if card.price_sort == f"{card.price_cents:010d}{suffix}" else card.price_sort)
+    columns = [
+        [card.shoe_id for card in ordered],
+        [card.name for card in ordered],
+        [code(card.brand) for card in ordered],
+        [code(card.colour) for card in ordered],
+        [code(card.department) for card in ordered],
+        [code(card.category) for card in ordered],
+        [card.price_cents for card in ordered],
+        created,
+        price_sorts,
+        [card.thumb_key for card in ordered],
+        [code(" ".join(card.sizes_in_stock)) for card in ordered],
+    ]
+    return zlib.compress(json.dumps([list(values), *columns], separators=(",", ":")).encode(), 9)
 
 
 # Shared values (brands, colours, size lists...) decode to one object each: less memory, and
@@ -161,32 +165,43 @@ def _sizes(joined: str) -> tuple[str, ...]:
     found = _shared.get(("sizes", joined))
     if found is None:
         found = _shared.setdefault(("sizes", joined), tuple(_share(size) for size in joined.split()))
-    return found
+    return found  # type: ignore[no-any-return]
+
+
+_new_card = functools.partial(tuple.__new__, Card)
 
 
 def _decode(blob: bytes) -> list[Card]:
-    share = _share
-    cards = []
-    for shoe_id, name, brand, colour, department, category, price, created, price_sort, thumb, joined in json.loads(
-        zlib.decompress(blob)
-    ):
-        created_sort = created if "#" in created else f"{created}#{shoe_id}"
-        cards.append(
-            Card(
-                shoe_id,
-                name,
-                share(brand),
-                share(colour),
-                share(department),
-                share(category),
-                price,
-                created_sort,
-                price_sort or f"{price:010d}#{shoe_id}",
-                thumb,
-                _sizes(joined),
-            )
+    """Built column by column with C-level maps: no Python call per card."""
+    table, ids, names, brands, colours, departments, categories, prices, created, price_sorts, thumbs, sizes = (
+        json.loads(zlib.decompress(blob))
+    )
+    shared = [_share(value) for value in table]
+    size_lists = [_sizes(value) for value in table]
+    value = shared.__getitem__
+    created_sorts = [when if "#" in when else f"{when}#{shoe_id}" for when, shoe_id in zip(created, ids, strict=True)]
+    price_keys = [
+        key or f"{cents:010d}#{shoe_id}" for key, cents, shoe_id in zip(price_sorts, prices, ids, strict=True)
+    ]
+    return list(
+        map(
+            _new_card,
+            zip(
+                ids,
+                names,
+                map(value, brands),
+                map(value, colours),
+                map(value, departments),
+                map(value, categories),
+                prices,
+                created_sorts,
+                price_keys,
+                thumbs,
+                map(size_lists.__getitem__, sizes),
+                strict=True,
+            ),
         )
-    return cards
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,6 +232,18 @@ def _slots_of(bitmap: int) -> list[int]:
 Posting = int | set[int]  # a bitmap for a common word, a set of slots for a rare one
 
 
+_BIT_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _bitmaps_by_value(column: list[str]) -> dict[str, int]:
+    """value -> bitmap of the slots holding it; for columns of few distinct values."""
+    found = {}
+    for value in set(column):
+        flags = bytes(map(value.__eq__, column))  # one 0/1 byte a slot
+        found[value] = int(flags[::-1].translate(_BIT_DIGITS) or b"0", 2)
+    return found
+
+
 def _as_bitmap(posting: Posting, size: int) -> int:
     return posting if isinstance(posting, int) else _bitmap(posting, size)
 
@@ -238,48 +265,48 @@ class CatalogueIndex:
         self.free: list[int] = []
         self.by_id = {card.shoe_id: slot for slot, card in enumerate(cards)}
         size = len(cards)
-        self.created_slots = sorted(range(size), key=lambda slot: cards[slot].created_sort)
-        self.created_keys = [cards[slot].created_sort for slot in self.created_slots]
-        self.price_slots = sorted(range(size), key=lambda slot: cards[slot].price_sort)
-        self.price_keys = [cards[slot].price_sort for slot in self.price_slots]
-        self.prices = [cards[slot].price_cents for slot in self.price_slots]
-        # Group slots by each shared value first (one append a card), then one bitmap a value.
-        groups: dict[str, dict[Any, list[int]]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
-        brand_groups, department_groups, category_groups = groups["brand"], groups["department"], groups["category"]
-        size_groups: dict[tuple[str, ...], list[int]] = {}
-        name_groups: dict[str, list[int]] = {}
-        for slot, card in enumerate(cards):
-            brand_groups.setdefault(card.brand, []).append(slot)
-            department_groups.setdefault(card.department, []).append(slot)
-            category_groups.setdefault(card.category, []).append(slot)
-            size_groups.setdefault(card.sizes_in_stock, []).append(slot)
-            name_groups.setdefault(card.name, []).append(slot)
+        created_keys = [card.created_sort for card in cards]
+        self.created_slots = sorted(range(size), key=created_keys.__getitem__)
+        self.created_keys = list(map(created_keys.__getitem__, self.created_slots))
+        price_keys = [card.price_sort for card in cards]
+        self.price_slots = sorted(range(size), key=price_keys.__getitem__)
+        self.price_keys = list(map(price_keys.__getitem__, self.price_slots))
+        prices = [card.price_cents for card in cards]
+        self.prices = list(map(prices.__getitem__, self.price_slots))
+        # One bitmap per value of the few-valued fields, each from a C-level pass over a column.
         self.facets: dict[str, dict[str, int]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
         self.brand_counts: Counter[str] = Counter()
         word_slots: dict[str, list[int]] = {}
-        for brand, slots in brand_groups.items():
-            self._or_facet("brand", brand.casefold(), _bitmap(slots, size))
-            self.brand_counts[brand] += len(slots)
-            for word in words(brand):
-                word_slots.setdefault(word, []).extend(slots)
-        for name in ("department", "category"):
-            for value, slots in groups[name].items():
-                self._or_facet(name, value, _bitmap(slots, size))
+        word_bitmaps: dict[str, int] = {}
+        for field_name, column in (("brand", 2), ("department", 4), ("category", 5), ("colour", 3)):
+            for text, bitmap in _bitmaps_by_value([card[column] for card in cards]).items():
+                if field_name == "brand":
+                    self._or_facet("brand", text.casefold(), bitmap)
+                    self.brand_counts[text] += bitmap.bit_count()
+                elif field_name != "colour":
+                    self._or_facet(field_name, text, bitmap)
+                if field_name in ("brand", "colour"):
+                    for word in words(text):
+                        word_bitmaps[word] = word_bitmaps.get(word, 0) | bitmap
+        # Size lists and names: grouped first (one append a card), then per group.
+        size_groups: dict[tuple[str, ...], list[int]] = {}
+        name_groups: dict[str, list[int]] = {}
+        for slot, card in enumerate(cards):
+            size_groups.setdefault(card.sizes_in_stock, []).append(slot)
+            name_groups.setdefault(card.name, []).append(slot)
         for sizes_in_stock, slots in size_groups.items():
             bitmap = _bitmap(slots, size)
             for shoe_size in sizes_in_stock:
                 self._or_facet("size", shoe_size, bitmap)
-        colour_slots: dict[str, list[int]] = {}
-        for slot, card in enumerate(cards):
-            colour_slots.setdefault(card.colour, []).append(slot)
-        for source in (colour_slots, name_groups):
-            for text, slots in source.items():
-                for word in words(text):
-                    word_slots.setdefault(word, []).extend(slots)
+        for text, slots in name_groups.items():
+            for word in words(text):
+                word_slots.setdefault(word, []).extend(slots)
         dense = max(64, size >> 6)  # a bitmap costs size/8 bytes: only for words on 1 card in 64
         self.tokens: dict[str, Posting] = {
             word: _bitmap(slots, size) if len(slots) >= dense else set(slots) for word, slots in word_slots.items()
         }
+        for word, bitmap in word_bitmaps.items():  # brand and colour words: always common enough
+            self.tokens[word] = _as_bitmap(self.tokens.get(word, 0), size) | bitmap
         self.sorted_tokens = sorted(self.tokens)
         self._changed()
 
