@@ -13,14 +13,16 @@ import bisect
 import functools
 import gc
 import json
+import operator
 import random
 import re
 import threading
 import time
 import zlib
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pynamodb.expressions.update import Action
@@ -165,7 +167,7 @@ def _sizes(joined: str) -> tuple[str, ...]:
     found = _shared.get(("sizes", joined))
     if found is None:
         found = _shared.setdefault(("sizes", joined), tuple(_share(size) for size in joined.split()))
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 _new_card = functools.partial(tuple.__new__, Card)
@@ -208,14 +210,15 @@ def _decode(blob: bytes) -> list[Card]:
 # The in-memory model: slots of cards, sort orders kept sorted by bisect, facets as bitmaps
 # (a Python int per value, bit n = slot n), search words as bitmaps or sets of slots.
 
+_BIT_DIGITS = bytes.maketrans(b"\x00\x01", b"01")  # one 0/1 byte a slot -> binary digits
 _BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
 
 
 def _bitmap(slots: Iterable[int], size: int) -> int:
-    bits = bytearray((size >> 3) + 1)
-    for slot in slots:
-        bits[slot >> 3] |= 1 << (slot & 7)
-    return int.from_bytes(bits, "little")
+    """The bitmap of `slots` (all below `size`), built by C-level passes, not a Python loop."""
+    flags = bytearray(size)
+    deque(map(flags.__setitem__, slots, repeat(1)), maxlen=0)
+    return int(flags[::-1].translate(_BIT_DIGITS) or b"0", 2)
 
 
 def _slots_of(bitmap: int) -> list[int]:
@@ -230,9 +233,6 @@ def _slots_of(bitmap: int) -> list[int]:
 
 
 Posting = int | set[int]  # a bitmap for a common word, a set of slots for a rare one
-
-
-_BIT_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def _bitmaps_by_value(column: list[str]) -> dict[str, int]:
@@ -278,8 +278,9 @@ class CatalogueIndex:
         self.brand_counts: Counter[str] = Counter()
         word_slots: dict[str, list[int]] = {}
         word_bitmaps: dict[str, int] = {}
-        for field_name, column in (("brand", 2), ("department", 4), ("category", 5), ("colour", 3)):
-            for text, bitmap in _bitmaps_by_value([card[column] for card in cards]).items():
+        for field_name in ("brand", "department", "category", "colour"):
+            column: list[str] = list(map(operator.attrgetter(field_name), cards))
+            for text, bitmap in _bitmaps_by_value(column).items():
                 if field_name == "brand":
                     self._or_facet("brand", text.casefold(), bitmap)
                     self.brand_counts[text] += bitmap.bit_count()
@@ -294,10 +295,12 @@ class CatalogueIndex:
         for slot, card in enumerate(cards):
             size_groups.setdefault(card.sizes_in_stock, []).append(slot)
             name_groups.setdefault(card.name, []).append(slot)
+        size_slots: dict[str, list[int]] = {}
         for sizes_in_stock, slots in size_groups.items():
-            bitmap = _bitmap(slots, size)
             for shoe_size in sizes_in_stock:
-                self._or_facet("size", shoe_size, bitmap)
+                size_slots.setdefault(shoe_size, []).extend(slots)
+        for shoe_size, slots in size_slots.items():
+            self._or_facet("size", shoe_size, _bitmap(slots, size))
         for text, slots in name_groups.items():
             for word in words(text):
                 word_slots.setdefault(word, []).extend(slots)
