@@ -221,3 +221,31 @@ def test_concurrent_sell_outs_leave_no_card_showing_a_sold_out_size(monkeypatch,
     stored = CatalogueIndexPart.get(catalogue_index.SHARDS_KEY)
     for number in range(shard_count):  # every shard's last write is published
         assert stored.shard_versions[number] == CatalogueIndexPart.get(catalogue_index.shard_key(number)).version
+
+
+def test_concurrent_sell_outs_through_the_streams_leave_no_sold_out_size_in_stock(
+    monkeypatch, drain_streams, atomic_moto_with_latency
+):
+    """End to end: the last pairs of different shoes sell at once; the stream handler, on the
+    records moto's streams produced, leaves no card showing a sold-out size."""
+    monkeypatch.setattr(catalogue_index, "SHARD_COUNT", 2)
+    shoes = [numbered_shoe(n, department="men", sizes=["41", "42"]) for n in range(12)]
+    seed(shoes, {shoe.shoe_id: {"41": 3, "42": 1} for shoe in shoes})
+    drain_streams()
+    assert len(_in_size("42")) == 12
+    start = threading.Barrier(len(shoes))
+
+    def sell_out(shoe: Shoe) -> None:
+        start.wait()
+        _sell(shoe.shoe_id, "42")
+
+    threads = [threading.Thread(target=sell_out, args=(shoe,)) for shoe in shoes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    drain_streams()
+    assert drain_streams.dead_letters == []
+    catalogue_index.current(force=True)
+    assert _in_size("42") == []
+    assert len(_in_size("41")) == 12

@@ -819,8 +819,8 @@ def apply_changes(changes: "Sequence[Change]") -> None:
             continue
         if relevant:
             affected[str(shoe_id)] = None
-    if affected:
-        refresh_shoes(affected)
+    for shoe_id in affected:  # one shoe at a time: a failure names the record it came from
+        refresh_shoe(shoe_id)
 
 
 def put_cards(cards: Iterable[Card]) -> None:

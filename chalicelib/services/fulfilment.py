@@ -10,7 +10,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
-from chalicelib.services import audit, events
+from chalicelib.services import audit
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, query_page
 from chalicelib.services.validation import clean_text
@@ -108,8 +108,6 @@ def _cancel_and_restock(order: Order, actions: list[Action], condition: Conditio
             )
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
-    for shoe_id in {shoe for shoe, _ in quantities}:
-        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[s for k, s in quantities if k == shoe_id])
 
 
 def status_counts() -> dict[str, int]:
