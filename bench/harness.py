@@ -81,6 +81,18 @@ def _write_units(operation: str, params: dict) -> float:
     return 0.0
 
 
+def _bytes_written(operation: str, params: dict) -> int:
+    """Bytes of the items a write sends (PutItem and the puts of a transaction or batch)."""
+    if operation == "PutItem":
+        return _size(params.get("Item", {}))
+    if operation == "TransactWriteItems":
+        return sum(_size(action["Put"]["Item"]) for action in params.get("TransactItems", []) if "Put" in action)
+    if operation == "BatchWriteItem":
+        requests = [request for table in params.get("RequestItems", {}).values() for request in table]
+        return sum(_size(request["PutRequest"]["Item"]) for request in requests if "PutRequest" in request)
+    return 0
+
+
 class AwsMeter:
     """Counts DynamoDB operations, items read and seconds inside AWS calls on one botocore client."""
 
@@ -94,6 +106,7 @@ class AwsMeter:
         self.items_read = 0
         self.read_units = 0.0
         self.write_units = 0.0
+        self.bytes_written = 0
         self.aws_seconds = 0.0
         self._started: list[float] = []
         self._params: list[dict] = []
@@ -112,6 +125,7 @@ class AwsMeter:
         self.items_read += _items_read(model.name, parsed or {})
         self.read_units += _read_units(model.name, params, parsed or {})
         self.write_units += _write_units(model.name, params)
+        self.bytes_written += _bytes_written(model.name, params)
 
     def install(self) -> "AwsMeter":
         events = self.client.meta.events
@@ -131,6 +145,7 @@ class AwsMeter:
         self.items_read = 0
         self.read_units = 0.0
         self.write_units = 0.0
+        self.bytes_written = 0
         self.aws_seconds = 0.0
         self._started = []
         self._params = []

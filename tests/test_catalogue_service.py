@@ -268,33 +268,51 @@ def test_stock_changes_rewrite_the_read_model_only_when_a_size_goes_in_or_out(dr
 
 
 def test_concurrent_read_model_writers_lose_no_update(monkeypatch):
+    monkeypatch.setattr(catalogue_index, "SHARD_COUNT", 1)  # every shoe in one shard: writers collide
     seed_catalogue(6)
-    stale = catalogue_index.current(force=True)
+    stale = catalogue_index._read_shard(0)
     # Another Lambda writes first...
-    other = Shoe.get("shoe00001")
-    other.update(actions=[Shoe.name.set("Renamed One")])
+    Shoe.get("shoe00001").update(actions=[Shoe.name.set("Renamed One")])
     catalogue_index.refresh_shoe("shoe00001")
     # ...so a write based on the older version is refused, not applied over it.
     with pytest.raises(catalogue_index._Conflict):
-        catalogue_index._save(stale, stale.cards)
-    # The stream consumer's path retries on a fresh copy and keeps both changes.
+        catalogue_index._put_shard(stale, stale.cards)
+    # A writer that loses the race between its read and its write reads again and keeps both changes.
+    read_cards = catalogue_index._read_cards
+    raced = []
+
+    def racing(shoe_ids):
+        found = read_cards(shoe_ids)
+        if not raced:
+            raced.append(True)
+            Shoe.get("shoe00003").update(actions=[Shoe.name.set("Renamed Three")])
+            catalogue_index.refresh_shoe("shoe00003")
+        return found
+
+    monkeypatch.setattr(catalogue_index, "_read_cards", racing)
     Shoe.get("shoe00002").update(actions=[Shoe.name.set("Renamed Two")])
-    catalogue_index._Cache.index = stale  # this Lambda's copy is out of date
     catalogue_index.refresh_shoe("shoe00002")
     catalogue_index.forget()
     names = {c.shoe_id: c.name for c in catalogue_index.current().cards}
-    assert names["shoe00001"] == "Renamed One" and names["shoe00002"] == "Renamed Two"
+    assert (names["shoe00001"], names["shoe00002"], names["shoe00003"]) == (
+        "Renamed One",
+        "Renamed Two",
+        "Renamed Three",
+    )
 
 
-def test_large_read_models_are_split_into_chunks(monkeypatch):
-    monkeypatch.setattr(catalogue_index, "CHUNK_BYTES", 300)
+def test_the_read_model_is_stored_in_shards_by_shoe_id():
+    from chalicelib.models import CatalogueIndexPart
+
     seed_catalogue(40)
     catalogue_index.forget()
     index = catalogue_index.current()
     assert len(index) == 40
-    from chalicelib.models import CatalogueIndexPart
-
-    assert len(CatalogueIndexPart.get("meta").chunk_keys) > 1
+    stored = CatalogueIndexPart.get(catalogue_index.SHARDS_KEY)
+    written = [number for number, version in enumerate(stored.shard_versions) if version]
+    assert len(stored.shard_versions) == catalogue_index.SHARD_COUNT
+    assert sorted(written) == sorted({catalogue_index.shard_of(f"shoe{n:05d}") for n in range(40)})
+    assert sum(CatalogueIndexPart.get(catalogue_index.shard_key(n)).shoe_count for n in written) == 40
 
 
 def test_preferred_size_is_saved_on_the_user(shopper):
@@ -314,8 +332,8 @@ def test_rebuild_repairs_a_read_model_whose_chunks_were_lost():
     from chalicelib.models import CatalogueIndexPart
 
     seed_catalogue(8, archived_every=4)
-    for key in CatalogueIndexPart.get("meta").chunk_keys:
-        CatalogueIndexPart(part=key).delete()
+    for number in {catalogue_index.shard_of(f"shoe{n:05d}") for n in range(8)}:
+        CatalogueIndexPart(part=catalogue_index.shard_key(number)).delete()
     catalogue_index.forget()
     with pytest.raises(LookupError):
         catalogue_index.current()

@@ -85,10 +85,12 @@ def test_a_poison_record_is_retried_then_set_aside_without_blocking_the_others(d
     drain_streams()
     cards = _cards()
     assert good_before.shoe_id in cards and good_after.shoe_id in cards and poison.shoe_id not in cards
-    (dead,) = drain_streams.dead_letters
-    assert dead["dynamodb"]["Keys"] == {"shoe_id": {"S": poison.shoe_id}}
+    # The poisoned shoe's own record and its stock row's (a size in stock: the card would change).
+    dead = drain_streams.dead_letters
+    assert {record["dynamodb"]["Keys"]["shoe_id"]["S"] for record in dead} == {poison.shoe_id}
+    assert sorted("/shoeshop-test-shoes/" in record["eventSourceARN"] for record in dead) == [False, True]
     # Each delivery tries the batch, then record by record; the first delivery and MAX_RETRIES more.
-    assert len(attempts) == 2 * (1 + streampoller.MAX_RETRIES)
+    assert len(attempts) == len(dead) * 2 * (1 + streampoller.MAX_RETRIES)
     assert "stream_record_failed" in caplog.text and "stream_record_set_aside" in caplog.text
     assert poison.shoe_id in caplog.text
 

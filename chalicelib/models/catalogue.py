@@ -102,14 +102,15 @@ class Stock(StoreModel):
 
 
 class CatalogueIndexPart(StoreModel):
-    """The catalogue read model's `meta` item and its compressed chunks (services/catalogue_index.py)."""
+    """The catalogue read model (services/catalogue_index.py): the `shards` item (every shard's
+    version and a change counter) and one `shard#<nnn>` item per shard (its cards, compressed)."""
 
     Meta = table_meta("catalogue-index")
 
     part = UnicodeAttribute(hash_key=True)
+    # A shard's own version; on `shards`, a counter of shard writes published (the model's version).
     version = NumberAttribute(default=0)
-    chunk_keys = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
-    previous_chunk_keys = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
+    shard_versions = ListAttribute[int](of=NumberAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
     shoe_count = NumberAttribute(default=0)
     built_at = UTCDateTimeAttribute(null=True)
     data = BinaryAttribute(null=True, legacy_encoding=False)

@@ -302,7 +302,7 @@ def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limi
         if start <= 0:
             start = 0
     chosen = positions[start : start + limit]
-    cards = [index.cards[n] for n in chosen]
+    cards = [index.card_at(n) for n in chosen]
     return _page(query, cards, has_next=start + limit < len(positions), has_prev=start > 0, total=len(positions))
 
 
