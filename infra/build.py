@@ -216,9 +216,7 @@ OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
 # for any principal of the account allowed ssm:GetParameters: no kms statement is needed. With a
 # customer managed key, add kms:Decrypt on that key's ARN.
 PARAMETER_ACTIONS = ["ssm:GetParameters"]
-# The admin dashboard's low-stock count reads the stock table with a capped, filtered Scan (an admin
-# route only; see docs/admin.md). No other table may be scanned.
-SCANNED_TABLES = ["stock"]
+# No table is scanned by the app: the dashboard reads counters maintained from the streams.
 
 
 def build_policy(stage: str) -> dict[str, Any]:
@@ -240,12 +238,6 @@ def build_policy(stage: str) -> dict[str, Any]:
             },
             {"Sid": "TableItems", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": tables},
             {"Sid": "IndexQueries", "Effect": "Allow", "Action": INDEX_ACTIONS, "Resource": sorted(indexes)},
-            {
-                "Sid": "AdminStockScan",
-                "Effect": "Allow",
-                "Action": ["dynamodb:Scan"],
-                "Resource": [f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{name}" for name in SCANNED_TABLES],
-            },
             {
                 "Sid": "UploadsAndImages",
                 "Effect": "Allow",

@@ -380,11 +380,12 @@ def refresh_stock(shoe_id: str, **_: object) -> None:
 
 
 def rebuild() -> CatalogueIndex:
-    """Store a new version from every active shoe and all stock. Seed and admin paths only:
-    it Queries the whole `by-newest` partition and Scans `stock`."""
+    """Store a new version from every active shoe and its offered sizes' stock. Seed and admin
+    paths only: it Queries the whole `by-newest` partition and batch-reads the stock rows (no
+    Scan: the app's role has no Scan permission)."""
     shoes = list(Shoe.by_newest.query(ACTIVE))
     stock: dict[str, dict[str, int]] = {}
-    for row in Stock.scan():
+    for row in Stock.batch_get([(shoe.shoe_id, size) for shoe in shoes for size in shoe.sizes or []]):
         stock.setdefault(row.shoe_id, {})[row.size] = int(row.quantity)
     cards = [card_for(shoe, stock.get(shoe.shoe_id)) for shoe in shoes]
     for attempt in range(SAVE_ATTEMPTS):
