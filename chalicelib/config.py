@@ -68,6 +68,8 @@ class Settings:
     free_shipping_over_cents: int
     currency: str
     image_cdn_base_url: str
+    # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
+    first_page_cache_seconds: int = 5
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -107,4 +109,5 @@ def get_settings() -> Settings:
         free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
         currency=os.environ.get("CURRENCY", "USD"),
         image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
+        first_page_cache_seconds=_env_int("FIRST_PAGE_CACHE_SECONDS", 5),
     )
