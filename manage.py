@@ -9,6 +9,7 @@ python manage.py [--local] enable-admin --username U
 python manage.py [--local] set-admin-password --username U [--password-stdin]   (ends its sessions)
 python manage.py [--local] seed-demo --products N
 python manage.py [--local] rebuild-catalogue-index   (rebuild the catalogue read model from the tables)
+python manage.py [--local] backfill-dashboard   (orders' index shards and the dashboard counters, from the tables)
 python manage.py run [--fresh]  (what `make run` does: local AWS, tables, saved or demo data, admin, server)
 
 --local talks to the stack a running `make run` recorded in .local/stack.json (or LOCAL_STATE_DIR).
@@ -142,6 +143,16 @@ def cmd_rebuild_catalogue_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = catalogue_index.rebuild()
     print(f"catalogue read model version {index.version}: {len(index)} shoes in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_backfill_dashboard(args: argparse.Namespace) -> int:
+    from devtools.counters import replay, shard_orders
+
+    started = time.perf_counter()
+    fixed = shard_orders()
+    items = replay()
+    print(f"{fixed} order(s) given their index shard; {items} items tallied in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -322,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rebuild-catalogue-index", help="rebuild the catalogue read model (reads every shoe and stock row)"
     ).set_defaults(func=cmd_rebuild_catalogue_index)
+    commands.add_parser(
+        "backfill-dashboard", help="give old orders their index shard and tally the dashboard counters (Scans)"
+    ).set_defaults(func=cmd_backfill_dashboard)
 
     run = commands.add_parser("run", help="local AWS, demo data, admin and the dev server")
     run.add_argument("--products", type=int, default=12)

@@ -146,3 +146,24 @@ def count_dynamodb_calls():
             client.meta.events.unregister("before-call.dynamodb", record)
 
     return counting
+
+
+def test_the_backfill_shards_old_orders_and_tallies_once_however_often_it_runs():
+    from chalicelib import aws
+    from devtools.counters import replay as backfill_counters
+    from devtools.counters import shard_orders
+
+    shoe = shoe_via_admin({"42": 5})
+    old = make_order([(shoe.shoe_id, "42", 1)], total=3000)
+    aws.dynamodb_client().update_item(  # as orders saved before the shards were
+        TableName=Order.Meta.table_name,
+        Key={"order_id": {"S": old.order_id}},
+        UpdateExpression="REMOVE status_shard",
+    )
+    assert fulfilment.list_orders("placed").items == []
+    assert shard_orders() == 1 and shard_orders() == 0
+    assert [o.order_id for o in fulfilment.list_orders("placed").items] == [old.order_id]
+    for _ in range(2):
+        backfill_counters()
+    figures = dashboard.figures(STATUSES)
+    assert (figures.order_counts["placed"], figures.recent_revenue_cents, figures.active_products) == (1, 3000, 1)
