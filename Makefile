@@ -109,10 +109,13 @@ clean-pyc:
 # start compiles botocore), then placed where chalice deploy reuses it instead of building its own.
 deploy: package
 	$(BIN)/python -m infra.precompile --for-deploy out/$(STAGE)/deployment.zip
-	$(CHALICE) deploy --stage $(STAGE)
+	@# The stream functions are wired to the data stack's stream ARNs (STREAM_ARN_<TABLE>, docs/operations.md).
+	arns=$$($(BIN)/python -m infra.stream_arns $(STAGE)) && env $$arns $(CHALICE) deploy --stage $(STAGE)
 	@# chalice deploy leaves log retention at "never expire"; the package path sets it in infra/merge.json
-	-@$(AWS) logs create-log-group --log-group-name /aws/lambda/$(FUNCTION) 2>/dev/null
-	$(AWS) logs put-retention-policy --log-group-name /aws/lambda/$(FUNCTION) --retention-in-days 30
+	@for function in $(FUNCTION) $$($(BIN)/python -m infra.stream_arns --functions $(STAGE)); do \
+		$(AWS) logs create-log-group --log-group-name /aws/lambda/$$function 2>/dev/null; \
+		$(AWS) logs put-retention-policy --log-group-name /aws/lambda/$$function --retention-in-days 30; \
+	done
 
 package: check-stage $(RUN_STAMP) clean-pyc
 	rm -rf out/$(STAGE)
@@ -124,7 +127,7 @@ deploy-package: package
 	$(AWS) cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file out/$(STAGE)/packaged.json
 	$(AWS) cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name shoeshop-$(STAGE)-app \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=$(STAGE)
 
 create-admin: check-stage $(RUN_STAMP)
 	@test -n "$(USERNAME)" -a -n "$(EMAIL)" || { echo "set USERNAME=.. EMAIL=.." >&2; exit 2; }

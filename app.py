@@ -1,9 +1,13 @@
-"""The shoe store's Lambda entry point: create the app, wire events and hooks, middleware, blueprints."""
+"""The shoe store's Lambda entry points: the web app (wiring, middleware, blueprints) and one
+stream function per streamed table (chalicelib/stream_handler.py; a new streamed table adds one)."""
 
 import logging
+from typing import Any
 
 from chalice import Chalice
+from chalice.app import DynamoDBEvent
 
+from chalicelib import stream_handler
 from chalicelib.blueprints import account, admin, api, cart, catalogue, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
@@ -25,3 +29,18 @@ app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 
 app.register_middleware(middleware.handle, "http")
 middleware.propagate_view_errors(app)
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("shoes"))
+def shoes_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("stock"))
+def stock_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("orders"))
+def orders_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())

@@ -257,9 +257,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from app import app
-    from devtools.devserver import make_server
+    from devtools import streampoller
+    from devtools.devserver import make_server, request_lock
 
     server = make_server(app, "127.0.0.1", port)
+    # The stream Lambdas' work (the catalogue's read model...): the same handler, a second or so behind.
+    poller = streampoller.start(request_lock)
     shop_url = f"http://127.0.0.1:{port}"
     record_stack(shop_url)
     _stop_on_sigterm()
@@ -274,6 +277,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save short
         server.server.server_close()
+        poller.stop()
         forget_stack()
         if moto is not None:
             counts = snapshot.save(state)

@@ -1,34 +1,32 @@
-"""The app's wiring in one place: which handlers each event reaches, what account deletion
-erases, what runs after a login. app.py, manage.py, bench and the tests call wire(); importing a
+"""The app's wiring in one place: which consumers each table's stream reaches, what account
+deletion erases, what runs after a login. app.py, manage.py, bench and the tests call wire(); importing a
 module registers nothing, so what runs never depends on which modules happened to be imported.
 """
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, cart_session, catalogue, dashboard, events, orders
+from chalicelib.services import accounts, cart_session, catalogue_index, dashboard, orders
 
-SUBSCRIPTIONS = (
-    (events.PRODUCT_CHANGED, catalogue.refresh_index_for_shoe),
-    (events.STOCK_CHANGED, catalogue.refresh_index_for_stock),
-)
-# In this order, before the user record goes: the cart is emptied, then the orders are detached.
-DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
-LOGIN_HOOKS = (cart_session.merge_after_login,)
-# What the stream handler runs per table (short names); every consumer is idempotent.
+# (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
+# once (chalicelib/stream_handler.py). infra/build.py grants each stream Lambda what its consumers
+# touch (CONSUMER_ACCESS there).
 STREAM_CONSUMERS = (
+    ("shoes", catalogue_index.apply_changes),
+    ("stock", catalogue_index.apply_changes),
     ("orders", dashboard.on_order_changes),
     ("stock", dashboard.on_stock_changes),
     ("shoes", dashboard.on_shoe_changes),
 )
+# In this order, before the user record goes: the cart is emptied, then the orders are detached.
+DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
+LOGIN_HOOKS = (cart_session.merge_after_login,)
 
 
 def wire() -> None:
     """Connect every handler, step and hook; calling it again changes nothing."""
-    for event, handler in SUBSCRIPTIONS:
-        events.subscribe(event, handler)
+    for table, consumer in STREAM_CONSUMERS:
+        streams.register(table, consumer)
     for step in DELETION_STEPS:
         accounts.register_deletion_step(step)
     for hook in LOGIN_HOOKS:
         account_pages.register_login_hook(hook)
-    for table, consumer in STREAM_CONSUMERS:
-        streams.register(table, consumer)

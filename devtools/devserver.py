@@ -4,13 +4,14 @@ Chalice's `app.current_request` is a single global, and `chalice local` serves o
 server: two overlapping requests could see each other's request, and moto (the local AWS) is not
 safe under concurrent transactions either. A threaded server is still needed (browsers hold
 keep-alive connections open), so every request is handled under one lock, as one Lambda
-environment handles one request at a time.
+environment handles one request at a time. The local stream poller (devtools/streampoller.py)
+takes the same lock: it talks to moto as a request does.
 """
 
 import threading
 from typing import Any
 
-_request_lock = threading.Lock()
+request_lock = threading.Lock()
 
 
 def make_server(app: Any, host: str, port: int) -> Any:
@@ -19,7 +20,7 @@ def make_server(app: Any, host: str, port: int) -> Any:
 
     class SerialRequestHandler(ChaliceRequestHandler):
         def _serial_handle(self) -> None:
-            with _request_lock:
+            with request_lock:
                 ChaliceRequestHandler._generic_handle(self)
 
         # ChaliceRequestHandler binds these names to its own _generic_handle in its class body, so

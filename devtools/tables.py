@@ -1,7 +1,7 @@
-"""Create the stage's tables (TTL on) and bucket: operator and test tooling, not shipped to Lambda."""
+"""Create the stage's tables (TTL and streams on) and bucket: operator and test tooling, not shipped to Lambda."""
 
 from chalicelib.config import get_settings
-from chalicelib.models import TABLE_MODELS, RateCounter, Session, bind_tables
+from chalicelib.models import STREAM_VIEW_TYPE, STREAMED_MODELS, TABLE_MODELS, RateCounter, Session, bind_tables
 from chalicelib.models.orders import CartLine
 
 TTL_ATTRIBUTE = {Session: "expires_at", CartLine: "expires_at", RateCounter: "expires_at"}
@@ -20,7 +20,19 @@ def create_tables() -> list[str]:
                     TableName=model.Meta.table_name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE[model]},
                 )
+        if model in STREAMED_MODELS:
+            _enable_stream(model)
     return created
+
+
+def _enable_stream(model: type) -> None:
+    client = model._get_connection().connection.client
+    table = client.describe_table(TableName=model.Meta.table_name)["Table"]
+    if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        client.update_table(
+            TableName=model.Meta.table_name,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
+        )
 
 
 def create_bucket() -> bool:

@@ -1,6 +1,7 @@
-"""Generate, from the models, the data layer's CloudFormation template and each stage's IAM policy.
+"""Generate, from the models, the data layer's CloudFormation template and each stage's IAM policies.
 
-    python -m infra.build           # rewrite infra/data.json and .chalice/policy-<stage>.json
+    python -m infra.build           # rewrite infra/data.json, .chalice/policy-<stage>*.json, the
+                                    # stream functions' entries in .chalice/config.json and infra/merge.json
     python -m infra.build --check   # exit 1 if a committed file is out of date
 
 The tables come from the PynamoDB models (chalicelib.models.TABLE_MODELS): keys, attribute types,
@@ -8,6 +9,11 @@ global secondary indexes and their projections, and TTL on every model with a TT
 template, `manage.py create-tables` and the code cannot disagree; tests/test_infra.py checks both.
 The policies grant the actions listed below on exactly those tables and indexes: when
 tests/test_iam_policy.py reports a missing action, add it to the list here and rebuild.
+
+Streams: every model in chalicelib.models.STREAMED_MODELS gets a stream (NEW_AND_OLD_IMAGES) whose
+ARN the data stack exports, and a stream Lambda (`<table>_stream` in app.py) with its own policy:
+read its stream, send to the dead-letter queue, and the table actions its consumers (registered in
+chalicelib.wiring.STREAM_CONSUMERS) declare in CONSUMER_ACCESS below.
 """
 
 import json
@@ -27,6 +33,27 @@ def _models() -> list[type]:
     from chalicelib.models import TABLE_MODELS
 
     return list(TABLE_MODELS)
+
+
+def _streamed_models() -> list[type]:
+    from chalicelib.models import STREAMED_MODELS
+
+    return list(STREAMED_MODELS)
+
+
+def _stream_view_type() -> str:
+    from chalicelib.models import STREAM_VIEW_TYPE
+
+    return STREAM_VIEW_TYPE
+
+
+def streamed_tables() -> list[str]:
+    return [short_name(model) for model in _streamed_models()]
+
+
+def stream_export_suffix(table: str) -> str:
+    """The data stack exports each stream's ARN as `<stack name>-<this>` (shoeshop-dev-data-ShoesStreamArn)."""
+    return logical_id(table).removesuffix("Table") + "StreamArn"
 
 
 def short_name(model: type) -> str:
@@ -73,6 +100,8 @@ def table_resource(model: type) -> dict[str, Any]:
     ttl = ttl_attribute(model)
     if ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    if model in _streamed_models():
+        properties["StreamSpecification"] = {"StreamViewType": _stream_view_type()}
     return {
         "Type": "AWS::DynamoDB::Table",
         # Prod tables also refuse deletion by API (DeletionProtectionEnabled) and are kept if the
@@ -166,6 +195,13 @@ def build_template() -> dict[str, Any]:
         name = short_name(model)
         resources[logical_id(name)] = table_resource(model)
         outputs[logical_id(name) + "Name"] = {"Value": {"Ref": logical_id(name)}}
+        if model in _streamed_models():
+            # The packaged app template imports these (infra/merge.json); `make deploy` reads them.
+            outputs[stream_export_suffix(name)] = {
+                "Description": f"The {name} table's stream, read by the {name}_stream Lambda",
+                "Value": {"Fn::GetAtt": [logical_id(name), "StreamArn"]},
+                "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{stream_export_suffix(name)}"}},
+            }
     resources.update(bucket_resources())
     outputs["UploadBucketName"] = {"Value": {"Ref": "UploadBucket"}}
     for parameter in PARAMETER_NAMES:
@@ -254,10 +290,206 @@ def build_policy(stage: str) -> dict[str, Any]:
     }
 
 
+# -- stream Lambdas (app.py `<table>_stream`, chalicelib/stream_handler.py) ----------------------
+STAGES = ("dev", "prod")
+STREAM_READ_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
+WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+# What each stream consumer reads and writes, by table short name (indexes: "<table>/index/<name>").
+# A consumer registered in chalicelib.wiring.STREAM_CONSUMERS without an entry here fails the build.
+# tests/test_iam_policy.py checks these against the calls the handler really makes on drained records.
+CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
+    "chalicelib.services.catalogue_index.apply_changes": {
+        "shoes": ["dynamodb:GetItem"],
+        "stock": ["dynamodb:Query"],
+        "catalogue-index": READ + WRITE,
+    },
+    # The dashboard's tallies: marker GetItem + TransactWriteItems (a Put and ADD Updates).
+    "chalicelib.services.dashboard.on_order_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    },
+    "chalicelib.services.dashboard.on_stock_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "stock": ["dynamodb:GetItem"],
+        "shoes": ["dynamodb:GetItem"],
+    },
+    "chalicelib.services.dashboard.on_shoe_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "stock": ["dynamodb:GetItem", "dynamodb:Query"],
+        "shoes": ["dynamodb:GetItem"],
+    },
+}
+DEAD_LETTER_QUEUE = "stream-dead-letters"  # shoeshop-<stage>-stream-dead-letters (infra/merge.json)
+STREAM_BATCH_SIZE = 100
+STREAM_MAX_RETRIES = 3  # then the failing record is set aside in the dead-letter queue
+STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600  # older records go to the dead-letter queue unprocessed
+STREAM_LAMBDA_TIMEOUT = 60
+STREAM_LAMBDA_MEMORY = 1769
+
+
+def _consumer_name(consumer: Any) -> str:
+    return f"{consumer.__module__}.{consumer.__qualname__}"
+
+
+def consumer_access(table: str) -> dict[str, list[str]]:
+    """Table (or index) short name -> actions, for every consumer of `table`'s stream."""
+    from chalicelib.wiring import STREAM_CONSUMERS
+
+    access: dict[str, set[str]] = {}
+    for streamed, consumer in STREAM_CONSUMERS:
+        if streamed != table:
+            continue
+        name = _consumer_name(consumer)
+        if name not in CONSUMER_ACCESS:
+            raise SystemExit(f"infra/build.py: add the tables {name} reads and writes to CONSUMER_ACCESS")
+        for target, actions in CONSUMER_ACCESS[name].items():
+            access.setdefault(target, set()).update(actions)
+    return {target: sorted(actions) for target, actions in sorted(access.items())}
+
+
+def stream_function(table: str) -> str:
+    from chalicelib.stream_handler import function_name
+
+    return function_name(table)
+
+
+def stream_policy_file(stage: str, table: str) -> str:
+    return f"policy-{stage}-{table}-stream.json"
+
+
+def build_stream_policy(stage: str, table: str) -> dict[str, Any]:
+    table_arn = f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{table}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "arn:aws:logs:*:*:*",
+        },
+        # The four actions Lambda's poller needs, on this table's stream only (its label changes
+        # if the stream is ever re-enabled, hence the `stream/*`).
+        {"Sid": "ReadStream", "Effect": "Allow", "Action": STREAM_READ_ACTIONS, "Resource": f"{table_arn}/stream/*"},
+        {
+            "Sid": "DeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": f"arn:aws:sqs:*:*:{APP}-{stage}-{DEAD_LETTER_QUEUE}",
+        },
+    ]
+    for number, (target, actions) in enumerate(consumer_access(table).items()):
+        statements.append(
+            {
+                "Sid": f"Consumers{number}",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{target}",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+CONFIG_PATH = ROOT / ".chalice" / "config.json"
+MERGE_PATH = ROOT / "infra" / "merge.json"
+GENERATED = "infra/build.py (streams)"  # marks what build owns in the hand-written merge template
+
+
+def build_config() -> dict[str, Any]:
+    """.chalice/config.json with each stage's stream functions (own policy, timeout) filled in."""
+    config = json.loads(CONFIG_PATH.read_text())
+    for stage in STAGES:
+        functions = config["stages"][stage].setdefault("lambda_functions", {})
+        for name in [n for n in functions if n.endswith("_stream")]:
+            del functions[name]
+        for table in streamed_tables():
+            functions[stream_function(table)] = {
+                "iam_policy_file": stream_policy_file(stage, table),
+                "lambda_timeout": STREAM_LAMBDA_TIMEOUT,
+                "lambda_memory_size": STREAM_LAMBDA_MEMORY,
+            }
+    return config
+
+
+def _cfn_name(name: str) -> str:
+    from chalice.utils import to_cfn_resource_name
+
+    return to_cfn_resource_name(name)
+
+
+def build_merge_template() -> dict[str, Any]:
+    """infra/merge.json with the stream wiring (generated) beside the hand-written rest: each stream
+    function's event source imports the data stack's stream ARN and sets retries, bisection and the
+    dead-letter queue; the queue itself; log retention."""
+    merge = json.loads(MERGE_PATH.read_text())
+    resources = {
+        key: value
+        for key, value in merge.get("Resources", {}).items()
+        if value.get("Metadata", {}).get("GeneratedBy") != GENERATED
+    }
+    resources["StreamDeadLetterQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Metadata": {"GeneratedBy": GENERATED},
+        "Properties": {
+            "QueueName": {"Fn::Sub": f"{APP}-${{Stage}}-{DEAD_LETTER_QUEUE}"},
+            "MessageRetentionPeriod": 14 * 24 * 3600,
+            "SqsManagedSseEnabled": True,
+        },
+    }
+    for table in streamed_tables():
+        function = _cfn_name(stream_function(table))
+        event = _cfn_name(f"{stream_function(table)}-dynamodb-event-source")
+        resources[function] = {
+            "Metadata": {"GeneratedBy": GENERATED},
+            "Properties": {
+                "Events": {
+                    event: {
+                        "Properties": {
+                            "Stream": {
+                                "Fn::ImportValue": {"Fn::Sub": f"{APP}-${{Stage}}-data-{stream_export_suffix(table)}"}
+                            },
+                            "BisectBatchOnFunctionError": True,
+                            "MaximumRetryAttempts": STREAM_MAX_RETRIES,
+                            "MaximumRecordAgeInSeconds": STREAM_MAX_RECORD_AGE_SECONDS,
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                            "DestinationConfig": {
+                                "OnFailure": {
+                                    "Type": "SQS",
+                                    "Destination": {"Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]},
+                                }
+                            },
+                        }
+                    }
+                }
+            },
+        }
+        resources[f"{function}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Metadata": {"GeneratedBy": GENERATED},
+            "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{function}}}"}, "RetentionInDays": 30},
+        }
+    parameters = dict(merge.get("Parameters", {}))
+    parameters["Stage"] = {
+        "Type": "String",
+        "AllowedValues": list(STAGES),
+        "Description": "dev or prod: names the data stack whose stream ARNs the stream functions import",
+    }
+    return {**merge, "Parameters": parameters, "Resources": resources}
+
+
 def outputs() -> dict[Path, str]:
     files = {TEMPLATE_PATH: json.dumps(build_template(), indent=2) + "\n"}
-    for stage in ("dev", "prod"):
+    for stage in STAGES:
         files[ROOT / ".chalice" / f"policy-{stage}.json"] = json.dumps(build_policy(stage), indent=2) + "\n"
+        for table in streamed_tables():
+            files[ROOT / ".chalice" / stream_policy_file(stage, table)] = (
+                json.dumps(build_stream_policy(stage, table), indent=2) + "\n"
+            )
+    files[CONFIG_PATH] = json.dumps(build_config(), indent=2) + "\n"
+    files[MERGE_PATH] = json.dumps(build_merge_template(), indent=2) + "\n"
     return files
 
 

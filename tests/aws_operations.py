@@ -10,6 +10,8 @@ fixtures and devtools are ignored. tests/test_iam_policy.py checks the result ag
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +33,29 @@ class Need:
 
 _lock = threading.Lock()
 _recorded: dict[Need, Need] = {}
+_scopes: list[dict[Need, Need]] = []
 _installed = False
 
 
 def recorded() -> list[Need]:
     with _lock:
         return list(_recorded.values())
+
+
+@contextmanager
+def recording() -> Iterator[list[Need]]:
+    """What app code needs inside the block only (one Lambda's calls, e.g. a stream function's);
+    the list is filled when the block ends."""
+    scope: dict[Need, Need] = {}
+    found: list[Need] = []
+    with _lock:
+        _scopes.append(scope)
+    try:
+        yield found
+    finally:
+        with _lock:
+            _scopes.remove(scope)
+        found.extend(scope.values())
 
 
 def _app_caller() -> str | None:
@@ -65,6 +84,8 @@ def _record(needs: list[tuple[str, str, str]]) -> None:
         for action, service, resource in needs:
             need = Need(action, service, resource, where)
             _recorded.setdefault(need, need)
+            for scope in _scopes:
+                scope.setdefault(need, need)
 
 
 # -- what each botocore operation needs, in IAM terms ------------------------------------------

@@ -36,6 +36,7 @@ from chalicelib import aws, clock
 from chalicelib.config import get_settings
 from chalicelib.models import TABLE_MODELS, bind_tables
 from tests.local_stack import local_stack  # noqa: F401 (one session-wide stack for browser and API tests)
+from tests.stream_fixtures import drain_streams  # noqa: F401 (the stream handler on moto's stream records)
 
 # Records the AWS operations app code performs, for the IAM policy check (tests/test_iam_policy.py).
 pytest_plugins = ["tests.aws_operations"]
@@ -101,26 +102,10 @@ def aws_clean(aws_backend: None) -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def wired() -> None:
-    """Events, account-deletion steps and login hooks, as app.py wires them, for service tests too."""
+    """Stream consumers, account-deletion steps and login hooks, as app.py wires them, for service tests too."""
     from chalicelib import wiring
 
     wiring.wire()
-
-
-@pytest.fixture
-def listen() -> Iterator[Callable[[str, Callable[..., None]], None]]:
-    """subscribe(event, handler) for this test only: the handler is unsubscribed afterwards."""
-    from chalicelib.services import events
-
-    added: list[tuple[str, Callable[..., None]]] = []
-
-    def subscribe(event: str, handler: Callable[..., None]) -> None:
-        events.subscribe(event, handler)
-        added.append((event, handler))
-
-    yield subscribe
-    for event, handler in added:
-        events.unsubscribe(event, handler)
 
 
 @pytest.fixture

@@ -35,9 +35,17 @@ def stage_env(stage: str) -> dict[str, str]:
     return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
 
 
-def load_policy(stage: str) -> dict[str, Any]:
-    filename = chalice_config()["stages"][stage]["iam_policy_file"]
+def load_policy(stage: str, function: str = "") -> dict[str, Any]:
+    """The stage's policy for the API function, or for `function` (a stream function's own)."""
+    config = chalice_config()["stages"][stage]
+    filename = config["lambda_functions"][function]["iam_policy_file"] if function else config["iam_policy_file"]
     return json.loads((CHALICE_DIR / filename).read_text())
+
+
+def policy_functions(stage: str) -> list[str]:
+    """ "" (the API function) and every function with its own policy file in the stage."""
+    functions = chalice_config()["stages"][stage].get("lambda_functions", {})
+    return ["", *sorted(name for name, config in functions.items() if "iam_policy_file" in config)]
 
 
 def _as_list(value: Any) -> list[str]:
@@ -81,9 +89,11 @@ def allows(policy: dict[str, Any], action: str, arn: str) -> bool:
     return False
 
 
-def missing_grants(needs: list[Need], stage: str) -> list[str]:
-    """One line per need the stage's policy does not grant, naming the action, ARN and caller."""
-    policy = load_policy(stage)
+def missing_grants(needs: list[Need], stage: str, function: str = "") -> list[str]:
+    """One line per need the stage's policy (of `function`: see load_policy) does not grant,
+    naming the action, ARN and caller."""
+    policy = load_policy(stage, function)
+    filename = f"policy-{stage}.json" if not function else f"{function}'s policy in {stage}"
     problems = []
     for need in sorted(needs, key=lambda n: (n.action, n.resource)):
         arn = stage_arn(need, stage)
@@ -93,13 +103,15 @@ def missing_grants(needs: list[Need], stage: str) -> list[str]:
                 f"stage's tables, bucket or parameters (called from {need.where})"
             )
         elif not allows(policy, need.action, arn):
-            problems.append(f"policy-{stage}.json lacks {need.action} on {arn} (called from {need.where})")
+            problems.append(f"{filename} lacks {need.action} on {arn} (called from {need.where})")
     return sorted(set(problems))
 
 
 # -- wildcards -----------------------------------------------------------------------------------
 S3_PREFIX_WILDCARD = re.compile(r"^arn:aws:s3:::[a-z0-9.-]+/[A-Za-z0-9_.-]+/\*$")
-NAMED_ARN = re.compile(r"^arn:aws:(dynamodb|ssm):(\*|[a-z0-9-]+):(\*|\d{12}):[^*]+$")
+NAMED_ARN = re.compile(r"^arn:aws:(dynamodb|ssm|sqs):(\*|[a-z0-9-]+):(\*|\d{12}):[^*]+$")
+# A table's stream: its label (a timestamp) is chosen by DynamoDB when the stream is enabled.
+STREAM_ARN = re.compile(r"^arn:aws:dynamodb:(\*|[a-z0-9-]+):(\*|\d{12}):table/[^*/]+/stream/\*$")
 
 
 def wildcard_problems(policy: dict[str, Any]) -> list[str]:
@@ -118,7 +130,7 @@ def wildcard_problems(policy: dict[str, Any]) -> list[str]:
         if logs_only:
             continue
         for resource in _as_list(statement.get("Resource", [])):
-            if not (NAMED_ARN.match(resource) or S3_PREFIX_WILDCARD.match(resource)):
+            if not (NAMED_ARN.match(resource) or S3_PREFIX_WILDCARD.match(resource) or STREAM_ARN.match(resource)):
                 problems.append(f"wildcard or unscoped resource {resource!r} in statement {statement.get('Sid')}")
     return problems
 

@@ -167,3 +167,27 @@ def test_the_backfill_shards_old_orders_and_tallies_once_however_often_it_runs()
         backfill_counters()
     figures = dashboard.figures(STATUSES)
     assert (figures.order_counts["placed"], figures.recent_revenue_cents, figures.active_products) == (1, 3000, 1)
+
+
+def test_end_to_end_orders_placed_and_cancelled_reach_the_dashboard_through_the_stream(drain_streams):
+    """Checkout writes, moto's streams carry the records, the stream handler runs the consumers."""
+    from chalicelib.services import cart, checkout
+    from tests.factories import ADDRESS, make_user
+
+    alice = make_user("alice", address=ADDRESS)
+    shoe = shoe_via_admin({"41": 3, "42": 9})
+    cart.add_item(cart.user_owner(alice.user_id), shoe.shoe_id, "42", "2")
+    first = checkout.place_order(alice, "key-e2e-0001").order
+    cart.add_item(cart.user_owner(alice.user_id), shoe.shoe_id, "41", "3")
+    second = checkout.place_order(alice, "key-e2e-0002").order
+    delivered = drain_streams()
+    assert dashboard.figures(STATUSES).sold_out_sizes == 11  # 41 sold out with 10 never stocked
+    fulfilment.transition(second.order_id, "cancelled", ADMIN)  # 41 back to 3: low
+    delivered += drain_streams()
+    drain_streams.deliver(delivered)  # every record again: at least once, counted once
+    assert drain_streams.dead_letters == []
+    figures = dashboard.figures(STATUSES)
+    assert (figures.order_counts["placed"], figures.order_counts["cancelled"]) == (1, 1)
+    assert (figures.recent_orders, figures.recent_revenue_cents) == (1, first.total_cents)
+    assert (figures.active_products, figures.low_sizes, figures.sold_out_sizes) == (1, 1, 10)
+    assert [(a.size, a.quantity) for a in dashboard.low_stock()[0] if a.state == "low"] == [("41", 3)]

@@ -18,6 +18,7 @@ from tests.iam_policy import (
     granted_actions,
     load_policy,
     missing_grants,
+    policy_functions,
     stage_env,
     static_actions,
     wildcard_problems,
@@ -27,7 +28,8 @@ from tests.journeys import run_journey
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_policy_has_no_wildcard_action_or_resource_except_logs(stage):
-    assert wildcard_problems(load_policy(stage)) == []
+    for function in policy_functions(stage):
+        assert wildcard_problems(load_policy(stage, function)) == [], function or "API"
 
 
 def test_wildcard_check_catches_broad_grants():
@@ -37,10 +39,21 @@ def test_wildcard_check_catches_broad_grants():
             {"Sid": "B", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
             {"Sid": "C", "Effect": "Allow", "Action": "dynamodb:Query", "Resource": "arn:aws:dynamodb:*:*:table/*"},
             {"Sid": "D", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"},
+            {
+                "Sid": "E",
+                "Effect": "Allow",
+                "Action": "dynamodb:GetRecords",
+                "Resource": "arn:aws:dynamodb:*:*:table/*/stream/*",
+            },
         ]
     }
     problems = wildcard_problems(broad)
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
+    one_stream = "arn:aws:dynamodb:*:*:table/shoeshop-dev-shoes/stream/*"
+    assert (
+        wildcard_problems({"Statement": [{"Effect": "Allow", "Action": "dynamodb:GetRecords", "Resource": one_stream}]})
+        == []
+    )
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -53,9 +66,72 @@ def test_policy_names_only_this_stages_resources(stage):
 
 
 def test_dev_and_prod_policies_differ_only_in_stage_names():
-    dev = str(load_policy("dev")).replace("shoeshop-dev-", "STAGE-").replace("shoeshop/dev/", "STAGE/")
-    prod = str(load_policy("prod")).replace("shoeshop-prod-", "STAGE-").replace("shoeshop/prod/", "STAGE/")
-    assert dev == prod
+    assert policy_functions("dev") == policy_functions("prod")
+    for function in policy_functions("dev"):
+        dev = str(load_policy("dev", function)).replace("shoeshop-dev-", "STAGE-").replace("shoeshop/dev/", "STAGE/")
+        prod = (
+            str(load_policy("prod", function)).replace("shoeshop-prod-", "STAGE-").replace("shoeshop/prod/", "STAGE/")
+        )
+        assert dev == prod, function
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stream_function_has_its_own_policy_reading_only_its_own_stream(stage):
+    from chalicelib.models import STREAMED_MODELS, short_table_name
+    from chalicelib.stream_handler import function_name
+
+    tables = [short_table_name(model) for model in STREAMED_MODELS]
+    assert policy_functions(stage) == ["", *sorted(function_name(table) for table in tables)]
+    for table in tables:
+        policy = load_policy(stage, function_name(table))
+        stream = (
+            f"arn:aws:dynamodb:eu-west-1:123456789012:table/shoeshop-{stage}-{table}/stream/2026-12-01T00:00:00.000"
+        )
+        for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
+            assert allows(policy, action, stream), (table, action)
+        others = [other for other in tables if other != table]
+        assert not any(allows(policy, "dynamodb:GetRecords", stream.replace(f"-{table}/", f"-{o}/")) for o in others)
+        dead_letters = f"arn:aws:sqs:eu-west-1:123456789012:shoeshop-{stage}-stream-dead-letters"
+        assert allows(policy, "sqs:SendMessage", dead_letters)
+        # Nothing of the web app's: no users, sessions, uploads or secrets.
+        assert not allows(
+            policy, "dynamodb:GetItem", f"arn:aws:dynamodb:eu-west-1:123456789012:table/shoeshop-{stage}-users"
+        )
+        assert not allows(policy, "s3:GetObject", f"arn:aws:s3:::shoeshop-{stage}-uploads/images/a.webp")
+        text = str(policy)
+        assert "ssm:" not in text and "s3:" not in text
+    assert not any(
+        allows(load_policy(stage, function_name("orders")), "dynamodb:PutItem", f"arn:aws:dynamodb:*:*:table/{name}")
+        for name in (f"shoeshop-{stage}-catalogue-index", f"shoeshop-{stage}-orders")
+    )  # no consumer of the orders stream yet: it may touch no table
+
+
+def test_stream_functions_calls_on_drained_records_are_granted_by_their_own_policies(web, drain_streams):
+    """Admin changes and an order, then each table's records through the real handler, recording
+    what the handler calls; each stream function's own policy must grant it."""
+    from chalicelib.services import cart, catalogue_index, checkout, products
+    from chalicelib.stream_handler import function_name
+    from tests.factories import ADDRESS, ADMIN, make_user, shoe_via_admin
+
+    shoe = shoe_via_admin({"42": 1, "43": 3})
+    products.set_stock(shoe.shoe_id, "43", 2, None, ADMIN)
+    user = make_user("alice")
+    checkout.save_address(user, checkout.clean_address(ADDRESS))
+    cart.add_item(cart.user_owner(user.user_id), shoe.shoe_id, "42", "1")
+    checkout.place_order(user, "key-iam-00000001")
+    by_table: dict[str, list] = {}
+    for record in drain_streams.read():
+        table = record["eventSourceARN"].split(":table/shoeshop-test-", 1)[1].split("/stream/", 1)[0]
+        by_table.setdefault(table, []).append(record)
+    assert set(by_table) == {"shoes", "stock", "orders"}
+    for table, records in sorted(by_table.items()):
+        with aws_operations.recording() as needs:
+            assert drain_streams.deliver(records) == []
+        if table in ("shoes", "stock"):
+            assert needs, table  # the read model was brought up to date
+        for stage in STAGES:
+            assert missing_grants(needs, stage, function_name(table)) == [], table
+    assert catalogue_index.current(force=True).card(shoe.shoe_id).sizes_in_stock == ("43",)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -59,6 +59,7 @@ def _normalised(description: dict, ttl: str | None) -> dict:
         "on_demand": description.get("BillingMode", description.get("BillingModeSummary", {}).get("BillingMode"))
         == "PAY_PER_REQUEST",
         "ttl": ttl,
+        "stream": description.get("StreamSpecification", {}).get("StreamViewType"),
     }
 
 
@@ -75,6 +76,60 @@ def test_template_tables_are_exactly_what_create_tables_creates():
         template = template_tables[name]
         template_ttl = template.get("TimeToLiveSpecification", {}).get("AttributeName")
         assert _normalised(template, template_ttl) == _normalised(created, created_ttl), name
+
+
+def test_streamed_tables_have_new_and_old_image_streams_whose_arns_the_stack_exports():
+    from chalicelib.models import STREAMED_MODELS
+
+    streamed = {short_table_name(model) for model in STREAMED_MODELS}
+    assert {"shoes", "stock", "orders"} <= streamed
+    for name, properties in _tables("prod").items():
+        short = name.removeprefix("shoeshop-prod-")
+        expected = {"StreamViewType": "NEW_AND_OLD_IMAGES"} if short in streamed else None
+        assert properties.get("StreamSpecification") == expected, short
+    exports = {
+        output["Export"]["Name"]["Fn::Sub"]: output["Value"]
+        for output in TEMPLATE["Outputs"].values()
+        if "Export" in output
+    }
+    for short in streamed:
+        logical = next(
+            key
+            for key, resource in TEMPLATE["Resources"].items()
+            if resource["Type"] == "AWS::DynamoDB::Table"
+            and resource["Properties"]["TableName"]["Fn::Sub"].endswith(f"-{short}")
+        )
+        export = "${AWS::StackName}-" + logical.removesuffix("Table") + "StreamArn"
+        assert exports[export] == {"Fn::GetAtt": [logical, "StreamArn"]}, short
+
+
+def test_the_packaged_stream_functions_import_those_exports_and_set_aside_poison_records():
+    """infra/merge.json (generated part): each stream function's event source reads its table's
+    exported stream, retries a few times, bisects, reports item failures and sends to the DLQ."""
+    from chalicelib.models import STREAMED_MODELS
+    from chalicelib.stream_handler import function_name
+    from infra.build import STREAM_MAX_RETRIES, logical_id
+
+    merge = json.loads((ROOT / "infra" / "merge.json").read_text())
+    assert merge["Parameters"]["Stage"]["AllowedValues"] == ["dev", "prod"]
+    queue = merge["Resources"]["StreamDeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["QueueName"] == {"Fn::Sub": "shoeshop-${Stage}-stream-dead-letters"}
+    for model in STREAMED_MODELS:
+        short = short_table_name(model)
+        cfn = "".join(part.capitalize() for part in function_name(short).split("_"))
+        (event,) = merge["Resources"][cfn]["Properties"]["Events"].values()
+        properties = event["Properties"]
+        export = f"shoeshop-${{Stage}}-data-{logical_id(short).removesuffix('Table')}StreamArn"
+        assert properties["Stream"] == {"Fn::ImportValue": {"Fn::Sub": export}}
+        assert properties["BisectBatchOnFunctionError"] is True
+        assert properties["MaximumRetryAttempts"] == STREAM_MAX_RETRIES
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert properties["DestinationConfig"]["OnFailure"] == {
+            "Type": "SQS",
+            "Destination": {"Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]},
+        }
+        assert merge["Resources"][f"{cfn}LogGroup"]["Properties"]["RetentionInDays"] == 30
 
 
 def test_sessions_and_carts_expire_by_ttl():
@@ -150,3 +205,22 @@ def test_cfn_lint_fails_a_broken_template(tmp_path):
     path.write_text(json.dumps(broken))
     result = subprocess.run([str(BIN / "cfn-lint"), str(path)], capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "NoSuchProperty" in result.stdout
+
+
+def test_make_deploy_gets_each_stream_arn_from_the_data_stack_outputs():
+    from infra.stream_arns import stream_arns
+
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/shoeshop-dev-{}/stream/2026-12-01T00:00:00.000"
+    outputs = [
+        {"OutputKey": "ShoesStreamArn", "OutputValue": arn.format("shoes")},
+        {"OutputKey": "StockStreamArn", "OutputValue": arn.format("stock")},
+        {"OutputKey": "OrdersStreamArn", "OutputValue": arn.format("orders")},
+        {"OutputKey": "ShoesTableName", "OutputValue": "shoeshop-dev-shoes"},
+    ]
+    assert stream_arns("dev", outputs) == {
+        "STREAM_ARN_SHOES": arn.format("shoes"),
+        "STREAM_ARN_STOCK": arn.format("stock"),
+        "STREAM_ARN_ORDERS": arn.format("orders"),
+    }
+    with pytest.raises(SystemExit, match="no output OrdersStreamArn: run `make deploy-data STAGE=dev` first"):
+        stream_arns("dev", outputs[:2])

@@ -231,3 +231,19 @@ def test_failed_logins_throttles_and_admin_logins_are_logged_without_secrets(cap
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "wrong guess here" not in text and PASSWORD not in text and "admin password 1" not in text
     assert web.cookies["sid"] not in text
+
+
+def test_several_slots_are_taken_in_one_call_and_a_refusal_takes_none_of_them():
+    """Placing an order takes its per-client and per-account slots in one TransactWriteItems."""
+    from tests.cart_fixtures import count_dynamodb_calls
+
+    tight, roomy = limits.Limit("test-tight", 1, 600), limits.Limit("test-roomy", 2, 600)
+    with count_dynamodb_calls() as calls:
+        limits.take_all((roomy, "k"), (tight, "k"))
+    assert {name: count for name, count in calls.items() if ":" not in name} == {"TransactWriteItems": 1}
+    with pytest.raises(limits.RateLimited) as refused:
+        limits.take_all((roomy, "k"), (tight, "k"))
+    assert refused.value.scope == "test-tight" and 0 < refused.value.retry_after <= 600
+    limits.take(roomy, "k")  # the refused attempt took no slot of the roomy limit: its second is free
+    with pytest.raises(limits.RateLimited):
+        limits.take(roomy, "k")

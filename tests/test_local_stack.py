@@ -6,6 +6,7 @@ Each test here starts its own stack (tests/local_stack.py) in a temporary state 
 
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,6 +176,37 @@ def test_concurrent_checkouts_never_confirm_an_order_that_does_not_exist(own_sta
         page = session.get(own_stack.url(where), timeout=30)
         assert page.status_code == 200, (where, page.text[:300])
     assert stock_of(own_stack, shoe.shoe_id, size) == 0
+
+
+# docs/operations.md "Streams": the poller reads every second, the handler then rewrites the model.
+LOCAL_STREAM_LAG_SECONDS = 5.0
+
+
+def _seconds_until(condition, timeout: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
+
+
+def test_a_sold_out_size_leaves_the_filtered_list_within_seconds_through_the_local_stream(own_stack):
+    """A write from outside the shop (as a checkout in another Lambda would make) reaches the
+    catalogue's read model only through the stock table's stream, which `make run` polls."""
+    shoe = demo_shoe(3)
+    size = "30" if shoe.department == "kids" else "42"
+    link = f'href="/shoes/{shoe.shoe_id}"'
+
+    def listed() -> bool:
+        return link in requests.get(own_stack.url(f"/?size={size}"), timeout=30).text
+
+    set_stock(own_stack, shoe.shoe_id, size, 3)
+    assert _seconds_until(listed, LOCAL_STREAM_LAG_SECONDS) is not None
+    set_stock(own_stack, shoe.shoe_id, size, 0)
+    lag = _seconds_until(lambda: not listed(), LOCAL_STREAM_LAG_SECONDS)
+    assert lag is not None, f"size {size} still listed {LOCAL_STREAM_LAG_SECONDS} s after it sold out"
+    print(f"local stream lag: {lag:.1f} s")
 
 
 def test_data_survives_a_clean_restart_and_reset_starts_fresh(tmp_path: Path):

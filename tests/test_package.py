@@ -234,6 +234,31 @@ def test_packaged_sam_template_passes_cfn_lint(built_package):  # noqa: F811
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_packaged_stream_functions_have_their_own_roles_and_read_the_data_stacks_streams(built_package):  # noqa: F811
+    from chalicelib.models import STREAMED_MODELS, short_table_name
+    from chalicelib.stream_handler import BATCH_SIZE, function_name
+
+    resources = json.loads(built_package.template_path.read_text())["Resources"]
+    roles = set()
+    for model in STREAMED_MODELS:
+        name = function_name(short_table_name(model))
+        cfn = "".join(part.capitalize() for part in name.split("_"))
+        function = resources[cfn]
+        assert function["Type"] == "AWS::Serverless::Function"
+        assert function["Properties"]["Handler"] == f"app.{name}"
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        roles.add(role)
+        assert [p["PolicyDocument"] for p in resources[role]["Properties"]["Policies"]] == [load_policy("dev", name)]
+        (event,) = function["Properties"]["Events"].values()
+        assert event["Type"] == "DynamoDB"
+        properties = event["Properties"]
+        assert "Fn::ImportValue" in properties["Stream"] and properties["BatchSize"] == BATCH_SIZE
+        assert properties["BisectBatchOnFunctionError"] and properties["FunctionResponseTypes"] == [
+            "ReportBatchItemFailures"
+        ]
+    assert len(roles) == len(STREAMED_MODELS) and "ApiHandlerRole" not in roles
+
+
 def test_packaged_template_uses_the_hand_written_policy_and_merge_template(built_package):  # noqa: F811
     template = json.loads(built_package.template_path.read_text())
     resources = template["Resources"]

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chalicelib import wiring
+from chalicelib import streams, wiring
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, cart_session, catalogue, events, orders
+from chalicelib.services import accounts, cart_session, catalogue_index, orders
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +29,8 @@ def _fresh_python(code: str) -> dict:
 def test_wire_connects_exactly_the_apps_handlers_and_a_second_call_changes_nothing():
     for _ in range(2):
         wiring.wire()
-        assert events.subscribers(events.PRODUCT_CHANGED) == (catalogue.refresh_index_for_shoe,)
-        assert events.subscribers(events.STOCK_CHANGED) == (catalogue.refresh_index_for_stock,)
+        assert streams.consumers("shoes") == (catalogue_index.apply_changes,)
+        assert streams.consumers("stock") == (catalogue_index.apply_changes,)
         assert accounts.deletion_steps() == (accounts.discard_cart, orders.detach_orders)
         assert tuple(account_pages.after_login_hooks) == (cart_session.merge_after_login,)
 
@@ -43,15 +43,16 @@ for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
     if module.name != "chalicelib.wiring":
         importlib.import_module(module.name)
 from chalicelib.blueprints import account
-from chalicelib.services import accounts, events
+from chalicelib import streams
+from chalicelib.services import accounts
 print(json.dumps({
-    "events": {name: len(events.subscribers(name)) for name in (events.PRODUCT_CHANGED, events.STOCK_CHANGED)},
+    "stream_consumers": {table: len(streams.consumers(table)) for table in ("shoes", "stock", "orders")},
     "deletion_steps": len(accounts.deletion_steps()),
     "login_hooks": len(account.after_login_hooks),
 }))
 """
     seen = _fresh_python(code)
-    assert seen == {"events": {"product_changed": 0, "stock_changed": 0}, "deletion_steps": 0, "login_hooks": 0}
+    assert seen == {"stream_consumers": {"shoes": 0, "stock": 0, "orders": 0}, "deletion_steps": 0, "login_hooks": 0}
 
 
 def test_deleting_an_account_detaches_its_orders_even_where_services_orders_was_never_imported():

@@ -158,7 +158,9 @@ def checkout_place() -> Response:
         nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
         reviewed = ctx.form.get("reviewed_total")
         expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
-        placed = checkout.place_order(user, nonce, expected_total_cents=expected)
+        # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
+        session_count = cart_session.record_count_in(ctx, 0)
+        placed = checkout.place_order(user, nonce, expected_total_cents=expected, also_write=session_count)
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
@@ -176,7 +178,7 @@ def checkout_place() -> Response:
         return redirect("/checkout/review")
     # The transaction deleted every line it ordered: a new order leaves the cart empty.
     if placed.created:
-        cart_session.record_count(ctx, 0)
+        cart_session.remember_count(ctx, 0)
     else:
         cart_session.recount(ctx)
     if not placed.created:

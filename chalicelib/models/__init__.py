@@ -22,6 +22,14 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Tally,
 ]
 ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
+# Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
+# the data stack, the local tables, the stream Lambdas and their policies all follow this list.
+STREAMED_MODELS: list[type[StoreModel]] = [
+    Shoe,
+    Stock,
+    Order,
+]
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
 def bind_tables(settings: Settings) -> None:
@@ -34,6 +42,8 @@ def bind_tables(settings: Settings) -> None:
 
 __all__ = [
     "ALL_MODELS",
+    "STREAMED_MODELS",
+    "STREAM_VIEW_TYPE",
     "TABLE_MODELS",
     "Admin",
     "CartLine",

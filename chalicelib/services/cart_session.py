@@ -5,12 +5,13 @@ request context, which only needs the few members of `CartRequest`.
 """
 
 import secrets
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from chalicelib.models import Session
+from chalicelib.models import Session, dynamo
 from chalicelib.services import cart as cart_service
 from chalicelib.services.errors import NotFound
-from chalicelib.services.sessions import save_session_data, session_data
+from chalicelib.services.sessions import changed_session_data, save_session_data, save_session_data_in, session_data
 
 GUEST_CART_KEY = "guest_cart_id"
 CART_COUNT_KEY = "cart_count"
@@ -72,6 +73,20 @@ def record_count(ctx: CartRequest, units: int) -> None:
         return
     if session_data(ctx.session).get(CART_COUNT_KEY) != units:
         save_session_data(ctx.session, **{CART_COUNT_KEY: units})
+
+
+def record_count_in(ctx: CartRequest, units: int) -> Callable[[dynamo.Transaction], None] | None:
+    """record_count as part of the caller's transaction (placing an order: one write, not two);
+    call remember_count once it has committed."""
+    session = ctx.session
+    if session is None or session_data(session).get(CART_COUNT_KEY) == units:
+        return None
+    return lambda transaction: save_session_data_in(transaction, session, **{CART_COUNT_KEY: units})
+
+
+def remember_count(ctx: CartRequest, units: int) -> None:
+    if ctx.session is not None:
+        changed_session_data(ctx.session, **{CART_COUNT_KEY: units})
 
 
 def recount(ctx: CartRequest) -> None:

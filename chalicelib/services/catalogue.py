@@ -4,14 +4,12 @@ Unfiltered listings are one Query on `by-newest`/`by-price`; the rest use catalo
 
 import hashlib
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib import sizes
-from chalicelib.logs import log_event
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
@@ -410,23 +408,3 @@ def check_size(raw: str) -> str:
 def save_preferred_size(user: User, size: str) -> None:
     action = User.preferred_size.set(size) if size else User.preferred_size.remove()
     user.update(actions=[action], condition=User.pk.exists())
-
-
-def _logged(handler: Callable[..., None]) -> Callable[..., None]:
-    """A failed refresh must not fail the admin's save or the shopper's order: it is logged, and
-    the next change or a rebuild repairs the read model."""
-
-    def run(**details: object) -> None:
-        try:
-            handler(**details)
-        except Exception as error:
-            catalogue_index.forget()
-            log_event("catalogue_index_refresh_failed", logging.ERROR, error=repr(error)[:500])
-
-    run.__name__ = handler.__name__
-    return run
-
-
-# Subscribed to events.PRODUCT_CHANGED and STOCK_CHANGED by chalicelib.wiring.
-refresh_index_for_shoe = _logged(catalogue_index.refresh_shoe)
-refresh_index_for_stock = _logged(catalogue_index.refresh_stock)

@@ -1,5 +1,6 @@
 """The catalogue read model: every active shoe as a card, for the filters and search no key
-condition serves; versioned, cached per Lambda, kept fresh by events (docs/data-model.md).
+condition serves; versioned, cached per Lambda, kept fresh from the shoes and stock tables'
+streams (apply_changes; docs/data-model.md).
 """
 
 import gc
@@ -8,7 +9,7 @@ import re
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -19,6 +20,7 @@ from chalicelib.logs import log_event
 from chalicelib.models import dynamo
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
 from chalicelib.services.shoes import stock_by_size
+from chalicelib.streams import Change
 
 META_KEY = "meta"
 CHUNK_BYTES = 350_000
@@ -358,8 +360,21 @@ def _replace_cards(changes: dict[str, Card | None]) -> None:
     raise RuntimeError("catalogue index: too many concurrent writers")
 
 
-def refresh_shoe(shoe_id: str, **_: object) -> None:
-    """PRODUCT_CHANGED: re-read the shoe and its stock; archived or deleted shoes leave."""
+def apply_changes(changes: Sequence[Change]) -> None:
+    """Stream consumer of the shoes and stock tables (chalicelib.wiring): bring the cards of the
+    shoes these changes touch up to date. Idempotent, as at-least-once delivery needs: it re-reads
+    each shoe and its stock rather than trusting the records. Raises when it cannot write (the
+    stream retries the batch), so no change is dropped."""
+    shoe_ids = dict.fromkeys(str(change.keys["shoe_id"]) for change in changes if change.table == "shoes")
+    stock_ids = dict.fromkeys(str(change.keys["shoe_id"]) for change in changes if change.table == "stock")
+    for shoe_id in shoe_ids:
+        refresh_shoe(shoe_id)
+    for shoe_id in [shoe_id for shoe_id in stock_ids if shoe_id not in shoe_ids]:
+        refresh_stock(shoe_id)
+
+
+def refresh_shoe(shoe_id: str) -> None:
+    """A shoe changed: re-read the shoe and its stock; archived or deleted shoes leave."""
     try:
         shoe = Shoe.get(shoe_id)
     except Shoe.DoesNotExist:
@@ -368,8 +383,8 @@ def refresh_shoe(shoe_id: str, **_: object) -> None:
     _replace_card(shoe_id, card)
 
 
-def refresh_stock(shoe_id: str, **_: object) -> None:
-    """STOCK_CHANGED: rewrite only when a size went in or out of stock (most orders change neither)."""
+def refresh_stock(shoe_id: str) -> None:
+    """Its stock changed: rewrite only when a size went in or out of stock (most orders change neither)."""
     index = current(force=True)
     card = index.card(shoe_id)
     if card is None:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import events, payments, pricing
+from chalicelib.services import payments, pricing
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -232,9 +233,14 @@ class PricesChanged(Conflict):
 
 
 def place_order(
-    user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
+    user: User,
+    idempotency_key: str,
+    address: dict[str, str] | None = None,
+    expected_total_cents: int | None = None,
+    also_write: Callable[[dynamo.Transaction], None] | None = None,
 ) -> Placed:
-    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review."""
+    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review.
+    `also_write` adds the caller's own actions to the order's transaction (the session's cart count)."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)
@@ -282,18 +288,19 @@ def place_order(
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
     )
     try:
-        _transact(order, view.items, now)
+        _transact(order, view.items, now, also_write)
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, user, owner, order_id, view.items)
-    sizes_by_shoe: dict[str, list[str]] = {}
-    for item in view.items:
-        sizes_by_shoe.setdefault(item.line.shoe_id, []).append(item.line.size)
-    for shoe_id, sizes in sizes_by_shoe.items():
-        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=sizes)
+    # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
     return Placed(order=order, created=True)
 
 
-def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> None:
+def _transact(
+    order: Order,
+    items: list[cart_service.CartItem],
+    now: Any,
+    also_write: Callable[[dynamo.Transaction], None] | None = None,
+) -> None:
     """One TransactWriteItems, retried with jittered backoff on conflicts and throttling only."""
 
     def build(transaction: dynamo.Transaction) -> None:
@@ -318,6 +325,8 @@ def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> Non
             )
         if items:
             cart_service.forget_line_count(transaction, items[0].line.owner)
+        if also_write is not None:
+            also_write(transaction)
 
     dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 

@@ -9,7 +9,7 @@ from pynamodb.expressions.update import Action
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
 from chalicelib.models.orders import status_shards
-from chalicelib.services import audit, events
+from chalicelib.services import audit
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, merged_query_page
 from chalicelib.services.validation import clean_text
@@ -114,5 +114,3 @@ def _cancel_and_restock(order: Order, actions: list[Action], condition: Conditio
             )
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
-    for shoe_id in {shoe for shoe, _ in quantities}:
-        events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[s for k, s in quantities if k == shoe_id])

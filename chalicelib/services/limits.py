@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
@@ -46,8 +47,18 @@ def _counter_key(scope: str, key: str, window_start: int) -> str:
     return f"{scope}#{digest}#{window_start}"
 
 
-def take(limit: Limit, key: str) -> None:
-    """Take one slot of `limit` for `key` in the current window, or raise RateLimited."""
+@dataclass(frozen=True)
+class _Slot:
+    """One counter's conditional ADD for the current window."""
+
+    limit: Limit
+    counter: RateCounter
+    actions: list[Action]
+    condition: Condition
+    seconds_left: float
+
+
+def _slot(limit: Limit, key: str) -> _Slot:
     now = clock.now().timestamp()
     window_start = int(now // limit.window_seconds) * limit.window_seconds
     window_end = window_start + limit.window_seconds
@@ -58,13 +69,19 @@ def take(limit: Limit, key: str) -> None:
         # Kept one window past its end: DynamoDB's TTL deletes late anyway, and nothing reads it then.
         RateCounter.expires_at.set(datetime.fromtimestamp(window_end + limit.window_seconds, UTC)),
     ]
+    return _Slot(limit, counter, actions, condition, window_end - now)
+
+
+def take(limit: Limit, key: str) -> None:
+    """Take one slot of `limit` for `key` in the current window, or raise RateLimited."""
+    slot = _slot(limit, key)
     try:
-        dynamo.retry_busy(lambda: counter.update(actions=actions, condition=condition))
+        dynamo.retry_busy(lambda: slot.counter.update(actions=slot.actions, condition=slot.condition))
     except UpdateError as error:
         if not dynamo.condition_failed(error):
             raise
         try:
-            _refuse(limit.scope, window_end - now)
+            _refuse(limit.scope, slot.seconds_left)
         except RateLimited as refused:
             raise refused from error
 
@@ -133,9 +150,25 @@ def _refuse(scope: str, seconds: float) -> None:
 
 
 def take_all(*slots: tuple[Limit, str]) -> None:
-    """Take a slot of each (limit, key) in order; the first one over its limit raises."""
-    for limit, key in slots:
-        take(limit, key)
+    """Take a slot of each (limit, key) in one transaction (one call on a hot path such as placing
+    an order): all or none, so a refusal takes no slot; the first one, in the order given, that is
+    over its limit raises."""
+    taken = [_slot(limit, key) for limit, key in slots]
+
+    def build(transaction: dynamo.Transaction) -> None:
+        for number, slot in enumerate(taken):
+            transaction.update(f"{number}", slot.counter, actions=slot.actions, condition=slot.condition)
+
+    try:
+        dynamo.transact(build)
+    except dynamo.ConditionsFailed as failed:
+        for number, slot in enumerate(taken):
+            if failed.failed(f"{number}"):
+                try:
+                    _refuse(slot.limit.scope, slot.seconds_left)
+                except RateLimited as refused:
+                    raise refused from failed
+        raise
 
 
 ORDER_WINDOW_SECONDS = 600

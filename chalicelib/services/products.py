@@ -15,7 +15,7 @@ from chalicelib import clock, sizes
 from chalicelib.models import Shoe, Stock, dynamo, shared_connection
 from chalicelib.models.catalogue import ACTIVE, ARCHIVED
 from chalicelib.models.dynamo import condition_failed
-from chalicelib.services import audit, events
+from chalicelib.services import audit
 from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.paging import Page, query_page
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, LOW_STOCK, format_price, get_shoe, parse_price
@@ -137,8 +137,6 @@ def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
             item = Stock(shoe_id=shoe.shoe_id, size=size, quantity=quantity, sold=0, updated_at=now)
             transaction.save(item, condition=Stock.size.does_not_exist())
     audit.record(admin, "shoe.create", shoe_id=shoe.shoe_id, name=shoe.name)
-    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe.shoe_id)
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe.shoe_id, sizes=list(quantities))
     return shoe
 
 
@@ -170,7 +168,6 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
     for size in set(shoe.sizes) - set(old_sizes):  # a new size system's rows (ADD 0 creates, never changes)
         Stock(shoe_id=shoe_id, size=size).update(actions=[Stock.quantity.add(0), Stock.sold.add(0)])
     audit.record(admin, "shoe.update", shoe_id=shoe_id, version=shoe.version)
-    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
     return shoe
 
 
@@ -185,7 +182,6 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
             raise Conflict("The shoe changed while you were working. Reload and try again.") from error
         raise
     audit.record(admin, f"shoe.{'archive' if status == ARCHIVED else 'restore'}", shoe_id=shoe_id)
-    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
     return shoe
 
 
@@ -220,7 +216,6 @@ def delete_shoe(shoe_id: str, admin: str) -> None:
         if owns_image_objects(shoe_id, image):
             images.delete_image_objects(image)
     audit.record(admin, "shoe.delete", shoe_id=shoe_id, name=shoe.name)
-    events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
 
 
 def owns_image_objects(shoe_id: str, image: Any) -> bool:
@@ -249,7 +244,6 @@ def _update_stock(shoe_id: str, size: str, action: Any, condition: Any, refused:
             now_have = stock_rows(shoe_id).get(size)
             raise Conflict(refused(int(now_have.quantity) if now_have else 0)) from error
         raise
-    events.publish(events.STOCK_CHANGED, shoe_id=shoe_id, sizes=[size])
     return int(row.quantity)
 
 

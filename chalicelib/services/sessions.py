@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.models import Session
+from chalicelib.models import Session, dynamo
 from chalicelib.models.base import plain_dict
 
 GUEST = "guest"
@@ -101,13 +101,30 @@ def end_all_sessions(user_id: str) -> int:
     return len(keys)
 
 
-def save_session_data(session: Session, **changes: object) -> None:
-    """Set keys of the session's small data map (None removes a key)."""
+def _changed_data(session: Session, changes: dict[str, object]) -> dict:
     data = session_data(session)
     for key, value in changes.items():
         if value is None:
             data.pop(key, None)
         else:
             data[key] = value
+    return data
+
+
+def save_session_data(session: Session, **changes: object) -> None:
+    """Set keys of the session's small data map (None removes a key)."""
+    data = _changed_data(session, changes)
     session.data = data
     session.update(actions=[Session.data.set(data)], condition=Session.token_hash.exists())
+
+
+def save_session_data_in(transaction: dynamo.Transaction, session: Session, **changes: object) -> None:
+    """The same write as one action of the caller's dynamo.Transaction (role "session"); the
+    caller sets `session.data` once the transaction has committed (`changed_session_data`)."""
+    data = _changed_data(session, changes)
+    transaction.update("session", session, actions=[Session.data.set(data)], condition=Session.token_hash.exists())
+
+
+def changed_session_data(session: Session, **changes: object) -> None:
+    """This request's copy of the session after save_session_data_in's transaction committed."""
+    session.data = _changed_data(session, changes)

@@ -19,7 +19,7 @@ from chalicelib.logs import log_event
 from chalicelib.models import Shoe
 from chalicelib.models.catalogue import ShoeImage
 from chalicelib.models.dynamo import condition_failed
-from chalicelib.services import audit, events, images
+from chalicelib.services import audit, images
 from chalicelib.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from chalicelib.services.products import get_shoe, owns_image_objects
 
@@ -235,7 +235,6 @@ def _change_images(shoe_id: str, change: Callable[[list[ShoeImage]], list[ShoeIm
             if condition_failed(error):
                 continue
             raise
-        events.publish(events.PRODUCT_CHANGED, shoe_id=shoe_id)
         return new_list
     raise Conflict("The images changed several times at once. Reload the page and try again.")
 

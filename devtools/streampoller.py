@@ -1,0 +1,185 @@
+"""DynamoDB Streams without Lambda: read the local (moto) streams and call the stream Lambdas'
+handler with the records Lambda would pass, the way Lambda's event source mapping delivers them.
+
+Used by `make run` (a background thread, `start`) and by the tests' `drain_streams` fixture
+(tests/stream_fixtures.py). moto serves describe_stream/get_shard_iterator/get_records; its records
+lack `eventSourceARN` (real GetRecords has none either: Lambda adds it), so it is added here.
+
+Delivery follows the packaged event source mapping (infra/merge.json): batches of up to
+stream_handler.BATCH_SIZE; a batch that reports a failed record is retried from that record, up to
+MAX_RETRIES times, then that record is set aside (logged as `stream_record_set_aside`, kept in
+`dead_letters`) and delivery goes on after it.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from chalicelib.logs import log_event
+
+Record = dict[str, Any]
+Handler = Callable[[dict[str, Any]], Any]
+
+POLL_SECONDS = 1.0  # `make run` reads every stream this often: changes show within about a second
+MAX_RETRIES = 3  # as STREAM_MAX_RETRIES in infra/build.py
+
+
+def streams_client(endpoint_url: str | None = None) -> Any:
+    """A DynamoDB Streams client. In-process moto (tests) routes only its own endpoint name."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    return boto3.client("dynamodbstreams", region_name=get_settings().region, endpoint_url=endpoint_url)
+
+
+def in_process_endpoint() -> str:
+    from chalicelib.config import get_settings
+
+    return f"https://streams.dynamodb.{get_settings().region}.amazonaws.com"
+
+
+class TableStream:
+    """One table's stream, read from where it ended when this object was made (Lambda's LATEST)."""
+
+    def __init__(self, dynamodb: Any, streams: Any, table_name: str) -> None:
+        self.streams = streams
+        self.arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self.iterators: dict[str, str] = {}
+        for shard in self._shards():
+            self.iterators[shard] = self._iterator(shard, "LATEST")
+
+    def _shards(self) -> list[str]:
+        description = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description.get("Shards", [])]
+
+    def _iterator(self, shard: str, kind: str) -> str:
+        return str(
+            self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard, ShardIteratorType=kind)["ShardIterator"]
+        )
+
+    def read(self) -> list[Record]:
+        """Every record written since the last read, oldest first, in Lambda's record shape."""
+        for shard in self._shards():
+            if shard not in self.iterators:  # a shard opened since: read it from its start
+                self.iterators[shard] = self._iterator(shard, "TRIM_HORIZON")
+        records: list[Record] = []
+        for shard, iterator in list(self.iterators.items()):
+            while True:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterator = page.get("NextShardIterator") or iterator
+                records.extend(self._as_lambda_record(record) for record in page.get("Records", []))
+                if not page.get("Records") or not page.get("NextShardIterator"):
+                    break
+            self.iterators[shard] = iterator
+        return records
+
+    def _as_lambda_record(self, record: Record) -> Record:
+        data = dict(record.get("dynamodb", {}))
+        created = data.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):  # boto3 parses it; Lambda passes epoch seconds
+            data["ApproximateCreationDateTime"] = created.timestamp()
+        return {**record, "dynamodb": data, "eventSourceARN": self.arn}
+
+
+def _batches(records: list[Record], size: int) -> Iterator[list[Record]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+def deliver(records: Iterable[Record], handle: Handler, batch_size: int = 0) -> list[Record]:
+    """Hand `records` to `handle` as Lambda would; returns the records set aside (dead letters)."""
+    from chalicelib.stream_handler import BATCH_SIZE
+
+    pending = list(records)
+    set_aside: list[Record] = []
+    attempts: dict[str, int] = {}
+    while pending:
+        batch = pending[: batch_size or BATCH_SIZE]
+        failed = _first_failure(handle({"Records": batch}), batch)
+        if failed is None:
+            pending = pending[len(batch) :]
+            continue
+        sequence = batch[failed]["dynamodb"]["SequenceNumber"]
+        attempts[sequence] = attempts.get(sequence, 0) + 1
+        pending = pending[failed:]  # everything before it is checkpointed
+        if attempts[sequence] > MAX_RETRIES:
+            record = pending.pop(0)
+            set_aside.append(record)
+            log_event(
+                "stream_record_set_aside",
+                logging.ERROR,
+                source=record.get("eventSourceARN", ""),
+                sequence=sequence,
+                attempts=attempts[sequence],
+            )
+    return set_aside
+
+
+def _first_failure(response: Any, batch: list[Record]) -> int | None:
+    failures = (response or {}).get("batchItemFailures") or []
+    if not failures:
+        return None
+    failed = {str(failure.get("itemIdentifier", "")) for failure in failures}
+    for position, record in enumerate(batch):
+        if str(record.get("dynamodb", {}).get("SequenceNumber", "")) in failed:
+            return position
+    return 0  # an identifier not in the batch: Lambda retries the whole batch
+
+
+class Poller:
+    """`make run`'s stream delivery: every POLL_SECONDS, each stream's new records go to the
+    handler under `lock`, the dev server's one-request-at-a-time lock (moto's transactions are not
+    thread-safe, and the handler talks to moto as a request does)."""
+
+    def __init__(self, streams: list[TableStream], handle: Handler, lock: Any) -> None:
+        self.streams = streams
+        self.handle = handle
+        self.lock = lock
+        self.dead_letters: list[Record] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
+
+    def poll_once(self) -> int:
+        delivered = 0
+        for stream in self.streams:
+            with self.lock:
+                records = stream.read()
+                if records:
+                    self.dead_letters += deliver(records, self.handle)
+            delivered += len(records)
+        return delivered
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.poll_once()
+            except Exception as error:  # keep polling: a developer sees the error and the shop stays up
+                log_event("stream_poll_failed", logging.ERROR, error=repr(error)[:500])
+
+    def start(self) -> "Poller":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def table_streams(streams: Any = None) -> list[TableStream]:
+    """A TableStream for every streamed table (chalicelib.models.STREAMED_MODELS), from now on."""
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.models import STREAMED_MODELS
+
+    client = streams or streams_client()
+    return [TableStream(dynamodb_client(), client, model.Meta.table_name) for model in STREAMED_MODELS]
+
+
+def start(lock: Any) -> Poller:
+    from chalicelib.stream_handler import handle
+
+    with lock:
+        streams = table_streams()
+    return Poller(streams, handle, lock).start()
