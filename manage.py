@@ -12,6 +12,7 @@ python manage.py [--local] rebuild-catalogue-index   (rebuild the catalogue read
 python manage.py --local outbox [--json]      (the mail the local SES received, newest first)
 python manage.py [--local] outbox --unsent failed|pending|sending [--json]   (email not sent yet)
 python manage.py [--local] retry-email (--id ID | --all-failed)   (failed email back to the sender)
+python manage.py [--local] backfill-dashboard   (orders' index shards and the dashboard counters, from the tables)
 python manage.py run [--fresh]  (what `make run` does: local AWS, tables, saved or demo data, admin, server)
 
 --local talks to the stack a running `make run` recorded in .local/stack.json (or LOCAL_STATE_DIR).
@@ -145,6 +146,16 @@ def cmd_rebuild_catalogue_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = catalogue_index.rebuild()
     print(f"catalogue read model version {index.version}: {len(index)} shoes in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_backfill_dashboard(args: argparse.Namespace) -> int:
+    from devtools.counters import replay, shard_orders
+
+    started = time.perf_counter()
+    fixed = shard_orders()
+    items = replay()
+    print(f"{fixed} order(s) given their index shard; {items} items tallied in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -404,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rebuild-catalogue-index", help="rebuild the catalogue read model (reads every shoe and stock row)"
     ).set_defaults(func=cmd_rebuild_catalogue_index)
+    commands.add_parser(
+        "backfill-dashboard", help="give old orders their index shard and tally the dashboard counters (Scans)"
+    ).set_defaults(func=cmd_backfill_dashboard)
 
     mail = commands.add_parser("outbox", help="the mail the local SES received (newest first), or unsent email")
     mail.add_argument("--json", action="store_true", help="JSON for machines")

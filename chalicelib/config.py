@@ -82,6 +82,8 @@ class Settings:
     email_from_name: str
     ses_configuration_set: str
     shop_url: str
+    # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
+    first_page_cache_seconds: int = 5
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -129,4 +131,5 @@ def get_settings() -> Settings:
         email_from_name=os.environ.get("EMAIL_FROM_NAME", "Stride Shoes"),
         ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
         shop_url=os.environ.get("SHOP_URL", "http://127.0.0.1:8000").rstrip("/"),
+        first_page_cache_seconds=_env_int("FIRST_PAGE_CACHE_SECONDS", 5),
     )

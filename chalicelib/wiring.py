@@ -5,7 +5,7 @@ module registers nothing, so what runs never depends on which modules happened t
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, mailer, orders
+from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
 
 # (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
 # once (chalicelib/stream_handler.py). infra/build.py grants each stream Lambda what its consumers
@@ -15,6 +15,9 @@ STREAM_CONSUMERS = (
     ("stock", catalogue_index.apply_changes),
     (back_in_stock.STOCK_TABLE, back_in_stock.on_stock_changes),
     (mailer.TABLE, mailer.send_changes),
+    ("orders", dashboard.on_order_changes),
+    ("stock", dashboard.on_stock_changes),
+    ("shoes", dashboard.on_shoe_changes),
 )
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)

@@ -255,9 +255,7 @@ PARAMETER_ACTIONS = ["ssm:GetParameters"]
 # The outbox's sender sends as the stage's address (its domain is the verified SES identity) through
 # the stage's configuration set (bounces and complaints go to SNS from there): .chalice/config.json.
 EMAIL_ACTIONS = ["ses:SendEmail"]
-# The admin dashboard's low-stock count reads the stock table with a capped, filtered Scan (an admin
-# route only; see docs/admin.md). No other table may be scanned.
-SCANNED_TABLES = ["stock"]
+# No table is scanned by the app: the dashboard reads counters maintained from the streams.
 
 
 def stage_variables(stage: str) -> dict[str, str]:
@@ -294,12 +292,6 @@ def build_policy(stage: str) -> dict[str, Any]:
             {"Sid": "TableItems", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": tables},
             {"Sid": "IndexQueries", "Effect": "Allow", "Action": INDEX_ACTIONS, "Resource": sorted(indexes)},
             {
-                "Sid": "AdminStockScan",
-                "Effect": "Allow",
-                "Action": ["dynamodb:Scan"],
-                "Resource": [f"arn:aws:dynamodb:*:*:table/{APP}-{stage}-{name}" for name in SCANNED_TABLES],
-            },
-            {
                 "Sid": "UploadsAndImages",
                 "Effect": "Allow",
                 "Action": OBJECT_ACTIONS,
@@ -330,8 +322,9 @@ WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dyna
 # tests/test_iam_policy.py checks these against the calls the handler really makes on drained records.
 CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
     "chalicelib.services.catalogue_index.apply_changes": {
-        "shoes": ["dynamodb:GetItem"],
-        "stock": ["dynamodb:Query"],
+        # The affected shoes and their offered sizes' stock, re-read consistently per shard.
+        "shoes": ["dynamodb:BatchGetItem"],
+        "stock": ["dynamodb:BatchGetItem"],
         "catalogue-index": READ + WRITE,
     },
     # Claims, marks and suppresses messages (SES: EMAIL_SENDERS below, on the outbox's function only).
@@ -343,6 +336,20 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
         "shoes": ["dynamodb:GetItem"],
         "restock-subscriptions": ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
         "outbox": ["dynamodb:PutItem"],
+    },
+    # The dashboard's tallies: marker GetItem + TransactWriteItems (a Put and ADD Updates).
+    "chalicelib.services.dashboard.on_order_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    },
+    "chalicelib.services.dashboard.on_stock_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "stock": ["dynamodb:GetItem"],
+        "shoes": ["dynamodb:GetItem"],
+    },
+    "chalicelib.services.dashboard.on_shoe_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "stock": ["dynamodb:GetItem", "dynamodb:Query"],
+        "shoes": ["dynamodb:GetItem"],
     },
 }
 # Consumers that send email: their stream Lambda alone may ses:SendEmail (never the web function).

@@ -22,6 +22,8 @@ os.environ.update(
         "TABLE_PREFIX": "shoeshop-test-",
         "UPLOAD_BUCKET": "shoeshop-test-uploads",
         "BCRYPT_ROUNDS": "4",
+        # Tests change the catalogue and look at once; the micro-cache has its own tests.
+        "FIRST_PAGE_CACHE_SECONDS": "0",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -131,11 +133,13 @@ def rotate_signing_key() -> Iterator[Callable[[], None]]:
 @pytest.fixture(autouse=True)
 def catalogue_read_model_cache() -> Iterator[None]:
     """Tables are emptied for every test: this Lambda's copy of the catalogue read model must go too."""
-    from chalicelib.services import catalogue_index
+    from chalicelib.services import catalogue, catalogue_index
 
     catalogue_index.forget()
+    catalogue.forget_first_pages()
     yield
     catalogue_index.forget()
+    catalogue.forget_first_pages()
 
 
 class FrozenClock:

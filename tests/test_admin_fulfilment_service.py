@@ -3,6 +3,7 @@
 import pytest
 
 from chalicelib.models import Order, Stock
+from chalicelib.models.orders import status_shard, status_shards
 from chalicelib.services import fulfilment
 from chalicelib.services.errors import Conflict, ValidationFailed
 from tests.factories import ADMIN, make_order, shoe_via_admin
@@ -142,12 +143,12 @@ def test_lists_are_newest_first_per_status_and_paginated(stocked_shoe):
     assert [o.order_id for o in fulfilment.list_orders("shipped").items] == [ids[0]]
 
 
-def test_dashboard_counts_and_last_seven_days(stocked_shoe, frozen_clock):
-    make_order([(stocked_shoe.shoe_id, "42", 1)], minutes_ago=60 * 24 * 8, total=9999)  # too old
-    recent = make_order([(stocked_shoe.shoe_id, "42", 1)], minutes_ago=60, total=5000)
-    make_order([(stocked_shoe.shoe_id, "41", 1)], minutes_ago=30, total=2500)
-    cancelled = make_order([(stocked_shoe.shoe_id, "41", 1)], minutes_ago=10, total=7000)
-    fulfilment.transition(recent.order_id, "shipped", ADMIN)
-    fulfilment.transition(cancelled.order_id, "cancelled", ADMIN)
-    assert fulfilment.status_counts() == {"placed": 2, "shipped": 1, "delivered": 0, "cancelled": 1}
-    assert fulfilment.recent_totals(7) == {"orders": 3, "revenue_cents": 7500}
+def test_an_order_is_indexed_under_its_status_shard_and_moves_with_its_status(stocked_shoe):
+    orders = [make_order([(stocked_shoe.shoe_id, "42", 1)]) for _ in range(12)]
+    stored = [Order.get(order.order_id) for order in orders]
+    assert {order.status_shard for order in stored} <= set(status_shards("placed"))
+    assert len({order.status_shard for order in stored}) > 1  # spread, not one partition
+    shipped = fulfilment.transition(orders[0].order_id, "shipped", ADMIN)
+    assert shipped.status_shard == status_shard(orders[0].order_id, "shipped")
+    assert [o.order_id for o in fulfilment.list_orders("shipped").items] == [orders[0].order_id]
+    assert orders[0].order_id not in [o.order_id for o in fulfilment.list_orders("placed").items]

@@ -222,13 +222,6 @@ def test_stock_summary_marks_low_and_sold_out_sizes():
     assert summary == {"total": 12, "low": 1, "sold_out": 10}
 
 
-def test_dashboard_counts_active_products_and_their_low_and_sold_out_sizes():
-    shoe_via_admin(dict.fromkeys(map(str, range(36, 48)), 5) | {"40": 3, "41": 0})
-    archived = shoe_via_admin()
-    products.archive_shoe(archived.shoe_id, ADMIN)
-    assert products.stock_alerts() == {"active": 1, "low": 1, "sold_out": 1, "capped": False}
-
-
 def test_changing_department_gives_the_new_sizes_stock_rows_and_keeps_the_old_counts():
     shoe = shoe_via_admin({"40": 3})
     products.update_shoe(shoe.shoe_id, product_input(department="kids"), "1", ADMIN)

@@ -342,3 +342,45 @@ def test_rebuild_repairs_a_read_model_whose_chunks_were_lost():
     assert sorted(card.shoe_id for card in catalogue_index.current().cards) == [
         f"shoe{n:05d}" for n in range(8) if n % 4 != 3
     ]
+
+
+@pytest.fixture
+def first_page_cache(monkeypatch):
+    """The micro-cache as deployed (5 s), on a clock the test moves."""
+    from chalicelib.config import get_settings
+
+    monkeypatch.setenv("FIRST_PAGE_CACHE_SECONDS", "5")
+    get_settings.cache_clear()
+    now = [1000.0]
+    monkeypatch.setattr(catalogue, "monotonic", lambda: now[0])
+    yield now
+    monkeypatch.delenv("FIRST_PAGE_CACHE_SECONDS")
+    get_settings.cache_clear()
+
+
+def test_the_unfiltered_first_page_is_reused_for_a_few_seconds_per_lambda(dynamodb_calls, first_page_cache):
+    seed_catalogue(30)
+    dynamodb_calls.reset()
+    first = list_shoes(ListingQuery(), "", 24)
+    assert dict(dynamodb_calls.calls) == {"Query": 1}
+    dynamodb_calls.reset()
+    first_page_cache[0] += 4.9  # inside the window: no DynamoDB call, the same cards
+    again = list_shoes(ListingQuery(), "", 24)
+    assert dict(dynamodb_calls.calls) == {} and again.cards == first.cards
+    by_price = list_shoes(ListingQuery(sort="price_asc"), "", 24)  # each sort has its own page
+    assert dict(dynamodb_calls.calls) == {"Query": 1} and by_price.cards != first.cards
+    list_shoes(ListingQuery(), first.next_cursor, 24)  # later pages are never cached
+    assert dict(dynamodb_calls.calls) == {"Query": 2}
+    dynamodb_calls.reset()
+    first_page_cache[0] += 0.2  # 5.1 s after the first read: read again
+    list_shoes(ListingQuery(), "", 24)
+    assert dict(dynamodb_calls.calls) == {"Query": 1}
+
+
+def test_a_cached_first_page_is_a_copy_each_visitor_can_add_their_size_to(first_page_cache):
+    seed_catalogue(5)
+    mine = list_shoes(ListingQuery(), "", 24)
+    mine.stock_in_size = {"x": 1}
+    mine.cards.clear()
+    theirs = list_shoes(ListingQuery(), "", 24)
+    assert theirs.stock_in_size == {} and len(theirs.cards) == 5

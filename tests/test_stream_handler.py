@@ -165,9 +165,15 @@ def test_only_the_registered_consumers_of_a_table_see_its_changes(drain_streams)
     records = drain_streams.read()
     tables = {streams.decode(record, "shoeshop-test-").table for record in records}
     assert tables == {"shoes", "stock"}
-    assert streams.consumers("shoes") == (catalogue_index.apply_changes,)
-    assert streams.consumers("stock") == (catalogue_index.apply_changes, back_in_stock.on_stock_changes)
-    assert streams.consumers("orders") == ()
+    from chalicelib.services import dashboard
+
+    assert streams.consumers("shoes") == (catalogue_index.apply_changes, dashboard.on_shoe_changes)
+    assert streams.consumers("stock") == (
+        catalogue_index.apply_changes,
+        back_in_stock.on_stock_changes,
+        dashboard.on_stock_changes,
+    )
+    assert streams.consumers("orders") == (dashboard.on_order_changes,)
 
 
 def test_the_local_poller_hands_new_records_to_the_handler_under_the_dev_servers_lock(drain_streams):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chalicelib import streams, wiring
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, mailer, orders
+from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +29,13 @@ def _fresh_python(code: str) -> dict:
 def test_wire_connects_exactly_the_apps_handlers_and_a_second_call_changes_nothing():
     for _ in range(2):
         wiring.wire()
-        assert streams.consumers("shoes") == (catalogue_index.apply_changes,)
-        assert streams.consumers("stock") == (catalogue_index.apply_changes, back_in_stock.on_stock_changes)
+        assert streams.consumers("shoes") == (catalogue_index.apply_changes, dashboard.on_shoe_changes)
+        assert streams.consumers("stock") == (
+            catalogue_index.apply_changes,
+            back_in_stock.on_stock_changes,
+            dashboard.on_stock_changes,
+        )
+        assert streams.consumers("orders") == (dashboard.on_order_changes,)
         assert streams.consumers("outbox") == (mailer.send_changes,)
         assert accounts.deletion_steps() == (accounts.discard_cart, orders.detach_orders)
         assert tuple(account_pages.after_login_hooks) == (cart_session.merge_after_login,)

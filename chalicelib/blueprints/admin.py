@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
+from chalicelib.services import dashboard as dashboard_figures
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.sessions import ADMIN
@@ -51,10 +52,17 @@ def dashboard() -> Response:
     return render(
         "admin/dashboard.html",
         admin_username=current_admin_username(),
-        stock=products.stock_alerts(),
-        order_counts=fulfilment.status_counts(),
-        recent=fulfilment.recent_totals(7),
+        figures=dashboard_figures.figures(fulfilment.STATUSES),
+        recent_days=dashboard_figures.RECENT_DAYS,
     )
+
+
+@bp.route("/admin/stock", methods=["GET"])
+@admin_required
+def low_stock() -> Response:
+    """The low and sold-out sizes of active shoes, read from the maintained markers."""
+    alerts, next_key = dashboard_figures.low_stock(decode_cursor(cursors.ADMIN_LOW_STOCK))
+    return render("admin/stock.html", alerts=alerts, **pager_urls("/admin/stock", cursors.ADMIN_LOW_STOCK, next_key))
 
 
 @bp.route("/admin", methods=["POST"], content_types=FORM_TYPES)

@@ -4,6 +4,7 @@ from chalicelib.config import Settings
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
 from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shared_connection, short_table_name
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
+from chalicelib.models.counters import Tally
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
 from chalicelib.models.outbox import EmailSuppression, OutboxMessage
@@ -23,6 +24,7 @@ TABLE_MODELS: list[type[StoreModel]] = [
     RateCounter,
     RestockSubscription,
     OutboxMessage,
+    Tally,
 ]
 ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount, EmailSuppression]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
@@ -67,6 +69,7 @@ __all__ = [
     "Stock",
     "StoreModel",
     "TablesNotBound",
+    "Tally",
     "UniqueClaim",
     "User",
     "bind_tables",

@@ -4,6 +4,7 @@ Unfiltered listings are one Query on `by-newest`/`by-price`; the rest use catalo
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -204,7 +205,35 @@ def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) ->
     position = decode_cursor(cursor, query)
     if query.has_filters:
         return _from_read_model(query, position, limit)
+    if position is None:
+        return _first_page(query, limit)
     return _from_index_query(query, position, limit)
+
+
+# The unfiltered first page of each sort, per warm Lambda: the page every visitor opens first is
+# read from DynamoDB at most once per FIRST_PAGE_CACHE_SECONDS per Lambda, however busy the shop
+# (a new, changed or archived shoe shows there up to that late; docs/architecture.md).
+monotonic: Callable[[], float] = time.monotonic  # tests replace it
+_first_pages: dict[tuple[str, int], tuple[float, Page]] = {}
+
+
+def _first_page(query: ListingQuery, limit: int) -> Page:
+    from chalicelib.config import get_settings
+
+    lifetime = get_settings().first_page_cache_seconds
+    key = (query.sort, limit)
+    now = monotonic()
+    cached = _first_pages.get(key)
+    if cached is None or not 0 <= now - cached[0] < lifetime:
+        cached = (now, _from_index_query(query, None, limit))
+        if lifetime > 0:
+            _first_pages[key] = cached
+    # A copy: the caller adds its visitor's own figures (stock in their size) to the page.
+    return replace(cached[1], cards=list(cached[1].cards), stock_in_size={})
+
+
+def forget_first_pages() -> None:
+    _first_pages.clear()
 
 
 # Only what a card needs, built from the raw response: PynamoDB's per-item model construction

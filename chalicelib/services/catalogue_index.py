@@ -838,16 +838,17 @@ def put_cards(cards: Iterable[Card]) -> None:
 
 
 def rebuild() -> CatalogueIndex:
-    """Write every shard from every active shoe and all stock. Seed and repair paths only: it
-    Queries the whole `by-newest` partition and Scans `stock`. A shard that a stream writer changed
-    meanwhile is re-derived from the tables for all its shoes, so no concurrent change is undone."""
+    """Write every shard from every active shoe and its offered sizes' stock. Seed and repair paths
+    only: it Queries the whole `by-newest` partition and batch-reads those stock rows (no Scan: the
+    app's role has none). A shard that a stream writer changed meanwhile is re-derived from the
+    tables for all its shoes, so no concurrent change is undone."""
     stored = _read_shards_item()
     seen = list(stored.shard_versions or []) if stored is not None else []
     if len(seen) != SHARD_COUNT:
         seen = [0] * SHARD_COUNT
     shoes = list(Shoe.by_newest.query(ACTIVE))
     stock: dict[str, dict[str, int]] = {}
-    for row in Stock.scan():
+    for row in Stock.batch_get([(shoe.shoe_id, size) for shoe in shoes for size in shoe.sizes or []]):
         stock.setdefault(row.shoe_id, {})[row.size] = int(row.quantity)
     by_shard: dict[int, dict[str, Card]] = {number: {} for number in range(SHARD_COUNT)}
     for shoe in shoes:

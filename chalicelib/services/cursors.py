@@ -18,6 +18,7 @@ CATALOGUE = "catalogue"
 ORDERS = "orders"  # a shopper's order history
 ADMIN_SHOES = "admin-shoes"
 ADMIN_ORDERS = "admin-orders"
+ADMIN_LOW_STOCK = "admin-low-stock"
 
 
 class InvalidCursor(ValidationFailed):

@@ -2,17 +2,16 @@
 each conditioned on the status and version read.
 """
 
-from datetime import timedelta
-
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
+from chalicelib.models.orders import status_shards
 from chalicelib.services import audit, emails, outbox
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.services.paging import Page, query_page
+from chalicelib.services.paging import Page, merged_query_page
 from chalicelib.services.validation import clean_text
 
 PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cancelled"
@@ -36,11 +35,18 @@ def get_order(order_id: str) -> Order:
 
 
 def list_orders(status: str, start: dict | None = None) -> Page:
-    """Newest first through the `by-status` index: one Query of 20 items per page."""
+    """Newest first through the sharded `by-status-shard` index: about one small Query per shard
+    per page of 20, merged (services/paging.merged_query_page)."""
     if status not in STATUSES:
         status = PLACED
-    return query_page(
-        Order, Order.by_status, status, ("order_id", "status", "created_sort"), ORDERS_PAGE_SIZE, start_key=start
+    return merged_query_page(
+        Order,
+        Order.by_status,
+        status_shards(status),
+        "created_sort",
+        ("order_id", "status_shard", "created_sort"),
+        ORDERS_PAGE_SIZE,
+        start,
     )
 
 
@@ -97,7 +103,7 @@ def transition(
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
     actions: list[Action] = [
-        Order.status.set(target),
+        *order.status_actions(target),
         Order.updated_at.set(now),
         Order.history.set(Order.history.append([change])),
     ]
@@ -153,23 +159,3 @@ def _cancel_and_restock(
             outbox.add(transaction, message)
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
-
-
-def status_counts() -> dict[str, int]:
-    """A COUNT Query per status partition (no items returned; DynamoDB still reads the index)."""
-    return {status: Order.by_status.count(status) for status in STATUSES}
-
-
-def recent_totals(days: int = 7) -> dict[str, int]:
-    """Orders and revenue (not cancelled) of the last `days`: a range Query per status."""
-    since = (clock.now() - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    count = 0
-    revenue = 0
-    for status in STATUSES:
-        for order in Order.by_status.query(
-            status, Order.created_sort >= since, attributes_to_get=["total_cents", "order_id"]
-        ):
-            count += 1
-            if status != CANCELLED:
-                revenue += int(order.total_cents or 0)
-    return {"orders": count, "revenue_cents": revenue}

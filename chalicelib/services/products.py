@@ -365,34 +365,3 @@ def stock_summary(shoe: Shoe, rows: dict[str, Stock]) -> dict[str, Any]:
         "low": sum(1 for q in quantities if 0 < q <= LOW_STOCK),
         "sold_out": sum(1 for q in quantities if q == 0),
     }
-
-
-DASHBOARD_MAX_READ = 5000
-
-
-def stock_alerts() -> dict[str, Any]:
-    """Dashboard counts of active products and their low or sold-out sizes; each read stops at
-    DASHBOARD_MAX_READ items ("at least"; docs/admin.md)."""
-    offered: dict[str, set[str]] = {}
-    capped = False
-    for shoe in Shoe.by_newest.query(ACTIVE, attributes_to_get=["shoe_id", "sizes"], page_size=500):
-        offered[shoe.shoe_id] = set(shoe.sizes or [])
-        if len(offered) >= DASHBOARD_MAX_READ:
-            capped = True
-            break
-    low = sold_out = 0
-    scan = Stock.scan(
-        Stock.quantity <= LOW_STOCK,
-        attributes_to_get=["shoe_id", "size", "quantity"],
-        page_size=1000,
-    )
-    for row in scan:
-        if row.size in offered.get(row.shoe_id, ()):
-            if row.quantity <= 0:
-                sold_out += 1
-            else:
-                low += 1
-        if scan.page_iter.total_scanned_count >= DASHBOARD_MAX_READ:
-            capped = True
-            break
-    return {"active": len(offered), "low": low, "sold_out": sold_out, "capped": capped}
