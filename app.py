@@ -4,7 +4,7 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.blueprints import account, admin, api, cart, catalogue, static
+from chalicelib.blueprints import account, admin, api, cart, catalogue, site, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -19,9 +19,10 @@ logging.getLogger("shoeshop").setLevel(logging.INFO)
 for handler in app.log.handlers:
     handler.setFormatter(logging.Formatter("%(message)s"))
 
-for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp):
+for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp, site.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 
+middleware.answer_head_like_get(app)
 app.register_middleware(middleware.handle, "http")
 middleware.propagate_view_errors(app)

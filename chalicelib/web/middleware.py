@@ -1,5 +1,6 @@
 """The one HTTP middleware: request context, body cap, CSRF, error pages, headers, access log."""
 
+import copy
 import functools
 import html
 import logging
@@ -115,6 +116,8 @@ def handle(request: Any, get_response: Any) -> Response:
         for cookie in ctx.outgoing_cookies(response.status_code):
             _append_set_cookie(response, cookie)
         _security_headers(response, ctx)
+        if ctx.method == "HEAD":  # the GET's status and headers, no body (API Gateway drops it too)
+            response.body = ""
         return response
     finally:
         _log_access(locals().get("response"), started, ctx.client_ip)
@@ -146,6 +149,16 @@ def propagate_view_errors(app: Any) -> None:
         for entry in methods.values():
             if not getattr(entry.view_function, "_propagates", False):
                 entry.view_function = _propagating(entry.view_function)
+
+
+def answer_head_like_get(app: Any) -> None:
+    """HEAD wherever GET works: the same view, declared for HEAD too (so API Gateway routes it).
+    Called by app.py after every blueprint is registered."""
+    for methods in app.routes.values():
+        if "GET" in methods and "HEAD" not in methods:
+            head = copy.copy(methods["GET"])
+            head.method = "HEAD"
+            methods["HEAD"] = head
 
 
 class _PropagatingView(Protocol):

@@ -8,7 +8,7 @@ from chalice import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
-from chalicelib.services import cart_session
+from chalicelib.services import cart_session, content, payments
 from chalicelib.services.limits import RateLimited
 from chalicelib.web import context as request_context
 from chalicelib.web.static import hashed_path
@@ -48,6 +48,8 @@ def environment() -> Environment:
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
     env.globals["static"] = hashed_path
+    env.globals["trust_pages"] = content.PAGES
+    env.globals["payment_methods"] = payments.offered_methods
     return env
 
 
