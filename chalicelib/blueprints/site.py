@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.services import catalogue, content, site_map
 from chalicelib.services.shoes import DEPARTMENTS
-from chalicelib.web import static
+from chalicelib.web import seo, static
 from chalicelib.web.context import CATCH_ALL, current
 from chalicelib.web.errors import HTTPError
 from chalicelib.web.guards import public
@@ -92,7 +92,7 @@ def _content_view(slug: str) -> Callable[[], Response]:
     @public
     def view() -> Response:
         page = content.page(slug)
-        return render("content/page.html", page=page, meta_description=page.description)
+        return render("content/page.html", page=page, meta=seo.PageMeta(description=page.description))
 
     view.__name__ = f"content_{slug}"
     return view

@@ -83,7 +83,10 @@ def _error_response(ctx: request_context.RequestContext, status: int, message: s
         return render("errors/error.html", status=status, status_code=status, title=title, message=message)
     except Exception:  # the layout itself failed (AWS down while loading the session): plain page
         log_event("error_page_failed", logging.ERROR, trace=traceback.format_exc())
-        body = f"<!doctype html><title>{title}</title><main><h1>{title}</h1><p>{html.escape(message)}</p></main>"
+        body = (
+            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+            f"<main><h1>{title}</h1><p>{html.escape(message)}</p></main></html>"
+        )
         return Response(body=body, status_code=status, headers={"Content-Type": HTML})
 
 
