@@ -17,6 +17,7 @@ help:
 	@echo "make lint   - ruff, bandit and mypy"
 	@echo "make bench  - benchmarks (figures go in docs/benchmarks.md)"
 	@echo "make openapi - regenerate chalicelib/data/openapi.json.gz after changing the API"
+	@echo "make css    - minify styles/*.css into chalicelib/static/css/ after changing a stylesheet"
 	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
@@ -41,13 +42,20 @@ $(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The browser-side checkers (axe-core, html-validate) and Lighthouse, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y nodejs npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
 run: $(RUN_STAMP)
 	$(BIN)/python manage.py run
 
 reset: $(RUN_STAMP)
 	$(BIN)/python manage.py run --fresh
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -61,12 +69,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
 
-.PHONY: openapi
+.PHONY: openapi css
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi
+
+# Edit styles/*.css; this writes the minified copies the app serves (chalicelib/static/css/).
+css: $(RUN_STAMP)
+	$(BIN)/python -m infra.css
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,10 +8,62 @@ environment handles one request at a time. The local stream poller (devtools/str
 takes the same lock: it talks to moto as a request does.
 """
 
+import gzip
+import json
 import threading
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 request_lock = threading.Lock()
+CATCH_ALL = "/{proxy+}"
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+# API Gateway compresses whatever the client accepts; text is where it pays (images are compressed already).
+COMPRESSIBLE_TYPES = frozenset(
+    (
+        "text/html",
+        "text/css",
+        "text/plain",
+        "application/javascript",
+        "application/json",
+        "application/xml",
+        "image/svg+xml",
+    )
+)
+
+
+def minimum_compression_size() -> int:
+    """The deployed stages' threshold (bytes), so the local server compresses exactly what they do."""
+    return int(json.loads(CHALICE_CONFIG.read_text())["minimum_compression_size"])
+
+
+def use_catch_all(gateway: Any) -> None:
+    """Make a Chalice LocalGateway (chalice local, chalice.test.Client) route every path no other
+    route declares to the app's `/{proxy+}` route, with the greedy part as the `proxy` parameter,
+    as API Gateway does once deployed (Chalice's own matcher only matches whole `{name}` segments)."""
+    from chalice.local import LambdaEventConverter, MatchResult, RouteMatcher
+
+    class CatchAllMatcher(RouteMatcher):
+        def __init__(self, route_urls: list[str]) -> None:
+            super().__init__([url for url in route_urls if url != CATCH_ALL])
+            self.catch_all = CATCH_ALL in route_urls
+
+        def match_route(self, url: str) -> MatchResult:
+            try:
+                return super().match_route(url)
+            except ValueError:
+                if not self.catch_all:
+                    raise
+                parts = urlsplit(url)
+                greedy = parts.path.lstrip("/")
+                if not greedy:
+                    raise
+                return MatchResult(CATCH_ALL, {"proxy": greedy}, parse_qs(parts.query, keep_blank_values=True))
+
+    converter = gateway.event_converter
+    gateway.event_converter = LambdaEventConverter(
+        CatchAllMatcher(list(gateway._app_object.routes)), converter._binary_types
+    )
 
 
 def make_server(app: Any, host: str, port: int) -> Any:
@@ -19,6 +71,26 @@ def make_server(app: Any, host: str, port: int) -> Any:
     from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     class SerialRequestHandler(ChaliceRequestHandler):
+        def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+            from http.server import BaseHTTPRequestHandler
+
+            from chalice.local import LocalGateway
+
+            self.local_gateway = LocalGateway(app_object, config)
+            use_catch_all(self.local_gateway)
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)  # handles the request
+
+        def _send_http_response_with_body(self, code: int, headers: Any, body: Any) -> None:
+            """gzip, as API Gateway does in deployed stages (minimum_compression_size)."""
+            if not isinstance(body, bytes):
+                body = body.encode("utf-8")
+            content_type = str(headers.get("Content-Type", "application/json")).split(";")[0].strip()
+            accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+            if accepts and content_type in COMPRESSIBLE_TYPES and len(body) >= threshold:
+                body = gzip.compress(body, compresslevel=6)
+                headers = {**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            ChaliceRequestHandler._send_http_response_with_body(self, code, headers, body)
+
         def _serial_handle(self) -> None:
             with request_lock:
                 ChaliceRequestHandler._generic_handle(self)
@@ -37,5 +109,6 @@ def make_server(app: Any, host: str, port: int) -> Any:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
             pass  # the app logs every request as JSON already
 
+    threshold = minimum_compression_size()
     config = Config.create(chalice_stage="dev", app_name="shoeshop", lambda_timeout=25, lambda_memory_size=1024)
     return LocalDevServer(app, config, host, port, handler_cls=SerialRequestHandler)

@@ -212,7 +212,8 @@ def document() -> dict[str, Any]:
                 "Money is integer cents; times are UTC ISO 8601. Shoppers and admins log in through "
                 "the shop's pages (/login, /admin); the API then takes the session cookie (`sid`, "
                 "`__Host-sid` over HTTPS). Calls that change data also need the X-CSRF-Token header: "
-                "the `csrf_token` value from any page of the same session."
+                "the `csrf_token` value from any page of the same session. Every GET also answers HEAD "
+                "(the same status and headers, no body)."
             ),
         },
         "tags": [
@@ -912,7 +913,9 @@ SECTIONS = (_meta_section, _catalogue_section, _shop_section, _admin_section)
 
 
 def documented_operations() -> set[tuple[str, str]]:
-    return {(path, method.upper()) for path, methods in document()["paths"].items() for method in methods}
+    """(path, METHOD) of every operation; HEAD goes with every GET (the description says so)."""
+    operations = {(path, method.upper()) for path, methods in document()["paths"].items() for method in methods}
+    return operations | {(path, "HEAD") for path, method in operations if method == "GET"}
 
 
 # -- build step -------------------------------------------------------------------------------------

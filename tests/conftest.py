@@ -8,6 +8,7 @@ variables only during a request; the models are bound to the test tables explici
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 os.environ.update(
@@ -250,20 +251,28 @@ class WebClient:
         return self.post_form("/admin", {"username": username, "password": password}, csrf_page="/admin")
 
 
-@pytest.fixture
-def web(chalice_app) -> Iterator[WebClient]:
+@contextmanager
+def _shop_client(chalice_app) -> Iterator[WebClient]:
+    """chalice.test.Client routing unknown paths to the catch-all, as API Gateway and the dev server do."""
     from chalice.test import Client
 
+    from devtools.devserver import use_catch_all
+
     with Client(chalice_app, stage_name=TEST_STAGE) as client:
+        use_catch_all(client.http._local_gateway)
         yield WebClient(client)
+
+
+@pytest.fixture
+def web(chalice_app) -> Iterator[WebClient]:
+    with _shop_client(chalice_app) as client:
+        yield client
 
 
 @pytest.fixture
 def other_web(chalice_app) -> Iterator[WebClient]:
-    from chalice.test import Client
-
-    with Client(chalice_app, stage_name=TEST_STAGE) as client:
-        yield WebClient(client)
+    with _shop_client(chalice_app) as client:
+        yield client
 
 
 @pytest.fixture

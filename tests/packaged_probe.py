@@ -127,6 +127,17 @@ def main() -> None:
         param = re.search(r"{(\w+)}", resource).group(1)
         path = resource.replace("{" + param + "}", scenario["shoe_id"])
         call("product", proxy_event("GET", path, resource, {param: scenario["shoe_id"]}), jar)
+    # What API Gateway sends for paths no route declares: the greedy resource, the rest in `proxy`.
+    for label, path in (("unknown", "/nope/deeper"), ("unknown_api", "/api/v1/nope")):
+        call(label, proxy_event("GET", path, "/{proxy+}", {"proxy": path.lstrip("/")}))
+    for label, path in (
+        ("robots", "/robots.txt"),
+        ("sitemap", "/sitemap.xml"),
+        ("favicon", "/favicon.ico"),
+        ("contact", "/contact"),
+    ):
+        call(label, proxy_event("GET", path))
+    call("head_home", proxy_event("HEAD", "/"))
     login_page = call("login_page", proxy_event("GET", "/login", cookies=jar), jar)
     token = re.search(r'name="csrf_token" value="([^"]+)"', login_page["body"]).group(1)
     bad = {"identifier": scenario["username"], "password": "not-the-password", "csrf_token": token}

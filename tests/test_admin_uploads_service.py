@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.models import Shoe
-from chalicelib.services import products, uploads
+from chalicelib.services import images, products, uploads
 from chalicelib.services.errors import NotFound, ValidationFailed
 from tests.admin_fixtures import bomb_png, image_bytes, object_keys, put_incoming, s3
 from tests.factories import ADMIN, shoe_via_admin
@@ -72,7 +72,7 @@ def test_grants_refuse_other_types_and_unknown_shoes():
 @pytest.mark.parametrize(
     ("fmt", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
 )
-def test_a_good_image_is_published_in_both_sizes_and_the_upload_removed(fmt, content_type):
+def test_a_good_image_is_published_in_every_width_and_the_upload_removed(fmt, content_type):
     from PIL import Image
 
     shoe = shoe_via_admin()
@@ -81,7 +81,11 @@ def test_a_good_image_is_published_in_both_sizes_and_the_upload_removed(fmt, con
     image = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
     assert object_keys(f"incoming/{shoe.shoe_id}/") == []
     published = sorted(object_keys(f"images/{shoe.shoe_id}/"))
-    assert published == sorted([image.thumb_key, image.large_key])
+    assert published == sorted(images.variant_keys(image.large_key).values())
+    assert {image.thumb_key, image.large_key} <= set(published)
+    for width, key in images.variant_keys(image.large_key).items():
+        variant = Image.open(s3().get_object(Bucket="shoeshop-test-uploads", Key=key)["Body"])
+        assert (variant.format, variant.size) == ("WEBP", (width, width * 3 // 4))
     large = Image.open(s3().get_object(Bucket="shoeshop-test-uploads", Key=image.large_key)["Body"])
     thumb = Image.open(s3().get_object(Bucket="shoeshop-test-uploads", Key=image.thumb_key)["Body"])
     assert (large.format, large.size) == ("WEBP", (1200, 900))
@@ -184,7 +188,8 @@ def test_several_images_primary_reorder_and_delete():
     uploads.delete_image(shoe.shoe_id, second, ADMIN)
     assert [i.image_id for i in products.get_shoe(shoe.shoe_id).images] == [first, third]
     keys = object_keys(f"images/{shoe.shoe_id}/")
-    assert removed.thumb_key not in keys and removed.large_key not in keys and len(keys) == 4
+    assert not set(images.variant_keys(removed.large_key).values()) & set(keys)
+    assert len(keys) == 2 * len(images.WIDTHS)
     with pytest.raises(NotFound):
         uploads.delete_image(shoe.shoe_id, second, ADMIN)
 
@@ -230,5 +235,5 @@ def test_a_double_confirm_of_one_upload_adds_one_image(monkeypatch):
     second = uploads.confirm_upload(shoe.shoe_id, grant.key, ADMIN)
     assert first.image_id == second.image_id
     assert [i.image_id for i in Shoe.get(shoe.shoe_id).images] == [first.image_id]
-    assert sorted(object_keys(f"images/{shoe.shoe_id}/")) == sorted([first.thumb_key, first.large_key])
+    assert sorted(object_keys(f"images/{shoe.shoe_id}/")) == sorted(images.variant_keys(first.large_key).values())
     assert object_keys(f"incoming/{shoe.shoe_id}/") == []

@@ -35,7 +35,9 @@ def text(response) -> str:
 
 
 def header_count(web) -> str:
-    return re.search(r'aria-label="items in cart">(\d+)<', text(web.get("/cart"))).group(1)
+    return re.search(
+        r'class="badge">(\d+)</span><span class="visually-hidden"> items in cart<', text(web.get("/cart"))
+    ).group(1)
 
 
 def review_key(web) -> str:

@@ -9,6 +9,8 @@ import pytest
 from chalicelib import aws
 from chalicelib.config import DEFAULT_AWS_READ_TIMEOUT_SECONDS, get_settings
 from chalicelib.models import TABLE_MODELS
+from devtools.devserver import COMPRESSIBLE_TYPES, minimum_compression_size
+from tests.package_fixtures import built_package  # noqa: F401 (fixture)
 
 CONFIG = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
 API_GATEWAY_LIMIT_SECONDS = 29
@@ -47,3 +49,13 @@ def test_memory_gives_one_full_vcpu_for_bcrypt_and_stages_hash_at_cost_12():
         assert stage["environment_variables"]["SECURE_COOKIES"] == "true"
         assert stage["environment_variables"]["URL_PREFIX"] == "auto"
     assert CONFIG["autogen_policy"] is False
+
+
+def test_deployed_stages_compress_text_responses_in_api_gateway(built_package):  # noqa: F811
+    """API Gateway gzips any response of at least minimum_compression_size bytes for clients that
+    accept it; the local server (devtools/devserver.py) uses the same threshold."""
+    assert CONFIG["minimum_compression_size"] == minimum_compression_size() == 1024
+    template = json.loads(built_package.template_path.read_text())
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["MinimumCompressionSize"] == 1024
+    assert {"text/html", "text/css", "application/json", "application/xml"} <= COMPRESSIBLE_TYPES

@@ -132,7 +132,7 @@ def test_api_cart_add_update_remove(shopper):
     assert response.status_code == 200 and body["lines"][0]["quantity"] == 3 and "Only 3 left" in body["message"]
     response, body = api(shopper, "GET", "/api/v1/cart")
     assert body["units"] == 3
-    assert re.search(r'aria-label="items in cart">3<', text(shopper.get("/cart")))
+    assert re.search(r'class="badge">3</span><span class="visually-hidden"> items in cart<', text(shopper.get("/cart")))
     response, body = api(shopper, "DELETE", f"/api/v1/cart?shoe_id={shoe.shoe_id}&size=42")
     assert response.status_code == 200 and body["lines"] == []
 

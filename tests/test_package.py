@@ -43,7 +43,7 @@ def _seed_shop() -> dict:
     from chalicelib import aws, clock
     from chalicelib.models import Shoe, Stock
     from chalicelib.secrets import KEY_SEPARATOR, PEPPER_NAME, SIGNING_KEY_NAME, get_secrets
-    from chalicelib.services import accounts
+    from chalicelib.services import accounts, catalogue_index
 
     now = clock.now()
     shoe = Shoe(
@@ -62,6 +62,7 @@ def _seed_shop() -> dict:
     shoe.set_sort_keys()
     shoe.save()
     Stock("pkgshoe1", "38", quantity=3).save()
+    catalogue_index.rebuild()  # as the admin's save leaves it: the sitemap reads the read model
     password = "package test passphrase"
     accounts.register(
         accounts.Registration(
@@ -147,6 +148,25 @@ def test_packaged_handler_serves_home_product_and_login(packaged_run):
     assert "__Host-sid" in login["cookies"], login["cookies"]
     account = responses["account"]
     assert account["status"] == 200 and "pkguser" in account["body"]
+
+
+def test_packaged_handler_answers_unknown_paths_robots_sitemap_favicon_and_head(packaged_run):
+    _, results, _ = packaged_run
+    responses = results["responses"]
+    unknown = responses["unknown"]
+    assert unknown["status"] == 404 and "Page not found" in unknown["body"]
+    assert unknown["headers"]["Content-Type"].startswith("text/html")
+    assert responses["unknown_api"]["status"] == 404
+    assert json.loads(responses["unknown_api"]["body"])["error"]["code"] == "NotFound"
+    robots = responses["robots"]
+    assert robots["status"] == 200 and "Disallow: /api/admin" in robots["body"]  # stage prefix included
+    sitemap = responses["sitemap"]
+    assert sitemap["status"] == 200 and "/api/shoes/pkgshoe1</loc>" in sitemap["body"]
+    assert responses["favicon"]["status"] == 200 and responses["favicon"]["body"].startswith("<svg")
+    contact = responses["contact"]  # the Markdown library ships in the package
+    assert contact["status"] == 200 and "<h1>Contact us</h1>" in contact["body"]
+    head = responses["head_home"]
+    assert head["status"] == 200 and head["body"] == ""
 
 
 def test_packaged_handler_logs_one_json_line_per_request_with_request_ids(packaged_run):

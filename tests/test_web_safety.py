@@ -111,7 +111,7 @@ def test_api_errors_are_json(web):
     response = web.request("POST", "/api/v1/health", body="{}", headers={"content-type": "application/json"})
     assert response.status_code == 405
     assert json.loads(response.body)["error"]["code"] == "MethodNotAllowed"
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, HEAD"
 
 
 def test_a_crashing_view_shows_the_500_page_without_details(web, monkeypatch):

@@ -7,6 +7,7 @@ from chalicelib.config import get_settings
 from chalicelib.services import catalogue
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.images import image_url
+from chalicelib.web import seo
 from chalicelib.web.context import current
 from chalicelib.web.cookies import build_cookie, cookie_name, expire_cookie
 from chalicelib.web.forms import FORM_TYPES
@@ -82,7 +83,8 @@ def home() -> Response:
     ctx = current()
     query, errors = catalogue.parse_listing(ctx.query.get)
     values = listing_page(ctx, query, errors, ctx.query.get("cursor"))
-    return render("catalogue/home.html", status=400 if values["errors"] else 200, **values)
+    meta = seo.listing_meta(query.department, values["description"])
+    return render("catalogue/home.html", status=400 if values["errors"] else 200, meta=meta, **values)
 
 
 @bp.route("/shoes/{shoe_id}", methods=["GET"])
@@ -92,8 +94,11 @@ def product(shoe_id: str) -> Response:
     size = my_size()
     option = item.option(size)
     chosen = size if option is not None and option.available else ""
+    pictures = [image_url(image.large_key) for image in item.shoe.images]
+    meta = seo.product_meta(current(), item.shoe, item.sold_out, pictures, format_money(int(item.shoe.price_cents)))
     return render(
         "catalogue/product.html",
+        meta=meta,
         product=item,
         shoe=item.shoe,
         image_url=image_url,

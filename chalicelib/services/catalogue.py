@@ -335,6 +335,13 @@ def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limi
     return _page(query, cards, has_next=start + limit < len(positions), has_prev=start > 0, total=len(positions))
 
 
+def active_shoe_ids() -> list[str]:
+    """Every shoe on sale, newest first, from the read model (the sitemap's one way in: no Scan)."""
+    index = catalogue_index.current()
+    positions, _ = index.matching(Criteria(), NEWEST)
+    return [index.cards[n].shoe_id for n in positions]
+
+
 def brands() -> list[str]:
     """Brand names for the filter form, from the read model (no call while it is fresh)."""
     return catalogue_index.current().brands

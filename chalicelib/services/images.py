@@ -1,7 +1,14 @@
-"""Product images: re-encoded WebP sizes under `images/<shoe_id>/`, and presigned (or CDN) URLs."""
+"""Product images: re-encoded WebP widths under `images/<shoe_id>/`, and presigned (or CDN) URLs.
+
+Each upload becomes WIDTHS WebP files, `<image_id>-<width>w.webp` (each at most that wide, never
+upscaled), so pages offer a srcset and the browser picks the smallest that fills its slot. The
+width is in the key, so a card (which keeps only its thumb key) can name the others too. Images
+from before (`-thumb.webp`, `-large.webp`) have no srcset and keep working.
+"""
 
 import contextlib
 import io
+import re
 import time
 import uuid
 from types import SimpleNamespace
@@ -9,8 +16,10 @@ from typing import Any
 
 from chalicelib.config import get_settings
 
-THUMB_SIZE = (480, 360)
-LARGE_SIZE = (1200, 900)
+WIDTHS = (320, 480, 800, 1200)  # 4:3 boxes; 480 is the card's thumb, 1200 the product's large image
+THUMB_WIDTH = 480
+LARGE_WIDTH = 1200
+_WIDTH_KEY = re.compile(r"^(?P<stem>.+)-(?P<width>\d+)w\.webp$")
 PUBLIC_PREFIX = "images/"
 INCOMING_PREFIX = "incoming/"
 # A presigned URL is reused this long (signed for twice as long), so browsers can cache images.
@@ -39,49 +48,67 @@ def image_url(key: str | None) -> str:
     return url
 
 
-def _encode(image: Any, box: tuple[int, int]) -> tuple[bytes, int, int]:
+def _encode(image: Any, width: int) -> tuple[bytes, int, int]:
     from PIL import Image
 
     copy = image.copy()
-    copy.thumbnail(box, Image.Resampling.LANCZOS)
+    copy.thumbnail((width, width * 3 // 4), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     copy.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue(), copy.width, copy.height
 
 
-def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
-    """Re-encode both sizes, upload them, return the ShoeImage fields (re-encoding drops metadata)."""
-    from chalicelib.aws import s3_client
+def width_key(stem: str, width: int) -> str:
+    return f"{stem}-{width}w.webp"
 
+
+def variant_keys(key: str) -> dict[int, str]:
+    """Every width's key for one of an image's keys ({} for images from before widths)."""
+    match = _WIDTH_KEY.match(key or "")
+    if not match:
+        return {}
+    return {width: width_key(match.group("stem"), width) for width in WIDTHS}
+
+
+def srcset(key: str | None) -> str:
+    """`url 320w, url 480w, ...` for an image key, or "" when the image has one size only."""
+    return ", ".join(f"{image_url(variant)} {width}w" for width, variant in variant_keys(key or "").items())
+
+
+def _flatten(image: Any) -> Any:
     image = image.convert("RGBA") if image.mode in ("P", "LA") else image
     if image.mode == "RGBA":
         from PIL import Image
 
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image, mask=image.split()[-1])
-        image = background
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
+        return background
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def publish_image(shoe_id: str, image: Any) -> dict[str, Any]:
+    """Re-encode every width, upload them, return the ShoeImage fields (re-encoding drops metadata)."""
+    from chalicelib.aws import s3_client
+
+    image = _flatten(image)
     image_id = uuid.uuid4().hex[:12]
     bucket = get_settings().upload_bucket
-    thumb, _, _ = _encode(image, THUMB_SIZE)
-    large, width, height = _encode(image, LARGE_SIZE)
-    keys = {
-        "thumb_key": f"{PUBLIC_PREFIX}{shoe_id}/{image_id}-thumb.webp",
-        "large_key": f"{PUBLIC_PREFIX}{shoe_id}/{image_id}-large.webp",
-    }
+    stem = f"{PUBLIC_PREFIX}{shoe_id}/{image_id}"
+    encoded = {width: _encode(image, width) for width in WIDTHS}
+    keys = {"thumb_key": width_key(stem, THUMB_WIDTH), "large_key": width_key(stem, LARGE_WIDTH)}
+    _, width, height = encoded[LARGE_WIDTH]
     s3 = s3_client()
     try:
-        for key, body in ((keys["thumb_key"], thumb), (keys["large_key"], large)):
+        for size, (body, _, _) in encoded.items():
             s3.put_object(
                 Bucket=bucket,
-                Key=key,
+                Key=width_key(stem, size),
                 Body=body,
                 ContentType="image/webp",
                 CacheControl="public, max-age=31536000, immutable",
             )
     except Exception:
-        # S3 failed part way: leave no half-published pair behind (best effort; S3 may still be down).
+        # S3 failed part way: leave no half-published set behind (best effort; S3 may still be down).
         with contextlib.suppress(Exception):
             delete_image_objects(SimpleNamespace(**keys))
         raise
@@ -93,5 +120,10 @@ def delete_image_objects(image: Any) -> None:
 
     s3_client().delete_objects(
         Bucket=get_settings().upload_bucket,
-        Delete={"Objects": [{"Key": image.thumb_key}, {"Key": image.large_key}], "Quiet": True},
+        Delete={"Objects": [{"Key": key} for key in _all_keys(image)], "Quiet": True},
     )
+
+
+def _all_keys(image: Any) -> list[str]:
+    keys = {image.thumb_key, image.large_key, *variant_keys(image.large_key).values()}
+    return sorted(key for key in keys if key)

@@ -48,3 +48,13 @@ def set_provider(new: PaymentProvider | None) -> None:
     """Install another provider (tests, or a future card provider); None restores pay on delivery."""
     global _provider
     _provider = new or PayOnDelivery()
+
+
+METHOD_LABELS = {PayOnDelivery.method: "Pay on delivery"}
+
+
+def offered_methods() -> list[str]:
+    """What shoppers can pay with on this stage, as labels (the footer lists them). Another
+    provider (a card provider) adds its label here."""
+    method = provider().method
+    return [METHOD_LABELS.get(method, method.replace("_", " ").capitalize())]

@@ -132,7 +132,7 @@ def decode_image(data: bytes) -> Any:
                 raise UploadRejected(TOO_MANY_PIXELS)
             if magic == "JPEG":
                 # Decode at the smallest DCT scale covering the large size: far less time and memory.
-                image.draft("RGB", images.LARGE_SIZE)
+                image.draft("RGB", (images.LARGE_WIDTH, images.LARGE_WIDTH * 3 // 4))
             image.load()
     except UploadRejected:
         raise

@@ -40,7 +40,7 @@ class RequestContext:
         self.request = request
         headers = request.headers if request is not None else {}
         self.cookies = parse_cookies(headers.get("cookie"))
-        self.path = getattr(request, "path", "/") or "/"
+        self.path = _real_path(request)
         self.method = getattr(request, "method", "GET")
         context = getattr(request, "context", None) or {}
         self.url_prefix = detect_prefix(headers.get("host", ""), context.get("stage"))
@@ -187,6 +187,13 @@ class RequestContext:
     def url(self, path: str, **query: Any) -> str:
         return build_url(self.url_prefix, path, query)
 
+    def absolute_url(self, path: str, **query: Any) -> str:
+        """The full URL (scheme and host as the browser used them), for sitemaps, canonical and social tags."""
+        headers = self.request.headers if self.request is not None else {}
+        scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+        host = headers.get("host", "localhost")
+        return f"{scheme}://{host}{self.url(path, **query)}"
+
     def flash(self, message: str, kind: str = "info") -> None:
         self._flashes_out.append({"kind": kind, "text": message})
 
@@ -217,6 +224,18 @@ class RequestContext:
         elif name in self.cookies and shown:
             cookies.append(expire_cookie(name))
         return cookies
+
+
+CATCH_ALL = "/{proxy+}"
+
+
+def _real_path(request: Any) -> str:
+    """Chalice's request.path is the route template; the catch-all's real path is its greedy part."""
+    path = getattr(request, "path", "/") or "/"
+    if path == CATCH_ALL:
+        greedy = (getattr(request, "uri_params", None) or {}).get("proxy", "")
+        return "/" + str(greedy).lstrip("/")
+    return str(path)
 
 
 def activate(context: RequestContext) -> Any:

@@ -1,5 +1,6 @@
 """The one HTTP middleware: request context, body cap, CSRF, error pages, headers, access log."""
 
+import copy
 import functools
 import html
 import logging
@@ -82,7 +83,10 @@ def _error_response(ctx: request_context.RequestContext, status: int, message: s
         return render("errors/error.html", status=status, status_code=status, title=title, message=message)
     except Exception:  # the layout itself failed (AWS down while loading the session): plain page
         log_event("error_page_failed", logging.ERROR, trace=traceback.format_exc())
-        body = f"<!doctype html><title>{title}</title><main><h1>{title}</h1><p>{html.escape(message)}</p></main>"
+        body = (
+            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+            f"<main><h1>{title}</h1><p>{html.escape(message)}</p></main></html>"
+        )
         return Response(body=body, status_code=status, headers={"Content-Type": HTML})
 
 
@@ -115,6 +119,8 @@ def handle(request: Any, get_response: Any) -> Response:
         for cookie in ctx.outgoing_cookies(response.status_code):
             _append_set_cookie(response, cookie)
         _security_headers(response, ctx)
+        if ctx.method == "HEAD":  # the GET's status and headers, no body (API Gateway drops it too)
+            response.body = ""
         return response
     finally:
         _log_access(locals().get("response"), started, ctx.client_ip)
@@ -146,6 +152,16 @@ def propagate_view_errors(app: Any) -> None:
         for entry in methods.values():
             if not getattr(entry.view_function, "_propagates", False):
                 entry.view_function = _propagating(entry.view_function)
+
+
+def answer_head_like_get(app: Any) -> None:
+    """HEAD wherever GET works: the same view, declared for HEAD too (so API Gateway routes it).
+    Called by app.py after every blueprint is registered."""
+    for methods in app.routes.values():
+        if "GET" in methods and "HEAD" not in methods:
+            head = copy.copy(methods["GET"])
+            head.method = "HEAD"
+            methods["HEAD"] = head
 
 
 class _PropagatingView(Protocol):

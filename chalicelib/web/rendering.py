@@ -9,9 +9,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money
-from chalicelib.services import cart_session
+from chalicelib.services import cart_session, content, images, payments
 from chalicelib.services.limits import RateLimited
 from chalicelib.web import context as request_context
+from chalicelib.web import seo
 from chalicelib.web.static import hashed_path
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -31,6 +32,9 @@ def environment() -> Environment:
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
     env.globals["static"] = hashed_path
+    env.globals["srcset"] = images.srcset
+    env.globals["trust_pages"] = content.PAGES
+    env.globals["payment_methods"] = payments.offered_methods
     return env
 
 
@@ -44,11 +48,13 @@ def render_html(template: str, **values: Any) -> str:
     values.setdefault("flashes", ctx.take_flashes())
     values.setdefault("settings", get_settings())
     values.setdefault("cart_units", lambda: cart_session.item_count(ctx.session))
+    status = int(values.pop("response_status", 200))
+    values.setdefault("page_meta", lambda: seo.resolve(ctx, values.get("meta"), status))
     return environment().get_template(template).render(**values)
 
 
 def render(template: str, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
-    body = render_html(template, **values)
+    body = render_html(template, response_status=status, **values)
     response_headers: dict[str, str | list[str]] = {"Content-Type": HTML}
     response_headers.update(headers or {})
     return Response(body=body, status_code=status, headers=response_headers)

@@ -10,7 +10,13 @@ GOOD = """<!doctype html><html lang="en"><head><title>t</title></head><body><mai
 
 BAD = """<!doctype html><html><head><title>t</title></head><body><h1>One</h1><h1>Two</h1>
 <input id="orphan" name="email"><label for="x"></label><select id="x" name="size"></select>
-<textarea name="note"></textarea><img src="data:,"></body></html>"""
+<span aria-label="items in cart">3</span>
+<p style="color:#fff;background:#e8672a">White on the old orange</p>
+<img src="data:,"></body></html>"""
+
+
+def _ids(problems: list[str]) -> set[str]:
+    return {problem.split(" ", 1)[0] for problem in problems}
 
 
 def test_a_labelled_page_passes(shop):
@@ -21,9 +27,5 @@ def test_a_labelled_page_passes(shop):
 def test_each_problem_is_reported(shop):
     shop.page.set_content(BAD)
     problems = accessibility_problems(shop.page)
-    assert 'no label: input#orphan[name="email"]' in problems
-    assert 'no label: select#x[name="size"]' in problems  # an empty label does not count
-    assert 'no label: textarea[name="note"]' in problems
-    assert 'no alt: img[src="data:,"]' in problems
+    assert {"label", "select-name", "image-alt", "html-has-lang", "color-contrast"} <= _ids(problems), problems
     assert "2 h1 elements (want exactly one)" in problems
-    assert "html has no lang" in problems

@@ -23,12 +23,17 @@ ADDRESS_PAYLOADS = {
 }
 
 INJECTED = """() => {
+  const isJsonLd = (el) => {
+    if (el.getAttribute('type') !== 'application/ld+json') return false;
+    try { JSON.parse(el.textContent); return true; } catch (error) { return false; }
+  };
   const problems = [];
   for (const el of document.querySelectorAll('*')) {
     for (const attr of el.attributes) {
       if (attr.name.startsWith('on')) problems.push(`<${el.tagName.toLowerCase()} ${attr.name}>`);
     }
-    if (el.tagName === 'SCRIPT' && !el.hasAttribute('src')) problems.push('an inline <script>');
+    // The one inline script allowed: a JSON-LD data block (never executed) that parses as JSON.
+    if (el.tagName === 'SCRIPT' && !el.hasAttribute('src') && !isJsonLd(el)) problems.push('an inline <script>');
     if (el.tagName.toLowerCase() === 'svg') problems.push('an injected <svg>');
     if (el.tagName === 'IMG' && el.getAttribute('src') === 'x') problems.push('an injected <img>');
   }

@@ -5,7 +5,12 @@
   var form = document.getElementById("image-uploader");
   if (!form || !window.FormData || !window.XMLHttpRequest) { return; }
   var input = form.querySelector("input[type=file]");
-  var preview = form.querySelector(".upload-preview");
+  // The preview <img> is made here: an <img> without a src is invalid HTML in the served page.
+  var preview = document.createElement("img");
+  preview.className = "upload-preview";
+  preview.alt = "Preview of the chosen image";
+  preview.hidden = true;
+  form.querySelector(".upload-preview-slot").appendChild(preview);
   var progress = form.querySelector(".upload-progress");
   var status = form.querySelector(".upload-status");
   var button = form.querySelector("button[type=submit]");
