@@ -4,7 +4,7 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.blueprints import account, admin, api, cart, catalogue, static
+from chalicelib.blueprints import account, admin, api, cart, catalogue, payments, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -19,7 +19,7 @@ logging.getLogger("shoeshop").setLevel(logging.INFO)
 for handler in app.log.handlers:
     handler.setFormatter(logging.Formatter("%(message)s"))
 
-for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, admin.bp):
+for blueprint in (static.bp, catalogue.bp, account.bp, cart.bp, payments.bp, admin.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 

@@ -149,5 +149,13 @@ def test_dashboard_counts_and_last_seven_days(stocked_shoe, frozen_clock):
     cancelled = make_order([(stocked_shoe.shoe_id, "41", 1)], minutes_ago=10, total=7000)
     fulfilment.transition(recent.order_id, "shipped", ADMIN)
     fulfilment.transition(cancelled.order_id, "cancelled", ADMIN)
-    assert fulfilment.status_counts() == {"placed": 2, "shipped": 1, "delivered": 0, "cancelled": 1}
+    assert fulfilment.status_counts() == {
+        "placed": 2,
+        "paid": 0,
+        "shipped": 1,
+        "delivered": 0,
+        "cancelled": 1,
+        "pending_payment": 0,
+        "payment_expired": 0,
+    }
     assert fulfilment.recent_totals(7) == {"orders": 3, "revenue_cents": 7500}

@@ -57,6 +57,8 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "Order": "shoeshop-late-orders",
         "CatalogueIndexPart": "shoeshop-late-catalogue-index",
         "RateCounter": "shoeshop-late-limits",
+        "PaymentEvent": "shoeshop-late-payments",
+        "UnpaidOrderCount": "shoeshop-late-payments",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

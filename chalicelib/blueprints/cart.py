@@ -4,15 +4,17 @@ import json
 
 from chalice import Blueprint, Response
 
+from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, limits, pricing
+from chalicelib.services import cart_session, checkout, limits, payments, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
 from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
+from chalicelib.web.payment_pages import send_to_card_payment
 from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
@@ -145,6 +147,8 @@ def checkout_review() -> Response:
         country_name=checkout.COUNTRY_NAMES.get(address.get("country", ""), ""),
         idempotency_key=checkout.new_checkout_key(ctx.user.user_id),
         image_url=image_url,
+        payment_methods=payments.available_methods(),
+        unpaid_pairs_per_shoe=get_settings().unpaid_pairs_per_shoe,
     )
 
 
@@ -158,7 +162,10 @@ def checkout_place() -> Response:
         nonce = checkout.nonce_from_checkout_key(user.user_id, ctx.form.get("idempotency_key"))
         reviewed = ctx.form.get("reviewed_total")
         expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
-        placed = checkout.place_order(user, nonce, expected_total_cents=expected)
+        offered = payments.available_methods()
+        # No choice sent (an old page): the review step's default, the first method offered.
+        method = ctx.form.get("payment_method") or (offered[0] if offered else "")
+        placed = checkout.place_order(user, nonce, expected_total_cents=expected, payment_method=method)
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
@@ -179,6 +186,8 @@ def checkout_place() -> Response:
         cart_session.record_count(ctx, 0)
     else:
         cart_session.recount(ctx)
+    if placed.order.status == payments.PENDING_PAYMENT:
+        return send_to_card_payment(ctx, placed.order)
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
     return redirect(f"/orders/{placed.order.order_id}", placed="1")

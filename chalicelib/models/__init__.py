@@ -6,6 +6,7 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
 
 # One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table).
 TABLE_MODELS: list[type[StoreModel]] = [
@@ -18,8 +19,9 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Order,
     CatalogueIndexPart,
     RateCounter,
+    PaymentEvent,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount]
+ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, UnpaidOrderCount]
 
 
 def bind_tables(settings: Settings) -> None:
@@ -39,6 +41,7 @@ __all__ = [
     "CatalogueIndexPart",
     "Order",
     "OrderLine",
+    "PaymentEvent",
     "RateCounter",
     "Session",
     "Shoe",
@@ -48,6 +51,7 @@ __all__ = [
     "StoreModel",
     "TablesNotBound",
     "UniqueClaim",
+    "UnpaidOrderCount",
     "User",
     "bind_tables",
     "shared_connection",

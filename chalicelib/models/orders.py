@@ -90,6 +90,18 @@ class OrdersByStatus(GlobalSecondaryIndex):
     created_sort = UnicodeAttribute(range_key=True)
 
 
+class OrdersByPaymentDue(GlobalSecondaryIndex):
+    """Sparse: only orders waiting for a card payment carry these attributes, so the expiry sweep
+    reads exactly the pending orders, oldest deadline first (never a Scan)."""
+
+    class Meta:
+        index_name = "by-payment-due"
+        projection = AllProjection()
+
+    payment_due_shard = UnicodeAttribute(hash_key=True)
+    payment_due_sort = UnicodeAttribute(range_key=True)
+
+
 class Order(StoreModel):
     """The id derives from the shopper and the idempotency key, and the put is conditioned on
     attribute_not_exists: a double submit cannot make a second order."""
@@ -98,7 +110,8 @@ class Order(StoreModel):
 
     order_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(null=True)  # removed when the shopper deletes their account
-    status = UnicodeAttribute()  # placed, shipped, delivered, cancelled
+    # placed (pay on delivery), pending_payment, paid, payment_expired, shipped, delivered, cancelled
+    status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"
     updated_at = UTCDateTimeAttribute()
@@ -111,7 +124,17 @@ class Order(StoreModel):
     payment_method = UnicodeAttribute(default="pay_on_delivery")
     history = ListAttribute(of=StatusChange, default=list)
     tracking_note = UnicodeAttribute(null=True)
+    # Card payments (services/card_payments.py); the two payment_due attributes only while pending.
+    payment_due_shard = UnicodeAttribute(null=True)
+    payment_due_sort = UnicodeAttribute(null=True)  # "<iso deadline>#<order_id>"
+    checkout_session_id = UnicodeAttribute(null=True)
+    payment_intent_id = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)  # recorded before any restock of a paid order
+    # Pay on delivery: whose open-unpaid-orders counter this order holds a slot of ("USER#<id>").
+    unpaid_slot_owner = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_user = OrdersByUser()
     by_status = OrdersByStatus()
+    by_payment_due = OrdersByPaymentDue()

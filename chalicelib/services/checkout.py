@@ -18,7 +18,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import events, payments, pricing
+from chalicelib.services import events, payments, pricing, unpaid_orders
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -231,10 +231,24 @@ class PricesChanged(Conflict):
     pass
 
 
+def check_payment_method(method: Any) -> str:
+    available = payments.available_methods()
+    if method not in available:
+        names = " or ".join(payments.METHOD_LABELS[m] for m in available) or "none right now"
+        message = f"Choose how to pay: {names}."
+        raise ValidationFailed({"payment_method": message}, message=message)
+    return str(method)
+
+
 def place_order(
-    user: User, idempotency_key: str, address: dict[str, str] | None = None, expected_total_cents: int | None = None
+    user: User,
+    idempotency_key: str,
+    address: dict[str, str] | None = None,
+    expected_total_cents: int | None = None,
+    payment_method: str = payments.PAY_ON_DELIVERY,
 ) -> Placed:
-    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review."""
+    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review.
+    A card order is written `pending_payment` (stock taken, due for the expiry sweep)."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)
@@ -260,10 +274,16 @@ def place_order(
     quote = pricing.quote_items(view.items)
     if expected_total_cents is not None and expected_total_cents != quote.total_cents:
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
-    decision = payments.provider().prepare(
+    payment_method = check_payment_method(payment_method)
+    unpaid_owner = None
+    if payment_method == payments.PAY_ON_DELIVERY:
+        unpaid_orders.check_pairs((item.line.shoe_id, item.name, item.quantity) for item in view.items)
+        unpaid_owner = unpaid_orders.owner_key_for_user(user.user_id)
+    decision = payments.prepare(
+        payment_method,
         payments.PaymentRequest(
             order_id=order_id, user_id=user.user_id, amount_cents=quote.total_cents, currency=settings.currency
-        )
+        ),
     )
     order = Order(
         order_id=order_id,
@@ -280,7 +300,10 @@ def place_order(
         total_cents=quote.total_cents,
         payment_method=decision.method,
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
+        unpaid_slot_owner=unpaid_owner,
     )
+    if decision.status == payments.PENDING_PAYMENT:
+        payments.mark_payment_due(order, now)
     try:
         _transact(order, view.items, now)
     except dynamo.ConditionsFailed as failed:
@@ -318,6 +341,8 @@ def _transact(order: Order, items: list[cart_service.CartItem], now: Any) -> Non
             )
         if items:
             cart_service.forget_line_count(transaction, items[0].line.owner)
+        if order.unpaid_slot_owner:
+            unpaid_orders.take_slot(transaction, order.unpaid_slot_owner)
 
     dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 
@@ -334,6 +359,8 @@ def _after_cancel(
         existing = _find_order(user.user_id, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
+    if failed.failed(unpaid_orders.SLOT_ROLE):
+        raise unpaid_orders.TooManyUnpaidOrders(unpaid_orders.limit_message())
     short_items = [item for item in items if failed.failed(_stock_role(item))]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])

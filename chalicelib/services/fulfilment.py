@@ -10,14 +10,26 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
-from chalicelib.services import audit, events
+from chalicelib.services import audit, events, payments, unpaid_orders
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, query_page
 from chalicelib.services.validation import clean_text
 
 PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cancelled"
-STATUSES = (PLACED, SHIPPED, DELIVERED, CANCELLED)
-MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
+PENDING_PAYMENT, PAID, PAYMENT_EXPIRED = payments.PENDING_PAYMENT, "paid", "payment_expired"
+STATUSES = (PLACED, PAID, SHIPPED, DELIVERED, CANCELLED, PENDING_PAYMENT, PAYMENT_EXPIRED)
+# Pending and expired card orders move only by payment events (services/card_payments.py).
+MOVES = {PLACED: (SHIPPED, CANCELLED), PAID: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
+STATUS_LABELS = {
+    PLACED: "Placed",
+    PENDING_PAYMENT: "Awaiting payment",
+    PAID: "Paid",
+    PAYMENT_EXPIRED: "Payment not completed",
+    SHIPPED: "Shipped",
+    DELIVERED: "Delivered",
+    CANCELLED: "Cancelled",
+}
+NOT_REVENUE = (CANCELLED, PENDING_PAYMENT, PAYMENT_EXPIRED)
 NOTE_MAX = 200
 NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
@@ -45,8 +57,9 @@ def list_orders(status: str, start: dict | None = None) -> Page:
 
 def _refused(order: Order, target: str) -> Conflict:
     last = order.history[-1] if order.history else None
-    who = f" by {last.by}" if last and order.status != PLACED else ""
-    return Conflict(f"This order is {order.status}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
+    who = f" by {last.by}" if last and order.status not in (PLACED, PAID) else ""
+    state = STATUS_LABELS.get(order.status, order.status).lower()
+    return Conflict(f"This order is {state}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
 
 
 def transition(order_id: str, target: str, admin: str, note: str = "", seen_version: int | None = None) -> Order:
@@ -61,6 +74,13 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         raise Conflict("This order changed since you loaded the page. Check its status below and try again.")
     if target not in MOVES.get(order.status, ()):
         raise _refused(order, target)
+    refund_id = None
+    if target == CANCELLED and order.payment_method == payments.CARD:
+        refund_id = _refund_first(order)  # recorded on the order before anything is restocked
+        order = get_order(order_id)  # recording it changed the version
+        if order.status != PAID or order.refund_id != refund_id:
+            raise _refused(order, target)
+        note = _refund_note(note)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
     actions: list[Action] = [
@@ -73,9 +93,14 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
     from_status = order.status
     # Conditioned on the status read and (added by PynamoDB) the version read.
     condition = Order.status == from_status
+    if refund_id is not None:
+        condition = condition & (Order.refund_id == refund_id)
+    slot_owner = order.unpaid_slot_owner if target in (DELIVERED, CANCELLED) else None
     try:
         if target == CANCELLED:
-            _cancel_and_restock(order, actions, condition)
+            _cancel_and_restock(order, actions, condition, slot_owner)
+        elif slot_owner:
+            _deliver_and_free_slot(order, actions, condition, slot_owner)
         else:
             order.update(actions=actions, condition=condition)
     except dynamo.ConditionsFailed as error:
@@ -84,11 +109,36 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
         if not dynamo.condition_failed(error):
             raise  # throttled or DynamoDB unavailable: nothing changed, the busy page says try again
         raise _refused(get_order(order_id), target) from error
-    audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note)
+    audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note, refund_id=refund_id)
     return get_order(order_id)
 
 
-def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition) -> None:
+def _refund_first(order: Order) -> str:
+    """A paid card order is refunded through Stripe (once: the idempotency key is the order id)
+    and the refund recorded, before the cancellation may restock."""
+    from chalicelib.services import card_payments  # the stripe library loads only on this path
+
+    try:
+        return card_payments.record_refund(order)
+    except card_payments.PaymentUnavailable as error:
+        raise Conflict("The refund could not be made, so the order was not cancelled. Try again.") from error
+
+
+def _refund_note(note: str) -> str:
+    return f"Refunded in full. {note}".strip()
+
+
+def _deliver_and_free_slot(order: Order, actions: list[Action], condition: Condition, slot_owner: str) -> None:
+    """Delivered (and so paid) on delivery: the owner's open-unpaid slot is given back with it."""
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.update("order", order, actions=list(actions), condition=condition)
+        unpaid_orders.give_back_slot(transaction, slot_owner)
+
+    dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
+
+
+def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition, slot_owner: str | None) -> None:
     """One transaction: the conditioned status change and every line's quantity ADDed back.
     Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
     throttling, nothing was written and the status condition still guards: it is tried again."""
@@ -106,6 +156,8 @@ def _cancel_and_restock(order: Order, actions: list[Action], condition: Conditio
                 Stock(shoe_id=shoe_id, size=size),
                 actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
             )
+        if slot_owner:
+            unpaid_orders.give_back_slot(transaction, slot_owner)
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
     for shoe_id in {shoe for shoe, _ in quantities}:
@@ -127,6 +179,6 @@ def recent_totals(days: int = 7) -> dict[str, int]:
             status, Order.created_sort >= since, attributes_to_get=["total_cents", "order_id"]
         ):
             count += 1
-            if status != CANCELLED:
+            if status not in NOT_REVENUE:
                 revenue += int(order.total_cents or 0)
     return {"orders": count, "revenue_cents": revenue}

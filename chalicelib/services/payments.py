@@ -1,9 +1,22 @@
-"""Payment behind a small interface: pay on delivery today; a card provider would be another
-PaymentProvider (docs/checkout.md).
+"""Payment methods: which ones a stage offers, and how an order of each starts (docs/checkout.md).
+Pay on delivery goes through a small provider interface; card orders start `pending_payment` and
+are paid through Stripe Checkout (services/card_payments.py, which alone imports `stripe`).
 """
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from chalicelib.config import get_settings
+from chalicelib.secrets import get_secrets
+
+if TYPE_CHECKING:
+    from chalicelib.models import Order
+
+CARD = "card"
+PAY_ON_DELIVERY = "pay_on_delivery"
+METHOD_LABELS = {CARD: "Card", PAY_ON_DELIVERY: "Pay on delivery"}
+PENDING_PAYMENT = "pending_payment"
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,7 @@ class PaymentProvider(Protocol):
 
 
 class PayOnDelivery:
-    method = "pay_on_delivery"
+    method = PAY_ON_DELIVERY
 
     def prepare(self, request: PaymentRequest) -> PaymentDecision:
         return PaymentDecision(method=self.method, status="placed", note="Pay on delivery")
@@ -48,3 +61,43 @@ def set_provider(new: PaymentProvider | None) -> None:
     """Install another provider (tests, or a future card provider); None restores pay on delivery."""
     global _provider
     _provider = new or PayOnDelivery()
+
+
+def card_configured() -> bool:
+    secrets = get_secrets()
+    return bool(secrets.stripe_secret_key and secrets.stripe_webhook_secret)
+
+
+def available_methods() -> tuple[str, ...]:
+    """What this stage can serve, card first (the default): enabled by PAYMENT_METHODS, and card
+    only with both Stripe keys in place."""
+    enabled = get_settings().payment_methods
+    methods = []
+    if CARD in enabled and card_configured():
+        methods.append(CARD)
+    if PAY_ON_DELIVERY in enabled:
+        methods.append(PAY_ON_DELIVERY)
+    return tuple(methods)
+
+
+def prepare(method: str, request: PaymentRequest) -> PaymentDecision:
+    """The order's first status for a method the caller checked is available."""
+    if method == CARD:
+        return PaymentDecision(method=CARD, status=PENDING_PAYMENT, note="Waiting for the card payment")
+    return provider().prepare(request)
+
+
+PAYMENT_DUE_SHARD = "DUE"
+
+
+def session_expires_at(created_at: datetime) -> datetime:
+    return created_at + timedelta(minutes=get_settings().card_session_minutes)
+
+
+def mark_payment_due(order: "Order", created_at: datetime) -> None:
+    """Enter the sparse by-payment-due index: the sweep expires the order after its Checkout
+    Session's lifetime plus a margin, if no event settled it first."""
+    settings = get_settings()
+    due = session_expires_at(created_at) + timedelta(minutes=settings.payment_sweep_margin_minutes)
+    order.payment_due_shard = PAYMENT_DUE_SHARD
+    order.payment_due_sort = f"{due.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order.order_id}"

@@ -27,6 +27,18 @@ def format_money(cents: int | None) -> str:
     return f"{sign}{symbol}{whole:,}.{part:02d}"
 
 
+def order_status_label(status: Any) -> str:
+    from chalicelib.services.fulfilment import STATUS_LABELS
+
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
+
+
+def payment_method_label(method: Any) -> str:
+    from chalicelib.services.payments import METHOD_LABELS
+
+    return METHOD_LABELS.get(str(method), str(method))
+
+
 def format_date(value: Any) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
@@ -47,6 +59,8 @@ def environment() -> Environment:
     env.filters["money"] = format_money
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
+    env.filters["order_status"] = order_status_label
+    env.filters["payment_method"] = payment_method_label
     env.globals["static"] = hashed_path
     return env
 
