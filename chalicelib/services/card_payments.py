@@ -29,7 +29,7 @@ from chalicelib.config import get_settings
 from chalicelib.logs import log_event
 from chalicelib.models import Order, PaymentEvent, StatusChange, Stock, dynamo
 from chalicelib.secrets import get_secrets
-from chalicelib.services import events, payments
+from chalicelib.services import events, fulfilment, payments
 from chalicelib.services.errors import Conflict, ServiceError
 
 if TYPE_CHECKING:
@@ -57,10 +57,9 @@ class BadSignature(Exception):
 def _client_for(api_key: str, api_base: str) -> "stripe.StripeClient":
     import stripe
 
-    base = {"api": api_base} if api_base else None
     return stripe.StripeClient(
         api_key,
-        base_addresses=base or {},
+        base_addresses={"api": api_base} if api_base else {},
         max_network_retries=1,
         http_client=stripe.RequestsClient(timeout=HTTP_TIMEOUT_SECONDS),
     )
@@ -177,16 +176,8 @@ def _settle(order_id: str, decide: Callable[[Order], Any], restock: bool = False
     raise Conflict("This order is changing right now. Please try again in a moment.")
 
 
-def restock_quantities(order: Order) -> dict[tuple[str, str], int]:
-    quantities: dict[tuple[str, str], int] = {}
-    for line in order.lines:  # one action per item: merge lines of the same shoe and size
-        key = (line.shoe_id, line.size)
-        quantities[key] = quantities.get(key, 0) + int(line.quantity)
-    return quantities
-
-
 def _update_and_restock(order: Order, actions: list[Action], condition: Any) -> None:
-    quantities = restock_quantities(order)
+    quantities = fulfilment.order_quantities(order)
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:

@@ -113,6 +113,15 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
     return get_order(order_id)
 
 
+def order_quantities(order: Order) -> dict[tuple[str, str], int]:
+    """Pairs per (shoe, size): one stock action per item, lines of the same shoe and size merged."""
+    quantities: dict[tuple[str, str], int] = {}
+    for line in order.lines:
+        key = (line.shoe_id, line.size)
+        quantities[key] = quantities.get(key, 0) + int(line.quantity)
+    return quantities
+
+
 def _refund_first(order: Order) -> str:
     """A paid card order is refunded through Stripe (once: the idempotency key is the order id)
     and the refund recorded, before the cancellation may restock."""
@@ -142,10 +151,7 @@ def _cancel_and_restock(order: Order, actions: list[Action], condition: Conditio
     """One transaction: the conditioned status change and every line's quantity ADDed back.
     Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
     throttling, nothing was written and the status condition still guards: it is tried again."""
-    quantities: dict[tuple[str, str], int] = {}
-    for line in order.lines:  # one action per item: merge lines of the same shoe and size
-        key = (line.shoe_id, line.size)
-        quantities[key] = quantities.get(key, 0) + int(line.quantity)
+    quantities = order_quantities(order)
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:
