@@ -68,13 +68,13 @@ class Settings:
     free_shipping_over_cents: int
     currency: str
     image_cdn_base_url: str
-    # Payments (docs/checkout.md): the methods this stage enables; card also needs its SSM keys.
+    # Payments: docs/operations.md "Card payments"
     payment_methods: tuple[str, ...]
-    stripe_api_base: str  # empty: api.stripe.com; else the local stand-in (devtools/stripe_standin.py)
-    card_session_minutes: int  # a Checkout Session's lifetime (Stripe allows 30 min to 24 h)
-    payment_sweep_margin_minutes: int  # the sweep expires an order this long after its session
-    unpaid_order_limit: int  # open pay-on-delivery orders per owner (account or email)
-    unpaid_pairs_per_shoe: int  # pairs of one shoe per pay-on-delivery order
+    stripe_api_base: str  # empty: api.stripe.com
+    card_session_minutes: int
+    payment_sweep_margin_minutes: int
+    unpaid_order_limit: int
+    unpaid_pairs_per_shoe: int
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -114,9 +114,7 @@ def get_settings() -> Settings:
         free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
         currency=os.environ.get("CURRENCY", "USD"),
         image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
-        payment_methods=tuple(
-            m.strip() for m in os.environ.get("PAYMENT_METHODS", "card,pay_on_delivery").split(",") if m.strip()
-        ),
+        payment_methods=tuple(os.environ.get("PAYMENT_METHODS", "card,pay_on_delivery").replace(" ", "").split(",")),
         stripe_api_base=os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
         card_session_minutes=max(30, _env_int("CARD_SESSION_MINUTES", 30)),
         payment_sweep_margin_minutes=_env_int("PAYMENT_SWEEP_MARGIN_MINUTES", 15),

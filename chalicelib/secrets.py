@@ -68,23 +68,15 @@ def _from_ssm(prefix: str) -> Secrets:
     signing_keys = parse_signing_keys(values[SIGNING_KEY_NAME])
     if not signing_keys:
         raise RuntimeError(f"empty SSM parameter: {prefix}/{SIGNING_KEY_NAME}")
-    return Secrets(
-        signing_keys,
-        _decode(values[PEPPER_NAME]),
-        stripe_secret_key=values.get(STRIPE_SECRET_KEY_NAME, ""),
-        stripe_webhook_secret=values.get(STRIPE_WEBHOOK_SECRET_NAME, ""),
-    )
+    stripe = values.get(STRIPE_SECRET_KEY_NAME, ""), values.get(STRIPE_WEBHOOK_SECRET_NAME, "")
+    return Secrets(signing_keys, _decode(values[PEPPER_NAME]), *stripe)
 
 
 def _from_environment() -> Secrets:
     signing_keys = parse_signing_keys(os.environ.get("APP_SIGNING_KEY", ""))
     pepper = _decode(os.environ.get("APP_PASSWORD_PEPPER", ""))
-    return Secrets(
-        signing_keys or (_random.token_bytes(32),),
-        pepper or _random.token_bytes(32),
-        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", ""),
-        stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
-    )
+    stripe = os.environ.get("STRIPE_SECRET_KEY", ""), os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    return Secrets(signing_keys or (_random.token_bytes(32),), pepper or _random.token_bytes(32), *stripe)
 
 
 def get_secrets() -> Secrets:

@@ -10,6 +10,7 @@ from chalicelib.models import Order, Stock
 from chalicelib.services import cart, checkout, fulfilment, unpaid_orders
 from chalicelib.services.errors import ValidationFailed
 from tests.factories import ADDRESS, make_shoe, make_user
+from tests.test_cart_line_cap import atomic_moto_with_latency  # noqa: F401 (fixture: DynamoDB-atomic calls)
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_a_pay_on_delivery_order_takes_at_most_four_pairs_of_one_shoe(deployed_l
     assert checkout.place_order(alice, "key-pairs-1").created
 
 
-def test_parallel_orders_never_pass_the_open_order_limit(deployed_limits):
+def test_parallel_orders_never_pass_the_open_order_limit(atomic_moto_with_latency, deployed_limits):  # noqa: F811
     shoe = make_shoe(stock={"42": 50})
     alice = make_user("alice", address=ADDRESS)
     outcomes: list[str] = []

@@ -4,6 +4,7 @@ import json
 
 from chalice import Blueprint, Response
 
+from chalicelib.blueprints.payments import send_to_card_payment
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
@@ -14,7 +15,6 @@ from chalicelib.services.images import image_url
 from chalicelib.web.context import RequestContext, current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import login_required, public
-from chalicelib.web.payment_pages import send_to_card_payment
 from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
@@ -163,7 +163,7 @@ def checkout_place() -> Response:
         reviewed = ctx.form.get("reviewed_total")
         expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
         offered = payments.available_methods()
-        # No choice sent (an old page): the review step's default, the first method offered.
+        # None chosen: the review step's default
         method = ctx.form.get("payment_method") or (offered[0] if offered else "")
         placed = checkout.place_order(user, nonce, expected_total_cents=expected, payment_method=method)
     except checkout.OutOfStock as error:

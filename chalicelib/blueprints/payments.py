@@ -1,34 +1,87 @@
-"""Stripe's side of card payments: the signed webhook, the cancel/decline return, the expiry sweep."""
+"""Card payments: off to Stripe Checkout and back, the webhook, the sweep (stripe loads lazily)."""
 
 import logging
 from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib import tokens
+from chalicelib.config import get_settings
 from chalicelib.logs import log_event
+from chalicelib.models import Order
+from chalicelib.services import cart as cart_service
+from chalicelib.services import cart_session
 from chalicelib.services import orders as order_service
-from chalicelib.services.errors import NotFound
-from chalicelib.web.context import current
+from chalicelib.services.errors import NotFound, ServiceError
+from chalicelib.web.context import RequestContext, current
 from chalicelib.web.guards import login_required, public
-from chalicelib.web.payment_pages import (
-    CANCELLED_MESSAGE,
-    DECLINED_MESSAGE,
-    restore_cart,
-    valid_return_token,
-)
 from chalicelib.web.rendering import json_response, redirect
 
 bp = Blueprint(__name__)
+RETURN_PURPOSE = "payment-return"
+NOTHING = "Nothing was charged and nothing was ordered: your cart is as it was."
+DECLINED, CANCELLED = f"Your card was declined. {NOTHING}", f"The card payment was cancelled. {NOTHING}"
 
-WEBHOOK_PATH = "/webhooks/stripe"
-SWEEP_RATE_MINUTES = 5
+
+def _absolute(ctx: RequestContext, path: str, **query: Any) -> str:
+    scheme = "https" if get_settings().secure_cookies else "http"
+    return f"{scheme}://{ctx.request.headers.get('host', '127.0.0.1')}{ctx.url(path, **query)}"
 
 
-@bp.route(WEBHOOK_PATH, methods=["POST"], content_types=["application/json"])
+def send_to_card_payment(ctx: RequestContext, order: Order) -> Response:
+    from chalicelib.services import card_payments
+
+    token = tokens.sign(RETURN_PURPOSE, order.order_id)
+    urls = card_payments.ReturnUrls(
+        success=_absolute(ctx, f"/orders/{order.order_id}", placed="1"),
+        cancel=_absolute(ctx, f"/checkout/payment/{order.order_id}/cancelled", token=token),
+    )
+    try:
+        return Response(body="", status_code=303, headers={"Location": card_payments.start_checkout(order, urls)})
+    except ServiceError as error:
+        _restore_cart(ctx, card_payments.settle_unpaid(order.order_id, "The card payment could not be started"))
+        ctx.flash(f"{error.message} Please try again or choose another way to pay.", "error")
+        return redirect("/checkout/review")
+
+
+def _restore_cart(ctx: RequestContext, order: Order | None) -> None:
+    owner = cart_session.cart_owner(ctx)
+    if order is None or order.status != "payment_expired" or owner is None:
+        return
+    for line in order.lines:
+        try:
+            cart_service.add_item(owner, line.shoe_id, line.size, str(int(line.quantity)))
+        except ServiceError:
+            continue
+    cart_session.recount(ctx)
+
+
+@bp.route("/checkout/payment/{order_id}/cancelled", methods=["GET"])
+@login_required
+def payment_cancelled(order_id: str) -> Response:
+    """Stripe's cancel_url; the signed token makes this GET safe (only Stripe and the shopper know it)."""
+    from chalicelib.services import card_payments
+
+    ctx = current()
+    token = ctx.query.get("token")
+    if not isinstance(token, str) or not tokens.verify(RETURN_PURPOSE, order_id, token, max_age=86400):
+        raise NotFound("We could not find that payment.")
+    try:
+        released = card_payments.abandon(order_service.get_order(ctx.user.user_id, order_id), "Payment cancelled")
+    except card_payments.PaymentUnavailable as error:
+        ctx.flash(error.message, "error")
+        return redirect(f"/orders/{order_id}")
+    if released is None or released.status != card_payments.EXPIRED:
+        return redirect(f"/orders/{order_id}", placed="1")  # paid after all
+    _restore_cart(ctx, released)
+    ctx.flash(DECLINED if ctx.query.get("declined") == "1" else CANCELLED, "error")
+    return redirect("/checkout/review")
+
+
+@bp.route("/webhooks/stripe", methods=["POST"], content_types=["application/json"])
 @public
 def stripe_webhook() -> Response:
-    """Exempt from CSRF (web/middleware.py CSRF_EXEMPT_ROUTES): the signature on the raw body
-    replaces the token. 2xx once applied or a duplicate; 400 for a bad or stale signature."""
+    """CSRF-exempt (middleware.CSRF_EXEMPT_ROUTES): the signature on the raw body replaces it."""
     from chalicelib.services import card_payments
 
     request = current().request
@@ -40,33 +93,8 @@ def stripe_webhook() -> Response:
     return json_response({"received": True, "outcome": outcome})
 
 
-@bp.route("/checkout/payment/{order_id}/cancelled", methods=["GET"])
-@login_required
-def payment_cancelled(order_id: str) -> Response:
-    """Stripe's cancel_url (the stand-in's decline too): the session is expired at Stripe, the
-    order released with its stock, the cart restored. The signed token makes this GET safe: only
-    Stripe and the shopper have the link."""
-    from chalicelib.services import card_payments
-
-    ctx = current()
-    if not valid_return_token(order_id, ctx.query.get("token")):
-        raise NotFound("We could not find that payment.")
-    order = order_service.get_order(ctx.user.user_id, order_id)
-    try:
-        released = card_payments.abandon(order, "The shopper cancelled the card payment")
-    except card_payments.PaymentUnavailable as error:
-        ctx.flash(error.message, "error")
-        return redirect(f"/orders/{order_id}")
-    if released is None or released.status != card_payments.PAYMENT_EXPIRED:
-        return redirect(f"/orders/{order_id}", placed="1")  # it was paid after all
-    restore_cart(ctx, released)
-    ctx.flash(DECLINED_MESSAGE if ctx.query.get("declined") == "1" else CANCELLED_MESSAGE, "error")
-    return redirect("/checkout/review")
-
-
-@bp.schedule(f"rate({SWEEP_RATE_MINUTES} minutes)", name="payment_sweep")
+@bp.schedule("rate(5 minutes)", name="payment_sweep")
 def sweep_unpaid_orders(event: Any) -> dict[str, int]:
-    """Orders past their session's lifetime plus a margin with no event: expired, stock back."""
     from chalicelib.services import card_payments
 
     return {"expired": len(card_payments.sweep_expired())}

@@ -91,8 +91,7 @@ class OrdersByStatus(GlobalSecondaryIndex):
 
 
 class OrdersByPaymentDue(GlobalSecondaryIndex):
-    """Sparse: only orders waiting for a card payment carry these attributes, so the expiry sweep
-    reads exactly the pending orders, oldest deadline first (never a Scan)."""
+    """Sparse: only orders awaiting a card payment carry these, for the expiry sweep."""
 
     class Meta:
         index_name = "by-payment-due"
@@ -124,14 +123,14 @@ class Order(StoreModel):
     payment_method = UnicodeAttribute(default="pay_on_delivery")
     history = ListAttribute(of=StatusChange, default=list)
     tracking_note = UnicodeAttribute(null=True)
-    # Card payments (services/card_payments.py); the two payment_due attributes only while pending.
+    # Card payments (services/card_payments.py)
     payment_due_shard = UnicodeAttribute(null=True)
     payment_due_sort = UnicodeAttribute(null=True)  # "<iso deadline>#<order_id>"
     checkout_session_id = UnicodeAttribute(null=True)
     payment_intent_id = UnicodeAttribute(null=True)
     paid_at = UTCDateTimeAttribute(null=True)
-    refund_id = UnicodeAttribute(null=True)  # recorded before any restock of a paid order
-    # Pay on delivery: whose open-unpaid-orders counter this order holds a slot of ("USER#<id>").
+    refund_id = UnicodeAttribute(null=True)
+    # Pay on delivery: the owner key whose unpaid-order slot this order holds (services/unpaid_orders.py)
     unpaid_slot_owner = UnicodeAttribute(null=True)
     version = VersionAttribute()
 

@@ -6,8 +6,7 @@ from chalicelib.models.base import StoreModel, table_meta
 
 
 class PaymentEvent(StoreModel):
-    """One processed Stripe event (`EVENT#<evt id>`), put with attribute_not_exists: a redelivered
-    event finds it and changes nothing. Stripe retries for 3 days; the TTL keeps 30."""
+    """A processed Stripe event (`EVENT#<id>`), put if absent: a redelivery changes nothing."""
 
     Meta = table_meta("payments")
 
@@ -23,8 +22,7 @@ class PaymentEvent(StoreModel):
 
 
 class UnpaidOrderCount(StoreModel):
-    """How many pay-on-delivery orders an owner has open (`UNPAID#<owner key>`, the owner key being
-    `USER#<id>` or `EMAIL#<address>`): changed only inside the order transactions, condition-guarded."""
+    """Open pay-on-delivery orders of an owner key (`UNPAID#USER#<id>`, `UNPAID#EMAIL#<address>`)."""
 
     Meta = table_meta("payments")
 

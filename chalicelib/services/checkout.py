@@ -247,8 +247,7 @@ def place_order(
     expected_total_cents: int | None = None,
     payment_method: str = payments.PAY_ON_DELIVERY,
 ) -> Placed:
-    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review.
-    A card order is written `pending_payment` (stock taken, due for the expiry sweep)."""
+    """Place the cart as one order (one per key); a changed reviewed total stops it for a new review."""
     settings = get_settings()
     order_id = order_id_for(user.user_id, idempotency_key)
     owner = cart_service.user_owner(user.user_id)

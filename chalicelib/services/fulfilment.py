@@ -18,7 +18,7 @@ from chalicelib.services.validation import clean_text
 PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cancelled"
 PENDING_PAYMENT, PAID, PAYMENT_EXPIRED = payments.PENDING_PAYMENT, "paid", "payment_expired"
 STATUSES = (PLACED, PAID, SHIPPED, DELIVERED, CANCELLED, PENDING_PAYMENT, PAYMENT_EXPIRED)
-# Pending and expired card orders move only by payment events (services/card_payments.py).
+# Pending and expired card orders move only by payment events.
 MOVES = {PLACED: (SHIPPED, CANCELLED), PAID: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
 STATUS_LABELS = {
     PLACED: "Placed",
@@ -98,9 +98,9 @@ def transition(order_id: str, target: str, admin: str, note: str = "", seen_vers
     slot_owner = order.unpaid_slot_owner if target in (DELIVERED, CANCELLED) else None
     try:
         if target == CANCELLED:
-            _cancel_and_restock(order, actions, condition, slot_owner)
+            restock_with(order, actions, condition, slot_owner)
         elif slot_owner:
-            _deliver_and_free_slot(order, actions, condition, slot_owner)
+            restock_with(order, actions, condition, slot_owner, restock=False)  # delivered: slot back
         else:
             order.update(actions=actions, condition=condition)
     except dynamo.ConditionsFailed as error:
@@ -123,9 +123,7 @@ def order_quantities(order: Order) -> dict[tuple[str, str], int]:
 
 
 def _refund_first(order: Order) -> str:
-    """A paid card order is refunded through Stripe (once: the idempotency key is the order id)
-    and the refund recorded, before the cancellation may restock."""
-    from chalicelib.services import card_payments  # the stripe library loads only on this path
+    from chalicelib.services import card_payments  # stripe loads only on this path
 
     try:
         return card_payments.record_refund(order)
@@ -137,21 +135,13 @@ def _refund_note(note: str) -> str:
     return f"Refunded in full. {note}".strip()
 
 
-def _deliver_and_free_slot(order: Order, actions: list[Action], condition: Condition, slot_owner: str) -> None:
-    """Delivered (and so paid) on delivery: the owner's open-unpaid slot is given back with it."""
-
-    def build(transaction: dynamo.Transaction) -> None:
-        transaction.update("order", order, actions=list(actions), condition=condition)
-        unpaid_orders.give_back_slot(transaction, slot_owner)
-
-    dynamo.transact(build, attempts=CANCEL_ATTEMPTS)
-
-
-def _cancel_and_restock(order: Order, actions: list[Action], condition: Condition, slot_owner: str | None) -> None:
-    """One transaction: the conditioned status change and every line's quantity ADDed back.
-    Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
-    throttling, nothing was written and the status condition still guards: it is tried again."""
-    quantities = order_quantities(order)
+def restock_with(
+    order: Order, actions: list[Action], condition: Condition, slot_owner: str | None = None, restock: bool = True
+) -> None:
+    """One transaction: the conditioned status change, the lines' quantities ADDed back, the
+    unpaid-order slot freed. Cancelled by a conflict or throttling, nothing was written and the
+    status condition still guards: it is tried again."""
+    quantities = order_quantities(order) if restock else {}
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:

@@ -1,7 +1,5 @@
-"""Payment methods: which ones a stage offers, and how an order of each starts (docs/checkout.md).
-Pay on delivery goes through a small provider interface; card orders start `pending_payment` and
-are paid through Stripe Checkout (services/card_payments.py, which alone imports `stripe`).
-"""
+"""Payment methods a stage offers and how an order of each starts (docs/checkout.md); card
+orders are paid through services/card_payments.py."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,8 +67,7 @@ def card_configured() -> bool:
 
 
 def available_methods() -> tuple[str, ...]:
-    """What this stage can serve, card first (the default): enabled by PAYMENT_METHODS, and card
-    only with both Stripe keys in place."""
+    """Enabled by PAYMENT_METHODS and servable (card needs both keys); card first, the default."""
     enabled = get_settings().payment_methods
     methods = []
     if CARD in enabled and card_configured():
@@ -81,7 +78,6 @@ def available_methods() -> tuple[str, ...]:
 
 
 def prepare(method: str, request: PaymentRequest) -> PaymentDecision:
-    """The order's first status for a method the caller checked is available."""
     if method == CARD:
         return PaymentDecision(method=CARD, status=PENDING_PAYMENT, note="Waiting for the card payment")
     return provider().prepare(request)
@@ -95,8 +91,7 @@ def session_expires_at(created_at: datetime) -> datetime:
 
 
 def mark_payment_due(order: "Order", created_at: datetime) -> None:
-    """Enter the sparse by-payment-due index: the sweep expires the order after its Checkout
-    Session's lifetime plus a margin, if no event settled it first."""
+    """Into the sparse by-payment-due index, due after the session's lifetime plus a margin."""
     settings = get_settings()
     due = session_expires_at(created_at) + timedelta(minutes=settings.payment_sweep_margin_minutes)
     order.payment_due_shard = PAYMENT_DUE_SHARD

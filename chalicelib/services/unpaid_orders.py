@@ -1,10 +1,5 @@
-"""Pay on delivery against hoarding: at most N open unpaid orders per owner and a cap on pairs of
-one shoe per order. The counter changes only inside the order's own transactions: a slot is taken
-(condition: under the limit) when the order is written, and given back exactly once when it leaves
-the open states (delivered or cancelled, conditioned on the order's status).
-
-The owner key is a plain string: `USER#<id>` for accounts; guest checkout passes `EMAIL#<address>`.
-"""
+"""Pay on delivery against hoarding: N open unpaid orders per owner key (`USER#<id>`, `EMAIL#<a>`),
+N pairs of one shoe per order. The counter changes only inside the order's own transactions."""
 
 from collections.abc import Iterable
 
@@ -20,7 +15,7 @@ def owner_key_for_user(user_id: str) -> str:
 
 
 class TooManyUnpaidOrders(ServiceError):
-    """Nothing was ordered: the owner has the most open pay-on-delivery orders allowed."""
+    pass
 
 
 def limit_message() -> str:
@@ -32,14 +27,12 @@ def limit_message() -> str:
 
 
 def check_pairs(lines: Iterable[tuple[str, str, int]]) -> None:
-    """(shoe_id, name, quantity) per cart line: at most N pairs of one shoe per unpaid order."""
+    """(shoe_id, name, quantity) per cart line."""
     cap = get_settings().unpaid_pairs_per_shoe
-    pairs: dict[str, int] = {}
-    names: dict[str, str] = {}
+    pairs: dict[tuple[str, str], int] = {}
     for shoe_id, name, quantity in lines:
-        pairs[shoe_id] = pairs.get(shoe_id, 0) + quantity
-        names[shoe_id] = name
-    over = [names[shoe_id] for shoe_id, count in pairs.items() if count > cap]
+        pairs[shoe_id, name] = pairs.get((shoe_id, name), 0) + quantity
+    over = [name for (_, name), count in pairs.items() if count > cap]
     if over:
         message = (
             f"Pay on delivery takes at most {cap} pairs of one shoe per order ({', '.join(over)}). "
@@ -60,7 +53,6 @@ def take_slot(transaction: dynamo.Transaction, owner_key: str) -> None:
 
 
 def give_back_slot(transaction: dynamo.Transaction, owner_key: str) -> None:
-    """Exactly once per order: the caller's transaction conditions the order's status change."""
     transaction.update(
         SLOT_ROLE,
         UnpaidOrderCount(pk=UnpaidOrderCount.key_for(owner_key)),

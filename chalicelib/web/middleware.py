@@ -26,8 +26,7 @@ from chalicelib.web.rendering import HTML, json_error, render, too_many_requests
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-# Route templates (POST only) whose requests are authenticated otherwise: Stripe signs every webhook
-# body (services/card_payments.verify), which replaces the token. Nothing else is exempt.
+# POST routes authenticated otherwise: Stripe's signature on the body replaces the token.
 CSRF_EXEMPT_ROUTES = frozenset({"/webhooks/stripe"})
 CSRF_MESSAGE = "This form has expired or was not sent from the shop. Go back, reload the page and try again."
 
@@ -58,7 +57,7 @@ def _origins_for(cdn_base_url: str, local_endpoint: str, bucket: str, region: st
 
 
 def _checkout_origin() -> str:
-    """ "Place order" answers with a redirect to Stripe Checkout, which form-action also governs."""
+    # "Place order" redirects to Stripe Checkout: form-action governs that redirect too.
     api_base = get_settings().stripe_api_base
     return _origin(api_base) if api_base else "https://checkout.stripe.com"
 

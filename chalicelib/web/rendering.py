@@ -9,7 +9,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
 from chalicelib.services import cart_session
+from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
+from chalicelib.services.payments import METHOD_LABELS
 from chalicelib.web import context as request_context
 from chalicelib.web.static import hashed_path
 
@@ -25,18 +27,6 @@ def format_money(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(int(cents)), 100)
     return f"{sign}{symbol}{whole:,}.{part:02d}"
-
-
-def order_status_label(status: Any) -> str:
-    from chalicelib.services.fulfilment import STATUS_LABELS
-
-    return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
-
-
-def payment_method_label(method: Any) -> str:
-    from chalicelib.services.payments import METHOD_LABELS
-
-    return METHOD_LABELS.get(str(method), str(method))
 
 
 def format_date(value: Any) -> str:
@@ -59,8 +49,8 @@ def environment() -> Environment:
     env.filters["money"] = format_money
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
-    env.filters["order_status"] = order_status_label
-    env.filters["payment_method"] = payment_method_label
+    env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
+    env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
     env.globals["static"] = hashed_path
     return env
 
