@@ -21,7 +21,7 @@ help:
 	@echo "Operations (docs/operations.md), STAGE=dev|prod:"
 	@echo "make infra                                  - regenerate infra/data.json and the IAM policies from the models"
 	@echo "make deploy-data STAGE=.. UPLOAD_ORIGIN=..  - tables and bucket (CloudFormation stack shoeshop-STAGE-data)"
-	@echo "make secrets STAGE=..                       - create the SSM SecureString signing key and pepper (once)"
+	@echo "make secrets STAGE=..                       - create the SSM SecureString signing key and pepper (once), ask for the Stripe keys"
 	@echo "make deploy STAGE=..                        - chalice deploy of the precompiled package"
 	@echo "make deploy-edge STAGE=.. REST_API_ID=..    - WAF web ACL (infra/edge.json) + API stage throttling"
 	@echo "make package STAGE=..                       - chalice package with infra/merge.json into out/STAGE"
@@ -112,6 +112,18 @@ secrets: check-stage $(RUN_STAMP)
 			echo "kept existing /shoeshop/$(STAGE)/$$name"; \
 		else echo "$$error" >&2; exit 1; fi; \
 	done
+	@# The Stripe keys (docs/operations.md "Card payments"): pasted at the terminal without echo; an
+	@# empty answer (or no terminal) skips one, and an existing parameter is kept.
+	@for name in stripe-secret-key stripe-webhook-secret; do \
+		input=$$($(BIN)/python -m infra.secret $(STAGE) $$name); status=$$?; \
+		if [ $$status -eq 3 ]; then echo "skipped $$name (without both Stripe keys $(STAGE) offers no card payments)"; continue; fi; \
+		[ $$status -eq 0 ] || exit 1; \
+		if error=$$(printf '%s' "$$input" | $(AWS) ssm put-parameter --cli-input-json file:///dev/stdin 2>&1 >/dev/null); then \
+			echo "created /shoeshop/$(STAGE)/$$name"; \
+		elif echo "$$error" | grep -q ParameterAlreadyExists; then \
+			echo "kept existing /shoeshop/$(STAGE)/$$name"; \
+		else echo "$$error" >&2; exit 1; fi; \
+	done
 
 # Chalice zips chalicelib/ as it is, compiled files included: ship sources only.
 clean-pyc:
@@ -163,7 +175,8 @@ teardown: check-stage
 	$(CHALICE) delete --stage $(STAGE)
 	$(AWS) cloudformation delete-stack --stack-name $(DATA_STACK)
 	$(AWS) cloudformation wait stack-delete-complete --stack-name $(DATA_STACK)
-	$(AWS) ssm delete-parameters --names /shoeshop/$(STAGE)/signing-key /shoeshop/$(STAGE)/password-pepper
+	$(AWS) ssm delete-parameters --names /shoeshop/$(STAGE)/signing-key /shoeshop/$(STAGE)/password-pepper \
+		/shoeshop/$(STAGE)/stripe-secret-key /shoeshop/$(STAGE)/stripe-webhook-secret
 
 # Edge limits (docs/operations.md "Edge limits"): the WAF web ACL on the API stage, then the stage's
 # throttling, which chalice deploy cannot set (the packaged path sets the same numbers in

@@ -8,7 +8,7 @@ from chalice import Chalice
 from chalice.app import DynamoDBEvent
 
 from chalicelib import stream_handler
-from chalicelib.blueprints import account, admin, api, cart, catalogue, password, restock, site, static
+from chalicelib.blueprints import account, admin, api, cart, catalogue, password, payments, restock, site, static
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -23,7 +23,17 @@ logging.getLogger("shoeshop").setLevel(logging.INFO)
 for handler in app.log.handlers:
     handler.setFormatter(logging.Formatter("%(message)s"))
 
-for blueprint in (static.bp, catalogue.bp, account.bp, password.bp, restock.bp, cart.bp, admin.bp, site.bp):
+for blueprint in (
+    static.bp,
+    catalogue.bp,
+    account.bp,
+    password.bp,
+    restock.bp,
+    cart.bp,
+    payments.bp,
+    admin.bp,
+    site.bp,
+):
     app.register_blueprint(blueprint)
 app.register_blueprint(api.bp, url_prefix=api.PREFIX)
 

@@ -338,15 +338,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from devtools import streampoller
     from devtools.devserver import make_server, request_lock
 
+    shop_url = f"http://127.0.0.1:{port}"
+    from devtools.localenv import start_card_payments
+
+    payments = start_card_payments(shop_url, int(os.environ.get("STRIPE_STANDIN_PORT", "0")))
     server = make_server(app, "127.0.0.1", port)
     # The stream Lambdas' work (the catalogue's read model...): the same handler, a second or so behind.
     poller = streampoller.start(request_lock)
-    shop_url = f"http://127.0.0.1:{port}"
+    _sweep_unpaid_orders_every_minute()
     record_stack(shop_url)
     _stop_on_sigterm()
     print("=" * 72)
     print(admin_line)
     print(f"Stride Shoes is open on {shop_url}   (Ctrl-C stops everything, and keeps the data)")
+    if payments.standin is not None:
+        print(f"Card payments: local Stripe stand-in on {payments.standin.base_url} (test card 4242 4242 4242 4242)")
+    else:
+        print(
+            f"Card payments: Stripe test mode (forward webhooks: stripe listen --forward-to {shop_url}/webhooks/stripe)"
+        )
     print("=" * 72, flush=True)
     try:
         server.serve_forever()
@@ -356,12 +366,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save short
         server.server.server_close()
         poller.stop()
+        if payments.standin is not None:
+            payments.standin.stop()
         forget_stack()
         if moto is not None:
             counts = snapshot.save(state)
             print(f"Saved the local data to {state / snapshot.SNAPSHOT_DIR}: {counts} (`make reset` starts fresh)")
             moto.stop()
     return 0
+
+
+def _sweep_unpaid_orders_every_minute() -> None:
+    """What the scheduled Lambda does in a stage (`chalice local` runs no schedules), holding the
+    dev server's one-request-at-a-time lock: moto is not thread-safe."""
+    import threading
+
+    from chalicelib.services import card_payments
+    from devtools.devserver import request_lock
+
+    def sweep() -> None:
+        while True:
+            time.sleep(60)
+            with request_lock:
+                try:
+                    card_payments.sweep_expired()
+                except Exception as error:  # a failed sweep is tried again next minute
+                    print(f"payment sweep failed: {type(error).__name__}: {error}", file=sys.stderr)
+
+    threading.Thread(target=sweep, daemon=True, name="payment-sweep").start()
 
 
 def _positive(text: str) -> int:

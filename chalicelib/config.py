@@ -82,6 +82,13 @@ class Settings:
     email_from_name: str
     ses_configuration_set: str
     shop_url: str
+    # Payments: docs/operations.md "Card payments"
+    payment_methods: tuple[str, ...]
+    stripe_api_base: str  # empty: api.stripe.com
+    card_session_minutes: int
+    payment_sweep_margin_minutes: int
+    unpaid_order_limit: int
+    unpaid_pairs_per_shoe: int
     # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
     first_page_cache_seconds: int = 5
 
@@ -132,4 +139,10 @@ def get_settings() -> Settings:
         ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
         shop_url=os.environ.get("SHOP_URL", "http://127.0.0.1:8000").rstrip("/"),
         first_page_cache_seconds=_env_int("FIRST_PAGE_CACHE_SECONDS", 5),
+        payment_methods=tuple(os.environ.get("PAYMENT_METHODS", "card,pay_on_delivery").replace(" ", "").split(",")),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
+        card_session_minutes=max(30, _env_int("CARD_SESSION_MINUTES", 30)),
+        payment_sweep_margin_minutes=_env_int("PAYMENT_SWEEP_MARGIN_MINUTES", 15),
+        unpaid_order_limit=_env_int("UNPAID_ORDER_LIMIT", 2),
+        unpaid_pairs_per_shoe=_env_int("UNPAID_PAIRS_PER_SHOE", 4),
     )

@@ -20,6 +20,9 @@ from chalicelib.config import get_settings
 class Secrets:
     signing_keys: tuple[bytes, ...]  # newest first: CSRF tokens, flash cookies, cursors, checkout keys
     password_pepper: bytes  # HMAC key for pre-hashing passwords before bcrypt; never rotated
+    # Stripe (optional: a stage without them offers no card payments)
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
 
     @property
     def signing_key(self) -> bytes:
@@ -38,6 +41,8 @@ _cached: Secrets | None = None
 
 SIGNING_KEY_NAME = "signing-key"
 PEPPER_NAME = "password-pepper"
+STRIPE_SECRET_KEY_NAME = "stripe-secret-key"
+STRIPE_WEBHOOK_SECRET_NAME = "stripe-webhook-secret"
 KEY_SEPARATOR = ","
 
 
@@ -54,7 +59,8 @@ def _from_ssm(prefix: str) -> Secrets:
     from chalicelib.aws import ssm_client
 
     names = [f"{prefix}/{SIGNING_KEY_NAME}", f"{prefix}/{PEPPER_NAME}"]
-    answer = ssm_client().get_parameters(Names=names, WithDecryption=True)
+    optional = [f"{prefix}/{STRIPE_SECRET_KEY_NAME}", f"{prefix}/{STRIPE_WEBHOOK_SECRET_NAME}"]
+    answer = ssm_client().get_parameters(Names=[*names, *optional], WithDecryption=True)
     values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in answer["Parameters"]}
     missing = [n for n in names if n.rsplit("/", 1)[-1] not in values]
     if missing:
@@ -62,13 +68,15 @@ def _from_ssm(prefix: str) -> Secrets:
     signing_keys = parse_signing_keys(values[SIGNING_KEY_NAME])
     if not signing_keys:
         raise RuntimeError(f"empty SSM parameter: {prefix}/{SIGNING_KEY_NAME}")
-    return Secrets(signing_keys, _decode(values[PEPPER_NAME]))
+    stripe = values.get(STRIPE_SECRET_KEY_NAME, ""), values.get(STRIPE_WEBHOOK_SECRET_NAME, "")
+    return Secrets(signing_keys, _decode(values[PEPPER_NAME]), *stripe)
 
 
 def _from_environment() -> Secrets:
     signing_keys = parse_signing_keys(os.environ.get("APP_SIGNING_KEY", ""))
     pepper = _decode(os.environ.get("APP_PASSWORD_PEPPER", ""))
-    return Secrets(signing_keys or (_random.token_bytes(32),), pepper or _random.token_bytes(32))
+    stripe = os.environ.get("STRIPE_SECRET_KEY", ""), os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    return Secrets(signing_keys or (_random.token_bytes(32),), pepper or _random.token_bytes(32), *stripe)
 
 
 def get_secrets() -> Secrets:

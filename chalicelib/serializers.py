@@ -136,6 +136,8 @@ def order_json(order: "Order") -> dict[str, Any]:
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
         "payment_method": order.payment_method,
+        "paid_at": iso(order.paid_at),
+        "refunded": order.refund_id is not None,
         "lines": [
             {
                 "shoe_id": line.shoe_id,

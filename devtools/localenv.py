@@ -235,3 +235,54 @@ def ensure_resources(cors_origins: list[str] | None = None) -> None:
                 ]
             },
         )
+
+
+@dataclass(frozen=True)
+class CardPayments:
+    mode: str  # "stand-in" or "stripe test mode"
+    standin: Any  # devtools.stripe_standin.StandIn when mode is "stand-in"
+
+
+def _put_secret(name: str, value: str, overwrite: bool) -> None:
+    from botocore.exceptions import ClientError
+
+    from chalicelib.aws import ssm_client
+    from chalicelib.config import get_settings
+
+    prefix = get_settings().ssm_prefix.rstrip("/")
+    try:
+        ssm_client().put_parameter(Name=f"{prefix}/{name}", Type="SecureString", Value=value, Overwrite=overwrite)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ParameterAlreadyExists":
+            raise
+
+
+def start_card_payments(shop_url: str, port: int) -> CardPayments:
+    """Real Stripe test keys in STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: the shop talks to
+    Stripe's test mode (webhooks forwarded by `stripe listen`). Otherwise the local stand-in on
+    `port` with keys made up for this run, and the shop's stripe client pointed at it."""
+    from chalicelib import secrets
+    from chalicelib.secrets import STRIPE_SECRET_KEY_NAME, STRIPE_WEBHOOK_SECRET_NAME
+    from devtools.stripe_standin import StandIn, http_deliverer
+
+    real_key, real_secret = os.environ.get("STRIPE_SECRET_KEY", ""), os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    if real_key and real_secret:
+        os.environ.pop("STRIPE_API_BASE", None)
+        values, standin, mode = (real_key, real_secret), None, "stripe test mode"
+    else:
+        values = (f"sk_test_local_{_random_token()}", f"whsec_local_{_random_token()}")
+        standin = StandIn(values[0], values[1], http_deliverer(f"{shop_url}/webhooks/stripe"), port=port).serve()
+        os.environ["STRIPE_API_BASE"] = standin.base_url
+        mode = "stand-in"
+    # Into the local SSM, where the app reads them as a deployed Lambda does (overwritten each run).
+    _put_secret(STRIPE_SECRET_KEY_NAME, values[0], overwrite=True)
+    _put_secret(STRIPE_WEBHOOK_SECRET_NAME, values[1], overwrite=True)
+    _reload_settings()
+    secrets.reset_secrets()
+    return CardPayments(mode=mode, standin=standin)
+
+
+def _random_token() -> str:
+    import secrets as random
+
+    return random.token_hex(12)

@@ -26,7 +26,8 @@ TEMPLATE_PATH = ROOT / "infra" / "data.json"
 APP = "shoeshop"
 # Needs the AWS::LanguageExtensions transform (intrinsic functions in DeletionPolicy).
 RETAIN_IN_PROD = {"Fn::If": ["IsProd", "Retain", "Delete"]}
-PARAMETER_NAMES = ("signing-key", "password-pepper")  # chalicelib.secrets reads these
+# chalicelib.secrets reads these (the Stripe ones optional)
+PARAMETER_NAMES = ("signing-key", "password-pepper", "stripe-secret-key", "stripe-webhook-secret")
 
 
 def _models() -> list[type]:

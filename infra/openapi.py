@@ -409,7 +409,9 @@ ORDER_PROPERTIES: dict[str, dict] = {
     "status": ORDER_STATUS,
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
-    "payment_method": STRING,
+    "payment_method": {"type": "string", "enum": ["pay_on_delivery", "card"]},
+    "paid_at": {**nullable(TIMESTAMP), "description": "When Stripe confirmed a card payment; null otherwise."},
+    "refunded": {**BOOLEAN, "description": "True once a card payment was refunded in full."},
     "lines": array(
         obj(
             {
@@ -536,6 +538,8 @@ def _shop_section(spec: Spec) -> None:
             "One transaction: stock is taken only if every line is on hand. The Idempotency-Key names "
             "the attempt: repeating a request with the same key answers 200 with the order already "
             "placed, never a second order. Without `address`, the address of the last order is used. "
+            "The API places pay-on-delivery orders (card payments need the browser's hosted Stripe "
+            "Checkout); where the stage disables pay on delivery: 422. "
             "Empty cart: 409 EmptyCart; stock ran out: 409 OutOfStock (`fields` names each line; the "
             "cart was adjusted, nothing ordered); bad key or address: 422; too many orders from this "
             "account or address: 429 TooManyRequests with Retry-After."

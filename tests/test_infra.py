@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.models import TABLE_MODELS, short_table_name
-from chalicelib.secrets import PEPPER_NAME, SIGNING_KEY_NAME
+from chalicelib.secrets import PEPPER_NAME, SIGNING_KEY_NAME, STRIPE_SECRET_KEY_NAME, STRIPE_WEBHOOK_SECRET_NAME
 from tests.iam_policy import STAGES, allows, load_policy, stage_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,7 +183,8 @@ def test_template_names_match_the_stage_configuration(stage):
         for key, output in TEMPLATE["Outputs"].items()
         if key.endswith("Parameter")
     }
-    assert parameters == {f"{env['SSM_PREFIX']}/{SIGNING_KEY_NAME}", f"{env['SSM_PREFIX']}/{PEPPER_NAME}"}
+    names = (SIGNING_KEY_NAME, PEPPER_NAME, STRIPE_SECRET_KEY_NAME, STRIPE_WEBHOOK_SECRET_NAME)
+    assert parameters == {f"{env['SSM_PREFIX']}/{name}" for name in names}
 
 
 @pytest.mark.parametrize("stage", STAGES)

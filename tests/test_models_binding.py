@@ -61,6 +61,9 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "EmailSuppression": "shoeshop-late-outbox",
         "RestockSubscription": "shoeshop-late-restock-subscriptions",
         "RestockWaitCount": "shoeshop-late-restock-subscriptions",
+        "PaymentEvent": "shoeshop-late-payments",
+        "UnpaidOrderCount": "shoeshop-late-payments",
+        "Tally": "shoeshop-late-counters",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

@@ -21,10 +21,12 @@ from tests.iam_policy import load_policy, stage_env
 from tests.package_fixtures import BIN, ROOT, built_package, moto_http  # noqa: F401 (fixtures)
 
 # Uncompressed source of the app's own files as shipped (app.py + chalicelib/, templates, static and
-# the OpenAPI document included; bytecode excluded): 334 KB in 2026-12 (docs/benchmarks.md). The
-# old 300 KB budget was outgrown, then silently swapped for compressed bytes (about 3x looser);
-# 400 KB of source leaves room for the open issues' code, and says what it measures.
-APP_CODE_BUDGET_BYTES = 400 * 1024
+# the OpenAPI document included; bytecode excluded). 367 KB after issue 15 against a 400 KB budget;
+# issues 12, 13, 14 and 17 then added streams, counters, card payments, guest checkout, every email,
+# password reset, back-in-stock, SEO and the trust pages (about 600 KB). Re-based once, on purpose
+# and in the open (docs/benchmarks.md "App code"): 640 KB, about 7% of room. What a shopper feels
+# is held by its own unchanged budgets: cold import of app (tests/test_static_checks.py) and the zip.
+APP_CODE_BUDGET_BYTES = 640 * 1024
 PROBE = Path(__file__).with_name("packaged_probe.py")
 
 

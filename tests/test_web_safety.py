@@ -207,7 +207,8 @@ def test_the_csp_names_only_this_stages_bucket_and_its_urls_are_on_it(web, monke
     csp = _csp(web.get("/login"))
     assert csp["img-src"] == ["'self'", "data:", bucket]
     assert csp["connect-src"] == ["'self'", bucket]
-    assert csp["form-action"] == ["'self'", bucket]
+    # "Place order" with a card redirects to Stripe Checkout: form-action governs that redirect too.
+    assert csp["form-action"] == ["'self'", bucket, "https://checkout.stripe.com"]
     # What the browser is really sent lives on that one host (virtual-hosted, regional).
     assert images.image_url(f"{images.PUBLIC_PREFIX}x/thumb.webp").startswith(bucket + "/")
     assert uploads.grant_upload(make_shoe().shoe_id, "boss").url.rstrip("/") == bucket
@@ -219,7 +220,8 @@ def test_with_a_cdn_images_come_only_from_it_and_uploads_still_go_to_the_bucket(
     bucket = f"https://shoeshop-csp-uploads.s3.{region}.amazonaws.com"  # header only: no S3 call here
     csp = _csp(web.get("/login"))
     assert csp["img-src"] == ["'self'", "data:", "https://img.example.com"]
-    assert csp["connect-src"] == csp["form-action"] == ["'self'", bucket]
+    assert csp["connect-src"] == ["'self'", bucket]
+    assert csp["form-action"] == ["'self'", bucket, "https://checkout.stripe.com"]
 
 
 def test_locally_the_csp_names_only_the_local_endpoint(monkeypatch, restore_settings):

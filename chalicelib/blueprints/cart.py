@@ -5,9 +5,11 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.blueprints.payments import send_to_card_payment
+from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, limits, order_links, pricing
+from chalicelib.services import cart_session, checkout, limits, order_links, payments, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -199,6 +201,8 @@ def checkout_review() -> Response:
         country_name=checkout.COUNTRY_NAMES.get(buyer.address.get("country", ""), ""),
         idempotency_key=checkout.new_checkout_key(buyer.key),
         image_url=image_url,
+        payment_methods=payments.available_methods(),
+        unpaid_pairs_per_shoe=get_settings().unpaid_pairs_per_shoe,
     )
 
 
@@ -218,9 +222,14 @@ def checkout_place() -> Response:
         nonce = checkout.nonce_from_checkout_key(buyer.key, ctx.form.get("idempotency_key"))
         reviewed = ctx.form.get("reviewed_total")
         expected = int(reviewed) if reviewed.isdigit() and len(reviewed) <= 12 else None
+        offered = payments.available_methods()
+        # None chosen: the review step's default
+        method = ctx.form.get("payment_method") or (offered[0] if offered else "")
         # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
         session_count = cart_session.record_count_in(ctx, 0)
-        placed = checkout.place_order(buyer, nonce, expected_total_cents=expected, also_write=session_count)
+        placed = checkout.place_order(
+            buyer, nonce, expected_total_cents=expected, also_write=session_count, payment_method=method
+        )
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
         for line in error.lines[:4]:
@@ -241,6 +250,8 @@ def checkout_place() -> Response:
         cart_session.remember_count(ctx, 0)
     else:
         cart_session.recount(ctx)
+    if placed.order.status == payments.PENDING_PAYMENT:
+        return send_to_card_payment(ctx, placed.order)
     if not placed.created:
         ctx.flash("This order was already placed; here it is.", "info")
     return redirect(order_links.order_link(placed.order), placed="1")

@@ -8,6 +8,7 @@ from chalicelib.models.counters import Tally
 from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
 from chalicelib.models.outbox import EmailSuppression, OutboxMessage
+from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
 # One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
@@ -25,8 +26,16 @@ TABLE_MODELS: list[type[StoreModel]] = [
     RestockSubscription,
     OutboxMessage,
     Tally,
+    PaymentEvent,
 ]
-ALL_MODELS: list[type[StoreModel]] = [*TABLE_MODELS, UniqueClaim, CartLineCount, RestockWaitCount, EmailSuppression]
+ALL_MODELS: list[type[StoreModel]] = [
+    *TABLE_MODELS,
+    UniqueClaim,
+    CartLineCount,
+    RestockWaitCount,
+    EmailSuppression,
+    UnpaidOrderCount,
+]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
 # the data stack, the local tables, the stream Lambdas and their policies all follow this list.
 STREAMED_MODELS: list[type[StoreModel]] = [
@@ -59,6 +68,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxMessage",
+    "PaymentEvent",
     "RateCounter",
     "RestockSubscription",
     "RestockWaitCount",
@@ -71,6 +81,7 @@ __all__ = [
     "TablesNotBound",
     "Tally",
     "UniqueClaim",
+    "UnpaidOrderCount",
     "User",
     "bind_tables",
     "shared_connection",

@@ -105,6 +105,17 @@ class OrdersByStatus(GlobalSecondaryIndex):
     created_sort = UnicodeAttribute(range_key=True)
 
 
+class OrdersByPaymentDue(GlobalSecondaryIndex):
+    """Sparse: only orders awaiting a card payment carry these, for the expiry sweep."""
+
+    class Meta:
+        index_name = "by-payment-due"
+        projection = AllProjection()
+
+    payment_due_shard = UnicodeAttribute(hash_key=True)
+    payment_due_sort = UnicodeAttribute(range_key=True)
+
+
 class Order(StoreModel):
     """The id derives from the shopper and the idempotency key, and the put is conditioned on
     attribute_not_exists: a double submit cannot make a second order."""
@@ -114,7 +125,8 @@ class Order(StoreModel):
     order_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(null=True)  # removed when the shopper deletes their account; None for a guest's
     guest_email = UnicodeAttribute(null=True)  # a guest's order: where its mail goes (kept once claimed)
-    status = UnicodeAttribute()  # placed, shipped, delivered, cancelled
+    # placed (pay on delivery), pending_payment, paid, payment_expired, shipped, delivered, cancelled
+    status = UnicodeAttribute()
     status_shard = UnicodeAttribute(null=True)  # "<status>#<n>": set on every save, and by status_actions()
     created_at = UTCDateTimeAttribute()
     created_sort = UnicodeAttribute()  # "<iso time>#<order_id>"
@@ -128,10 +140,20 @@ class Order(StoreModel):
     payment_method = UnicodeAttribute(default="pay_on_delivery")
     history = ListAttribute(of=StatusChange, default=list)
     tracking_note = UnicodeAttribute(null=True)
+    # Card payments (services/card_payments.py)
+    payment_due_shard = UnicodeAttribute(null=True)
+    payment_due_sort = UnicodeAttribute(null=True)  # "<iso deadline>#<order_id>"
+    checkout_session_id = UnicodeAttribute(null=True)
+    payment_intent_id = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    # Pay on delivery: the owner key whose unpaid-order slot this order holds (services/unpaid_orders.py)
+    unpaid_slot_owner = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_user = OrdersByUser()
     by_status = OrdersByStatus()
+    by_payment_due = OrdersByPaymentDue()
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
         """Every save (plain or in a transaction) writes the shard of the status it saves."""

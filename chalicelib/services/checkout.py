@@ -19,7 +19,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import emails, outbox, payments, pricing
+from chalicelib.services import emails, outbox, payments, pricing, unpaid_orders
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
 
@@ -305,12 +305,22 @@ class PricesChanged(Conflict):
     pass
 
 
+def check_payment_method(method: Any) -> str:
+    available = payments.available_methods()
+    if method not in available:
+        names = " or ".join(payments.METHOD_LABELS[m] for m in available) or "none right now"
+        message = f"Choose how to pay: {names}."
+        raise ValidationFailed({"payment_method": message}, message=message)
+    return str(method)
+
+
 def place_order(
     buyer: User | Buyer,
     idempotency_key: str,
     address: dict[str, str] | None = None,
     expected_total_cents: int | None = None,
     also_write: Callable[[dynamo.Transaction], None] | None = None,
+    payment_method: str = payments.PAY_ON_DELIVERY,
 ) -> Placed:
     """Place the buyer's cart as one order (one per key); a changed reviewed total stops it for a
     new review. A User is a shopper placing from their account's cart. `also_write` adds the
@@ -341,13 +351,19 @@ def place_order(
     quote = pricing.quote_items(view.items)
     if expected_total_cents is not None and expected_total_cents != quote.total_cents:
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
-    decision = payments.provider().prepare(
+    payment_method = check_payment_method(payment_method)
+    unpaid_owner = None
+    if payment_method == payments.PAY_ON_DELIVERY:
+        unpaid_orders.check_pairs((item.line.shoe_id, item.name, item.quantity) for item in view.items)
+        unpaid_owner = buyer.owner_key  # USER#<id>, or EMAIL#<address> for a guest
+    decision = payments.prepare(
+        payment_method,
         payments.PaymentRequest(
             order_id=order_id,
             user_id=buyer.user_id or buyer.owner_key,
             amount_cents=quote.total_cents,
             currency=settings.currency,
-        )
+        ),
     )
     order = Order(
         order_id=order_id,
@@ -365,9 +381,16 @@ def place_order(
         total_cents=quote.total_cents,
         payment_method=decision.method,
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
+        unpaid_slot_owner=unpaid_owner,
     )
+    if decision.status == payments.PENDING_PAYMENT:
+        payments.mark_payment_due(order, now)
     try:
-        _transact(order, view.items, now, emails.order_placed(order, buyer.contact_email), also_write)
+        # A card order's confirmation is the "payment received" email, once Stripe confirms it.
+        confirmation = (
+            None if order.status == payments.PENDING_PAYMENT else emails.order_placed(order, buyer.contact_email)
+        )
+        _transact(order, view.items, now, confirmation, also_write)
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, buyer, owner, order_id, view.items)
     # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
@@ -378,7 +401,7 @@ def _transact(
     order: Order,
     items: list[cart_service.CartItem],
     now: Any,
-    confirmation: outbox.Message,
+    confirmation: outbox.Message | None,
     also_write: Callable[[dynamo.Transaction], None] | None = None,
 ) -> None:
     """One TransactWriteItems (the confirmation email included), retried with jittered backoff on
@@ -398,7 +421,8 @@ def _transact(
                 condition=Stock.quantity >= n,
             )
         transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
-        outbox.add(transaction, confirmation)
+        if confirmation is not None:
+            outbox.add(transaction, confirmation)
         for item in items:
             transaction.delete(
                 f"cart:{item.line.line_id}",
@@ -409,6 +433,8 @@ def _transact(
             cart_service.forget_line_count(transaction, items[0].line.owner)
         if also_write is not None:
             also_write(transaction)
+        if order.unpaid_slot_owner:
+            unpaid_orders.take_slot(transaction, order.unpaid_slot_owner)
 
     dynamo.transact(build, attempts=TRANSACTION_ATTEMPTS)
 
@@ -425,6 +451,8 @@ def _after_cancel(
         existing = _find_order(buyer, order_id)
         if existing is not None:
             return Placed(order=existing, created=False)
+    if failed.failed(unpaid_orders.SLOT_ROLE):
+        raise unpaid_orders.TooManyUnpaidOrders(unpaid_orders.limit_message())
     short_items = [item for item in items if failed.failed(_stock_role(item))]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])

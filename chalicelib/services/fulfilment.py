@@ -9,14 +9,25 @@ from pynamodb.expressions.update import Action
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
 from chalicelib.models.orders import status_shards
-from chalicelib.services import audit, emails, outbox
+from chalicelib.services import audit, emails, outbox, payments, unpaid_orders
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, merged_query_page
 from chalicelib.services.validation import clean_text
 
 PLACED, SHIPPED, DELIVERED, CANCELLED = "placed", "shipped", "delivered", "cancelled"
-STATUSES = (PLACED, SHIPPED, DELIVERED, CANCELLED)
-MOVES = {PLACED: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
+PENDING_PAYMENT, PAID, PAYMENT_EXPIRED = payments.PENDING_PAYMENT, "paid", "payment_expired"
+STATUSES = (PLACED, PAID, SHIPPED, DELIVERED, CANCELLED, PENDING_PAYMENT, PAYMENT_EXPIRED)
+# Pending and expired card orders move only by payment events.
+MOVES = {PLACED: (SHIPPED, CANCELLED), PAID: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,)}
+STATUS_LABELS = {
+    PLACED: "Placed",
+    PENDING_PAYMENT: "Awaiting payment",
+    PAID: "Paid",
+    PAYMENT_EXPIRED: "Payment not completed",
+    SHIPPED: "Shipped",
+    DELIVERED: "Delivered",
+    CANCELLED: "Cancelled",
+}
 NOTE_MAX = 200
 NO_SUCH_ORDER = "We could not find that order."
 ORDERS_PAGE_SIZE = 20
@@ -52,8 +63,9 @@ def list_orders(status: str, start: dict | None = None) -> Page:
 
 def _refused(order: Order, target: str) -> Conflict:
     last = order.history[-1] if order.history else None
-    who = f" by {last.by}" if last and order.status != PLACED else ""
-    return Conflict(f"This order is {order.status}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
+    who = f" by {last.by}" if last and order.status not in (PLACED, PAID) else ""
+    state = STATUS_LABELS.get(order.status, order.status).lower()
+    return Conflict(f"This order is {state}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
 
 
 def _clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
@@ -66,7 +78,9 @@ def _clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
     return carrier, tracking_number
 
 
-def _status_email(order: Order, target: str, note: str, carrier: str, tracking_number: str) -> outbox.Message | None:
+def _status_email(
+    order: Order, target: str, note: str, carrier: str, tracking_number: str, refund_id: str | None = None
+) -> outbox.Message | None:
     """The shopper's email about this move, written in the move's own transaction."""
     recipient = emails.order_recipient(order)
     if recipient is None:
@@ -75,6 +89,8 @@ def _status_email(order: Order, target: str, note: str, carrier: str, tracking_n
         return emails.order_shipped(order, recipient, carrier, tracking_number, note)
     if target == DELIVERED:
         return emails.order_delivered(order, recipient)
+    if refund_id is not None:  # a paid card order: cancelled and refunded in full
+        return emails.order_refunded(order, recipient, int(order.total_cents), refund_id)
     return emails.order_cancelled(order, recipient)
 
 
@@ -100,6 +116,13 @@ def transition(
         raise Conflict("This order changed since you loaded the page. Check its status below and try again.")
     if target not in MOVES.get(order.status, ()):
         raise _refused(order, target)
+    refund_id = None
+    if target == CANCELLED and order.payment_method == payments.CARD:
+        refund_id = _refund_first(order)  # recorded on the order before anything is restocked
+        order = get_order(order_id)  # recording it changed the version
+        if order.status != PAID or order.refund_id != refund_id:
+            raise _refused(order, target)
+        note = _refund_note(note)
     now = clock.now()
     change = StatusChange(status=target, at=now, by=admin, note=note or None)
     actions: list[Action] = [
@@ -113,20 +136,25 @@ def transition(
     from_status = order.status
     # Conditioned on the status read and (added by PynamoDB) the version read.
     condition = Order.status == from_status
-    message = _status_email(order, target, note, carrier, tracking_number)
+    if refund_id is not None:
+        condition = condition & (Order.refund_id == refund_id)
+    slot_owner = order.unpaid_slot_owner if target in (DELIVERED, CANCELLED) else None
+    message = _status_email(order, target, note, carrier, tracking_number, refund_id)
     try:
         if target == CANCELLED:
-            _cancel_and_restock(order, actions, condition, message)
+            restock_with(order, actions, condition, slot_owner, message=message)
+        elif slot_owner:  # delivered: the unpaid-order slot back
+            restock_with(order, actions, condition, slot_owner, restock=False, message=message)
         else:
-            _move(order, actions, condition, message)
+            move_with(order, actions, condition, message)
     except dynamo.ConditionsFailed as error:
         raise _refused(get_order(order_id), target) from error
     # Throttled or DynamoDB unavailable: nothing changed (no email either), the busy page says try again.
-    audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note)
+    audit.record(admin, f"order.{target}", order_id=order_id, from_status=from_status, note=note, refund_id=refund_id)
     return get_order(order_id)
 
 
-def _move(order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None) -> None:
+def move_with(order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None) -> None:
     def build(transaction: dynamo.Transaction) -> None:
         transaction.update("order", order, actions=list(actions), condition=condition)  # PynamoDB appends to it
         if message is not None:
@@ -135,16 +163,40 @@ def _move(order: Order, actions: list[Action], condition: Condition, message: ou
     dynamo.transact(build)
 
 
-def _cancel_and_restock(
-    order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None
-) -> None:
-    """One transaction: the conditioned status change and every line's quantity ADDed back.
-    Cancelled by a conflict with another transaction (a checkout on the same stock row) or by
-    throttling, nothing was written and the status condition still guards: it is tried again."""
+def order_quantities(order: Order) -> dict[tuple[str, str], int]:
+    """Pairs per (shoe, size): one stock action per item, lines of the same shoe and size merged."""
     quantities: dict[tuple[str, str], int] = {}
-    for line in order.lines:  # one action per item: merge lines of the same shoe and size
+    for line in order.lines:
         key = (line.shoe_id, line.size)
         quantities[key] = quantities.get(key, 0) + int(line.quantity)
+    return quantities
+
+
+def _refund_first(order: Order) -> str:
+    from chalicelib.services import card_payments  # stripe loads only on this path
+
+    try:
+        return card_payments.record_refund(order)
+    except card_payments.PaymentUnavailable as error:
+        raise Conflict("The refund could not be made, so the order was not cancelled. Try again.") from error
+
+
+def _refund_note(note: str) -> str:
+    return f"Refunded in full. {note}".strip()
+
+
+def restock_with(
+    order: Order,
+    actions: list[Action],
+    condition: Condition,
+    slot_owner: str | None = None,
+    restock: bool = True,
+    message: outbox.Message | None = None,
+) -> None:
+    """One transaction: the conditioned status change, the lines' quantities ADDed back, the
+    unpaid-order slot freed, the shopper's email queued. Cancelled by a conflict or throttling,
+    nothing was written and the status condition still guards: it is tried again."""
+    quantities = order_quantities(order) if restock else {}
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:
@@ -155,6 +207,8 @@ def _cancel_and_restock(
                 Stock(shoe_id=shoe_id, size=size),
                 actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
             )
+        if slot_owner:
+            unpaid_orders.give_back_slot(transaction, slot_owner)
         if message is not None:
             outbox.add(transaction, message)
 

@@ -1,9 +1,20 @@
-"""Payment behind a small interface: pay on delivery today; a card provider would be another
-PaymentProvider (docs/checkout.md).
-"""
+"""Payment methods a stage offers and how an order of each starts (docs/checkout.md); card
+orders are paid through services/card_payments.py."""
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from chalicelib.config import get_settings
+from chalicelib.secrets import get_secrets
+
+if TYPE_CHECKING:
+    from chalicelib.models import Order
+
+CARD = "card"
+PAY_ON_DELIVERY = "pay_on_delivery"
+METHOD_LABELS = {CARD: "Card", PAY_ON_DELIVERY: "Pay on delivery"}
+PENDING_PAYMENT = "pending_payment"
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ class PaymentProvider(Protocol):
 
 
 class PayOnDelivery:
-    method = "pay_on_delivery"
+    method = PAY_ON_DELIVERY
 
     def prepare(self, request: PaymentRequest) -> PaymentDecision:
         return PaymentDecision(method=self.method, status="placed", note="Pay on delivery")
@@ -50,11 +61,46 @@ def set_provider(new: PaymentProvider | None) -> None:
     _provider = new or PayOnDelivery()
 
 
-METHOD_LABELS = {PayOnDelivery.method: "Pay on delivery"}
+def card_configured() -> bool:
+    secrets = get_secrets()
+    return bool(secrets.stripe_secret_key and secrets.stripe_webhook_secret)
+
+
+def available_methods() -> tuple[str, ...]:
+    """Enabled by PAYMENT_METHODS and servable (card needs both keys); card first, the default."""
+    enabled = get_settings().payment_methods
+    methods = []
+    if CARD in enabled and card_configured():
+        methods.append(CARD)
+    if PAY_ON_DELIVERY in enabled:
+        methods.append(PAY_ON_DELIVERY)
+    return tuple(methods)
+
+
+def prepare(method: str, request: PaymentRequest) -> PaymentDecision:
+    if method == CARD:
+        return PaymentDecision(method=CARD, status=PENDING_PAYMENT, note="Waiting for the card payment")
+    return provider().prepare(request)
+
+
+PAYMENT_DUE_SHARD = "DUE"
+
+
+def session_expires_at(created_at: datetime) -> datetime:
+    return created_at + timedelta(minutes=get_settings().card_session_minutes)
+
+
+def mark_payment_due(order: "Order", created_at: datetime) -> None:
+    """Into the sparse by-payment-due index, due after the session's lifetime plus a margin."""
+    settings = get_settings()
+    due = session_expires_at(created_at) + timedelta(minutes=settings.payment_sweep_margin_minutes)
+    order.payment_due_shard = PAYMENT_DUE_SHARD
+    order.payment_due_sort = f"{due.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order.order_id}"
+
+
+METHOD_LABELS = {CARD: "Card", PAY_ON_DELIVERY: "Pay on delivery"}
 
 
 def offered_methods() -> list[str]:
-    """What shoppers can pay with on this stage, as labels (the footer lists them). Another
-    provider (a card provider) adds its label here."""
-    method = provider().method
-    return [METHOD_LABELS.get(method, method.replace("_", " ").capitalize())]
+    """What shoppers can pay with on this stage, as labels (the footer lists them)."""
+    return [METHOD_LABELS.get(method, method.replace("_", " ").capitalize()) for method in available_methods()]

@@ -27,11 +27,13 @@ from chalicelib.web.rendering import HTML, json_error, render, too_many_requests
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# POST routes authenticated otherwise: Stripe's signature on the body replaces the token.
+CSRF_EXEMPT_ROUTES = frozenset({"/webhooks/stripe"})
 CSRF_MESSAGE = "This form has expired or was not sent from the shop. Go back, reload the page and try again."
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {img}; "
-    "connect-src 'self' {upload}; form-action 'self' {upload}; frame-ancestors 'none'; base-uri 'none'; "
+    "connect-src 'self' {upload}; form-action 'self' {upload} {checkout}; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
 
@@ -55,6 +57,12 @@ def _origins_for(cdn_base_url: str, local_endpoint: str, bucket: str, region: st
     return ImageOrigins(images=images, uploads=bucket_host)
 
 
+def _checkout_origin() -> str:
+    # "Place order" redirects to Stripe Checkout: form-action governs that redirect too.
+    api_base = get_settings().stripe_api_base
+    return _origin(api_base) if api_base else "https://checkout.stripe.com"
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -63,7 +71,8 @@ def _origin(url: str) -> str:
 def _security_headers(response: Response, ctx: request_context.RequestContext | None) -> None:
     headers = response.headers
     origins = _image_origins()
-    headers.setdefault("Content-Security-Policy", CSP.format(img=origins.images, upload=origins.uploads))
+    csp = CSP.format(img=origins.images, upload=origins.uploads, checkout=_checkout_origin())
+    headers.setdefault("Content-Security-Policy", csp)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -101,6 +110,11 @@ def _chalice_error_to_page(ctx: request_context.RequestContext, response: Respon
     if "Allow" in response.headers:
         new.headers["Allow"] = response.headers["Allow"]
     return new
+
+
+def _csrf_exempt(ctx: request_context.RequestContext, request: Any) -> bool:
+    resource_path = (getattr(request, "context", None) or {}).get("resourcePath")
+    return ctx.method == "POST" and resource_path in CSRF_EXEMPT_ROUTES
 
 
 def _check_csrf(ctx: request_context.RequestContext) -> bool:
@@ -190,7 +204,12 @@ def _dispatch(ctx: request_context.RequestContext, request: Any, get_response: A
         body = request.raw_body if ctx.method in UNSAFE_METHODS else b""
         if body and len(body) > get_settings().max_body_bytes:
             return _error_response(ctx, 413, DEFAULT_MESSAGES[413])
-        if ctx.method in UNSAFE_METHODS and _route_takes_method(request) and not _check_csrf(ctx):
+        if (
+            ctx.method in UNSAFE_METHODS
+            and _route_takes_method(request)
+            and not _csrf_exempt(ctx, request)
+            and not _check_csrf(ctx)
+        ):
             return _error_response(ctx, 403, CSRF_MESSAGE, code="CSRFFailed")
         return get_response(request)
     except Exception as raised:

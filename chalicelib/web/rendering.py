@@ -10,7 +10,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money
 from chalicelib.services import cart_session, content, images, payments
+from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
+from chalicelib.services.payments import METHOD_LABELS
 from chalicelib.web import context as request_context
 from chalicelib.web import seo
 from chalicelib.web.static import hashed_path
@@ -31,10 +33,12 @@ def environment() -> Environment:
     env.filters["money"] = format_money
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
+    env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
+    env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
     env.globals["static"] = hashed_path
     env.globals["srcset"] = images.srcset
     env.globals["trust_pages"] = content.PAGES
-    env.globals["payment_methods"] = payments.offered_methods
+    env.globals["accepted_payments"] = payments.offered_methods
     return env
 
 

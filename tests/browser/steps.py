@@ -110,13 +110,19 @@ def fill_address(page, **overrides: str) -> None:
     page.get_by_label("Country", exact=True).select_option("IE")
 
 
-def check_out(shop, **address: str) -> str:
-    """From the cart: address, review, place; returns the order number from the confirmation."""
-    page = shop.page
+def to_review(shop, **address: str) -> None:
     shop.click_link("Checkout")
-    fill_address(page, **address)
+    fill_address(shop.page, **address)
     shop.click_button("Review order")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Review your order")
+    expect(shop.page.get_by_role("heading", level=1)).to_have_text("Review your order")
+
+
+def check_out(shop, **address: str) -> str:
+    """From the cart: address, review, pay on delivery, place; returns the order number from the
+    confirmation (card payments: tests/browser/test_card_payment_journeys.py)."""
+    page = shop.page
+    to_review(shop, **address)
+    page.get_by_label("Pay on delivery", exact=True).check()
     shop.click_button("Place order")
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Your order is placed")
     return page.locator(".order-number").inner_text()

@@ -36,6 +36,7 @@ def test_guest_cart_register_merge_checkout_and_history(shop, stockroom):
 
     expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
     expect(page.locator(".totals .total")).to_have_text("$179.98")
+    page.get_by_label("Pay on delivery", exact=True).check()
     shop.click_button("Place order")
 
     expect(page.get_by_role("heading", name="Thank you! Your order is placed")).to_be_visible()

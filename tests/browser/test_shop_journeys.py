@@ -75,6 +75,7 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
     expect(page.locator(".totals .total")).to_have_text("$180.00")  # free shipping at this total
     shop.screenshot("checkout-review")
     assert_fits_a_phone(page)
+    page.get_by_label("Pay on delivery", exact=True).check()
     shop.click_button("Place order")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Your order is placed")

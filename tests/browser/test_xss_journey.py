@@ -99,6 +99,7 @@ def test_script_payloads_in_a_product_name_and_an_address_render_as_text_everywh
     shopper.click_button("Review order")
     expect(shopper.page.get_by_role("heading", level=1)).to_have_text("Review your order")
     watch.shows_as_text(shopper, name, BRAND_PAYLOAD, *address_texts)
+    shopper.page.get_by_label("Pay on delivery", exact=True).check()
     shopper.click_button("Place order")
     order_number = shopper.page.locator(".order-number").inner_text()
     watch.shows_as_text(shopper, name, BRAND_PAYLOAD, *address_texts)  # the confirmation
