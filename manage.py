@@ -342,10 +342,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from devtools.localenv import start_card_payments
 
     payments = start_card_payments(shop_url, int(os.environ.get("STRIPE_STANDIN_PORT", "0")))
-    server = make_server(app, "127.0.0.1", port)
     # The stream Lambdas' work (the catalogue's read model...): the same handler, a second or so behind.
     poller = streampoller.start(request_lock)
     _sweep_unpaid_orders_every_minute()
+    # The port opens last, with the stack recorded at once: whoever sees it answer finds the record.
+    server = make_server(app, "127.0.0.1", port)
     record_stack(shop_url)
     _stop_on_sigterm()
     print("=" * 72)

@@ -22,6 +22,8 @@ from chalicelib.logs import log_event
 Record = dict[str, Any]
 Handler = Callable[[dict[str, Any]], Any]
 
+# At most this many records per turn of the lock (a backlog after a burst of orders is many turns).
+LOCKED_BATCH_SIZE = 10
 POLL_SECONDS = 1.0  # `make run` reads every stream this often: changes show within about a second
 MAX_RETRIES = 3  # as STREAM_MAX_RETRIES in infra/build.py
 
@@ -147,10 +149,15 @@ class Poller:
         for stream in self.streams:
             with self.lock:
                 records = stream.read()
-                if records:
-                    self.dead_letters += deliver(records, self.handle)
+            if records:
+                # The lock per small batch, not per backlog: requests get their turn between batches.
+                self.dead_letters += deliver(records, self._locked_handle, batch_size=LOCKED_BATCH_SIZE)
             delivered += len(records)
         return delivered
+
+    def _locked_handle(self, event: dict[str, Any]) -> Any:
+        with self.lock:
+            return self.handle(event)
 
     def _run(self) -> None:
         while not self._stop.wait(POLL_SECONDS):

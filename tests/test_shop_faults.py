@@ -13,7 +13,7 @@ import re
 import pytest
 
 from chalicelib.models import Order, Shoe, Stock
-from chalicelib.services import checkout
+from chalicelib.services import checkout, images
 from tests import admin_fixtures
 from tests.cart_fixtures import stored_lines
 from tests.factories import make_order, make_shoe, shoe_via_admin
@@ -331,7 +331,7 @@ def _assert_not_published_and_retryable(admin, shoe_id: str, key: str, token: st
     response = _confirm(admin, shoe_id, key, token)
     assert response.status_code == 303
     assert len(Shoe.get(shoe_id).images) == 1
-    assert len(admin_fixtures.object_keys(f"images/{shoe_id}/")) == 2
+    assert len(admin_fixtures.object_keys(f"images/{shoe_id}/")) == len(images.WIDTHS)  # every width, once
     assert admin_fixtures.object_keys(f"incoming/{shoe_id}/") == []
 
 
@@ -341,7 +341,7 @@ def test_confirming_an_upload_while_s3_is_unavailable(admin, s3_faults, fault, o
     shoe = shoe_via_admin(stock={"42": 1})
     key = _pending_upload(shoe.shoe_id)
     token = admin.csrf_token(f"/admin/shoes/{shoe.shoe_id}/edit")
-    # PutObject: the thumbnail is stored, the large image fails, so a half-published pair is removed.
+    # PutObject: the first width is stored, the next fails, so the half-published set is removed.
     s3_faults.fail(operation, fault, after=1 if operation == "PutObject" else 0)
     response = _confirm(admin, shoe.shoe_id, key, token)
     assert_busy_page(response)

@@ -113,9 +113,9 @@ class Buyer:
         return f"EMAIL#{normalised_email(self.email or '')}"
 
     @property
-    def contact_email(self) -> str:
-        """Where the order's emails go: the account's address, or the guest's."""
-        return self.user.email if self.user is not None else (self.email or "")
+    def contact_email(self) -> str | None:
+        """Where the order's emails go: the account's address, or the guest's (None: nowhere)."""
+        return (self.user.email if self.user is not None else self.email) or None
 
     def owns(self, order: Order) -> bool:
         if self.user is not None:
@@ -385,11 +385,11 @@ def place_order(
     )
     if decision.status == payments.PENDING_PAYMENT:
         payments.mark_payment_due(order, now)
+    # A card order's confirmation is the "payment received" email, once Stripe confirms it.
+    recipient = buyer.contact_email
+    paid_later = order.status == payments.PENDING_PAYMENT
+    confirmation = emails.order_placed(order, recipient) if recipient and not paid_later else None
     try:
-        # A card order's confirmation is the "payment received" email, once Stripe confirms it.
-        confirmation = (
-            None if order.status == payments.PENDING_PAYMENT else emails.order_placed(order, buyer.contact_email)
-        )
         _transact(order, view.items, now, confirmation, also_write)
     except dynamo.ConditionsFailed as failed:
         return _after_cancel(failed, buyer, owner, order_id, view.items)

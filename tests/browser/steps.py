@@ -128,6 +128,17 @@ def check_out(shop, **address: str) -> str:
     return page.locator(".order-number").inner_text()
 
 
+def pay_on_the_standin(shop, card_number: str) -> None:
+    """On the local Stripe stand-in's payment page: the labelled inputs, then Pay."""
+    page = shop.page
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay Stride Shoes")
+    page.get_by_label("Card number", exact=True).fill(card_number)
+    page.get_by_label("Expiry", exact=True).fill("12 / 34")
+    page.get_by_label("CVC", exact=True).fill("123")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pay", exact=True).click()
+
+
 class Stockroom:
     """Shoes for journeys, made through the admin JSON API as the stack's admin."""
 

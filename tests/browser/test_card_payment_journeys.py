@@ -6,17 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import add_to_cart, register, shoe_name, to_review, unique
-
-
-def pay_on_the_standin(shop, card_number: str) -> None:
-    page = shop.page
-    expect(page.get_by_role("heading", level=1)).to_have_text("Pay Stride Shoes")
-    page.get_by_label("Card number", exact=True).fill(card_number)
-    page.get_by_label("Expiry", exact=True).fill("12 / 34")
-    page.get_by_label("CVC", exact=True).fill("123")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Pay", exact=True).click()
+from tests.browser.steps import add_to_cart, pay_on_the_standin, register, shoe_name, to_review, unique
 
 
 def test_a_shopper_pays_by_card_and_sees_the_order_paid(shop, stockroom):

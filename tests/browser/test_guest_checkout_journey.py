@@ -1,11 +1,12 @@
-"""In real Chromium: a guest buys a pair without an account, opens the order again from its link
-in another browser, creates an account from it and finds the order in their history."""
+"""In real Chromium: a guest buys a pair without an account, paying by card (4242 on the local
+Stripe stand-in) and seeing it paid, opens the order again from its link in another browser,
+creates an account from it and finds the order in their history."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import PASSWORD, add_to_cart, fill_address, shoe_name, unique
+from tests.browser.steps import PASSWORD, add_to_cart, fill_address, pay_on_the_standin, shoe_name, unique
 
 
 def test_guest_checks_out_opens_the_link_elsewhere_and_keeps_the_order_in_a_new_account(shop, other_shop, stockroom):
@@ -34,9 +35,15 @@ def test_guest_checks_out_opens_the_link_elsewhere_and_keeps_the_order_in_a_new_
     expect(page.get_by_role("heading", level=1)).to_have_text("Review your order")
     expect(page.locator(".guest-email")).to_have_text(email)
     expect(page.locator(".totals .total")).to_have_text("$65.95")
-    shop.click_button("Place order")
+    expect(page.get_by_label("Card", exact=True)).to_be_checked()  # card is the default, for guests too
+    with page.expect_navigation():
+        page.get_by_role("button", name="Place order", exact=True).click()
+    pay_on_the_standin(shop, "4242 4242 4242 4242")  # the stand-in's hosted page, as Stripe's
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Your order is placed")
+    # Being confirmed, refreshing itself until the signed webhook arrives; then paid.
+    expect(page.locator(".order-status")).to_have_text("Paid", timeout=15_000)
+    expect(page.get_by_text("Your card payment is confirmed.")).to_be_visible()
     order_number = page.locator(".order-number").inner_text()
     assert re.fullmatch(r"[A-Z2-7]{16}", order_number)
     expect(page.locator(".badge")).to_have_text("0")
