@@ -58,7 +58,9 @@ def _parse(raw: str, message_id: str, destinations: list[str]) -> LocalMail:
 def sent_mail(endpoint: str) -> list[LocalMail]:
     """Every email the local SES accepted, newest first."""
     url = f"{endpoint.rstrip('/')}/moto-api/data.json"  # the local moto server, never AWS
-    with urllib.request.urlopen(url, timeout=30) as answer:  # nosec B310
+    # moto dumps its whole state here (every table and stream record, not only SES): on a long-lived
+    # local server, such as the test session's after 2,000 tests, that took over 30 s.
+    with urllib.request.urlopen(url, timeout=180) as answer:  # nosec B310
         data = json.load(answer)
     raw_messages = data.get("ses", {}).get("RawMessage", [])
     mails = [
