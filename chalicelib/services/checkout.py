@@ -109,7 +109,7 @@ class Buyer:
         """Whose limits an order counts against: `USER#<id>`, or `EMAIL#<normalised email>` for a
         guest (open pay-on-delivery orders, placements)."""
         if self.user is not None:
-            return f"USER#{self.user.user_id}"
+            return unpaid_orders.owner_key_for_user(self.user.user_id)
         return f"EMAIL#{normalised_email(self.email or '')}"
 
     @property
