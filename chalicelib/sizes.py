@@ -13,6 +13,11 @@ def sizes_for(department: str) -> list[str]:
     return KIDS_SIZES if department == "kids" else ADULT_SIZES
 
 
+def made_for(department: str, size: str) -> bool:
+    """Whether shoes of the department come in the size at all (EU 42 is no kids' size)."""
+    return size in sizes_for(department)
+
+
 def sort_key(size: str) -> float:
     try:
         return float(size)

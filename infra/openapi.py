@@ -25,7 +25,7 @@ from chalicelib import sizes
 from chalicelib.blueprints.api import PREFIX as API_PREFIX
 from chalicelib.blueprints.api.meta import OPENAPI_JSON, read_committed_text
 from chalicelib.services import catalogue, checkout, fulfilment, products, shoes, uploads
-from chalicelib.services.catalogue_index import NEWEST
+from chalicelib.services.catalogue_index import BEST, NEWEST
 
 VERSION = "1.1.0"
 
@@ -358,7 +358,11 @@ def _catalogue_section(spec: Spec) -> None:
             "tampered or foreign cursor a 400 InvalidCursor."
         ),
         parameters=[
-            filter_parameter("sort", {"type": "string", "enum": list(catalogue.SORTS)}, f"Default {NEWEST}."),
+            filter_parameter(
+                "sort",
+                {"type": "string", "enum": list(catalogue.SORTS)},
+                f"Default {BEST} with q, else {NEWEST}; {BEST} needs q.",
+            ),
             filter_parameter("q", {"type": "string"}, f"Search words (at most {catalogue.SEARCH_MAX} characters)."),
             filter_parameter("brand", {"type": "string"}, f"Exact brand (at most {catalogue.BRAND_MAX} characters)."),
             filter_parameter("department", DEPARTMENT, "Department."),

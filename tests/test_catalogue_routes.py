@@ -95,6 +95,99 @@ def test_bad_filters_get_a_page_that_explains_and_still_lists(web):
     assert ids and all(Shoe.get(shoe_id).brand == "Velora" for shoe_id in ids)
 
 
+def test_a_form_sent_with_empty_fields_is_redirected_to_the_clean_url(web):
+    seed_catalogue(3)
+    empty = dict.fromkeys(("q", "brand", "category", "size", "min_price", "max_price", "sort"), "")
+    response = web.get("/?" + urlencode({**empty, "department": "men"}))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/?department=men"
+    for asked, clean in (
+        ({"sort": "newest"}, "/"),  # the default sort
+        ({"q": "  boots ", "sort": "best"}, "/?q=boots"),  # the default when searching
+        ({"q": "boots", "sort": "newest"}, None),  # not the default: kept
+        ({"min_price": "80.00"}, "/?min_price=80"),
+        ({"q": ""}, "/"),
+    ):
+        response = web.get("/?" + urlencode(asked))
+        if clean is None:
+            assert response.status_code == 200, asked
+        else:
+            assert (response.status_code, response.headers["Location"]) == (302, clean), asked
+    assert web.get("/?department=men").status_code == 200
+
+
+def test_filters_in_use_are_chips_that_each_drop_one_and_the_count_is_shown(web):
+    shoes, _ = seed_catalogue(40)
+    response = web.get("/?" + urlencode({"department": "men", "category": "boots", "max_price": "90", "q": "model"}))
+    body = unescape(response.body.decode())
+    chips = dict(
+        re.findall(r'<a class="chip" href="([^"]+)"><span class="visually-hidden">Remove </span>([^<]+) ', body)
+    )
+    assert chips == {
+        "/?q=model&category=boots&max_price=90": "Men",
+        "/?q=model&department=men&max_price=90": "Boots",
+        "/?q=model&department=men&category=boots": "Under $90.00",
+        "/?department=men&category=boots&max_price=90": "Search: model",
+    }
+    expected = [s for s in shoes if s.department == "men" and s.category == "boots" and s.price_cents <= 9000]
+    assert len(expected) > 1, "a count of one proves little"
+    assert f'<p class="result-count" id="result-count">{len(expected)} shoes</p>' in body
+    assert 'Filter and sort <span class="drawer-count">(4)</span>' in body
+    # Unfiltered: the whole shop's count, no chips.
+    home = web.get("/").body.decode()
+    assert '<p class="result-count" id="result-count">40 shoes</p>' in home and 'class="chip"' not in home
+
+
+def test_a_bad_filter_is_explained_beside_its_field_and_what_was_typed_is_kept(web):
+    seed_catalogue(6)
+    response = web.get("/?" + urlencode({"min_price": "abc", "max_price": "60", "brand": "Velora", "size": "99"}))
+    assert response.status_code == 400
+    body = response.body.decode()
+    assert '<details class="drawer filter-drawer" id="filters" open>' in body  # the fields are in view
+    assert 'name="min_price" type="text" value="abc"' in body and 'aria-invalid="true"' in body
+    assert '<p class="field-error" id="field-min_price-error">Enter the lowest price as an amount' in body
+    assert 'name="max_price" type="text" value="60"' in body
+    assert '<p class="field-error" id="field-size-error">Choose an EU size from 28 to 47.</p>' in body
+    response = web.get("/?" + urlencode({"min_price": "90", "max_price": "20"}))
+    body = response.body.decode()
+    assert 'value="90"' in body and 'value="20"' in body  # both kept, the error beside "To"
+    assert 'id="field-max_price-error">The highest price must be at least the lowest price.' in body
+
+
+def test_search_reads_a_typo_says_so_and_suggests_when_nothing_matches(web):
+    seed([numbered_shoe(1, name="City Oxford", category="formal"), numbered_shoe(2, name="Puddle Jumper")])
+    body = unescape(web.get("/?q=oxfrod").body.decode())
+    assert card_ids(body.encode()) == ["shoe00001"]
+    assert "Showing results for “oxford” (you typed “oxfrod”)." in body
+    assert '<option value="" selected>Best match</option>' in body
+    body = unescape(web.get("/?q=pydlle").body.decode())
+    assert card_ids(body.encode()) == []
+    assert 'Did you mean <a href="/?q=puddle">puddle</a>?' in body
+
+
+def test_kids_shoes_are_not_a_stock_problem_in_an_adult_size(web):
+    kids = numbered_shoe(1, department="kids", sizes=["30", "31"])
+    adult = numbered_shoe(2, department="women", sizes=["41", "42"])
+    seed([kids, adult], {kids.shoe_id: {"30": 5}, adult.shoe_id: {"41": 5, "42": 0}})
+    web.cookies["mysize"] = "42"
+    labels = in_size_labels(web.get("/").body.decode())
+    assert labels == {kids.shoe_id: "Not made in EU 42", adult.shoe_id: "Not in stock in EU 42"}
+
+
+@pytest.mark.parametrize("path", ["/", "/cart", "/login", "/shipping", "/shoes/shoe00001", "/nowhere"])
+def test_every_shop_page_has_the_search_box_and_the_departments(web, path):
+    seed([numbered_shoe(1)])
+    body = web.get(path).body.decode()
+    assert '<label for="site-search">Search</label>' in body and 'name="q"' in body
+    for slug, label in (("men", "Men"), ("women", "Women"), ("kids", "Kids")):
+        assert f'<a href="/?department={slug}">{label}</a>' in body
+    assert ">Sale<" not in body  # no sale price yet
+
+
+def test_the_back_office_has_no_shop_search(admin):
+    assert 'id="site-search"' not in admin.get("/admin").body.decode()
+
+
 def test_a_tampered_cursor_gets_the_first_page_and_an_explanation(web):
     seed_catalogue(30)
     first = web.get("/")
@@ -184,7 +277,13 @@ def test_a_guests_size_is_remembered_in_a_cookie_and_shown_on_cards(web):
     for shoe in shoes:
         units = stock[shoe.shoe_id].get("40", 0)
         expected = (
-            "In stock in EU 40" if units > 3 else f"Only {units} left in EU 40" if units else "Not in stock in EU 40"
+            "Not made in EU 40"  # kids' shoes never come in an adult size: no stock problem
+            if shoe.department == "kids"
+            else "In stock in EU 40"
+            if units > 3
+            else f"Only {units} left in EU 40"
+            if units
+            else "Not in stock in EU 40"
         )
         assert labels[shoe.shoe_id] == expected
     assert 'href="/?size=40">Show only shoes in my size</a>' in body

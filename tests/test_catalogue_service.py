@@ -102,8 +102,13 @@ def test_each_filter_and_combination_returns_exactly_the_matching_active_shoes()
         assert errors == {}, params
         catalogue_index.forget()
         forward, backward = walk(query, limit=7)
-        expected = expected_order([s for s in shoes if matches(s, stock, query)], query.sort)
-        assert forward == expected, params
+        found = [s for s in shoes if matches(s, stock, query)]
+        if query.sort == "best":  # a search's default order: the ranking has tests of its own below
+            expected = sorted(s.shoe_id for s in found)
+            assert sorted(forward) == expected, params
+        else:
+            expected = expected_order(found, query.sort)
+            assert forward == expected, params
         assert backward == forward, params
         if params != {"brand": "Nobody"}:
             assert expected, f"{params} matches nothing, which proves little"
@@ -384,3 +389,99 @@ def test_a_cached_first_page_is_a_copy_each_visitor_can_add_their_size_to(first_
     mine.cards.clear()
     theirs = list_shoes(ListingQuery(), "", 24)
     assert theirs.stock_in_size == {} and len(theirs.cards) == 5
+
+
+# -- search that understands shoes (chalicelib/services/search_terms.py) --------------------------
+
+
+def shoe_shop() -> dict[str, str]:
+    """Shoes named as a shop names them; returns name -> shoe id."""
+    shoes = [
+        numbered_shoe(1, name="Court Classic", category="sneakers", department="women", colour="White"),
+        numbered_shoe(2, name="City Oxford", category="formal", department="men", colour="Brown"),
+        numbered_shoe(3, name="Trail Boot", category="boots", department="men", colour="Olive"),
+        numbered_shoe(4, name="Puddle Jumper", category="boots", department="kids", colour="Yellow"),
+        numbered_shoe(6, name="Tempo Runner", category="running", department="women", colour="Sand"),
+        numbered_shoe(5, name="Sand Dune", category="sandals", department="women", colour="Black"),
+        numbered_shoe(7, name="Glide Trainer", category="sneakers", department="men", colour="Grey"),
+    ]
+    seed(shoes)
+    return {shoe.name: shoe.shoe_id for shoe in shoes}
+
+
+def names_for(q: str, **filters: str) -> list[str]:
+    query, errors = parse_listing(lambda name: {"q": q, **filters}.get(name, ""))
+    assert errors == {}
+    index = catalogue_index.current()
+    return [index.card(card.shoe_id).name for card in list_shoes(query).cards]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("sneakers", {"Court Classic", "Glide Trainer"}),  # the type, though no name says so
+        ("sneaker", {"Court Classic", "Glide Trainer"}),
+        ("trainers", {"Court Classic", "Glide Trainer"}),  # a synonym
+        ("boots", {"Trail Boot", "Puddle Jumper"}),
+        ("boot", {"Trail Boot", "Puddle Jumper"}),
+        ("runners", {"Tempo Runner"}),
+        ("kids boots", {"Puddle Jumper"}),
+        ("men's boots", {"Trail Boot"}),
+        ("womens shoes", {"Court Classic", "Tempo Runner", "Sand Dune"}),  # "shoes" narrows nothing
+        ("oxfords", {"City Oxford"}),
+        ("oxfrod", {"City Oxford"}),  # one typo
+        ("tempo runer", {"Tempo Runner"}),  # a typo beside a right word
+        ("glid", {"Glide Trainer"}),  # a prefix
+        ("gray", {"Glide Trainer"}),  # grey/gray
+    ],
+)
+def test_search_understands_shoe_words_plurals_synonyms_and_typos(q, expected):
+    shoe_shop()
+    assert set(names_for(q)) == expected
+
+
+def test_best_match_is_the_default_when_searching_and_ranks_a_name_match_first():
+    shoe_shop()
+    # "Sand Dune" is named so; "Tempo Runner" is only sand-coloured and is newer.
+    assert names_for("sand") == ["Sand Dune", "Tempo Runner"]
+    assert names_for("sand", sort="newest") == ["Tempo Runner", "Sand Dune"]
+    query, _ = parse_listing(lambda name: {"q": "sand"}.get(name, ""))
+    assert query.sort == "best" and "sort" not in query.params()
+    # Without a search "best" means nothing: the newest order, and no parameter left behind.
+    query, errors = parse_listing(lambda name: {"sort": "best"}.get(name, ""))
+    assert (query.sort, errors) == ("newest", {})
+    assert ListingQuery(q="sand", sort="best").without("q").params() == {}
+
+
+def test_best_match_pages_walk_every_match_once_each_way():
+    shoes = [numbered_shoe(n, name=f"Model {n}" if n % 3 else f"Walker {n}", colour="Black") for n in range(30)]
+    seed(shoes)
+    forward, backward = walk(ListingQuery(q="walker black", sort="best"), limit=4)
+    assert backward == forward
+    walkers = sorted((s for s in shoes if s.name.startswith("Walker")), key=lambda s: s.created_sort, reverse=True)
+    assert forward == [s.shoe_id for s in walkers]
+    forward, backward = walk(ListingQuery(q="black walker model", sort="best"), limit=4)
+    assert forward == backward == []  # no name has both words
+    forward, backward = walk(ListingQuery(q="black", sort="best"), limit=7)
+    assert backward == forward and sorted(forward) == sorted(s.shoe_id for s in shoes)
+
+
+def test_did_you_mean_when_nothing_matches():
+    shoe_shop()
+    query, _ = parse_listing(lambda name: {"q": "pydlle jimpar"}.get(name, ""))  # two typos a word
+    page = list_shoes(query)
+    assert page.cards == [] and page.suggestion == "puddle jumper"
+    query, _ = parse_listing(lambda name: {"q": "zzzz"}.get(name, ""))
+    assert list_shoes(query).suggestion == ""
+    # The suggestion keeps the filters: no kids' shoe is called "oxford", so no suggestion.
+    query, _ = parse_listing(lambda name: {"q": "oxfrdo", "department": "kids"}.get(name, ""))
+    assert list_shoes(query).suggestion == ""
+
+
+def test_search_makes_no_dynamodb_call_on_a_warm_lambda(dynamodb_calls):
+    shoe_shop()
+    names_for("sneakers")
+    dynamodb_calls.reset()
+    for q in ("oxfrod", "trainers", "sand", "pydlle jimpar"):
+        names_for(q)
+    assert dynamodb_calls.total_calls == 0

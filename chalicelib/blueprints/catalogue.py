@@ -5,6 +5,7 @@ from chalice import Blueprint, Response
 from chalicelib import sizes
 from chalicelib.config import get_settings
 from chalicelib.services import catalogue
+from chalicelib.services.catalogue_index import BEST
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.images import image_url
 from chalicelib.web import seo
@@ -33,6 +34,36 @@ def size_options() -> list[tuple[str, str]]:
     return [(size, f"EU {size}") for size in sizes.ALL_SIZES]
 
 
+def _filters_in_use(query: catalogue.ListingQuery) -> list[tuple[str, str, str]]:
+    """(parameter, chip label, "widen" label) of each filter the query uses."""
+    money = format_money
+    low, high = query.min_price, query.max_price
+    price = (
+        f"{money(low)} to {money(high)}"
+        if low is not None and high is not None
+        else f"Under {money(high)}"
+        if high is not None
+        else f"From {money(low)}"
+        if low is not None
+        else ""
+    )
+    found = [
+        ("q", f"Search: {query.q}", "Drop the search"),
+        ("department", catalogue.DEPARTMENTS.get(query.department, ""), "Everyone"),
+        ("category", catalogue.CATEGORIES.get(query.category, ""), "Any type"),
+        ("brand", query.brand, "Any brand"),
+        ("size", f"In stock in EU {query.size}" if query.size else "", "Any size"),
+        ("price", price, "Any price"),
+    ]
+    return [(name, chip, widen) for name, chip, widen in found if chip and (name != "q" or query.q)]
+
+
+def _sort_options(query: catalogue.ListingQuery) -> list[tuple[str, str]]:
+    """The default sort is the empty value (it stays out of the URL); "Best match" only when searching."""
+    default = query.default_sort
+    return [("" if key == default else key, label) for key, label in catalogue.SORTS.items() if key != BEST or query.q]
+
+
 def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cursor: str) -> dict:
     """Everything the listing template needs; a bad cursor falls back to the first page."""
     try:
@@ -41,34 +72,32 @@ def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cur
         errors = {**errors, **error.errors}
         page = catalogue.list_shoes(query)
     size = my_size()
-    page.stock_in_size = catalogue.stock_in_size([card.shoe_id for card in page.cards], size)
+    page.stock_in_size = catalogue.stock_in_size(page.cards, size)
     params = query.params()
-    widen = [
-        (label, ctx.url("/", **query.without(name).params()))
-        for name, label, active in (
-            ("size", "Any size", query.size),
-            ("price", "Any price", query.min_price is not None or query.max_price is not None),
-            ("brand", "Any brand", query.brand),
-            ("category", "Any type", query.category),
-            ("department", "Everyone", query.department),
-            ("q", "Drop the search", query.q),
-        )
-        if active
+    in_use = [
+        (label, widen, ctx.url("/", **query.without(name).params())) for name, label, widen in _filters_in_use(query)
     ]
+    # A form with errors shows what was typed, every field (nothing typed is erased).
+    typed = {name: ctx.query.get(name) for name in LISTING_FIELDS if ctx.query.get(name)}
     return {
         "query": query,
-        "form": params,
+        "form": typed if errors else params,
+        "form_fields": LISTING_FIELDS,
         "errors": errors,
         "page": page,
+        "total": page.total if page.total is not None else catalogue.count_all(),
+        "corrections": [term for term in page.terms if term.corrected],
+        "suggestion_url": ctx.url("/", **{**params, "q": page.suggestion}) if page.suggestion else "",
         "my_size": size,
         "back_path": build_url("", "/", params),
         "my_size_url": ctx.url("/", **{**params, "size": size}) if size and query.size != size else "",
         "image_url": image_url,
         "description": query.describe(format_money),
-        "widen": widen,
+        "chips": [(label, link) for label, _, link in in_use],
+        "widen": [(widen, link) for _, widen, link in in_use],
         "next_url": ctx.url("/", **params, cursor=page.next_cursor) if page.next_cursor else "",
         "prev_url": ctx.url("/", **params, cursor=page.prev_cursor) if page.prev_cursor else "",
-        "sort_options": list(catalogue.SORTS.items()),
+        "sort_options": _sort_options(query),
         "department_options": [("", "Everyone"), *catalogue.DEPARTMENTS.items()],
         "category_options": [("", "Any type"), *catalogue.CATEGORIES.items()],
         "size_options": [("", "Any size"), *size_options()],
@@ -77,12 +106,21 @@ def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cur
     }
 
 
+LISTING_FIELDS = (*catalogue.FILTER_FIELDS, "sort")
+
+
 @bp.route("/", methods=["GET"])
 @public
 def home() -> Response:
     ctx = current()
     query, errors = catalogue.parse_listing(ctx.query.get)
-    values = listing_page(ctx, query, errors, ctx.query.get("cursor"))
+    cursor = ctx.query.get("cursor")
+    # Only the filters in use stay in the URL: a form sent with empty fields (no JavaScript) or a
+    # hand-typed URL is redirected to the clean one. With errors, the page shows what was typed.
+    clean = query.params()
+    if not errors and {name: ctx.query.get(name) for name in LISTING_FIELDS if name in ctx.query} != clean:
+        return redirect("/", status=302, **clean, cursor=cursor)
+    values = listing_page(ctx, query, errors, cursor)
     meta = seo.listing_meta(query.department, values["description"])
     return render("catalogue/home.html", status=400 if values["errors"] else 200, meta=meta, **values)
 

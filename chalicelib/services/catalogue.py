@@ -13,8 +13,8 @@ from chalicelib import sizes
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
-from chalicelib.services import catalogue_index, cursors
-from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
+from chalicelib.services import catalogue_index, cursors, search_terms
+from chalicelib.services.catalogue_index import BEST, NEWEST, PRICE_ASC, PRICE_DESC, Card, CatalogueIndex, Criteria
 from chalicelib.services.errors import NotFound, ValidationFailed
 from chalicelib.services.shoes import (
     CATEGORIES,
@@ -28,7 +28,7 @@ from chalicelib.services.shoes import (
 )
 from chalicelib.services.validation import clean_text
 
-SORTS = {NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
+SORTS = {BEST: "Best match", NEWEST: "Newest", PRICE_ASC: "Price: low to high", PRICE_DESC: "Price: high to low"}
 PAGE_SIZE = 24
 MAX_PAGE_SIZE = 48
 SEARCH_MAX = 80
@@ -54,8 +54,19 @@ class ListingQuery:
     def has_filters(self) -> bool:
         return any(self.params().get(name) for name in FILTER_FIELDS)
 
-    def criteria(self) -> Criteria:
-        terms = tuple(dict.fromkeys(catalogue_index.words(self.q)))[:SEARCH_MAX_TERMS]
+    @property
+    def default_sort(self) -> str:
+        return BEST if self.q else NEWEST
+
+    def typed_words(self) -> list[str]:
+        found = dict.fromkeys(w for w in search_terms.words(self.q) if w not in search_terms.STOP_WORDS)
+        return list(found)[:SEARCH_MAX_TERMS]
+
+    def terms(self, index: CatalogueIndex) -> tuple[search_terms.Term, ...]:
+        """The search words as the read model's terms (typos read against its vocabulary)."""
+        return search_terms.resolve(self.typed_words(), index.finds, index.knows)
+
+    def criteria(self, terms: tuple[search_terms.Term, ...] = ()) -> Criteria:
         return Criteria(
             brand=self.brand,
             department=self.department,
@@ -75,7 +86,7 @@ class ListingQuery:
             "size": self.size,
             "min_price": "" if self.min_price is None else format_price(self.min_price, drop_zero_cents=True),
             "max_price": "" if self.max_price is None else format_price(self.max_price, drop_zero_cents=True),
-            "sort": "" if self.sort == NEWEST else self.sort,
+            "sort": "" if self.sort == self.default_sort else self.sort,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -83,6 +94,8 @@ class ListingQuery:
         if name == "price":
             return replace(self, min_price=None, max_price=None)
         cleared: dict[str, Any] = {name: ""}
+        if name == "q" and self.sort == BEST:
+            cleared["sort"] = NEWEST
         return replace(self, **cleared)
 
     def fingerprint(self) -> str:
@@ -124,15 +137,18 @@ def _price(raw: str, label: str, errors: dict[str, str], name: str) -> int | Non
 def parse_listing(get: Callable[[str], str]) -> tuple[ListingQuery, dict[str, str]]:
     """The query with bad fields dropped, and an error per bad field."""
     errors: dict[str, str] = {}
-    sort = get("sort").strip() or NEWEST
-    if sort not in SORTS:
-        errors["sort"] = "Choose a sort order from the list."
-        sort = NEWEST
     q_raw = clean_text(get("q"))
     q = " ".join(q_raw.split())
     if len(q) > SEARCH_MAX:
         errors["q"] = f"Search for at most {SEARCH_MAX} characters."
         q = ""
+    default_sort = BEST if q else NEWEST
+    sort = get("sort").strip() or default_sort
+    if sort not in SORTS:
+        errors["sort"] = "Choose a sort order from the list."
+        sort = default_sort
+    elif sort == BEST and not q:
+        sort = NEWEST  # "best match" ranks search words: without any it is the newest order
     brand = " ".join(clean_text(get("brand")).split())
     if len(brand) > BRAND_MAX:
         errors["brand"] = "That brand name is too long."
@@ -199,6 +215,8 @@ class Page:
     prev_cursor: str | None
     total: int | None = None  # known for filtered listings (the read model counts them)
     stock_in_size: dict[str, int] = field(default_factory=dict)
+    terms: tuple[search_terms.Term, ...] = ()  # the search as understood (corrections shown)
+    suggestion: str = ""  # "did you mean", when the search found nothing
 
 
 def list_shoes(query: ListingQuery, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
@@ -294,10 +312,18 @@ def _from_index_query(query: ListingQuery, position: tuple[str, str] | None, lim
     return _page(query, cards, has_next=more, has_prev=key is not None)
 
 
-def _page(query: ListingQuery, cards: list[Card], has_next: bool, has_prev: bool, total: int | None = None) -> Page:
-    sort = query.sort
-    next_cursor = _make_cursor(query, "next", cards[-1].sort_key(sort)) if has_next and cards else None
-    prev_cursor = _make_cursor(query, "prev", cards[0].sort_key(sort)) if has_prev and cards else None
+def _page(
+    query: ListingQuery,
+    cards: list[Card],
+    has_next: bool,
+    has_prev: bool,
+    total: int | None = None,
+    keys: list[str] | None = None,
+) -> Page:
+    """`keys`: the cards' sort keys when they are not the cards' own (best match)."""
+    keys = keys or [card.sort_key(query.sort) for card in cards[:1] + cards[-1:]]
+    next_cursor = _make_cursor(query, "next", keys[-1]) if has_next and cards else None
+    prev_cursor = _make_cursor(query, "prev", keys[0]) if has_prev and cards else None
     return Page(cards=cards, next_cursor=next_cursor, prev_cursor=prev_cursor, total=total)
 
 
@@ -316,8 +342,9 @@ def _after(keys: list[str], key: str, descending: bool) -> int:
 
 def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limit: int) -> Page:
     index = catalogue_index.current()
-    positions, keys = index.matching(query.criteria(), query.sort)
-    descending = query.sort in (NEWEST, PRICE_DESC)
+    terms = query.terms(index)
+    positions, keys = index.matching(query.criteria(terms), query.sort)
+    descending = query.sort in (NEWEST, PRICE_DESC, BEST)
     direction, key = position or ("next", None)
     if key is None:
         start = 0
@@ -332,14 +359,47 @@ def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limi
             start = 0
     chosen = positions[start : start + limit]
     cards = [index.card_at(n) for n in chosen]
-    return _page(query, cards, has_next=start + limit < len(positions), has_prev=start > 0, total=len(positions))
+    page = _page(
+        query,
+        cards,
+        has_next=start + limit < len(positions),
+        has_prev=start > 0,
+        total=len(positions),
+        keys=keys[start : start + limit],
+    )
+    page.terms = terms
+    if not positions and terms:
+        page.suggestion = _did_you_mean(query, index, terms)
+    return page
+
+
+def _did_you_mean(query: ListingQuery, index: CatalogueIndex, terms: tuple[search_terms.Term, ...]) -> str:
+    """Another search that finds shoes with the same filters: each word that finds nothing on its
+    own replaced by the nearest indexed word (or left out). Only run when nothing matched."""
+    vocabulary: list[str] | None = None
+    words = []
+    for term in terms:
+        if index.finds(term):
+            words.append(term.shown)
+            continue
+        if vocabulary is None:
+            vocabulary = [*index.sorted_tokens, *sorted(search_terms.KNOWN_WORDS)]
+        nearest = search_terms.closest(term.typed, vocabulary)
+        if nearest:
+            words.append(nearest)
+    suggestion = " ".join(words)
+    if not suggestion or suggestion.casefold() == query.q.casefold():
+        return ""
+    other = replace(query, q=suggestion)
+    found, _ = index.matching(other.criteria(other.terms(index)), other.sort)
+    return suggestion if found else ""
 
 
 def active_shoe_ids() -> list[str]:
     """Every shoe on sale, newest first, from the read model (the sitemap's one way in: no Scan)."""
     index = catalogue_index.current()
     positions, _ = index.matching(Criteria(), NEWEST)
-    return [index.cards[n].shoe_id for n in positions]
+    return [index.card_at(n).shoe_id for n in positions]
 
 
 def brands() -> list[str]:
@@ -347,11 +407,17 @@ def brands() -> list[str]:
     return catalogue_index.current().brands
 
 
-def stock_in_size(shoe_ids: list[str], size: str) -> dict[str, int]:
-    """Units in `size` for each shoe of a page: one BatchGetItem."""
-    if not size or not shoe_ids:
+def count_all() -> int:
+    """How many shoes are on sale (the read model's count: the brand list has loaded it already)."""
+    return len(catalogue_index.current())
+
+
+def stock_in_size(cards: list[Card], size: str) -> dict[str, int]:
+    """Units in `size` for each shoe of a page that is made in that size (one BatchGetItem): a shoe
+    whose department never comes in it (a kids' shoe, an adult size) is left out, not sold out."""
+    found = dict.fromkeys((card.shoe_id for card in cards if sizes.made_for(card.department, size)), 0)
+    if not found:
         return {}
-    found = dict.fromkeys(shoe_ids, 0)
     table = Stock.Meta.table_name
     request = {
         table: {

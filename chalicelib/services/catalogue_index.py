@@ -15,7 +15,6 @@ import gc
 import json
 import operator
 import random
-import re
 import threading
 import time
 import zlib
@@ -31,6 +30,8 @@ from chalicelib import clock
 from chalicelib.models import dynamo
 from chalicelib.models.base import batch_get_raw, short_table_name
 from chalicelib.models.catalogue import ACTIVE, CatalogueIndexPart, Shoe, Stock
+from chalicelib.services import search_terms
+from chalicelib.services.search_terms import Term
 
 if TYPE_CHECKING:
     from chalicelib.streams import Change
@@ -51,6 +52,7 @@ BULK_SHARE = 0.25
 NEWEST = "newest"
 PRICE_ASC = "price_asc"
 PRICE_DESC = "price_desc"
+BEST = "best"  # best match first: only with search terms (search_terms.rank)
 
 
 class Card(NamedTuple):
@@ -92,12 +94,7 @@ def card_for(shoe: Shoe, stock: dict[str, int] | None = None) -> Card:
     )
 
 
-_WORD_RE = re.compile(r"[^\W_]+")
-
-
-def words(text: str) -> list[str]:
-    """Search tokens: casefolded runs of letters and digits."""
-    return _WORD_RE.findall(text.casefold())
+words = search_terms.words  # search tokens: casefolded runs of letters and digits
 
 
 @dataclass(frozen=True)
@@ -110,7 +107,7 @@ class Criteria:
     size: str = ""
     min_price: int | None = None
     max_price: int | None = None
-    terms: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,6 +462,27 @@ class CatalogueIndex:
             position += 1
         return found
 
+    def _search_bitmap(self, term: Term) -> int:
+        """Shoes a search term finds: a word starting with one of its prefixes, or its facets."""
+        found = 0
+        for prefix in term.prefixes:
+            found |= self._term_bitmap(prefix)
+        for name, value in term.facets:
+            found |= self.facets[name].get(value, 0)
+        return found
+
+    def finds(self, term: Term) -> bool:
+        """Whether the term matches anything, from the vocabulary alone (no bitmap built)."""
+        tokens = self.sorted_tokens
+        for prefix in term.prefixes:
+            position = bisect.bisect_left(tokens, prefix)
+            if position < len(tokens) and tokens[position].startswith(prefix):
+                return True
+        return any(self.facets[name].get(value) for name, value in term.facets)
+
+    def knows(self, word: str) -> bool:
+        return word in self.tokens
+
     def matching(self, criteria: Criteria, sort: str) -> tuple[list[int], list[str]]:
         """Slots of the matching cards in display order and their sort keys (cached)."""
         cache_key = (criteria, sort)
@@ -477,7 +495,9 @@ class CatalogueIndex:
             value = getattr(criteria, name)
             if value:
                 bitmaps.append(self.facets[name].get(value.casefold() if name == "brand" else value, 0))
-        bitmaps.extend(self._term_bitmap(term) for term in criteria.terms)
+        bitmaps.extend(self._search_bitmap(term) for term in criteria.terms)
+        ranked = sort == BEST
+        sort = NEWEST if ranked else sort
         order = self._order(sort)
         if criteria.min_price is not None or criteria.max_price is not None:
             in_range = self._price_slice(criteria.min_price, criteria.max_price)
@@ -499,7 +519,10 @@ class CatalogueIndex:
         else:
             positions = order
         slots = self.slots
-        result = (positions, [slots[slot].sort_key(sort) for slot in positions])  # type: ignore[union-attr]
+        if ranked:
+            result = search_terms.rank(positions, self.card_at, criteria.terms)
+        else:
+            result = (positions, [slots[slot].sort_key(sort) for slot in positions])  # type: ignore[union-attr]
         self._results[cache_key] = result
         if len(self._results) > RESULT_CACHE_SIZE:
             self._results.popitem(last=False)

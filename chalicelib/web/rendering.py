@@ -13,6 +13,7 @@ from chalicelib.services import cart_session, content, images, payments
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.payments import METHOD_LABELS
+from chalicelib.services.shoes import DEPARTMENTS
 from chalicelib.web import context as request_context
 from chalicelib.web import seo
 from chalicelib.web.static import hashed_path
@@ -39,6 +40,7 @@ def environment() -> Environment:
     env.globals["srcset"] = images.srcset
     env.globals["trust_pages"] = content.PAGES
     env.globals["accepted_payments"] = payments.offered_methods
+    env.globals["departments"] = DEPARTMENTS
     return env
 
 
