@@ -20,6 +20,7 @@ def test_find_a_shoe_by_brand_size_and_price_and_open_it(shop, stockroom):
     assert page.locator(".shoe-card").count() >= DEMO_SHOES
     expect(page.locator(".shoe-card .name", has_text=shoe["name"])).to_have_count(1)  # newest first
 
+    page.locator("#filters summary").click()  # "Filter and sort": closed on a phone
     page.locator("#field-brand").select_option(brand)
     page.locator("#field-size").select_option("39")
     page.locator("#field-max_price").fill("75")
@@ -50,6 +51,7 @@ def test_find_a_shoe_by_brand_size_and_price_and_open_it(shop, stockroom):
 def test_my_size_is_remembered_and_shown_on_cards(shop):
     page = shop.page
     shop.goto("/")
+    page.get_by_text("My size", exact=True).click()  # the drawer's summary
     page.locator("#field-my_size").select_option("42")
     shop.click_button("Save my size")
     assert "Your size is EU 42." in shop.flash()
