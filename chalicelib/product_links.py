@@ -15,9 +15,12 @@ CANDIDATES_MAX = 64  # our slugs (SLUG_MAX) have at most 30 hyphens; BatchGetIte
 
 
 class Named(Protocol):
-    shoe_id: str
-    brand: str
-    name: str
+    @property
+    def shoe_id(self) -> str: ...
+    @property
+    def brand(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 def slugify(text: str) -> str:

@@ -224,17 +224,32 @@ class SeedReport:
     added: int  # how many of them this run created
 
 
+DETAIL_BOX = (440, 160, 1160, 700)  # the front of the shoe, 4:3
+# `make run`'s dozen also get a close-up, so the product page's gallery has views to switch
+# between; every picture costs four WebP encodes, and larger seeds stay as fast as before.
+CLOSE_UPS = 12
+
+
 class _ImagePool:
-    """One published image per (kind, colour), drawn and uploaded on first use in this run."""
+    """Published pictures per (kind, colour): the side view and, for the first CLOSE_UPS shoes, a
+    close-up of the toe; each drawn and uploaded on first use in this run."""
 
     def __init__(self) -> None:
-        self._published: dict[tuple[str, str], dict] = {}
+        self._sides: dict[tuple[str, str], dict] = {}
+        self._close_ups: dict[tuple[str, str], dict] = {}
 
-    def image_for(self, spec: DemoShoe) -> dict:
+    def images_for(self, spec: DemoShoe) -> list[dict]:
         key = (spec.kind, spec.colour)
-        if key not in self._published:
-            self._published[key] = publish_image("demo", draw_shoe(COLOURS[spec.colour], spec.kind))
-        return self._published[key]
+        drawn = None  # not kept: a big seed would hold dozens of full-size pictures
+        if key not in self._sides:
+            drawn = draw_shoe(COLOURS[spec.colour], spec.kind)
+            self._sides[key] = publish_image("demo", drawn)
+        if spec.index >= CLOSE_UPS:
+            return [self._sides[key]]
+        if key not in self._close_ups:
+            side = drawn or draw_shoe(COLOURS[spec.colour], spec.kind)
+            self._close_ups[key] = publish_image("demo", side.crop(DETAIL_BOX).resize(side.size))
+        return [self._sides[key], self._close_ups[key]]
 
 
 def _existing_ids(ids: list[str]) -> set[str]:
@@ -251,7 +266,7 @@ def _stock_rows(spec: DemoShoe, offered: Iterable[str], created: datetime) -> li
     return rows
 
 
-def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
+def _shoe(spec: DemoShoe, images: list[dict], created: datetime) -> Shoe:
     shoe = Shoe(
         shoe_id=spec.shoe_id,
         name=spec.name,
@@ -262,7 +277,7 @@ def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
         description=spec.description,
         price_cents=spec.price_cents,
         sizes=sizes.sizes_for(spec.department),
-        images=[ShoeImage(**image)],
+        images=[ShoeImage(**image) for image in images],
         status="active",
         created_at=created,
         updated_at=created,
@@ -289,7 +304,7 @@ def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
         with Shoe.batch_write() as shoe_batch, Stock.batch_write() as stock_batch:
             for spec in missing:
                 created = now - timedelta(minutes=spec.index * 17 + spec.index % 17)
-                shoe = _shoe(spec, pool.image_for(spec), created)
+                shoe = _shoe(spec, pool.images_for(spec), created)
                 rows = _stock_rows(spec, shoe.sizes, created)
                 for row in rows:
                     stock_batch.save(row)
