@@ -225,9 +225,9 @@ class SeedReport:
 
 
 DETAIL_BOX = (440, 160, 1160, 700)  # the front of the shoe, 4:3
-# `make run`'s dozen also get a close-up, so the product page's gallery has views to switch
-# between; every picture costs four WebP encodes, and larger seeds stay as fast as before.
-CLOSE_UPS = 12
+# The first few demo shoes also get a close-up, so the product page's gallery has views to switch
+# between; every picture costs four WebP encodes, so `make run` starts and big seeds stay quick.
+CLOSE_UPS = 3
 
 
 class _ImagePool:

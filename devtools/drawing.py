@@ -68,9 +68,9 @@ class Canvas:
         self.lift = lift
         size = (WIDTH * SCALE, HEIGHT * SCALE)
         # Studio backdrop: light at the top, a touch darker toward the floor.
-        gradient = vertical_gradient(size)
-        top, bottom = Image.new("RGB", size, (250, 249, 246)), Image.new("RGB", size, (224, 222, 217))
-        self.image = Image.composite(bottom, top, gradient)
+        column = (1, size[1])  # one column of the backdrop, stretched sideways
+        top, bottom = Image.new("RGB", column, (250, 249, 246)), Image.new("RGB", column, (224, 222, 217))
+        self.image = Image.composite(bottom, top, vertical_gradient(column)).resize(size, Image.Resampling.NEAREST)
         self.draw = ImageDraw.Draw(self.image)
 
     def _scaled(self, points: Sequence[Point]) -> list[tuple[float, float]]:

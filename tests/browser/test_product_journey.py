@@ -35,6 +35,7 @@ def test_on_a_desktop_the_decision_is_above_the_fold_with_a_size_guide_and_a_gal
     assert _within_viewport(add, page), add.bounding_box()
     breadcrumbs = page.get_by_role("navigation", name="Breadcrumb")
     expect(breadcrumbs.get_by_role("link")).to_have_text(["Home", shoe.department.capitalize(), re.compile(".+")])
+    shop.screenshot("product")  # docs/screenshots/product-*.png
 
     # The size guide opens in place.
     guide = page.locator("#size-guide table")
@@ -54,7 +55,6 @@ def test_on_a_desktop_the_decision_is_above_the_fold_with_a_size_guide_and_a_gal
     expect(page.get_by_role("link", name="View 2", exact=True)).to_have_attribute("aria-current", "true")
     large = page.get_by_role("link", name=re.compile("Open the large picture"))
     assert large.get_attribute("href") == main.get_attribute("src")
-    shop.screenshot("product")
 
 
 def test_on_a_phone_add_to_cart_stays_on_screen_and_the_size_system_is_remembered(shop, stockroom):
