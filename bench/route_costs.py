@@ -38,6 +38,14 @@ def _login_form(password: str):
     return before
 
 
+def _product_path(shoe_id: str) -> str:
+    """The shoe's canonical page (the bare id answers 301)."""
+    from chalicelib.product_links import product_path
+    from chalicelib.services.shoes import get_shoe
+
+    return product_path(get_shoe(shoe_id, consistent_read=False))
+
+
 def _fresh_add(context) -> None:
     """Remove the line the measured request adds back, and read a CSRF token, outside the measurement."""
     from bench.harness import Browser
@@ -64,7 +72,7 @@ def scenarios() -> list:
         Scenario("GET / (anonymous)", "/"),
         Scenario("GET / (signed in)", "/", headers=as_role("shopper")),
         Scenario("GET /?size=42 (filtered, warm read model)", "/?size=42"),
-        Scenario("GET /shoes/{id}", lambda context: f"/shoes/{context.values['cart_keys'][0][0]}"),
+        Scenario("GET /shoes/{id}", lambda context: _product_path(context.values["cart_keys"][0][0])),
         Scenario("GET /cart (5 lines)", "/cart", headers=as_role("shopper")),
         Scenario(
             "POST /cart/items (add to cart, 5 lines)",

@@ -56,3 +56,44 @@ def label(size: str, department: str = "men") -> str:
     if department == "kids":
         return f"EU {size}"
     return f"EU {size} · UK {uk_label(size)} · US {us_label(size, department)}"
+
+
+# -- size systems and the size guide -------------------------------------------------------------
+SYSTEMS = {"eu": "EU", "uk": "UK", "us": "US"}
+DEFAULT_SYSTEM = "eu"
+# Children's UK and US sizes restart after 13.5 (UK 13 is followed by UK 1): a table, not a formula.
+_KIDS_UK_US = {
+    "28": ("10", "11"),
+    "29": ("11", "12"),
+    "30": ("11.5", "12.5"),
+    "31": ("12.5", "13.5"),
+    "32": ("13", "1"),
+    "33": ("1", "2"),
+    "34": ("2", "3"),
+    "35": ("2.5", "3.5"),
+}
+
+
+def in_system(size: str, department: str, system: str) -> str:
+    """The number a size system gives an EU size ("42" -> UK "8.5", US "9.5" for men)."""
+    if system == "eu":
+        return size
+    if department == "kids" and size in _KIDS_UK_US:
+        return _KIDS_UK_US[size][0 if system == "uk" else 1]
+    return uk_label(size) if system == "uk" else us_label(size, department)
+
+
+def foot_length_cm(size: str) -> float:
+    """Foot length an EU size fits: the last is size x 2/3 cm (Paris points), 1.5 cm longer than the foot."""
+    return round(float(size) / 1.5 - 1.5, 1)
+
+
+GUIDE_DEPARTMENTS = {"men": "Men", "women": "Women", "kids": "Kids"}
+
+
+def guide(department: str) -> list[tuple[str, str, str, float]]:
+    """(EU, UK, US, foot length in cm) for each size a department's shoes come in."""
+    return [
+        (size, in_system(size, department, "uk"), in_system(size, department, "us"), foot_length_cm(size))
+        for size in sizes_for(department)
+    ]

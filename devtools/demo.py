@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib import sizes
 from chalicelib.config import get_settings
@@ -68,29 +69,95 @@ SUFFIXES = {
 }
 
 
-def draw_shoe(colour: tuple[int, int, int], category: str):
-    """A simple shoe illustration: sole, upper, laces, on a soft background."""
-    from PIL import Image, ImageDraw
+# The picture each style gets (devtools/drawing.py draws them).
+KINDS = {
+    "Low": "sneaker",
+    "Court": "sneaker",
+    "Classic": "sneaker",
+    "Run": "runner",
+    "Racer": "runner",
+    "Trainer": "runner",
+    "Boot": "boot",
+    "Chelsea": "chelsea",
+    "Hiker": "boot",
+    "Slide": "slide",
+    "Sandal": "sandal",
+    "Strap": "sandal",
+    "Oxford": "oxford",
+    "Derby": "oxford",
+    "Loafer": "loafer",
+}
+# What descriptions are made of: per kind, what it is and what it is for; materials that suit it.
+KIND_WORDS = {
+    "sneaker": (
+        "a low-top court sneaker",
+        ["smooth leather", "canvas", "suede"],
+        ["weekends", "the office on a Friday", "city walks"],
+    ),
+    "runner": (
+        "a cushioned running shoe",
+        ["engineered mesh", "knit", "ripstop mesh"],
+        ["daily runs", "tempo days", "long easy miles"],
+    ),
+    "boot": (
+        "a lace-up boot",
+        ["waxed leather", "nubuck", "full-grain leather"],
+        ["wet pavements", "trail days", "cold mornings"],
+    ),
+    "chelsea": (
+        "a pull-on Chelsea boot",
+        ["suede", "oiled leather", "polished leather"],
+        ["evenings out", "autumn in town", "the office"],
+    ),
+    "slide": (
+        "a one-strap slide",
+        ["moulded EVA", "soft rubber", "padded webbing"],
+        ["the pool", "after training", "lazy summer days"],
+    ),
+    "sandal": (
+        "a strappy sandal",
+        ["vegetable-tanned leather", "recycled webbing", "nubuck"],
+        ["summer holidays", "warm city days", "the beach path"],
+    ),
+    "oxford": (
+        "a lace-up dress shoe",
+        ["polished calfskin", "burnished leather", "patent leather"],
+        ["weddings", "the office", "evenings out"],
+    ),
+    "loafer": (
+        "a slip-on loafer",
+        ["suede", "polished calfskin", "soft nappa"],
+        ["the office", "smart weekends", "travel days"],
+    ),
+}
+SOLES = {
+    "sneaker": "a stitched rubber cupsole",
+    "runner": "a springy foam midsole and a grippy rubber outsole",
+    "boot": "a lugged rubber sole that grips on mud",
+    "chelsea": "a low-profile rubber sole",
+    "slide": "a contoured footbed",
+    "sandal": "a cork footbed that moulds to your foot",
+    "oxford": "a leather sole and a stacked heel",
+    "loafer": "a flexible leather sole",
+}
+EXTRAS = [
+    "Runs true to size.",
+    "Half a size up if you are between sizes.",
+    "Light enough to pack.",
+    "Easy to clean with a damp cloth.",
+    "Made to last and easy to repair.",
+    "A removable insole leaves room for your own.",
+]
 
-    width, height = 1200, 900
-    image = Image.new("RGB", (width, height), (243, 245, 248))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((150, 640, 1050, 760), fill=(225, 229, 235))
-    dark = tuple(max(0, c - 60) for c in colour)
-    top = 300 if category == "boots" else 430
-    upper = [(200, 640), (230, top + 80), (420, top), (640, top + 40), (760, 470), (1000, 540), (1020, 640)]
-    if category == "sandals":
-        draw.rectangle((200, 600, 1020, 650), fill=colour)
-        for x in (380, 560, 740):
-            draw.rounded_rectangle((x, 470, x + 90, 610), radius=30, fill=dark)
-    else:
-        draw.polygon(upper, fill=colour, outline=dark)
-        for i in range(4):
-            x = 470 + i * 55
-            draw.line((x, top + 60 + i * 10, x + 40, top + 110 + i * 10), fill=(250, 250, 250), width=10)
-    sole = (190, 640, 1030, 690)
-    draw.rounded_rectangle(sole, radius=22, fill=(250, 250, 250) if colour != COLOURS["White"] else (60, 60, 60))
-    return image
+
+CATEGORY_KINDS = {"sneakers": "sneaker", "running": "runner", "boots": "boot", "sandals": "sandal", "formal": "oxford"}
+
+
+def draw_shoe(colour: tuple[int, int, int], kind: str) -> Any:
+    """The demo picture of a `kind` shoe (a devtools.drawing.DRAWERS key, or a category) in `colour`."""
+    from devtools.drawing import draw
+
+    return draw(CATEGORY_KINDS.get(kind, kind), colour)
 
 
 PRICES = [3995, 4995, 5995, 6995, 7995, 8995, 9995, 11995, 12995, 14995, 17995]
@@ -109,6 +176,19 @@ class DemoShoe:
     department: str
     colour: str
     price_cents: int
+    kind: str = "sneaker"  # the picture it gets (KINDS)
+    description: str = ""
+
+
+def describe(index: int, name: str, kind: str, colour: str, department: str) -> str:
+    """A description made of the shoe's kind, a material, its colour and a use (the same each time)."""
+    rng = random.Random(f"stride-demo-words-{index}")
+    what, materials, uses = KIND_WORDS[kind]
+    material = rng.choice(materials)
+    use = rng.choice(uses if department != "kids" else [*uses[:2], "the school run", "the playground"])
+    first = f"The {name} is {what} in {colour.lower()} {material}, made for {use}."
+    second = f"It sits on {SOLES[kind]}."
+    return f"{first} {second} {rng.choice(EXTRAS)}"
 
 
 def demo_shoe(index: int) -> DemoShoe:
@@ -120,15 +200,21 @@ def demo_shoe(index: int) -> DemoShoe:
     price = rng.choice(PRICES)
     if department == "kids":
         price = max(2495, (price // 200) * 100 - 5)  # about half, still ending in .95
+    name = f"{word} {suffix}" if generation == 1 else f"{word} {suffix} {generation}"
+    brand = rng.choice(BRANDS)
+    colour = rng.choice(list(COLOURS))
+    kind = KINDS[suffix]
     return DemoShoe(
         index=index,
         shoe_id="demo-" + hashlib.sha256(f"stride-demo-{index}".encode()).hexdigest()[:12],
-        name=f"{word} {suffix}" if generation == 1 else f"{word} {suffix} {generation}",
-        brand=rng.choice(BRANDS),
+        name=name,
+        brand=brand,
         category=category,
         department=department,
-        colour=rng.choice(list(COLOURS)),
+        colour=colour,
         price_cents=price,
+        kind=kind,
+        description=describe(index, f"{brand} {name}", kind, colour, department),
     )
 
 
@@ -138,17 +224,32 @@ class SeedReport:
     added: int  # how many of them this run created
 
 
+DETAIL_BOX = (440, 160, 1160, 700)  # the front of the shoe, 4:3
+# The first few demo shoes also get a close-up, so the product page's gallery has views to switch
+# between; every picture costs four WebP encodes, so `make run` starts and big seeds stay quick.
+CLOSE_UPS = 3
+
+
 class _ImagePool:
-    """One published image per (category, colour), drawn and uploaded on first use in this run."""
+    """Published pictures per (kind, colour): the side view and, for the first CLOSE_UPS shoes, a
+    close-up of the toe; each drawn and uploaded on first use in this run."""
 
     def __init__(self) -> None:
-        self._published: dict[tuple[str, str], dict] = {}
+        self._sides: dict[tuple[str, str], dict] = {}
+        self._close_ups: dict[tuple[str, str], dict] = {}
 
-    def image_for(self, spec: DemoShoe) -> dict:
-        key = (spec.category, spec.colour)
-        if key not in self._published:
-            self._published[key] = publish_image("demo", draw_shoe(COLOURS[spec.colour], spec.category))
-        return self._published[key]
+    def images_for(self, spec: DemoShoe) -> list[dict]:
+        key = (spec.kind, spec.colour)
+        drawn = None  # not kept: a big seed would hold dozens of full-size pictures
+        if key not in self._sides:
+            drawn = draw_shoe(COLOURS[spec.colour], spec.kind)
+            self._sides[key] = publish_image("demo", drawn)
+        if spec.index >= CLOSE_UPS:
+            return [self._sides[key]]
+        if key not in self._close_ups:
+            side = drawn or draw_shoe(COLOURS[spec.colour], spec.kind)
+            self._close_ups[key] = publish_image("demo", side.crop(DETAIL_BOX).resize(side.size))
+        return [self._sides[key], self._close_ups[key]]
 
 
 def _existing_ids(ids: list[str]) -> set[str]:
@@ -165,7 +266,7 @@ def _stock_rows(spec: DemoShoe, offered: Iterable[str], created: datetime) -> li
     return rows
 
 
-def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
+def _shoe(spec: DemoShoe, images: list[dict], created: datetime) -> Shoe:
     shoe = Shoe(
         shoe_id=spec.shoe_id,
         name=spec.name,
@@ -173,13 +274,10 @@ def _shoe(spec: DemoShoe, image: dict, created: datetime) -> Shoe:
         colour=spec.colour,
         department=spec.department,
         category=spec.category,
-        description=(
-            f"The {spec.brand} {spec.name} in {spec.colour.lower()}: a {spec.category} shoe for everyday wear, "
-            "with a cushioned insole and a grippy rubber sole."
-        ),
+        description=spec.description,
         price_cents=spec.price_cents,
         sizes=sizes.sizes_for(spec.department),
-        images=[ShoeImage(**image)],
+        images=[ShoeImage(**image) for image in images],
         status="active",
         created_at=created,
         updated_at=created,
@@ -206,7 +304,7 @@ def seed_demo_report(count: int, now: datetime | None = None) -> SeedReport:
         with Shoe.batch_write() as shoe_batch, Stock.batch_write() as stock_batch:
             for spec in missing:
                 created = now - timedelta(minutes=spec.index * 17 + spec.index % 17)
-                shoe = _shoe(spec, pool.image_for(spec), created)
+                shoe = _shoe(spec, pool.images_for(spec), created)
                 rows = _stock_rows(spec, shoe.sizes, created)
                 for row in rows:
                     stock_batch.save(row)

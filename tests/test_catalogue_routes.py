@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.models import Shoe, ShoeImage
+from chalicelib.product_links import product_path
 from chalicelib.services import catalogue_index
 from tests.catalogue_fixtures import dynamodb_calls, seed, seed_catalogue
 from tests.factories import numbered_shoe
 
 __all__ = ["dynamodb_calls"]
 
-CARD_LINK_RE = re.compile(r'<a href="/shoes/([^"]+)">')
+CARD_LINK_RE = re.compile(r'<a href="/shoes/(?:[^"]*-)?([^"/-]+)">')  # the id after the slug
 NEXT_RE = re.compile(r'href="([^"]+)" rel="next"')
 PREV_RE = re.compile(r'href="([^"]+)" rel="prev"')
 
@@ -174,10 +175,11 @@ def test_kids_shoes_are_not_a_stock_problem_in_an_adult_size(web):
     assert labels == {kids.shoe_id: "Not made in EU 42", adult.shoe_id: "Not in stock in EU 42"}
 
 
-@pytest.mark.parametrize("path", ["/", "/cart", "/login", "/shipping", "/shoes/shoe00001", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/cart", "/login", "/shipping", "product", "/nowhere"])
 def test_every_shop_page_has_the_search_box_and_the_departments(web, path):
-    seed([numbered_shoe(1)])
-    body = web.get(path).body.decode()
+    shoe = numbered_shoe(1)
+    seed([shoe])
+    body = web.get(product_path(shoe) if path == "product" else path).body.decode()
     assert '<label for="site-search">Search</label>' in body and 'name="q"' in body
     for slug, label in (("men", "Men"), ("women", "Women"), ("kids", "Kids")):
         assert f'<a href="/?department={slug}">{label}</a>' in body
@@ -223,17 +225,17 @@ def test_product_page_shows_details_and_a_size_picker(web):
         ShoeImage(image_id="b", thumb_key="images/s/b-thumb.webp", large_key="images/s/b-large.webp"),
     ]
     seed([shoe], {shoe.shoe_id: {"40": 0, "41": 2, "42": 9}})
-    response = web.get(f"/shoes/{shoe.shoe_id}")
+    response = web.get(product_path(shoe))
     assert response.status_code == 200
     body = response.body.decode()
     assert "Soft &amp; light." in body and "$89.95" in body
-    assert "a-large.webp" in body and "b-large.webp" in body
+    assert "a-large.webp" in body and "b-thumb.webp" in body  # the main picture and the other's thumbnail
     radios = dict(re.findall(r'<input type="radio" name="size" id="size-(\d+)" value="\d+" required([^>]*)>', body))
     assert set(radios) == {"40", "41", "42", "43"}
     assert "disabled" in radios["40"] and "disabled" in radios["43"]
     assert "disabled" not in radios["41"] and "disabled" not in radios["42"]
-    assert "Only 2 left" in body
-    assert "EU 42 · UK 8.5 · US 9.5" in body
+    assert '<span class="availability low-stock">2 left</span>' in body
+    assert "<legend>Size (EU)</legend>" in body
     form = body[body.index('action="/cart/items"') :]
     for field in ('name="csrf_token"', f'name="shoe_id" value="{shoe.shoe_id}"', 'name="quantity"'):
         assert field in form
@@ -243,9 +245,10 @@ def test_product_page_shows_details_and_a_size_picker(web):
 def test_a_shoe_sold_out_in_every_size_cannot_be_added(web):
     shoe = numbered_shoe(1, sizes=["40", "41"], department="women")
     seed([shoe], {shoe.shoe_id: {"40": 0}})
-    body = web.get(f"/shoes/{shoe.shoe_id}").body.decode()
+    body = web.get(product_path(shoe)).body.decode()
     assert "Sold out in every size" in body
-    assert '<button type="submit" class="button" disabled>Add to cart</button>' in body
+    assert '<button type="submit" class="button add-button" disabled>Add to cart</button>' in body
+    assert '<button type="submit" form="add-to-cart" class="button" disabled>Add to cart</button>' in body
 
 
 @pytest.mark.parametrize("shoe_id", ["does-not-exist", "shoe00001"])
@@ -260,7 +263,9 @@ def test_unknown_or_archived_shoes_get_the_404_page(web, shoe_id):
 def in_size_labels(body: str) -> dict[str, str]:
     """shoe id -> the card's availability line."""
     found = {}
-    for shoe_id, text in re.findall(r'href="/shoes/([^"]+)">.*?class="availability [^"]+">([^<]+)<', body, re.S):
+    for shoe_id, text in re.findall(
+        r'href="/shoes/(?:[^"]*-)?([^"/-]+)">.*?class="availability [^"]+">([^<]+)<', body, re.S
+    ):
         found[shoe_id] = text
     return found
 
@@ -295,9 +300,9 @@ def test_the_product_page_preselects_my_size_when_in_stock(web):
     shoe = numbered_shoe(1, department="men", sizes=["40", "41"])
     seed([shoe], {shoe.shoe_id: {"40": 4, "41": 0}})
     web.cookies["mysize"] = "40"
-    assert 'value="40" required checked>' in web.get(f"/shoes/{shoe.shoe_id}").body.decode()
+    assert 'value="40" required checked>' in web.get(product_path(shoe)).body.decode()
     web.cookies["mysize"] = "41"
-    assert "checked" not in web.get(f"/shoes/{shoe.shoe_id}").body.decode()
+    assert "checked" not in web.get(product_path(shoe)).body.decode()
 
 
 def test_a_shoppers_size_is_kept_in_the_profile(shopper, other_web):
@@ -394,7 +399,7 @@ ROUTE_CALLS = [
     ("/?size=40&brand=Velora", {}, 0),  # the read model, fresh in this Lambda: no call
     ("/?q=navy&sort=price_asc", {}, 0),
     ("/api/v1/shoes?category=boots", {}, 0),
-    ("/shoes/shoe00003", {"GetItem": 1, "Query": 1}, 6),
+    ("/shoes/stride-model-3-shoe00003", {"GetItem": 1, "Query": 1}, 6),
     ("/api/v1/shoes/shoe00003", {"GetItem": 1, "Query": 1}, 6),
 ]
 

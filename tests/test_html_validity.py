@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.product_links import product_path
 from tests.factories import ADDRESS, make_shoe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,12 +52,12 @@ def required_select_problems(pages: dict[str, str]) -> list[str]:
     return problems
 
 
-def _shop_pages(web, shoe_id: str) -> dict[str, str]:
+def _shop_pages(web, product: str) -> dict[str, str]:
     pages = {}
     for name, path in {
         "home": "/",
         "filtered listing": "/?department=men&size=42&sort=price_asc",
-        "product": f"/shoes/{shoe_id}",
+        "product": product,
         "login": "/login",
         "register": "/register",
         "trust page": "/returns",
@@ -72,7 +73,7 @@ def _shop_pages(web, shoe_id: str) -> dict[str, str]:
 
 def test_shop_and_checkout_pages_are_valid_html(web, tmp_path):
     shoe = make_shoe(name="Runner", stock={"42": 5})
-    pages = _shop_pages(web, shoe.shoe_id)
+    pages = _shop_pages(web, product_path(shoe))
     web.register("alice")
     web.post_form("/cart/items", {"shoe_id": shoe.shoe_id, "size": "42", "quantity": "1"}, csrf_page="/cart")
     pages["cart"] = web.get("/cart").body.decode()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from chalicelib.product_links import path_for
 from devtools.demo import demo_shoe
 from tests.local_stack import LocalStack, running_stack
 
@@ -206,7 +207,7 @@ def test_a_sold_out_size_leaves_the_filtered_list_within_seconds_through_the_loc
     catalogue's read model only through the stock table's stream, which `make run` polls."""
     shoe = demo_shoe(3)
     size = "30" if shoe.department == "kids" else "42"
-    link = f'href="/shoes/{shoe.shoe_id}"'
+    link = f'href="{path_for(shoe.shoe_id, f"{shoe.brand} {shoe.name}")}"'
 
     def listed() -> bool:
         return link in requests.get(quiet_stack.url(f"/?size={size}"), timeout=30).text

@@ -3,6 +3,7 @@
 import json
 import logging
 
+from chalicelib.product_links import product_path
 from tests.journeys import run_journey
 
 
@@ -118,7 +119,7 @@ def test_lines_logged_inside_a_request_carry_its_ids_and_route_and_no_personal_d
         raise RuntimeError("catalogue exploded")
 
     monkeypatch.setattr(catalogue, "get_product", broken)
-    assert web.get(f"/shoes/{shoe.shoe_id}").status_code == 500
+    assert web.get(product_path(shoe)).status_code == 500
 
     lines = _json_lines(caplog)
     text = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)

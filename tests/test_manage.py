@@ -15,6 +15,7 @@ from chalicelib.aws import s3_client
 from chalicelib.config import get_settings
 from chalicelib.models import Shoe, Stock
 from chalicelib.services import accounts
+from devtools import demo, drawing
 from devtools.demo import demo_shoe
 from devtools.localenv import ensure_secrets, free_port
 from tests.fault_injection import SERVER_ERROR, faults, retry_sleeps  # noqa: F401 (fixtures)
@@ -240,3 +241,40 @@ def test_admin_commands_name_an_unknown_admin(command, monkeypatch, capsys):
     password = ["--password-stdin"] if command == "set-admin-password" else []
     assert manage.main([command, "--username", "nobody", *password]) == 2
     assert "There is no admin 'nobody'." in capsys.readouterr().err
+
+
+def test_demo_descriptions_differ_and_name_the_shoes_kind_material_and_colour():
+    shoes = [demo_shoe(index) for index in range(60)]
+    descriptions = [shoe.description for shoe in shoes]
+    assert len(set(descriptions)) == len(descriptions)
+    assert len({description.split(" is ", 1)[1] for description in descriptions}) >= 40  # not just the name
+    for shoe in shoes:
+        what = demo.KIND_WORDS[shoe.kind][0]
+        assert f"The {shoe.brand} {shoe.name} is {what} in {shoe.colour.lower()} " in shoe.description
+        assert "sandals shoe" not in shoe.description and "everyday wear" not in shoe.description
+    assert {shoe.kind for shoe in shoes} >= {"runner", "sneaker", "oxford", "boot", "sandal", "slide"}
+    assert demo_shoe(7) == demo_shoe(7)
+
+
+@pytest.mark.parametrize("kind", sorted(drawing.DRAWERS))
+def test_demo_pictures_draw_the_kind_in_its_colour_with_light_and_shadow(kind):
+    colour = demo.COLOURS["Red"]
+    image = demo.draw_shoe(colour, kind)
+    assert image.size == (1200, 900) and image.mode == "RGB"
+    pixels = image.load()
+    # The backdrop is light; under the shoe its shadow is darker than the backdrop beside it.
+    corner = pixels[20, 20]
+    assert min(corner) > 230
+    below = drawing.GROUND + 24 - drawing.DRAWERS[kind][1]  # just under the sole
+    assert sum(pixels[600, below]) < sum(pixels[5, below]) - 30, "a shadow under the shoe"
+    reds = [pixels[x, y] for x in range(0, 1200, 8) for y in range(0, 900, 8) if _reddish(pixels[x, y])]
+    assert len(reds) > 150, "the shoe shows in its colour"
+    brightness = sorted(sum(pixel) for pixel in reds)
+    assert brightness[-1] - brightness[0] > 120, "lit: lighter and darker tones of its colour"
+    other = demo.draw_shoe(colour, "slide" if kind != "slide" else "boot")
+    assert image.tobytes() != other.tobytes()  # each kind is its own drawing
+
+
+def _reddish(pixel: tuple[int, int, int]) -> bool:
+    red, green, blue = pixel
+    return red > green + 40 and red > blue + 40

@@ -80,7 +80,13 @@ def _seed_shop() -> dict:
     }
     for name, value in values.items():
         aws.ssm_client().put_parameter(Name=f"/shoeshop/test/{name}", Type="SecureString", Value=value, Overwrite=True)
-    return {"shoe_id": "pkgshoe1", "username": "pkguser", "password": password, "product_resource": _product_route()}
+    # The product page's canonical `<slug>-<id>` (the bare id answers 301).
+    return {
+        "shoe_id": "stride-packaged-trail-runner-pkgshoe1",
+        "username": "pkguser",
+        "password": password,
+        "product_resource": _product_route(),
+    }
 
 
 def _lambda_environment(endpoint: str) -> dict[str, str]:
@@ -163,7 +169,7 @@ def test_packaged_handler_answers_unknown_paths_robots_sitemap_favicon_and_head(
     robots = responses["robots"]
     assert robots["status"] == 200 and "Disallow: /api/admin" in robots["body"]  # stage prefix included
     sitemap = responses["sitemap"]
-    assert sitemap["status"] == 200 and "/api/shoes/pkgshoe1</loc>" in sitemap["body"]
+    assert sitemap["status"] == 200 and "/api/shoes/stride-packaged-trail-runner-pkgshoe1</loc>" in sitemap["body"]
     assert responses["favicon"]["status"] == 200 and responses["favicon"]["body"].startswith("<svg")
     contact = responses["contact"]  # the Markdown library ships in the package
     assert contact["status"] == 200 and "<h1>Contact us</h1>" in contact["body"]

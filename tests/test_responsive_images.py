@@ -4,6 +4,7 @@ product's main picture load at once with high priority, everything else lazily."
 import re
 
 from chalicelib.models.catalogue import ShoeImage
+from chalicelib.product_links import product_path
 from chalicelib.services import images
 from tests.catalogue_fixtures import seed
 from tests.factories import make_shoe, numbered_shoe
@@ -41,11 +42,12 @@ def test_product_main_image_is_eager_and_the_other_views_lazy(web):
     shoe = make_shoe()
     shoe.images = [_image(shoe.shoe_id, "main"), _image(shoe.shoe_id, "side")]
     shoe.save()
-    body = web.get(f"/shoes/{shoe.shoe_id}").body.decode()
-    main, side = re.findall(r"<img [^>]*>", body)
+    body = web.get(product_path(shoe)).body.decode()
+    main, *thumbs = re.findall(r"<img [^>]*>", body)
     assert 'fetchpriority="high"' in main and "loading=" not in main
-    assert 'sizes="(min-width: 900px) 560px, 100vw"' in main and "main-800w.webp" in main
-    assert 'loading="lazy"' in side and "fetchpriority" not in side
+    assert 'sizes="(min-width: 900px) 620px, 100vw"' in main and "main-800w.webp" in main
+    assert len(thumbs) == 2 and "side-480w.webp" in thumbs[1]
+    assert all('loading="lazy"' in tag and "fetchpriority" not in tag and 'sizes="96px"' in tag for tag in thumbs)
 
 
 def test_cart_asks_for_the_smallest_width_for_its_96_pixel_slot(web):

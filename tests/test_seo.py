@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from chalicelib.product_links import product_path
 from chalicelib.services import content
 from tests.factories import make_shoe
 
@@ -51,11 +52,11 @@ def test_product_page_describes_the_product_with_preview_tags_and_structured_dat
     shoe = make_shoe(
         name="Trail Runner", brand="Northpeak", colour="moss", price_cents=8999, description="Grippy on wet rock."
     )
-    page = head(web.get(f"/shoes/{shoe.shoe_id}"))
+    page = head(web.get(product_path(shoe)))
     description = page.meta["description"]
     assert description.startswith("Northpeak Trail Runner in moss") and "$89.99" in description
     assert "Grippy on wet rock." in description
-    url = f"{BASE}/shoes/{shoe.shoe_id}"
+    url = f"{BASE}/shoes/northpeak-trail-runner-{shoe.shoe_id}"
     assert page.links["canonical"] == url
     assert page.meta["og:type"] == "product" and page.meta["og:url"] == url
     assert page.meta["og:title"].startswith("Northpeak Trail Runner")
@@ -65,8 +66,10 @@ def test_product_page_describes_the_product_with_preview_tags_and_structured_dat
     offer = product["offers"]
     assert (offer["price"], offer["priceCurrency"]) == ("89.99", "USD")
     assert offer["availability"] == "https://schema.org/InStock"
-    assert [item["name"] for item in breadcrumbs["itemListElement"]] == ["Shoes", "Men", "Northpeak Trail Runner"]
+    assert [item["name"] for item in breadcrumbs["itemListElement"]] == ["Home", "Men", "Running", "Trail Runner"]
     assert breadcrumbs["itemListElement"][1]["item"] == f"{BASE}/?department=men"
+    assert breadcrumbs["itemListElement"][2]["item"] == f"{BASE}/?department=men&category=running"
+    assert breadcrumbs["itemListElement"][3]["item"] == url
 
 
 def test_a_product_with_a_picture_shares_it_and_sold_out_says_so(web, monkeypatch):
@@ -76,7 +79,7 @@ def test_a_product_with_a_picture_shares_it_and_sold_out_says_so(web, monkeypatc
     monkeypatch.setattr(pages, "image_url", lambda key: f"https://cdn.example.com/{key}")
     image = ShoeImage(image_id="i1", thumb_key="images/t.webp", large_key="images/l.webp", width=1200, height=900)
     shoe = make_shoe(stock={"42": 0}, images=[image])
-    page = head(web.get(f"/shoes/{shoe.shoe_id}"))
+    page = head(web.get(product_path(shoe)))
     assert page.meta["og:image"] == page.meta["twitter:image"] == "https://cdn.example.com/images/l.webp"
     assert page.meta["twitter:card"] == "summary_large_image"
     product = page.json_ld[0]
@@ -86,7 +89,7 @@ def test_a_product_with_a_picture_shares_it_and_sold_out_says_so(web, monkeypatc
 
 def test_structured_data_cannot_close_its_script_element(web):
     shoe = make_shoe(name="</script><script>alert(1)</script>", description="<!-- x")
-    body = web.get(f"/shoes/{shoe.shoe_id}").body.decode()
+    body = web.get(product_path(shoe)).body.decode()
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, re.S)
     assert len(blocks) == 2
     assert "<" not in "".join(blocks)  # tojson writes < as \u003c

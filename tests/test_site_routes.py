@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from chalicelib.product_links import product_path
 from chalicelib.services import content, site_map
 from tests.catalogue_fixtures import seed_catalogue
 
@@ -83,8 +84,8 @@ def test_sitemap_lists_home_departments_trust_pages_and_every_active_shoe(web):
     assert base + "/?department=women" in locs and base + "/?department=kids" in locs
     for slug in content.PAGES:
         assert f"{base}/{slug}" in locs
-    active = {f"{base}/shoes/{shoe.shoe_id}" for shoe in shoes if shoe.status == "active"}
-    archived = {f"{base}/shoes/{shoe.shoe_id}" for shoe in shoes if shoe.status != "active"}
+    active = {base + product_path(shoe) for shoe in shoes if shoe.status == "active"}
+    archived = {base + product_path(shoe) for shoe in shoes if shoe.status != "active"}
     assert active <= set(locs) and not archived & set(locs)
     assert len(locs) == len(set(locs))
 
@@ -92,8 +93,8 @@ def test_sitemap_lists_home_departments_trust_pages_and_every_active_shoe(web):
 def test_past_fifty_thousand_urls_the_sitemap_becomes_an_index(web, monkeypatch):
     from chalicelib.services import catalogue
 
-    ids = [f"shoe{n:06d}" for n in range(site_map.MAX_URLS_PER_SITEMAP + 10)]
-    monkeypatch.setattr(catalogue, "active_shoe_ids", lambda: ids)
+    ids = [f"/shoes/shoe{n:06d}" for n in range(site_map.MAX_URLS_PER_SITEMAP + 10)]
+    monkeypatch.setattr(catalogue, "active_shoe_paths", lambda: ids)
     index = web.get("/sitemap.xml")
     parts = _locs(index.body, "sitemap")
     assert parts == ["http://127.0.0.1:8000/sitemaps/1.xml", "http://127.0.0.1:8000/sitemaps/2.xml"]

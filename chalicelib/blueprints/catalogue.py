@@ -4,7 +4,8 @@ from chalice import Blueprint, Response
 
 from chalicelib import sizes
 from chalicelib.config import get_settings
-from chalicelib.services import catalogue
+from chalicelib.product_links import product_path
+from chalicelib.services import catalogue, catalogue_index
 from chalicelib.services.catalogue_index import BEST
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.images import image_url
@@ -128,22 +129,57 @@ def home() -> Response:
 @bp.route("/shoes/{shoe_id}", methods=["GET"])
 @public
 def product(shoe_id: str) -> Response:
-    item = catalogue.get_product(shoe_id)
+    """`shoe_id` is the URL's `<slug>-<id>`; any other spelling (an old bare id, an outdated
+    slug) gets a 301 to the canonical page, with its query."""
+    ctx = current()
+    item = catalogue.get_product(catalogue.resolve_shoe_ref(shoe_id))
+    shoe = item.shoe
+    path = product_path(shoe)
+    if f"/shoes/{shoe_id}" != path:
+        return redirect(path, status=301, **{key: ctx.query.get(key) for key in PRODUCT_QUERY})
     size = my_size()
     option = item.option(size)
-    chosen = size if option is not None and option.available else ""
-    pictures = [image_url(image.large_key) for image in item.shoe.images]
-    meta = seo.product_meta(current(), item.shoe, item.sold_out, pictures, format_money(int(item.shoe.price_cents)))
-    return render(
+    system, system_cookie = size_system(ctx.query.get("sizes"))
+    pictures = [image_url(image.large_key) for image in shoe.images]
+    shown = ctx.query.get("image")
+    shown_image = int(shown) - 1 if shown.isdigit() and 0 < int(shown) <= len(shoe.images) else 0
+    meta = seo.product_meta(current(), shoe, item.sold_out, pictures, format_money(int(shoe.price_cents)))
+    response = render(
         "catalogue/product.html",
         meta=meta,
         product=item,
-        shoe=item.shoe,
+        shoe=shoe,
+        path=path,
         image_url=image_url,
         my_size=size,
-        chosen_size=chosen,
+        chosen_size=size if option is not None and option.available else "",
         max_quantity=get_settings().cart_max_quantity,
+        shown_image=shown_image,
+        size_system=system,
+        size_systems=sizes.SYSTEMS,
+        size_guide=sizes.guide(shoe.department),
+        department_label=catalogue.DEPARTMENTS.get(shoe.department, shoe.department),
+        category_label=catalogue.CATEGORIES.get(shoe.category, shoe.category),
+        related=catalogue_index.related(shoe.shoe_id, shoe.category, shoe.brand, shoe.department),
+        in_system=sizes.in_system,
     )
+    if system_cookie:
+        response.headers["Set-Cookie"] = [system_cookie]
+    return response
+
+
+PRODUCT_QUERY = ("image", "sizes")  # what a redirect to the canonical page keeps
+SIZE_SYSTEM_COOKIE = "sizesystem"
+
+
+def size_system(asked: str) -> tuple[str, str]:
+    """The size system to show (EU, UK or US) and the cookie that remembers a new choice ("" when
+    nothing changes): `?sizes=uk` on a link chooses, the cookie remembers, EU by default."""
+    name = cookie_name(SIZE_SYSTEM_COOKIE)
+    remembered = current().cookies.get(name, "")
+    if asked in sizes.SYSTEMS:
+        return asked, "" if asked == remembered else build_cookie(name, asked, max_age=MY_SIZE_MAX_AGE)
+    return (remembered if remembered in sizes.SYSTEMS else sizes.DEFAULT_SYSTEM), ""
 
 
 @bp.route("/my-size", methods=["POST"], content_types=FORM_TYPES)

@@ -3,7 +3,7 @@
 from chalice import Blueprint, Response
 
 from chalicelib import sizes
-from chalicelib.services import back_in_stock
+from chalicelib.services import back_in_stock, catalogue
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.shoes import get_shoe
@@ -36,7 +36,7 @@ def subscribe(shoe_id: str) -> Response:
         ctx.flash(error.message, "error")
     else:
         ctx.flash(message, "success")
-    return redirect(f"/shoes/{shoe_id}")
+    return redirect(catalogue.product_path_of(shoe_id))
 
 
 def _unsubscribe_details(token: str) -> dict:

@@ -49,7 +49,7 @@ def sitemap_urls() -> list[str]:
     urls = [ctx.absolute_url("/")]
     urls += [ctx.absolute_url("/", department=department) for department in DEPARTMENTS]
     urls += [ctx.absolute_url(f"/{slug}") for slug in content.PAGES]
-    urls += [ctx.absolute_url(f"/shoes/{shoe_id}") for shoe_id in catalogue.active_shoe_ids()]
+    urls += [ctx.absolute_url(path) for path in catalogue.active_shoe_paths()]
     return urls
 
 

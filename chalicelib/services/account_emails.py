@@ -10,6 +10,7 @@ from urllib.parse import quote
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_datetime
 from chalicelib.models import dynamo
+from chalicelib.product_links import path_for
 from chalicelib.services import outbox
 from chalicelib.services.outbox import Message
 
@@ -68,7 +69,7 @@ def back_in_stock(
     context = {
         "shoe_name": shoe_name,
         "size_label": size_label,
-        "link": link(f"/shoes/{quote(shoe_id, safe='')}"),
+        "link": link(path_for(shoe_id, shoe_name)),
         "unsubscribe_link": link(f"/restock/unsubscribe?token={quote(unsubscribe_token, safe='')}"),
     }
     key = f"{BACK_IN_STOCK}#{shoe_id}#{size}#{to.casefold()}#{subscribed_at.isoformat()}"

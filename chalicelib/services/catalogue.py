@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib import sizes
+from chalicelib import product_links, sizes
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
@@ -20,7 +20,9 @@ from chalicelib.services.shoes import (
     CATEGORIES,
     DEPARTMENTS,
     LOW_STOCK,
+    NO_SUCH_SHOE,
     PRICE_MAX_UNITS,
+    SHOE_ID_RE,
     format_price,
     get_shoe,
     parse_price,
@@ -395,11 +397,11 @@ def _did_you_mean(query: ListingQuery, index: CatalogueIndex, terms: tuple[searc
     return suggestion if found else ""
 
 
-def active_shoe_ids() -> list[str]:
-    """Every shoe on sale, newest first, from the read model (the sitemap's one way in: no Scan)."""
+def active_shoe_paths() -> list[str]:
+    """Every shoe on sale's page, newest first, from the read model (the sitemap's way in: no Scan)."""
     index = catalogue_index.current()
     positions, _ = index.matching(Criteria(), NEWEST)
-    return [index.card_at(n).shoe_id for n in positions]
+    return [product_links.product_path(index.card_at(n)) for n in positions]
 
 
 def brands() -> list[str]:
@@ -473,6 +475,35 @@ def get_product(shoe_id: str) -> Product:
     offered = sorted(shoe.sizes or [], key=sizes.sort_key)
     options = [SizeOption(size, sizes.label(size, shoe.department), max(0, stock.get(size, 0))) for size in offered]
     return Product(shoe=shoe, sizes=options)
+
+
+def resolve_shoe_ref(ref: str) -> str:
+    """The id a product URL segment (`<slug>-<id>`, or an old bare id) names: found in the read
+    model without a call; a shoe not in it yet (just added) or archived costs one BatchGetItem.
+    Unknown: NotFound."""
+    candidates = [candidate for candidate in product_links.candidate_ids(ref) if SHOE_ID_RE.match(candidate)]
+    index = catalogue_index.current()
+    known = next((candidate for candidate in candidates if index.card(candidate) is not None), None)
+    if known is not None:
+        return known
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else ref  # get_product reads it (or answers NotFound)
+    table = Shoe.Meta.table_name
+    request = {
+        table: {"Keys": [{"shoe_id": {"S": candidate}} for candidate in candidates], "ProjectionExpression": "shoe_id"}
+    }
+    stored = {item["shoe_id"]["S"] for item in batch_get_raw(request, attempts=3)[table]}
+    found = next((candidate for candidate in candidates if candidate in stored), None)
+    if found is None:
+        raise NotFound(NO_SUCH_SHOE)
+    return found
+
+
+def product_path_of(shoe_id: str) -> str:
+    """A shoe's canonical page when only its id is at hand (the read model names it; a shoe not
+    in it yet gets the old path, which redirects)."""
+    card = catalogue_index.current().card(shoe_id)
+    return product_links.product_path(card) if card is not None else f"/shoes/{shoe_id}"
 
 
 def check_size(raw: str) -> str:

@@ -901,3 +901,22 @@ def _reset_shards_item() -> None:
     """No `shards` item, or one for another shard count: start one for SHARD_COUNT shards."""
     item = CatalogueIndexPart(part=SHARDS_KEY, version=0, shard_versions=[0] * SHARD_COUNT, built_at=clock.now())
     dynamo.retry_busy(item.save)
+
+
+# ---------------------------------------------------------------------------------------------
+# "You may also like": from this Lambda's copy, no call while it is fresh.
+
+
+def related(shoe_id: str, category: str, brand: str, department: str = "", limit: int = 4) -> list[Card]:
+    """Other shoes of the same type, then of the same brand, for the same department (when
+    given), newest first; shoes with some size in stock before sold-out ones."""
+    index = current()
+    chosen: dict[str, Card] = {}
+    for criteria in (Criteria(category=category, department=department), Criteria(brand=brand, department=department)):
+        positions, _ = index.matching(criteria, NEWEST)
+        for slot in positions[: limit * 4]:
+            card = index.card_at(slot)
+            if card.shoe_id != shoe_id:
+                chosen.setdefault(card.shoe_id, card)
+    ranked = sorted(chosen.values(), key=lambda card: not card.sizes_in_stock)  # stable: keeps the order
+    return ranked[:limit]

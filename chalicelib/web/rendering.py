@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money
+from chalicelib.product_links import product_path
 from chalicelib.services import cart_session, content, images, payments
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
@@ -38,6 +39,7 @@ def environment() -> Environment:
     env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
     env.globals["static"] = hashed_path
     env.globals["srcset"] = images.srcset
+    env.globals["product_path"] = product_path
     env.globals["trust_pages"] = content.PAGES
     env.globals["accepted_payments"] = payments.offered_methods
     env.globals["departments"] = DEPARTMENTS

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.config import get_settings
+from chalicelib.product_links import product_path
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS
 from chalicelib.services.site_map import DISALLOWED
 
@@ -82,7 +83,7 @@ def _price(cents: int) -> str:
 def product_meta(ctx: Any, shoe: Any, sold_out: bool, image_urls: list[str], price_label: str) -> PageMeta:
     """Product page: description from the product, its picture for previews, Product and
     BreadcrumbList structured data."""
-    path = f"/shoes/{shoe.shoe_id}"
+    path = product_path(shoe)
     url = ctx.absolute_url(path)
     department = DEPARTMENTS.get(shoe.department, shoe.department)
     category = CATEGORIES.get(shoe.category, shoe.category)
@@ -107,18 +108,19 @@ def product_meta(ctx: Any, shoe: Any, sold_out: bool, image_urls: list[str], pri
     }
     if image_urls:
         product["image"] = image_urls
+    # The trail the page shows: Home > Men > Sneakers > the shoe.
+    trail = [
+        ("Home", ctx.absolute_url("/")),
+        (department, ctx.absolute_url("/", department=shoe.department)),
+        (category, ctx.absolute_url("/", department=shoe.department, category=shoe.category)),
+        (shoe.name, url),
+    ]
     breadcrumbs = {
         "@context": SCHEMA,
         "@type": "BreadcrumbList",
         "itemListElement": [
-            {"@type": "ListItem", "position": 1, "name": "Shoes", "item": ctx.absolute_url("/")},
-            {
-                "@type": "ListItem",
-                "position": 2,
-                "name": department,
-                "item": ctx.absolute_url("/", department=shoe.department),
-            },
-            {"@type": "ListItem", "position": 3, "name": f"{shoe.brand} {shoe.name}", "item": url},
+            {"@type": "ListItem", "position": position, "name": name, "item": item}
+            for position, (name, item) in enumerate(trail, start=1)
         ],
     }
     return PageMeta(

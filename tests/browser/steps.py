@@ -26,10 +26,10 @@ STREAM_LAG_SECONDS = 10.0
 
 def wait_until_searchable(request, stack: LocalStack, words: str, shoe_id: str) -> None:
     """Wait out the stream's lag: until a search for `words` lists the shoe (filters read the same model)."""
-    link = f'href="/shoes/{shoe_id}"'
+    link = re.compile(rf'href="/shoes/(?:[^"]*-)?{re.escape(shoe_id)}"')
     url = stack.url("/?" + urlencode({"q": words}))
     deadline = time.monotonic() + STREAM_LAG_SECONDS
-    while link not in request.get(url).text():
+    while not link.search(request.get(url).text()):
         assert time.monotonic() < deadline, f"shoe {shoe_id} not searchable after {STREAM_LAG_SECONDS} s"
         time.sleep(0.25)
 

@@ -82,7 +82,7 @@ def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop
         card.locator("a").click()
     shopper.check()
     expect(shopper.page.get_by_role("heading", level=1)).to_have_text(name)
-    photo = shopper.page.locator(".product-image-main img")
+    photo = shopper.page.locator(".gallery-main img")
     expect(photo).to_have_attribute("alt", f"Stride {name} in Red")
     assert _natural_width(shopper.page, photo) > 0
     assert shopper.page.locator("#size-42").is_enabled()

@@ -4,6 +4,7 @@ is shared, so the newest cards may be another test's."""
 
 from playwright.sync_api import expect
 
+from chalicelib.product_links import path_for
 from tests.browser.steps import shoe_name, unique
 
 DEMO_SHOES = 12
@@ -38,7 +39,7 @@ def test_find_a_shoe_by_brand_size_and_price_and_open_it(shop, stockroom):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     shop.check()
-    assert shop.path() == f"/shoes/{shoe['shoe_id']}"
+    assert shop.path() == path_for(shoe["shoe_id"], f"{shoe['brand']} {shoe['name']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(shoe["name"])
     assert page.locator("#size-39").is_enabled()
     assert page.locator("#size-40").is_disabled()  # none in stock

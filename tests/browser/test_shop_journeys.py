@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from chalicelib.product_links import path_for
 from tests.browser.steps import (
     PASSWORD,
     add_to_cart,
@@ -44,7 +45,7 @@ def test_shopper_registers_shops_checks_out_exports_and_deletes_the_account(shop
     with page.expect_navigation():
         page.locator(".shoe-card a", has_text=name).click()
     shop.check()
-    assert shop.path() == f"/shoes/{shoe['shoe_id']}"
+    assert shop.path() == path_for(shoe["shoe_id"], f"{shoe['brand']} {shoe['name']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     assert page.locator("#size-44").is_disabled()
 

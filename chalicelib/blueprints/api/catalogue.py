@@ -3,6 +3,7 @@
 from chalice import Response
 
 from chalicelib.blueprints.api import bp
+from chalicelib.product_links import product_path
 from chalicelib.serializers import card_json, shoe_json
 from chalicelib.services import catalogue
 from chalicelib.services.errors import ValidationFailed
@@ -29,7 +30,7 @@ def list_shoes() -> Response:
         return json_error(400, "InvalidCursor", error.message, error.errors)
     return json_response(
         {
-            "items": [card_json(card, ctx.url(f"/shoes/{card.shoe_id}")) for card in page.cards],
+            "items": [card_json(card, ctx.url(product_path(card))) for card in page.cards],
             "next_cursor": page.next_cursor,
             "prev_cursor": page.prev_cursor,
             "total": page.total,
