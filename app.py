@@ -11,6 +11,7 @@ from chalicelib import stream_handler
 from chalicelib.blueprints import (
     account,
     admin,
+    admin_customers,
     admin_orders,
     api,
     cart,
@@ -45,6 +46,7 @@ for blueprint in (
     payments.bp,
     admin.bp,
     admin_orders.bp,
+    admin_customers.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)

@@ -159,6 +159,16 @@ def cmd_backfill_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill_customers(args: argparse.Namespace) -> int:
+    from chalicelib.services import customers
+
+    started = time.perf_counter()
+    users, orders = customers.backfill()
+    took = time.perf_counter() - started
+    print(f"{users} account(s) given search keys; {orders} order(s) given their customer in {took:.1f} s")
+    return 0
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from devtools.demo import seed_demo_report
 
@@ -451,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "backfill-dashboard", help="give old orders their index shard and tally the dashboard counters (Scans)"
     ).set_defaults(func=cmd_backfill_dashboard)
+    commands.add_parser(
+        "backfill-customers", help="give old accounts their search keys and old orders their customer (Scans)"
+    ).set_defaults(func=cmd_backfill_customers)
 
     mail = commands.add_parser("outbox", help="the mail the local SES received (newest first), or unsent email")
     mail.add_argument("--json", action="store_true", help="JSON for machines")
