@@ -5,9 +5,9 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.blueprints.admin import decode_cursor, pager_urls
+from chalicelib.formatting import format_money
 from chalicelib.services import audit, cursors, exports, fulfilment, order_search, products, refunds
 from chalicelib.services.errors import Conflict, ValidationFailed
-from chalicelib.services.shoes import format_price
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import admin_required, current_admin_username
@@ -232,5 +232,5 @@ def refund_order(order_id: str) -> Response:
     except Conflict as error:
         return _render_order(order_id, 409, error.message)
     last = order.refunds[-1]
-    current().flash(f"Refunded {format_price(int(last.amount_cents))} of order {order.order_id}.", "success")
+    current().flash(f"Refunded {format_money(int(last.amount_cents))} of order {order.order_id}.", "success")
     return redirect(f"/admin/orders/{order_id}")

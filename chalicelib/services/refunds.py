@@ -19,11 +19,11 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.config import get_settings
+from chalicelib.formatting import format_money
 from chalicelib.models import Order, StatusChange, Stock, dynamo
 from chalicelib.models.orders import Refund
 from chalicelib.services import audit, emails, fulfilment, outbox, payments
 from chalicelib.services.errors import Conflict, ValidationFailed
-from chalicelib.services.shoes import format_price
 from chalicelib.services.validation import clean_text
 
 CARD, MANUAL = "card", "manual"
@@ -71,9 +71,10 @@ def plan(order: Order, request: RefundRequest) -> tuple[list[int], int]:
     if request.full:
         return [i for i in range(len(order.lines)) if i not in done], left
     if not request.lines:
-        raise ValidationFailed({"lines": "Choose the lines to refund, or refund in full."})
+        message = "Choose the lines to refund, or refund in full."
+        raise ValidationFailed({"lines": message}, message)
     if any(i < 0 or i >= len(order.lines) for i in request.lines):
-        raise ValidationFailed({"lines": "Choose lines of this order."})
+        raise ValidationFailed({"lines": "Choose lines of this order."}, "Choose lines of this order.")
     again = [i for i in request.lines if i in done]
     if again:
         raise Conflict("That line is refunded already." if len(again) == 1 else "Those lines are refunded already.")
@@ -94,7 +95,7 @@ def check_limit(admin: str, amount_cents: int) -> None:
     """The one place the staff refund limit is checked: above it, owners only."""
     limit = get_settings().admin_staff_refund_limit_cents
     if amount_cents > limit and not is_owner(admin):
-        raise Conflict(f"Refunds over {format_price(limit)} are for an owner. Ask an owner to make this one.")
+        raise Conflict(f"Refunds over {format_money(limit)} are for an owner. Ask an owner to make this one.")
 
 
 def _finish(order: Order, pending: Refund) -> None:
@@ -102,7 +103,7 @@ def _finish(order: Order, pending: Refund) -> None:
     now = clock.now()
     lines = [int(i) for i in pending.lines]
     described = ", ".join(f"{order.lines[i].name} size {order.lines[i].size}" for i in lines) or "shipping"
-    note = f"Refunded {format_price(int(pending.amount_cents))} ({described})"
+    note = f"Refunded {format_money(int(pending.amount_cents))} ({described})"
     if pending.restock:
         note += ", back in stock"
     if pending.method == MANUAL:
