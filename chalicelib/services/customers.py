@@ -138,23 +138,3 @@ def get_customer(user_id: str) -> User:
 def customer_orders(user_id: str, start: dict | None = None) -> Page:
     """The customer's orders, newest first, from the by-user index (one Query per page)."""
     return query_page(Order, Order.by_user, user_id, ("order_id", "user_id", "created_sort"), PAGE_SIZE, start)
-
-
-def backfill() -> tuple[int, int]:
-    """Search keys on every account and the customer on every order placed before they existed
-    (manage.py backfill-customers; Scans, for the operator only). Idempotent."""
-    users = 0
-    for user in User.scan(User.pk.startswith("USER#")):
-        if any(getattr(user, name) != value for name, value in user.search_values().items()):
-            user.update(actions=user.search_actions(), condition=User.pk.exists())
-            users += 1
-    orders = 0
-    for order in Order.scan(Order.customer_email.does_not_exist()):
-        owner = get_user(order.user_id) if order.user_id else None
-        if owner is None and not order.guest_email:
-            continue  # detached: its account is deleted
-        values = order_fields(owner, order.guest_email, plain_dict(order.address))
-        actions = [getattr(Order, name).set(value) for name, value in values.items() if value is not None]
-        order.update(actions=actions)  # conditioned on the version read
-        orders += 1
-    return users, orders

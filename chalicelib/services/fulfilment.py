@@ -244,11 +244,12 @@ def restock_with(
     restock: bool = True,
     message: outbox.Message | None = None,
     messages: list[outbox.Message] | None = None,
+    lines: list[int] | None = None,
 ) -> None:
     """One transaction: the conditioned status change, the lines' quantities ADDed back, the
     unpaid-order slot freed, the shopper's email queued. Cancelled by a conflict or throttling,
     nothing was written and the status condition still guards: it is tried again."""
-    quantities = order_quantities(order) if restock else {}
+    quantities = order_quantities(order, only=lines) if restock else {}
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:

@@ -1,15 +1,6 @@
-"""Refunds, in full or per line (docs/checkout.md, "Refunds").
-
-Three steps, each conditioned on what the one before wrote, so no refund passes what was paid and a
-double submit refunds once:
-1. reserve: `refunded_cents` grows by the amount and `pending_refund` is set, in one UpdateItem
-   conditioned on the version read and on no other refund being under way;
-2. the payment provider refunds the amount (Stripe, with the reservation's idempotency key; a pay-on-
-   delivery order is paid back by hand and only recorded); if that fails the reservation is undone;
-3. finish: one transaction records the refund in the order's history, puts the chosen lines back in
-   stock (once: a line is refunded once) and queues the shopper's email.
-A reservation left by a crash between 2 and 3 is finished by the next refund attempt (same key).
-"""
+"""Refunds per line or in full: reserve (refunded_cents + pending_refund, conditioned on the version
+read), refund at Stripe (or by hand), finish (history, restock, email) in one transaction.
+docs/checkout.md, "Refunds"."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,9 +11,9 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_money
-from chalicelib.models import Order, StatusChange, Stock, dynamo
+from chalicelib.models import Order, StatusChange, dynamo
 from chalicelib.models.orders import Refund
-from chalicelib.services import audit, emails, fulfilment, outbox, payments
+from chalicelib.services import audit, emails, fulfilment, payments
 from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -117,27 +108,16 @@ def _finish(order: Order, pending: Refund) -> None:
         Order.history.set(Order.history.append([StatusChange(status=order.status, at=now, by=pending.by, note=note)])),
         Order.updated_at.set(now),
     ]
-    quantities = fulfilment.order_quantities(order, only=lines) if pending.restock else {}
     if pending.restock and lines:
         actions.append(Order.restocked_lines.set(Order.restocked_lines.append(lines)))
     recipient = emails.order_recipient(order)
-    message = (
-        emails.order_refunded(order, recipient, int(pending.amount_cents), str(pending.key)) if recipient else None
+    messages = (
+        [emails.order_refunded(order, recipient, int(pending.amount_cents), str(pending.key))] if recipient else []
     )
-
-    def build(transaction: dynamo.Transaction) -> None:
-        transaction.update("order", order, actions=list(actions), condition=PENDING.key == pending.key)
-        for (shoe_id, size), quantity in quantities.items():
-            transaction.update(
-                f"stock:{shoe_id}#{size}",
-                Stock(shoe_id=shoe_id, size=size),
-                actions=[Stock.quantity.add(quantity), Stock.updated_at.set(now)],
-            )
-        if message is not None:
-            outbox.add(transaction, message)
-
     try:
-        dynamo.transact(build)
+        fulfilment.restock_with(
+            order, actions, PENDING.key == pending.key, restock=bool(pending.restock), messages=messages, lines=lines
+        )
     except dynamo.ConditionsFailed as error:
         raise Conflict("This refund was recorded by another request. Reload the page.") from error
     audit.record(
