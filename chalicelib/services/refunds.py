@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.config import get_settings
@@ -102,7 +103,7 @@ def _finish(order: Order, pending: Refund) -> None:
     if pending.note:
         note += f". {pending.note}"
     done = Refund(**{**pending.attribute_values, "at": now})
-    actions = [
+    actions: list[Action] = [
         Order.pending_refund.remove(),
         Order.refunds.set(Order.refunds.append([done])),
         Order.history.set(Order.history.append([StatusChange(status=order.status, at=now, by=pending.by, note=note)])),
