@@ -13,6 +13,7 @@ from chalicelib.blueprints import (
     admin,
     admin_customers,
     admin_orders,
+    admin_team,
     api,
     cart,
     catalogue,
@@ -47,6 +48,7 @@ for blueprint in (
     admin.bp,
     admin_orders.bp,
     admin_customers.bp,
+    admin_team.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)

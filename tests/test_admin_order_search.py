@@ -246,3 +246,14 @@ def test_a_listed_reason_is_told_to_the_shopper_in_their_words(shoe, alice):
     fulfilment.cancel(order.order_id, "boss", "out_of_stock")
     (message,) = [m for m in outbox.unsent(outbox.PENDING) if m.kind == emails.ORDER_CANCELLED]
     assert message.context["reason"] == "we no longer have a pair in stock"
+
+
+def test_any_status_lists_every_status_newest_first(admin, shoe, alice, frozen_clock):
+    placed = place(alice, shoe.shoe_id)
+    frozen_clock.advance(seconds=5)
+    shipped = place(alice, shoe.shoe_id)
+    fulfilment.transition(shipped.order_id, "shipped", "boss")
+    assert order_ids(admin.get("/admin/orders?status=all").body.decode()) == [shipped.order_id, placed.order_id]
+    default = admin.get("/admin/orders").body.decode()
+    assert order_ids(default) == [placed.order_id]  # the placed tab by default
+    assert '<option value="all" selected>Any status</option>' in default  # so an email search spans all

@@ -2,9 +2,12 @@
 double submit refunds once, restock only when chosen and only once, pay-on-delivery refunds recorded
 by hand, the staff limit, the history, the shopper's email, cancelling after a partial refund."""
 
+import os
 import re
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -13,11 +16,26 @@ from chalicelib.models import Order, Stock
 from chalicelib.services import card_payments, cart, checkout, emails, fulfilment, outbox, payments, refunds
 from chalicelib.services.errors import Conflict, ValidationFailed
 from devtools.stripe_standin import SUCCESS_CARD
-from tests.factories import ADDRESS, make_shoe, make_user
+from tests.factories import ADDRESS, make_admin, make_shoe, make_user
 from tests.payment_fixtures import stripe_standin  # noqa: F401 (fixture)
 from tests.test_cart_line_cap import atomic_moto_with_latency  # noqa: F401 (fixture: DynamoDB-atomic calls)
 
 ADMIN = "boss"
+
+
+@contextmanager
+def monkeypatch_env(name: str, value: str) -> Iterator[None]:
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+        get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -174,21 +192,32 @@ def test_pay_on_delivery_is_refunded_by_hand_once_delivered(alice, shoes, stripe
     assert stripe_refunds(stripe_standin) == [] and refund_emails() == [5000]
 
 
-def test_refunds_over_the_staff_limit_are_for_owners(alice, shoes, stripe_standin, monkeypatch):  # noqa: F811
+def test_refunds_over_the_staff_limit_are_for_owners(alice, shoes, stripe_standin):  # noqa: F811
+    make_admin("owner", role="owner")
+    make_admin("clerk", role="staff")
     order = paid_order(alice, shoes, stripe_standin)
-    monkeypatch.setenv("ADMIN_STAFF_REFUND_LIMIT_CENTS", "5500")
-    get_settings.cache_clear()
-    monkeypatch.setattr(refunds, "is_owner", lambda admin: admin == "owner")
-    try:
+    with monkeypatch_env("ADMIN_STAFF_REFUND_LIMIT_CENTS", "5500"):
         with pytest.raises(Conflict, match=r"Refunds over \$55.00 are for an owner"):
-            refunds.refund(order.order_id, "staff", refunds.RefundRequest(lines=(1,)))
+            refunds.refund(order.order_id, "clerk", refunds.RefundRequest(lines=(1,)))
         assert stripe_refunds(stripe_standin) == []
-        refunds.refund(order.order_id, "staff", refunds.RefundRequest(lines=(0,)))  # 50.00: within the limit
+        refunds.refund(order.order_id, "clerk", refunds.RefundRequest(lines=(0,)))  # 50.00: within the limit
         refunds.refund(order.order_id, "owner", refunds.RefundRequest(lines=(1,)))
         assert stripe_refunds(stripe_standin) == [5000, 6000]
-    finally:
-        monkeypatch.delenv("ADMIN_STAFF_REFUND_LIMIT_CENTS")
-        get_settings.cache_clear()
+
+
+def test_staff_are_refused_a_refund_over_the_limit_on_the_page(web, alice, shoes, stripe_standin):  # noqa: F811
+    make_admin("clerk", password="staff password 1", role="staff")
+    order = paid_order(alice, shoes, stripe_standin)  # 110.00 in all; the default limit is 200.00
+    assert web.admin_login("clerk", "staff password 1").status_code == 303
+    page = f"/admin/orders/{order.order_id}"
+    version = str(order.version)
+    small = web.post_form(f"{page}/refund", {"line": "0", "version": version}, csrf_page=page)
+    assert small.status_code == 303 and stripe_refunds(stripe_standin) == [5000]
+    with monkeypatch_env("ADMIN_STAFF_REFUND_LIMIT_CENTS", "1000"):
+        version = re.search(r'name="version" value="(\d+)"', web.get(page).body.decode()).group(1)
+        refused = web.post_form(f"{page}/refund", {"full": "1", "version": version}, csrf_page=page)
+        assert refused.status_code == 409 and "are for an owner" in refused.body.decode()
+    assert stripe_refunds(stripe_standin) == [5000]
 
 
 def test_bad_requests_are_refused_with_a_message(alice, shoes, stripe_standin):  # noqa: F811

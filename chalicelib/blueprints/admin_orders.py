@@ -21,24 +21,25 @@ ORDER_STATUS_CHOICES = [(value, label) for value, label in fulfilment.STATUS_LAB
 
 def _filters() -> tuple[str, str, str, str]:
     query = current().query
-    status = query.get("status", fulfilment.PLACED)
-    return query.get("q")[:254].strip(), status, query.get("from")[:10], query.get("to")[:10]
+    return query.get("q")[:254].strip(), query.get("status"), query.get("from")[:10], query.get("to")[:10]
 
 
 @bp.route("/admin/orders", methods=["GET"])
 @admin_required
 def order_list() -> Response:
-    """Orders of one status (newest first), optionally in a date range; the search box takes an
-    order id (straight to its page) or the email an order was placed with."""
-    term, status, from_text, to_text = _filters()
+    """Orders of one status or any (newest first), optionally in a date range; the search box takes
+    an order id (straight to its page) or the email an order was placed with (any status unless chosen)."""
+    term, asked, from_text, to_text = _filters()
     by_email = "@" in term
-    if by_email:
-        status = status if status in fulfilment.STATUSES else order_search.ANY_STATUS
-    else:
-        status = status if status in fulfilment.STATUSES else fulfilment.PLACED
+    chosen = asked if asked in fulfilment.STATUSES else order_search.ANY_STATUS
+    # The tabs show one status (placed by default); "any" merges them all; an email search is any unless chosen.
+    status = (
+        chosen if by_email or asked == order_search.ANY_STATUS or asked in fulfilment.STATUSES else fulfilment.PLACED
+    )
     values: dict[str, Any] = {
         "search": term,
         "order_status": status,
+        "chosen_status": chosen if asked else order_search.ANY_STATUS,
         "date_from": from_text,
         "date_to": to_text,
         "statuses": fulfilment.STATUSES,

@@ -11,14 +11,12 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from chalicelib.models.base import StoreModel, plain_dict, table_meta
 
-# -- back-office customer search (services/customers.py, docs/data-model.md) ---------------------------
-# Each searchable field has a casefolded key and an index partitioned by the key's first character: a
-# prefix search is one Query (hash = first character, begins_with on the key) whatever the number of
-# shoppers. The customer list reads CUSTOMER_SHARDS partitions newest first and merges them.
+# Customer search (services/customers.py, docs/data-model.md): per field a casefolded key in an index
+# partitioned by its first character; the list merges CUSTOMER_SHARDS partitions of customers-by-joined.
 CUSTOMER_SHARDS = 4
 CUSTOMER_FIELDS = ["user_id", "username", "email", "created_at", "last_address"]  # what the indexes carry
 
@@ -133,6 +131,22 @@ class UniqueClaim(StoreModel):
         return f"EMAIL#{email.casefold()}"
 
 
+OWNER = "owner"
+STAFF = "staff"
+ADMIN_ROLES = {OWNER: "Owner", STAFF: "Staff"}
+
+
+class AdminsByRole(GlobalSecondaryIndex):
+    """The back office's list of admins: one Query per role, no Scan."""
+
+    class Meta:
+        index_name = "by-role"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    username_key = UnicodeAttribute(range_key=True)
+
+
 class Admin(StoreModel):
     """A back-office user, in its own table: no shopper route can read or create one."""
 
@@ -147,6 +161,20 @@ class Admin(StoreModel):
     # refuses a session started before the last password change.
     disabled = BooleanAttribute(default=False)
     password_changed_at = UTCDateTimeAttribute(null=True)  # None on admins created before the field
+    # Owners run the shop (products, prices, admins, the audit log); staff handle orders and stock.
+    # None on an admin stored before roles existed: it is an owner (`access`), and its next login
+    # stores the role, which puts it in the by-role index the back office lists admins from.
+    role = UnicodeAttribute(null=True)
+
+    by_role = AdminsByRole()
+
+    @property
+    def access(self) -> str:
+        return self.role or OWNER
+
+    @property
+    def is_owner(self) -> bool:
+        return self.access == OWNER
 
 
 class SessionsByUser(GlobalSecondaryIndex):

@@ -22,6 +22,7 @@ ADMIN_LOW_STOCK = "admin-low-stock"
 ADMIN_CUSTOMERS = "admin-customers"
 ADMIN_CUSTOMER_ORDERS = "admin-customer-orders"
 ADMIN_ORDER_SEARCH = "admin-order-search"
+ADMIN_AUDIT = "admin-audit"
 
 
 class InvalidCursor(ValidationFailed):

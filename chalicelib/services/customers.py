@@ -68,10 +68,8 @@ class _Source:
 
 
 def search(term: str, search_field: str = "any", start: dict | None = None, page_size: int = PAGE_SIZE) -> Page:
-    """Customers whose name, username or email (or the one field asked for) starts with `term`,
-    case-insensitively, in alphabetical order of the matched value. Each field is one index
-    partition (the term's first character); "any" merges the three Queries, a customer matching
-    twice shown once per page. The position is per field, like paging.merged_query_page."""
+    """Customers whose name, username or email (or `search_field`) starts with `term`, any case,
+    alphabetically: one Query per field, merged; the position is per field (as merged_query_page)."""
     key = search_key(term[:SEARCH_MAX])
     if not key:
         return list_customers(start)

@@ -76,13 +76,17 @@ def created_between(start: date | None, end: date | None) -> Condition | None:
 def list_orders(
     status: str, start_date: date | None = None, end_date: date | None = None, start: dict | None = None
 ) -> Page:
-    """One status, newest first, optionally within the dates: the status's shards merged."""
-    if status not in fulfilment.STATUSES:
-        status = fulfilment.PLACED
+    """One status (or ANY_STATUS), newest first, optionally within the dates: the shards merged
+    (4 per status: any status reads 28 small Queries a page, still independent of the order count)."""
+    statuses = (
+        fulfilment.STATUSES
+        if status == ANY_STATUS
+        else (status if status in fulfilment.STATUSES else fulfilment.PLACED,)
+    )
     return merged_query_page(
         Order,
         Order.by_status,
-        status_shards(status),
+        tuple(shard for value in statuses for shard in status_shards(value)),
         "created_sort",
         ("order_id", "status_shard", "created_sort"),
         fulfilment.ORDERS_PAGE_SIZE,

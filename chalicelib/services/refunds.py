@@ -21,7 +21,6 @@ from chalicelib.services.validation import clean_text
 CARD, MANUAL = "card", "manual"
 NOTE_MAX = 200
 STALE_PENDING = timedelta(minutes=2)  # a reservation older than this was left by a crash
-OWNER = "owner"
 NOTHING_LEFT = "Everything paid for this order is refunded already."
 PENDING: Any = cast(Any, Order.pending_refund)  # its fields as paths for conditions and updates
 
@@ -75,12 +74,11 @@ def plan(order: Order, request: RefundRequest) -> tuple[list[int], int]:
 
 
 def is_owner(admin: str) -> bool:
-    """Whether this admin is an owner. Until roles exist every admin is one (an Admin without a
-    `role` attribute); with roles, the admin record's role decides."""
+    """The admin's role, read from its record (models.accounts.Admin.is_owner) at each refund."""
     from chalicelib.services.admins import get_admin
 
     record = get_admin(admin)
-    return record is not None and getattr(record, "role", OWNER) == OWNER
+    return record is not None and record.is_owner
 
 
 def check_limit(admin: str, amount_cents: int) -> None:
