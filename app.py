@@ -8,7 +8,21 @@ from chalice import Chalice
 from chalice.app import DynamoDBEvent
 
 from chalicelib import stream_handler
-from chalicelib.blueprints import account, admin, api, cart, catalogue, password, payments, restock, site, static
+from chalicelib.blueprints import (
+    account,
+    admin,
+    admin_customers,
+    admin_orders,
+    admin_team,
+    api,
+    cart,
+    catalogue,
+    password,
+    payments,
+    restock,
+    site,
+    static,
+)
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -32,6 +46,9 @@ for blueprint in (
     cart.bp,
     payments.bp,
     admin.bp,
+    admin_orders.bp,
+    admin_customers.bp,
+    admin_team.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)

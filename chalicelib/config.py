@@ -89,6 +89,7 @@ class Settings:
     payment_sweep_margin_minutes: int
     unpaid_order_limit: int
     unpaid_pairs_per_shoe: int
+    admin_staff_refund_limit_cents: int  # refunds above this are for an owner (services/refunds.py)
     # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
     first_page_cache_seconds: int = 5
 
@@ -145,4 +146,5 @@ def get_settings() -> Settings:
         payment_sweep_margin_minutes=_env_int("PAYMENT_SWEEP_MARGIN_MINUTES", 15),
         unpaid_order_limit=_env_int("UNPAID_ORDER_LIMIT", 2),
         unpaid_pairs_per_shoe=_env_int("UNPAID_PAIRS_PER_SHOE", 4),
+        admin_staff_refund_limit_cents=_env_int("ADMIN_STAFF_REFUND_LIMIT_CENTS", 20000),
     )

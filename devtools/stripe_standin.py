@@ -7,7 +7,7 @@
 pointed here with `StripeClient(base_addresses={"api": ...})`:
 
 - POST /v1/checkout/sessions, GET /v1/checkout/sessions/<id>, POST /v1/checkout/sessions/<id>/expire
-- POST /v1/refunds
+- POST /v1/refunds (an `amount` up to what is left, or what is left; more is refused as Stripe does)
 - Idempotency-Key honoured as Stripe does (same key: the first answer again); Bearer key checked.
 
 and serves the payment page a session's `url` points to, with inputs labelled "Card number",
@@ -178,12 +178,26 @@ class StandIn:
         paid = [s for s in self.sessions.values() if intent and s["payment_intent"] == intent]
         if not paid:
             return _error(400, f"No such payment_intent: '{intent}'", "resource_missing")
-        if any(r["payment_intent"] == intent for r in self.refunds.values()):
+        # As Stripe: partial refunds up to what was charged; no amount refunds what is left.
+        left = int(paid[0]["amount_total"]) - sum(
+            int(r["amount"]) for r in self.refunds.values() if r["payment_intent"] == intent
+        )
+        if left <= 0:
             return _error(400, f"Charge for {intent} has already been refunded.", "charge_already_refunded")
+        try:
+            amount = int(params["amount"]) if params.get("amount") not in (None, "") else left
+        except (TypeError, ValueError):
+            return _error(400, "Invalid integer: amount", "parameter_invalid_integer")
+        if amount <= 0:
+            return _error(400, "This value must be greater than or equal to 1.", "parameter_invalid_integer")
+        if amount > left:
+            return _error(
+                400, f"Refund amount ({amount}) is greater than unrefunded amount ({left}).", "amount_too_large"
+            )
         refund = {
             "id": f"re_test_{secrets.token_hex(12)}",
             "object": "refund",
-            "amount": paid[0]["amount_total"],
+            "amount": amount,
             "currency": paid[0]["currency"],
             "payment_intent": intent,
             "metadata": params.get("metadata") or {},

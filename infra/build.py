@@ -159,7 +159,8 @@ def bucket_resources() -> dict[str, Any]:
                             "Prefix": "incoming/",
                             "ExpirationInDays": 1,
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        }
+                        },
+                        {"Id": "expire-exports", "Status": "Enabled", "Prefix": "exports/", "ExpirationInDays": 2},
                     ]
                 },
             },
@@ -247,7 +248,8 @@ TABLE_ACTIONS = [
 INDEX_ACTIONS = ["dynamodb:Query"]
 # Objects under these prefixes only: uploads land in incoming/ (presigned POST = PutObject), verified
 # images are written to images/ and shown through presigned GETs.
-OBJECT_PREFIXES = ["incoming/", "images/"]
+# CSV exports of orders go to exports/ (written by the app, fetched by a presigned GET, expire in 2 days).
+OBJECT_PREFIXES = ["incoming/", "images/", "exports/"]
 OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
 # The parameters are SecureStrings under the AWS managed key aws/ssm, whose key policy lets SSM decrypt
 # for any principal of the account allowed ssm:GetParameters: no kms statement is needed. With a

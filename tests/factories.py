@@ -128,8 +128,10 @@ def make_user(
     return found
 
 
-def make_admin(username: str = ADMIN, email: str | None = None, password: str = ADMIN_PASSWORD) -> Admin:
-    return accounts.create_admin(username, email or f"{username}@example.com", password)
+def make_admin(
+    username: str = ADMIN, email: str | None = None, password: str = ADMIN_PASSWORD, role: str = "owner"
+) -> Admin:
+    return accounts.create_admin(username, email or f"{username}@example.com", password, role)
 
 
 def make_order(

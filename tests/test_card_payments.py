@@ -348,20 +348,20 @@ def test_admin_cancel_of_a_paid_order_refunds_once_under_a_double_submit(
     order = paid_order(shopper, stripe_standin, shoe)
     assert stock(shoe.shoe_id) == 1
     other_web.admin_login()
-    page = text(other_web.get(f"/admin/orders/{order.order_id}"))
-    assert "Cancelling refunds the card payment, then puts every pair back in stock." in page
+    page = text(other_web.get(f"/admin/orders/{order.order_id}/cancel"))
+    assert "Cancelling refunds what is left of the card payment, then puts the pairs back in stock." in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"to": "cancelled", "version": str(order.version), "csrf_token": token}
+    form = {"reason": "customer_request", "version": str(order.version), "csrf_token": token}
     body = urllib.parse.urlencode(form)
     first = other_web.request(
         "POST",
-        f"/admin/orders/{order.order_id}/status",
+        f"/admin/orders/{order.order_id}/cancel",
         body=body,
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     second = other_web.request(
         "POST",
-        f"/admin/orders/{order.order_id}/status",
+        f"/admin/orders/{order.order_id}/cancel",
         body=body,
         headers={"content-type": "application/x-www-form-urlencoded"},
     )

@@ -168,8 +168,9 @@ def test_bucket_blocks_public_access_encrypts_allows_the_upload_origin_and_expir
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     cors = bucket["CorsConfiguration"]["CorsRules"]
     assert cors[0]["AllowedOrigins"] == [{"Ref": "UploadOrigin"}] and "POST" in cors[0]["AllowedMethods"]
-    (expiry,) = bucket["LifecycleConfiguration"]["Rules"]
+    expiry, exports = bucket["LifecycleConfiguration"]["Rules"]
     assert expiry["Prefix"] == "incoming/" and expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
+    assert exports["Prefix"] == "exports/" and exports["ExpirationInDays"] == 2 and exports["Status"] == "Enabled"
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -1,4 +1,4 @@
-"""The back office: admin login at /admin, the dashboard, products, stock, images and orders."""
+"""The back office: admin login at /admin, the dashboard, products, stock and images (orders: admin_orders.py)."""
 
 from typing import TypedDict
 
@@ -14,7 +14,7 @@ from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
-from chalicelib.web.guards import admin_required, current_admin_username, public
+from chalicelib.web.guards import admin_required, current_admin_is_owner, current_admin_username, owner_required, public
 from chalicelib.web.rendering import redirect, render, too_many_requests
 from chalicelib.web.urls import safe_next
 
@@ -118,7 +118,7 @@ def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> 
 
 
 @bp.route("/upload", methods=["GET"])
-@admin_required
+@owner_required
 def upload_entry() -> Response:
     """The original store's only admin page; it now starts the new-shoe form."""
     return redirect("/admin/shoes/new")
@@ -187,14 +187,14 @@ def _render_new(form: dict, errors: dict, status: int = 200, message: str | None
 
 
 @bp.route("/admin/shoes/new", methods=["GET"])
-@admin_required
+@owner_required
 def shoe_new() -> Response:
     department = current().query.get("department") or "men"
     return _render_new({"department": department}, {})
 
 
 @bp.route("/admin/shoes/new", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_create() -> Response:
     form = current().form
     values = _form_values(form)
@@ -226,8 +226,13 @@ def _absolute(path: str, **query: str) -> str:
 def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
     shoe = products.get_shoe(shoe_id)
     stock = products.stock_rows(shoe_id)
-    grant = uploads.grant_upload(
-        shoe_id, current_admin_username(), redirect_url=_absolute(f"/admin/shoes/{shoe_id}/images/uploaded")
+    is_owner = current_admin_is_owner()  # staff see the details and photos, and change stock only
+    grant = (
+        uploads.grant_upload(
+            shoe_id, current_admin_username(), redirect_url=_absolute(f"/admin/shoes/{shoe_id}/images/uploaded")
+        )
+        if is_owner
+        else None
     )
     values = {
         "shoe": shoe,
@@ -237,6 +242,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "sold": sum(int(row.sold or 0) for row in stock.values()),
         "waiting": back_in_stock.waiting_counts(shoe_id, shoe.sizes),  # "email me when it's back"
         "grant": grant,
+        "is_owner": is_owner,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
         **CHOICES,
@@ -258,7 +264,7 @@ def shoe_edit(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/edit", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_save(shoe_id: str) -> Response:
     form = current().form
     values = _form_values(form)
@@ -317,7 +323,7 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_archive(shoe_id: str) -> Response:
     shoe = products.archive_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is archived: the shop no longer shows it.", "success")
@@ -325,7 +331,7 @@ def shoe_archive(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_restore(shoe_id: str) -> Response:
     shoe = products.restore_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is back in the shop.", "success")
@@ -333,7 +339,7 @@ def shoe_restore(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_delete(shoe_id: str) -> Response:
     try:
         products.delete_shoe(shoe_id, current_admin_username())
@@ -345,7 +351,7 @@ def shoe_delete(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
-@admin_required
+@owner_required
 def image_uploaded(shoe_id: str) -> Response:
     """Where S3 sends a plain-form upload: a GET changes nothing, so one more click adds it."""
     key = current().query.get("key")[:200]
@@ -355,7 +361,7 @@ def image_uploaded(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/confirm", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def image_confirm(shoe_id: str) -> Response:
     try:
         uploads.confirm_upload(shoe_id, current().form.get("key")[:200], current_admin_username())
@@ -376,7 +382,7 @@ IMAGE_ACTIONS = {
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/{image_id}", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def image_action(shoe_id: str, image_id: str) -> Response:
     action = current().form.get("action")
     if action not in IMAGE_ACTIONS:
@@ -390,61 +396,3 @@ def image_action(shoe_id: str, image_id: str) -> Response:
         return _to_edit_page(shoe_id)
     current().flash(done, "success")
     return _to_edit_page(shoe_id)
-
-
-@bp.route("/admin/orders", methods=["GET"])
-@admin_required
-def order_list() -> Response:
-    query = current().query
-    status = query.get("status", fulfilment.PLACED)
-    status = status if status in fulfilment.STATUSES else fulfilment.PLACED
-    page = fulfilment.list_orders(status, decode_cursor(cursors.ADMIN_ORDERS, status=status))
-    return render(
-        "admin/orders.html",
-        orders=page.items,
-        order_status=status,
-        statuses=fulfilment.STATUSES,
-        **pager_urls("/admin/orders", cursors.ADMIN_ORDERS, page.next_key, status=status),
-    )
-
-
-def _render_order(order_id: str, status: int = 200, message: str | None = None, errors: dict | None = None):
-    order = fulfilment.get_order(order_id)
-    return render(
-        "admin/order.html",
-        status=status,
-        order=order,
-        moves=fulfilment.MOVES.get(order.status, ()),
-        carriers=fulfilment.CARRIER_CHOICES,
-        message=message,
-        errors=errors or {},
-    )
-
-
-@bp.route("/admin/orders/{order_id}", methods=["GET"])
-@admin_required
-def order_detail(order_id: str) -> Response:
-    return _render_order(order_id)
-
-
-@bp.route("/admin/orders/{order_id}/status", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
-def order_transition(order_id: str) -> Response:
-    form = current().form
-    version = products.parse_whole_number(form.get("version")[:10])
-    try:
-        order = fulfilment.transition(
-            order_id,
-            form.get("to")[:20],
-            current_admin_username(),
-            form.get("note")[:1000],
-            version,
-            carrier=form.get("carrier")[:40],
-            tracking_number=form.get("tracking_number")[:100],
-        )
-    except ValidationFailed as error:
-        return _render_order(order_id, 400, error.message, error.errors)
-    except Conflict as error:
-        return _render_order(order_id, 409, error.message)
-    current().flash(f"Order {order.order_id} is now {order.status}.", "success")
-    return redirect(f"/admin/orders/{order_id}")

@@ -1,5 +1,6 @@
 """Shoppers, their unique-name claims, admins and server-side sessions."""
 
+import zlib
 from typing import Any
 
 from pynamodb.attributes import (
@@ -9,9 +10,32 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
-from chalicelib.models.base import StoreModel, table_meta
+from chalicelib.models.base import StoreModel, plain_dict, table_meta
+
+# Customer search (services/customers.py, docs/data-model.md): per field a casefolded key in an index
+# partitioned by its first character; the list merges CUSTOMER_SHARDS partitions of customers-by-joined.
+CUSTOMER_SHARDS = 4
+CUSTOMER_FIELDS = ["user_id", "username", "email", "created_at", "last_address"]  # what the indexes carry
+
+
+def search_key(value: str | None) -> str | None:
+    key = " ".join(str(value or "").casefold().split())
+    return key or None
+
+
+def _customer_index(name: str, head: str, key: str) -> type[GlobalSecondaryIndex]:
+    meta = type("Meta", (), {"index_name": name, "projection": IncludeProjection(CUSTOMER_FIELDS)})
+    attrs = {"Meta": meta, head: UnicodeAttribute(hash_key=True), key: UnicodeAttribute(range_key=True)}
+    return type(f"CustomersBy{head.title().replace('_', '')}", (GlobalSecondaryIndex,), attrs)
+
+
+CustomersByUsername = _customer_index("customers-by-username", "username_head", "username_lc")
+CustomersByEmail = _customer_index("customers-by-email", "email_head", "email_lc")
+CustomersByName = _customer_index("customers-by-name", "name_head", "name_lc")
+CustomersByJoined = _customer_index("customers-by-joined", "customer_shard", "joined_sort")
 
 
 class User(StoreModel):
@@ -35,10 +59,57 @@ class User(StoreModel):
     pending_email = UnicodeAttribute(null=True)
     email_token_hash = UnicodeAttribute(null=True)
     email_token_expires_at = UTCDateTimeAttribute(null=True)
+    # Customer search keys (see CUSTOMER_SHARDS above): set on every save, and by search_actions().
+    username_head = UnicodeAttribute(null=True)
+    username_lc = UnicodeAttribute(null=True)
+    email_head = UnicodeAttribute(null=True)
+    email_lc = UnicodeAttribute(null=True)
+    name_head = UnicodeAttribute(null=True)  # from the saved address's full name; none without one
+    name_lc = UnicodeAttribute(null=True)
+    customer_shard = UnicodeAttribute(null=True)
+    joined_sort = UnicodeAttribute(null=True)  # "<iso created_at>#<user_id>"
+
+    by_username = CustomersByUsername()
+    by_email = CustomersByEmail()
+    by_name = CustomersByName()
+    by_joined = CustomersByJoined()
 
     @staticmethod
     def key_for(user_id: str) -> str:
         return f"USER#{user_id}"
+
+    def full_name(self) -> str | None:
+        return str(plain_dict(self.last_address).get("full_name") or "") or None
+
+    def search_values(self, email: str | None = None, full_name: str | None = None) -> dict[str, str | None]:
+        """Every customer-search attribute's value for this user, with a new email or name if given."""
+        username = search_key(self.username)
+        email = search_key(self.email if email is None else email)
+        name = search_key(self.full_name() if full_name is None else full_name)
+        created = self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.created_at else ""
+        return {
+            "username_head": username[0] if username else None,
+            "username_lc": username,
+            "email_head": email[0] if email else None,
+            "email_lc": email,
+            "name_head": name[0] if name else None,
+            "name_lc": name,
+            "customer_shard": str(zlib.crc32(self.user_id.encode()) % CUSTOMER_SHARDS) if self.user_id else None,
+            "joined_sort": f"{created}#{self.user_id}" if self.user_id else None,
+        }
+
+    def search_actions(self, email: str | None = None, full_name: str | None = None) -> list[Action]:
+        """Update actions keeping the search keys in step with an update setting a new email or address."""
+        actions: list[Action] = []
+        for name, value in self.search_values(email, full_name).items():
+            attribute = getattr(User, name)
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+        return actions
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        for name, value in self.search_values().items():
+            setattr(self, name, value)
+        return super().serialize(null_check=null_check)
 
 
 class UniqueClaim(StoreModel):
@@ -60,6 +131,22 @@ class UniqueClaim(StoreModel):
         return f"EMAIL#{email.casefold()}"
 
 
+OWNER = "owner"
+STAFF = "staff"
+ADMIN_ROLES = {OWNER: "Owner", STAFF: "Staff"}
+
+
+class AdminsByRole(GlobalSecondaryIndex):
+    """The back office's list of admins: one Query per role, no Scan."""
+
+    class Meta:
+        index_name = "by-role"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    username_key = UnicodeAttribute(range_key=True)
+
+
 class Admin(StoreModel):
     """A back-office user, in its own table: no shopper route can read or create one."""
 
@@ -74,6 +161,20 @@ class Admin(StoreModel):
     # refuses a session started before the last password change.
     disabled = BooleanAttribute(default=False)
     password_changed_at = UTCDateTimeAttribute(null=True)  # None on admins created before the field
+    # Owners run the shop (products, prices, admins, the audit log); staff handle orders and stock.
+    # None on an admin stored before roles existed: it is an owner (`access`), and its next login
+    # stores the role, which puts it in the by-role index the back office lists admins from.
+    role = UnicodeAttribute(null=True)
+
+    by_role = AdminsByRole()
+
+    @property
+    def access(self) -> str:
+        return self.role or OWNER
+
+    @property
+    def is_owner(self) -> bool:
+        return self.access == OWNER
 
 
 class SessionsByUser(GlobalSecondaryIndex):

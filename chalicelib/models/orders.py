@@ -4,6 +4,7 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -116,6 +117,31 @@ class OrdersByPaymentDue(GlobalSecondaryIndex):
     payment_due_sort = UnicodeAttribute(range_key=True)
 
 
+class OrdersByEmail(GlobalSecondaryIndex):
+    """Orders by the casefolded email they were placed with (account or guest), newest first."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class Refund(MapAttribute):
+    """One refund of an order (services/refunds.py): lines refunded (indexes into `lines`), the amount."""
+
+    key = UnicodeAttribute()  # "<order_id>-<n>": the payment provider's idempotency key
+    amount_cents = NumberAttribute()
+    lines = ListAttribute[int](of=NumberAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
+    restock = BooleanAttribute(default=False)
+    method = UnicodeAttribute()  # "card" (through Stripe) or "manual" (pay on delivery: paid back by hand)
+    refund_id = UnicodeAttribute(null=True)  # Stripe's
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
 class Order(StoreModel):
     """The id derives from the shopper and the idempotency key, and the put is conditioned on
     attribute_not_exists: a double submit cannot make a second order."""
@@ -149,11 +175,25 @@ class Order(StoreModel):
     refund_id = UnicodeAttribute(null=True)
     # Pay on delivery: the owner key whose unpaid-order slot this order holds (services/unpaid_orders.py)
     unpaid_slot_owner = UnicodeAttribute(null=True)
+    # Customer (services/customers.py): who placed it, snapshotted at placement; email_key (casefolded
+    # customer_email) feeds the by-email index. Removed with the address when the account is deleted.
+    customer_email = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
+    customer_username = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
+    # Refunds (services/refunds.py): refunded_cents only grows, conditioned on the value read, so no
+    # refund passes what was paid; pending_refund holds the one refund under way at the provider.
+    refunded_cents = NumberAttribute(default=0)
+    refunds = ListAttribute(of=Refund, default=list)
+    pending_refund = Refund(null=True)
+    # Line indexes put back in stock (PynamoDB types `of` as the element type)
+    restocked_lines = ListAttribute[int](of=NumberAttribute, default=list)  # type: ignore[arg-type]
     version = VersionAttribute()
 
     by_user = OrdersByUser()
     by_status = OrdersByStatus()
     by_payment_due = OrdersByPaymentDue()
+    by_email = OrdersByEmail()
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
         """Every save (plain or in a transaction) writes the shard of the status it saves."""

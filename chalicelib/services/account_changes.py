@@ -131,6 +131,7 @@ def confirm_email_change(token: str) -> User:
         User.pending_email.remove(),
         User.email_token_hash.remove(),
         User.email_token_expires_at.remove(),
+        *user.search_actions(email=new_email),
     ]
 
     def build(transaction: dynamo.Transaction) -> None:

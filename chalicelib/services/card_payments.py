@@ -215,19 +215,31 @@ def abandon(order: Order, note: str) -> Order | None:
     return settle_unpaid(order.order_id, note)
 
 
-def create_refund(order_id: str, payment_intent: str) -> str:
+def create_refund(order_id: str, payment_intent: str, amount_cents: int | None = None, key: str = "") -> str:
+    """A Stripe refund of `amount_cents` (None: all that is left); the idempotency key makes a
+    repeated call (a retry, a double submit) the same refund: one key per refund of the order."""
     params: Any = {"payment_intent": payment_intent, "metadata": {"order_id": order_id}}
-    options: Any = {"idempotency_key": f"refund-{order_id}"}
+    if amount_cents is not None:
+        params["amount"] = int(amount_cents)
+    options: Any = {"idempotency_key": f"refund-{key or order_id}"}
     return str(_call("refunds.create", lambda c: c.v1.refunds.create(params=params, options=options)).id)
 
 
 def record_refund(order: Order) -> str:
+    """Refund what is left of a paid order (all of it, unless lines were refunded before)."""
     if order.refund_id:
         return order.refund_id
     if not order.payment_intent_id:
         raise Conflict("This order has no card payment to refund.")
-    refund_id = create_refund(order.order_id, order.payment_intent_id)
-    _settle(order.order_id, lambda o: [Order.refund_id.set(refund_id)] if o.refund_id is None else None)
+    remaining = fulfilment.remaining_cents(order)
+    refund_id = create_refund(order.order_id, order.payment_intent_id, remaining if order.refunded_cents else None)
+
+    def record(current: Order) -> list[Action] | None:
+        if current.refund_id is not None:
+            return None
+        return [Order.refund_id.set(refund_id), Order.refunded_cents.set(int(current.total_cents))]
+
+    _settle(order.order_id, record)
     return refund_id
 
 

@@ -19,7 +19,7 @@ from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, U
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import emails, outbox, payments, pricing, unpaid_orders
+from chalicelib.services import customers, emails, outbox, payments, pricing, unpaid_orders
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
 
@@ -161,7 +161,8 @@ def clean_guest_details(raw: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
 def save_address(user: User, address: dict[str, str]) -> None:
     try:
-        user.update(actions=[User.last_address.set(address)], condition=User.pk.exists())
+        actions = [User.last_address.set(address), *user.search_actions(full_name=address.get("full_name") or "")]
+        user.update(actions=actions, condition=User.pk.exists())
     except UpdateError as error:
         raise ServiceError("Your account could not be found. Please log in again.") from error
 
@@ -383,6 +384,7 @@ def place_order(
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
         unpaid_slot_owner=unpaid_owner,
     )
+    customers.set_customer(order, buyer.user, buyer.email, shipping_address)
     if decision.status == payments.PENDING_PAYMENT:
         payments.mark_payment_due(order, now)
     # A card order's confirmation is the "payment received" email, once Stripe confirms it.

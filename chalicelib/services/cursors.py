@@ -19,6 +19,10 @@ ORDERS = "orders"  # a shopper's order history
 ADMIN_SHOES = "admin-shoes"
 ADMIN_ORDERS = "admin-orders"
 ADMIN_LOW_STOCK = "admin-low-stock"
+ADMIN_CUSTOMERS = "admin-customers"
+ADMIN_CUSTOMER_ORDERS = "admin-customer-orders"
+ADMIN_ORDER_SEARCH = "admin-order-search"
+ADMIN_AUDIT = "admin-audit"
 
 
 class InvalidCursor(ValidationFailed):

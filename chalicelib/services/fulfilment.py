@@ -34,6 +34,15 @@ ORDERS_PAGE_SIZE = 20
 CANCEL_ATTEMPTS = dynamo.RETRY_ATTEMPTS
 CARRIER_CHOICES = [("", "Choose a carrier"), *((code, name) for code, (name, _) in emails.CARRIERS.items())]
 ACTION_LABELS = {SHIPPED: "marked shipped", DELIVERED: "marked delivered", CANCELLED: "cancelled"}
+# Why an admin cancels: code -> (the admin's choice, what the shopper's email says). "other" takes text.
+CANCEL_REASONS = {
+    "customer_request": ("The customer asked to cancel", "you asked us to cancel it"),
+    "out_of_stock": ("Out of stock", "we no longer have a pair in stock"),
+    "payment_problem": ("A problem with the payment", "there was a problem with the payment"),
+    "undeliverable": ("We cannot deliver to the address", "we cannot deliver to the address given"),
+    "other": ("Other (say why below)", ""),
+}
+CANCEL_REASON_MAX = 200
 
 
 def get_order(order_id: str) -> Order:
@@ -78,20 +87,48 @@ def _clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
     return carrier, tracking_number
 
 
+def cancel_reason(code: str, other: str) -> str:
+    """The shopper-facing reason for a cancellation, from the list or the admin's own words."""
+    other = clean_text(other)
+    if code not in CANCEL_REASONS:
+        raise ValidationFailed({"reason": "Choose why the order is cancelled."}, "Choose a reason to cancel.")
+    if code != "other":
+        return CANCEL_REASONS[code][1]
+    if not other:
+        raise ValidationFailed({"reason_other": "Say why the order is cancelled."}, "Say why the order is cancelled.")
+    if len(other) > CANCEL_REASON_MAX:
+        raise ValidationFailed({"reason_other": f"Use at most {CANCEL_REASON_MAX} characters."})
+    return other
+
+
+def cancel(order_id: str, admin: str, code: str, other: str = "", seen_version: int | None = None) -> Order:
+    """Cancel with a reason, recorded in the history and told to the shopper."""
+    reason = cancel_reason(code, other)
+    return transition(order_id, CANCELLED, admin, f"Reason: {reason}", seen_version, reason=reason)
+
+
 def _status_email(
-    order: Order, target: str, note: str, carrier: str, tracking_number: str, refund_id: str | None = None
-) -> outbox.Message | None:
+    order: Order,
+    target: str,
+    note: str,
+    carrier: str,
+    tracking_number: str,
+    refund_id: str | None = None,
+    reason: str = "",
+    refund_cents: int = 0,
+) -> list[outbox.Message]:
     """The shopper's email about this move, written in the move's own transaction."""
     recipient = emails.order_recipient(order)
     if recipient is None:
-        return None  # the account is gone: nobody to tell
+        return []  # the account is gone: nobody to tell
     if target == SHIPPED:
-        return emails.order_shipped(order, recipient, carrier, tracking_number, note)
+        return [emails.order_shipped(order, recipient, carrier, tracking_number, note)]
     if target == DELIVERED:
-        return emails.order_delivered(order, recipient)
-    if refund_id is not None:  # a paid card order: cancelled and refunded in full
-        return emails.order_refunded(order, recipient, int(order.total_cents), refund_id)
-    return emails.order_cancelled(order, recipient)
+        return [emails.order_delivered(order, recipient)]
+    cancelled = emails.order_cancelled(order, recipient, reason)
+    if refund_id is not None:  # a paid card order: cancelled, and what was left refunded
+        return [cancelled, emails.order_refunded(order, recipient, refund_cents, refund_id)]
+    return [cancelled]
 
 
 def transition(
@@ -102,6 +139,7 @@ def transition(
     seen_version: int | None = None,
     carrier: str = "",
     tracking_number: str = "",
+    reason: str = "",
 ) -> Order:
     """Move an order on and queue the shopper's email in the same transaction; `seen_version` (from
     the admin's page) refuses a stale button press. Shipping may name a carrier and tracking number."""
@@ -116,8 +154,11 @@ def transition(
         raise Conflict("This order changed since you loaded the page. Check its status below and try again.")
     if target not in MOVES.get(order.status, ()):
         raise _refused(order, target)
+    if order.pending_refund is not None:
+        raise Conflict("A refund of this order is being made right now. Reload the page in a moment.")
     refund_id = None
-    if target == CANCELLED and order.payment_method == payments.CARD:
+    refund_cents = remaining_cents(order)
+    if target == CANCELLED and order.payment_method == payments.CARD and refund_cents > 0:
         refund_id = _refund_first(order)  # recorded on the order before anything is restocked
         order = get_order(order_id)  # recording it changed the version
         if order.status != PAID or order.refund_id != refund_id:
@@ -139,14 +180,14 @@ def transition(
     if refund_id is not None:
         condition = condition & (Order.refund_id == refund_id)
     slot_owner = order.unpaid_slot_owner if target in (DELIVERED, CANCELLED) else None
-    message = _status_email(order, target, note, carrier, tracking_number, refund_id)
+    messages = _status_email(order, target, note, carrier, tracking_number, refund_id, reason, refund_cents)
     try:
         if target == CANCELLED:
-            restock_with(order, actions, condition, slot_owner, message=message)
+            restock_with(order, actions, condition, slot_owner, messages=messages)
         elif slot_owner:  # delivered: the unpaid-order slot back
-            restock_with(order, actions, condition, slot_owner, restock=False, message=message)
+            restock_with(order, actions, condition, slot_owner, restock=False, messages=messages)
         else:
-            move_with(order, actions, condition, message)
+            move_with(order, actions, condition, *messages)
     except dynamo.ConditionsFailed as error:
         raise _refused(get_order(order_id), target) from error
     # Throttled or DynamoDB unavailable: nothing changed (no email either), the busy page says try again.
@@ -154,22 +195,32 @@ def transition(
     return get_order(order_id)
 
 
-def move_with(order: Order, actions: list[Action], condition: Condition, message: outbox.Message | None) -> None:
+def move_with(order: Order, actions: list[Action], condition: Condition, *messages: outbox.Message | None) -> None:
     def build(transaction: dynamo.Transaction) -> None:
         transaction.update("order", order, actions=list(actions), condition=condition)  # PynamoDB appends to it
-        if message is not None:
-            outbox.add(transaction, message)
+        for message in messages:
+            if message is not None:
+                outbox.add(transaction, message)
 
     dynamo.transact(build)
 
 
-def order_quantities(order: Order) -> dict[tuple[str, str], int]:
-    """Pairs per (shoe, size): one stock action per item, lines of the same shoe and size merged."""
+def order_quantities(order: Order, only: list[int] | None = None) -> dict[tuple[str, str], int]:
+    """Pairs per (shoe, size): one stock action per item, lines of the same shoe and size merged.
+    Lines already put back (a refund that restocked them) are left out; `only`: just these lines."""
     quantities: dict[tuple[str, str], int] = {}
-    for line in order.lines:
+    restocked = {int(index) for index in order.restocked_lines or []}
+    for index, line in enumerate(order.lines):
+        if index in restocked or (only is not None and index not in only):
+            continue
         key = (line.shoe_id, line.size)
         quantities[key] = quantities.get(key, 0) + int(line.quantity)
     return quantities
+
+
+def remaining_cents(order: Order) -> int:
+    """What was paid (or is to be paid) and not refunded yet."""
+    return int(order.total_cents) - int(order.refunded_cents or 0)
 
 
 def _refund_first(order: Order) -> str:
@@ -192,11 +243,13 @@ def restock_with(
     slot_owner: str | None = None,
     restock: bool = True,
     message: outbox.Message | None = None,
+    messages: list[outbox.Message] | None = None,
+    lines: list[int] | None = None,
 ) -> None:
     """One transaction: the conditioned status change, the lines' quantities ADDed back, the
     unpaid-order slot freed, the shopper's email queued. Cancelled by a conflict or throttling,
     nothing was written and the status condition still guards: it is tried again."""
-    quantities = order_quantities(order) if restock else {}
+    quantities = order_quantities(order, only=lines) if restock else {}
     now = clock.now()
 
     def build(transaction: dynamo.Transaction) -> None:
@@ -209,7 +262,8 @@ def restock_with(
             )
         if slot_owner:
             unpaid_orders.give_back_slot(transaction, slot_owner)
-        if message is not None:
-            outbox.add(transaction, message)
+        for each in [message, *(messages or [])]:
+            if each is not None:
+                outbox.add(transaction, each)
 
     dynamo.transact(build, attempts=CANCEL_ATTEMPTS)

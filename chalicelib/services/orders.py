@@ -16,6 +16,8 @@ from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.order_links import ORDER_LINK_MAX_AGE, ORDER_LINK_PURPOSE
 
 PAGE_SIZE = 10
+# Who placed an order (services/customers.py): gone with the address when the account is deleted.
+CUSTOMER_ATTRIBUTES = (Order.customer_email, Order.customer_name, Order.customer_username, Order.email_key)
 BAD_CURSOR = "That page link is not valid."
 LINK_NOT_VALID = "This order link is not valid or has expired. The link in your confirmation email opens your order."
 OTHER_EMAIL = "This order was placed with another email address, so it cannot join this account."
@@ -117,6 +119,7 @@ def detach_orders(user: User) -> None:
                         Order.user_id.remove(),
                         Order.address.remove(),
                         Order.guest_email.remove(),
+                        *(attribute.remove() for attribute in CUSTOMER_ATTRIBUTES),
                         Order.updated_at.set(clock.now()),
                     ]
                 )

@@ -79,6 +79,7 @@ def merged_query_page(
     key_names: tuple[str, ...],
     page_size: int,
     start: dict | None = None,
+    range_condition: Condition | None = None,
 ) -> Page:
     """One page, newest first, of an index partition spread over several hash values (shards):
     each shard is read in small steps and the heads are merged by `sort_name`. The position is per
@@ -98,6 +99,7 @@ def merged_query_page(
         nonlocal read
         data = connection.query(
             reader.hash_value,
+            range_key_condition=range_condition,
             index_name=index.Meta.index_name,
             exclusive_start_key=reader.key,
             scan_index_forward=False,
