@@ -145,7 +145,8 @@ def test_saving_a_new_shoe_lands_on_its_edit_page_with_the_uploader(admin):
     assert "Harbor Boot is saved" in html
     assert "Image" in labels(html)
     assert re.search(r"<button[^>]*>Upload image</button>", html)
-    assert re.search(r"<button[^>]*>Archive</button>", html)
+    assert re.search(r"<button[^>]*>Publish</button>", html)  # a new shoe is a draft
+    assert shoe.status == "draft" and "Preview as shopper" in html
     assert 'enctype="multipart/form-data"' in html and 'name="policy"' in html
     assert 'name="success_action_redirect"' in html
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
@@ -305,7 +306,11 @@ def test_the_no_script_upload_comes_back_and_is_checked_on_a_click(admin):
     page = admin.get(edit).body.decode()
     assert "checked and added" in page and "Main photo" in page
     image_id = Shoe.get(shoe.shoe_id).images[0].image_id
-    deleted = admin.post_form(f"/admin/shoes/{shoe.shoe_id}/images/{image_id}", {"action": "delete"}, csrf_page=edit)
+    asked = admin.post_form(f"/admin/shoes/{shoe.shoe_id}/images/{image_id}", {"action": "delete"}, csrf_page=edit)
+    confirm = f"/admin/shoes/{shoe.shoe_id}/images/{image_id}/delete"
+    assert asked.status_code == 303 and asked.headers["Location"] == confirm  # asks first
+    assert len(Shoe.get(shoe.shoe_id).images) == 1
+    deleted = admin.post_form(confirm, {}, csrf_page=confirm)
     assert deleted.status_code == 303 and Shoe.get(shoe.shoe_id).images == []
 
 

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
 from chalicelib.models import Shoe, Stock, dynamo, shared_connection
-from chalicelib.models.catalogue import ACTIVE, ARCHIVED
+from chalicelib.models.catalogue import ACTIVE, ARCHIVED, DRAFT
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import audit
 from chalicelib.services.errors import Conflict, ValidationFailed
@@ -21,7 +21,7 @@ from chalicelib.services.paging import Page, query_page
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, LOW_STOCK, format_price, get_shoe, parse_price
 from chalicelib.services.validation import clean_text
 
-STATUSES = (ACTIVE, ARCHIVED)
+STATUSES = (DRAFT, ACTIVE, ARCHIVED)
 MAX_STOCK = 100_000
 MAX_PRICE_CENTS = 10_000_00
 LIMITS = {"name": 80, "brand": 40, "colour": 30, "description": 2000}
@@ -126,7 +126,7 @@ def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
         price_cents=values["price_cents"],
         sizes=sizes.sizes_for(values["department"]),
         images=[],
-        status=ACTIVE,
+        status=DRAFT,
         created_at=now,
         updated_at=now,
     )
@@ -171,7 +171,11 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
     return shoe
 
 
-def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
+NO_PHOTO = "Add a photo first, or tick “Publish without a photo”: shoppers would see an empty grey box."
+STATUS_ACTIONS = {ACTIVE: "restore", ARCHIVED: "archive"}
+
+
+def _set_status(shoe_id: str, status: str, admin: str, action: str = "") -> Shoe:
     shoe = get_shoe(shoe_id)
     if shoe.status == status:
         return shoe
@@ -181,16 +185,31 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
         if condition_failed(error):
             raise Conflict("The shoe changed while you were working. Reload and try again.") from error
         raise
-    audit.record(admin, f"shoe.{'archive' if status == ARCHIVED else 'restore'}", shoe_id=shoe_id)
+    audit.record(admin, f"shoe.{action or STATUS_ACTIONS[status]}", shoe_id=shoe_id)
     return shoe
 
 
+def publish_shoe(shoe_id: str, admin: str, without_photo: bool = False) -> Shoe:
+    """A draft goes into the shop; with no photo only when the admin says so (`without_photo`)."""
+    shoe = get_shoe(shoe_id)
+    if shoe.status != DRAFT:
+        raise Conflict("Only a draft can be published; this shoe is already " + shoe.status + ".")
+    if not shoe.images and not without_photo:
+        raise ValidationFailed({"without_photo": NO_PHOTO}, NO_PHOTO)
+    return _set_status(shoe_id, ACTIVE, admin, "publish")
+
+
 def archive_shoe(shoe_id: str, admin: str) -> Shoe:
-    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines."""
+    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines.
+    A draft was never in the shop: it is published or deleted, not archived."""
+    if get_shoe(shoe_id).status == DRAFT:
+        raise Conflict("This shoe is a draft, not in the shop: publish it or delete it.")
     return _set_status(shoe_id, ARCHIVED, admin)
 
 
 def restore_shoe(shoe_id: str, admin: str) -> Shoe:
+    if get_shoe(shoe_id).status == DRAFT:
+        raise Conflict("This shoe is a draft: publish it to put it in the shop.")
     return _set_status(shoe_id, ACTIVE, admin)
 
 
@@ -316,7 +335,7 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
     """One admin page (20, newest first) per status partition of `by-newest`, filtered on
-    `search_text`; "all" pages through active, then archived."""
+    `search_text`; "all" pages through drafts, active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
     requested = start.get("status")
