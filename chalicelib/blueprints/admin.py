@@ -4,6 +4,7 @@ from typing import TypedDict
 
 from chalice import Blueprint, Response
 
+from chalicelib.formatting import join_words
 from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
 from chalicelib.services import dashboard as dashboard_figures
@@ -133,10 +134,12 @@ def shoe_list() -> Response:
     search = query.get("q")[: products.SEARCH_MAX]
     page = products.list_shoes(status, search, decode_cursor(cursors.ADMIN_SHOES, status=status, q=search))
     stock = products.stock_for(page.items)
-    rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
+    waiting = back_in_stock.waiting_for(products.sold_out_sizes(page.items, stock))
+    rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}), waiting)) for shoe in page.items]
     return render(
         "admin/shoes.html",
         rows=rows,
+        image_url=images.image_url,
         shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
@@ -250,6 +253,7 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "conflict": None,
         "stock_errors": {},
         "publish_errors": {},
+        "adjust": {"size": "", "delta": ""},  # the receive/remove form's choice, kept after an error
         "message": None,
         "pending_key": None,
         "image_url": images.image_url,
@@ -299,7 +303,8 @@ def shoe_stock(shoe_id: str) -> Response:
         changed = products.apply_stock_form(shoe_id, grid, current_admin_username())
     except ValidationFailed as error:
         return render_edit(shoe_id, 409, stock_errors=error.errors, message=error.message)
-    current().flash(f"Stock saved for sizes {', '.join(changed)}." if changed else "No stock changed.", "success")
+    saved = f"Stock saved for size{'s' if len(changed) > 1 else ''} {join_words(changed)}."
+    current().flash(saved if changed else "No stock changed.", "success")
     return _to_edit_page(shoe_id)
 
 
@@ -315,10 +320,20 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
         quantity = products.adjust_stock(shoe_id, size, delta, current_admin_username())
     except ValidationFailed as error:
         return render_edit(
-            shoe_id, 400, stock_errors={"delta": next(iter(error.errors.values()))}, message=error.message
+            shoe_id,
+            400,
+            stock_errors={"delta": next(iter(error.errors.values()))},
+            message=error.message,
+            adjust={"size": size, "delta": form.get("delta")[:10]},
         )
     except Conflict as error:
-        return render_edit(shoe_id, 409, stock_errors={"delta": error.message}, message=error.message)
+        return render_edit(
+            shoe_id,
+            409,
+            stock_errors={"delta": error.message},
+            message=error.message,
+            adjust={"size": size, "delta": ""},
+        )
     current().flash(f"Size {size} now has {quantity} in stock.", "success")
     return _to_edit_page(shoe_id)
 

@@ -12,6 +12,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
+from chalicelib.formatting import plural
 from chalicelib.models import Shoe, Stock, dynamo, shared_connection
 from chalicelib.models.catalogue import ACTIVE, ARCHIVED, DRAFT
 from chalicelib.models.dynamo import condition_failed
@@ -297,7 +298,10 @@ def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
         size,
         Stock.quantity.add(delta),
         Stock.quantity >= -delta if delta < 0 else None,
-        lambda have: f"Only {have} pairs of size {size} are in stock; cannot remove {-delta}.",
+        lambda have: (
+            f"Only {plural(have, 'pair')} of size {size} {'is' if have == 1 else 'are'} in stock; "
+            f"cannot remove {-delta}."
+        ),
     )
     audit.record(admin, "stock.adjust", shoe_id=shoe_id, size=size, delta=delta)
     return new_quantity
@@ -377,10 +381,27 @@ def stock_for(shoes: list[Shoe]) -> dict[str, dict[str, Stock]]:
     return result
 
 
-def stock_summary(shoe: Shoe, rows: dict[str, Stock]) -> dict[str, Any]:
-    quantities = [rows[size].quantity if size in rows else 0 for size in shoe.sizes]
+def stock_summary(
+    shoe: Shoe, rows: dict[str, Stock], waiting: dict[tuple[str, str], int] | None = None
+) -> dict[str, Any]:
+    """Totals and, per offered size, (size, pairs, shoppers waiting) for the product list."""
+    quantities = [int(rows[size].quantity) if size in rows else 0 for size in shoe.sizes]
+    waiting = waiting or {}
     return {
         "total": sum(quantities),
         "low": sum(1 for q in quantities if 0 < q <= LOW_STOCK),
         "sold_out": sum(1 for q in quantities if q == 0),
+        "sizes": [
+            (size, quantity, waiting.get((shoe.shoe_id, size), 0))
+            for size, quantity in zip(shoe.sizes, quantities, strict=True)
+        ],
     }
+
+
+def sold_out_sizes(shoes: list[Shoe], stock: dict[str, dict[str, Stock]]) -> list[tuple[str, str]]:
+    """(shoe_id, size) of every offered size with none left: the sizes shoppers wait for."""
+    found = []
+    for shoe in shoes:
+        rows = stock.get(shoe.shoe_id, {})
+        found += [(shoe.shoe_id, size) for size in shoe.sizes if size not in rows or int(rows[size].quantity) <= 0]
+    return found
