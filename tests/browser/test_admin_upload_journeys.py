@@ -10,7 +10,14 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import expect
 
-from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, shoe_name, wait_until_searchable
+from tests.browser.steps import (
+    admin_log_in,
+    assert_fits_a_phone,
+    create_shoe,
+    log_in_through_upload,
+    shoe_name,
+    wait_until_searchable,
+)
 
 
 @pytest.fixture
@@ -78,6 +85,9 @@ def test_owner_creates_a_draft_adds_a_png_publishes_it_and_shoppers_see_it_with_
     shop.click_button("Publish")
     expect(page.get_by_text("is published")).to_be_visible()
     wait_until_searchable(page.request, shop.stack, name, shoe_id)
+    shop.goto("/admin/shoes")  # the product list, with its thumbnail, reads on a phone without side-scrolling
+    expect(page.locator(".product-table tr", has_text=name).locator("img.thumb")).to_have_count(1)
+    assert_fits_a_phone(page)
 
     # A shopper (another blank browser) finds it by searching, sees the photo, opens the page.
     shopper = other_shop
