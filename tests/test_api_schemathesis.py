@@ -11,6 +11,7 @@ path with real ids and validates every answer against the document.
 """
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -40,6 +41,8 @@ schema.config.generation.update(max_examples=MAX_EXAMPLES)
 # not exist, so it can only be refused.
 SHOPPER_AUTH: dict[str, str] = {}
 ADMIN_AUTH: dict[str, str] = {}
+
+STREAM_LAG_SECONDS = 10.0  # the local poller's lag, with room (tests/browser/steps.py)
 
 
 class _StackSession:
@@ -203,6 +206,9 @@ def test_success_paths_answer_as_documented(stack_admin, stack_shopper):
             body={"size": "42", "adjust": 1},
         )
         assert stock["quantity"] == 4
+        publish = {"path_parameters": {"shoe_id": shoe_id}}
+        refused = admin.call("/api/v1/admin/shoes/{shoe_id}/publish", "POST", 422, body={}, **publish)
+        assert "without_photo" in refused["error"]["fields"]  # a draft with no photo stays a draft
         grant = admin.call(
             "/api/v1/admin/shoes/{shoe_id}/images/grants",
             "POST",
@@ -257,10 +263,18 @@ def test_success_paths_answer_as_documented(stack_admin, stack_shopper):
             "/api/v1/admin/shoes/{shoe_id}/images/{image_id}", "DELETE", 200, path_parameters=images
         )
         assert [image["image_id"] for image in shoe_answer["shoe"]["images"]] == image_ids[:1]
+        published = admin.call("/api/v1/admin/shoes/{shoe_id}/publish", "POST", 200, body={}, **publish)
+        assert published["shoe"]["status"] == "active"
 
-        # The shopper's side: the shoe in the shop, a cart, an order placed once.
-        listing = shopper.call("/api/v1/shoes", "GET", 200, query={"brand": "Contract"})
-        assert shoe_id in [card["shoe_id"] for card in listing["items"]]
+        # The shopper's side: the shoe in the shop (once the stream has carried the publish), a
+        # cart, an order placed once.
+        deadline = time.monotonic() + STREAM_LAG_SECONDS
+        while True:
+            listing = shopper.call("/api/v1/shoes", "GET", 200, query={"brand": "Contract"})
+            if shoe_id in [card["shoe_id"] for card in listing["items"]]:
+                break
+            assert time.monotonic() < deadline, "the published shoe never reached the listing"
+            time.sleep(0.25)
         shopper.call("/api/v1/shoes/{shoe_id}", "GET", 200, path_parameters={"shoe_id": shoe_id})
         line = {"shoe_id": shoe_id, "size": "42"}
         shopper.call("/api/v1/cart", "POST", 201, body={**line, "quantity": 1})

@@ -96,6 +96,7 @@ def test_shop_and_checkout_pages_are_valid_html(web, tmp_path):
 
 def test_back_office_pages_are_valid_html(admin, tmp_path):
     shoe = make_shoe(name="Runner", stock={"42": 5})
+    draft = make_shoe(name="Draft", stock={"42": 5}, status="draft")
     pages = {
         name: admin.get(path).body.decode()
         for name, path in {
@@ -104,11 +105,27 @@ def test_back_office_pages_are_valid_html(admin, tmp_path):
             "new product": "/admin/shoes/new",
             "edit product": f"/admin/shoes/{shoe.shoe_id}/edit",
             "orders": "/admin/orders",
+            "draft product": f"/admin/shoes/{draft.shoe_id}/edit",
+            "preview": f"/admin/shoes/{draft.shoe_id}/preview",
+            "delete confirmation": f"/admin/shoes/{draft.shoe_id}/delete",
+            "admins": "/admin/admins",
+            "audit log": "/admin/audit",
         }.items()
     }
     pages["new product errors"] = admin.post_form("/admin/shoes/new", {"name": ""}, csrf_page="/admin").body.decode()
     assert validate(pages, tmp_path) == {}
     assert required_select_problems(pages) == []
+
+
+def test_the_no_longer_sold_page_is_valid_html(web, tmp_path):
+    from tests.catalogue_fixtures import seed
+    from tests.factories import numbered_shoe
+
+    gone, alike = numbered_shoe(1, status="archived"), numbered_shoe(2)
+    seed([gone, alike])
+    response = web.get(f"/shoes/{gone.shoe_id}")
+    assert response.status_code == 410
+    assert validate({"no longer sold": response.body.decode()}, tmp_path) == {}
 
 
 def test_admin_login_page_is_valid_html(web, tmp_path):

@@ -130,22 +130,39 @@ def home() -> Response:
 @public
 def product(shoe_id: str) -> Response:
     """`shoe_id` is the URL's `<slug>-<id>`; any other spelling (an old bare id, an outdated
-    slug) gets a 301 to the canonical page, with its query."""
+    slug) gets a 301 to the canonical page, with its query. An archived shoe: a 410 page."""
     ctx = current()
-    item = catalogue.get_product(catalogue.resolve_shoe_ref(shoe_id))
-    shoe = item.shoe
-    path = product_path(shoe)
+    try:
+        item = catalogue.get_product(catalogue.resolve_shoe_ref(shoe_id))
+    except catalogue.NoLongerSold as gone:
+        return render(
+            "catalogue/gone.html",
+            status=410,
+            shoe=gone.shoe,
+            cards=catalogue.similar_cards(gone.shoe),
+            image_url=image_url,
+            my_size="",
+        )
+    path = product_path(item.shoe)
     if f"/shoes/{shoe_id}" != path:
         return redirect(path, status=301, **{key: ctx.query.get(key) for key in PRODUCT_QUERY})
+    return product_page(item)
+
+
+def product_page(item: catalogue.Product, template: str = "catalogue/product.html") -> Response:
+    """The product page; the back office's preview renders a draft with it through its own template."""
+    ctx = current()
+    shoe = item.shoe
+    path = product_path(shoe)
     size = my_size()
     option = item.option(size)
     system, system_cookie = size_system(ctx.query.get("sizes"))
     pictures = [image_url(image.large_key) for image in shoe.images]
     shown = ctx.query.get("image")
     shown_image = int(shown) - 1 if shown.isdigit() and 0 < int(shown) <= len(shoe.images) else 0
-    meta = seo.product_meta(current(), shoe, item.sold_out, pictures, format_money(int(shoe.price_cents)))
+    meta = seo.product_meta(ctx, shoe, item.sold_out, pictures, format_money(int(shoe.price_cents)))
     response = render(
-        "catalogue/product.html",
+        template,
         meta=meta,
         product=item,
         shoe=shoe,

@@ -94,6 +94,14 @@ def create_shoe(page, name: str, brand: str = "Stride", stock_42: str = "5") -> 
     return page.url
 
 
+def publish_without_photo(shop, edit_url: str) -> None:
+    """New shoes are drafts: tick "Publish without a photo" on the edit page and publish."""
+    shop.page.goto(edit_url)
+    shop.page.get_by_label("Publish without a photo").check()
+    shop.click_button("Publish")
+    expect(shop.page.get_by_text("is published")).to_be_visible()
+
+
 def add_to_cart(shop, shoe_id: str, size: str, quantity: int = 1) -> None:
     """Open the product page, pick a size and quantity, press "Add to cart" (lands on /cart)."""
     page = shop.page
@@ -176,6 +184,13 @@ class Stockroom:
         )
         assert answer.status == 201, answer.text()
         shoe = answer.json()["shoe"]
+        published = self.request.post(  # new shoes start as drafts
+            self.stack.url(f"/api/v1/admin/shoes/{shoe['shoe_id']}/publish"),
+            data={"without_photo": True},
+            headers={"X-CSRF-Token": self.csrf_token},
+        )
+        assert published.ok, published.text()
+        shoe = published.json()["shoe"]
         wait_until_searchable(self.request, self.stack, name, shoe["shoe_id"])
         return shoe
 

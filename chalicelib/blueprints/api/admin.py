@@ -95,6 +95,15 @@ def admin_api_archive(shoe_id: str) -> Response:
     return json_response({"shoe": admin_shoe_json(products.archive_shoe(shoe_id, current_admin_username()))})
 
 
+@bp.route("/admin/shoes/{shoe_id}/publish", methods=["POST"])
+@owner_required
+def admin_api_publish(shoe_id: str) -> Response:
+    """{"without_photo"?: bool}: a draft with no photo is published only with it true (else 422)."""
+    without_photo = json_body().get("without_photo") is True
+    shoe = products.publish_shoe(shoe_id, current_admin_username(), without_photo)
+    return json_response({"shoe": admin_shoe_json(shoe)})
+
+
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"])
 @owner_required
 def admin_api_restore(shoe_id: str) -> Response:
