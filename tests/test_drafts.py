@@ -8,6 +8,7 @@ import re
 import pytest
 
 from chalicelib.models import Shoe, ShoeImage
+from chalicelib.product_links import product_path
 from chalicelib.services import catalogue_index, products
 from chalicelib.services.errors import Conflict, ValidationFailed
 from tests.catalogue_fixtures import seed
@@ -26,12 +27,13 @@ def _shopper_sees(web, shoe: Shoe) -> dict[str, bool]:
     search = web.get(f"/?q={shoe.name.split()[0]}").body.decode()
     sitemap = web.get("/sitemaps/1.xml").body.decode() + web.get("/sitemap.xml").body.decode()
     api_listing = json.loads(web.get("/api/v1/shoes", headers={"accept": "application/json"}).body)
-    link = f'href="/shoes/{shoe.shoe_id}"'
+    path = product_path(shoe)
+    link = f'href="{path}"'
     return {
-        "page": web.get(f"/shoes/{shoe.shoe_id}").status_code == 200,
+        "page": web.get(path).status_code == 200,
         "listing": link in listing,
         "search": link in search,
-        "sitemap": f"/shoes/{shoe.shoe_id}<" in sitemap,
+        "sitemap": f"{path}<" in sitemap,
         "api": web.get(f"/api/v1/shoes/{shoe.shoe_id}", headers={"accept": "application/json"}).status_code == 200,
         "api_listing": shoe.shoe_id in [item["shoe_id"] for item in api_listing["items"]],
     }
@@ -127,8 +129,8 @@ def test_an_archived_shoe_answers_410_with_similar_shoes_of_its_kind(web):
     body = response.body.decode()
     assert response.status_code == 410
     assert "is no longer sold" in body and gone.name in body
-    links = set(re.findall(r'href="/shoes/([^"]+)"', body))
-    assert links == {alike.shoe_id}
+    links = set(re.findall(r'href="(/shoes/[^"]+)"', body))
+    assert links == {product_path(alike)}
 
 
 def test_deleting_a_shoe_asks_on_a_page_that_works_without_script(admin):

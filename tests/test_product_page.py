@@ -69,10 +69,13 @@ def test_a_shoe_not_yet_in_the_read_model_is_found_by_its_canonical_url(web, dyn
     assert web.get(f"/shoes/{shoe.shoe_id}").headers["Location"] == product_path(shoe)
 
 
-@pytest.mark.parametrize("path", ["/shoes/model-1-shoe00001", "/shoes/shoe00001", "/shoes/no-such-shoe", "/shoes/nope"])
-def test_archived_or_unknown_shoes_are_404_whatever_the_slug(web, path):
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/shoes/model-1-shoe00001", 410), ("/shoes/shoe00001", 410), ("/shoes/no-such-shoe", 404), ("/shoes/nope", 404)],
+)
+def test_archived_shoes_are_gone_and_unknown_ones_404_whatever_the_slug(web, path, status):
     seed([numbered_shoe(1, status="archived")])
-    assert web.get(path).status_code == 404
+    assert web.get(path).status_code == status
 
 
 def test_resolve_reads_nothing_for_a_shoe_the_read_model_knows(web, dynamodb_calls):
