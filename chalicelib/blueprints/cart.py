@@ -24,11 +24,13 @@ bp = Blueprint(__name__)
 def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
     view = cart_service.load_cart(cart_session.cart_owner(ctx))
     cart_session.record_count(ctx, view.units)
+    quote = pricing.quote_cart(view)
     return render(
         "cart/cart.html",
         status=status,
         cart=view,
-        quote=pricing.quote_cart(view),
+        quote=quote,
+        progress=pricing.free_shipping_progress(quote),
         image_url=image_url,
         errors=errors or {},
     )
@@ -69,18 +71,25 @@ def add_to_cart() -> Response:
     return _report_change(ctx, change)
 
 
+def _line_gone(ctx: RequestContext) -> Response:
+    """A line removed in another tab (or expired, or never this cart's): the cart page says so."""
+    cart_session.recount(ctx)
+    ctx.flash(cart_service.GONE_FROM_CART, "info")
+    return redirect("/cart")
+
+
 @bp.route("/cart/update", methods=["POST"], content_types=FORM_TYPES)
 @public
 def update_cart_line() -> Response:
     ctx = current()
-    owner = cart_session.existing_owner(ctx)
     line_id = ctx.form.get("line_id")
     try:
-        change = cart_service.set_quantity(owner, line_id, ctx.form.get("quantity"))
+        owner = cart_session.existing_owner(ctx)
+        change = cart_service.change_quantity(owner, line_id, ctx.form.get("quantity"))
     except ValidationFailed as error:
         return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)})
     except NotFound:
-        raise
+        return _line_gone(ctx)
     except ServiceError as error:  # sold out meanwhile
         ctx.flash(error.message, "error")
         return redirect("/cart")
@@ -91,8 +100,11 @@ def update_cart_line() -> Response:
 @public
 def remove_cart_line() -> Response:
     ctx = current()
-    owner = cart_session.existing_owner(ctx)
-    return _report_change(ctx, cart_service.remove_line(owner, ctx.form.get("line_id")))
+    try:
+        change = cart_service.remove_line(cart_session.existing_owner(ctx), ctx.form.get("line_id"))
+    except NotFound:
+        return _line_gone(ctx)
+    return _report_change(ctx, change)
 
 
 def _address_page(form: dict, errors: dict | None = None, status: int = 200, guest: bool = False) -> Response:
