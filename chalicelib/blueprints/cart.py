@@ -107,7 +107,13 @@ def remove_cart_line() -> Response:
     return _report_change(ctx, change)
 
 
-def _address_page(form: dict, errors: dict | None = None, status: int = 200, guest: bool = False) -> Response:
+def _summary(ctx: RequestContext) -> checkout.Review:
+    return checkout.review_cart(cart_session.cart_owner(ctx) or "")
+
+
+def _address_page(
+    ctx: RequestContext, form: dict, errors: dict | None = None, status: int = 200, guest: bool = False
+) -> Response:
     return render(
         "cart/checkout_address.html",
         status=status,
@@ -116,6 +122,8 @@ def _address_page(form: dict, errors: dict | None = None, status: int = 200, gue
         countries=[("", "Choose a country"), *checkout.COUNTRIES],
         guest=guest,
         action="/checkout/guest" if guest else "/checkout",
+        summary=_summary(ctx),
+        image_url=image_url,
     )
 
 
@@ -135,8 +143,8 @@ def checkout_page() -> Response:
     if empty is not None:
         return empty
     if ctx.user is None:
-        return render("cart/checkout_start.html")
-    return _address_page(checkout.address_of(ctx.user))
+        return render("cart/checkout_start.html", summary=_summary(ctx), image_url=image_url)
+    return _address_page(ctx, checkout.address_of(ctx.user))
 
 
 def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
@@ -154,7 +162,7 @@ def guest_checkout_page() -> Response:
     if elsewhere is not None:
         return elsewhere
     email, address = cart_session.guest_details(ctx)
-    return _address_page({**address, "email": email}, guest=True)
+    return _address_page(ctx, {**address, "email": email}, guest=True)
 
 
 @bp.route("/checkout/guest", methods=["POST"], content_types=FORM_TYPES)
@@ -169,7 +177,7 @@ def guest_checkout_submit() -> Response:
         email, address = checkout.clean_guest_details(raw)
     except ValidationFailed as error:
         kept = {name: (value or "")[:300] for name, value in raw.items()}
-        return _address_page(kept, error.errors, status=400, guest=True)
+        return _address_page(ctx, kept, error.errors, status=400, guest=True)
     cart_session.save_guest_details(ctx, email, address)
     return redirect("/checkout/review")
 
@@ -183,7 +191,7 @@ def checkout_address_submit() -> Response:
         address = checkout.clean_address(raw)
     except ValidationFailed as error:
         kept = {name: (value or "")[:200] for name, value in raw.items()}
-        return _address_page(kept, error.errors, status=400)
+        return _address_page(ctx, kept, error.errors, status=400)
     checkout.save_address(ctx.user, address)
     return redirect("/checkout/review")
 

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money
-from chalicelib.services import cart_session, content, images, payments
+from chalicelib.services import cart_session, content, emails, images, payments
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.payments import METHOD_LABELS
@@ -35,8 +35,11 @@ def environment() -> Environment:
     env.filters["datetime"] = format_datetime
     env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
+    # An order's carrier name, tracking number and the carrier's tracking link ("" for an unknown carrier)
+    env.filters["tracking"] = lambda order: emails.tracking_details(order.carrier or "", order.tracking_number or "")
     env.globals["static"] = hashed_path
     env.globals["srcset"] = images.srcset
+    env.globals["image_url"] = images.image_url
     env.globals["trust_pages"] = content.PAGES
     env.globals["accepted_payments"] = payments.offered_methods
     return env
