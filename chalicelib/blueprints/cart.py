@@ -21,7 +21,9 @@ from chalicelib.web.rendering import redirect, render
 bp = Blueprint(__name__)
 
 
-def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
+def _render_cart(
+    ctx: RequestContext, status: int = 200, errors: dict | None = None, typed: dict | None = None
+) -> Response:
     view = cart_service.load_cart(cart_session.cart_owner(ctx))
     cart_session.record_count(ctx, view.units)
     quote = pricing.quote_cart(view)
@@ -33,6 +35,7 @@ def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = N
         progress=pricing.free_shipping_progress(quote),
         image_url=image_url,
         errors=errors or {},
+        typed=typed or {},
     )
 
 
@@ -87,7 +90,9 @@ def update_cart_line() -> Response:
         owner = cart_session.existing_owner(ctx)
         change = cart_service.change_quantity(owner, line_id, ctx.form.get("quantity"))
     except ValidationFailed as error:
-        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)})
+        raw = ctx.form.get("quantity").strip()
+        kept = {line_id: raw} if raw.isdigit() and len(raw) <= cart_service.QUANTITY_TEXT_MAX else {}
+        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)}, typed=kept)
     except NotFound:
         return _line_gone(ctx)
     except ServiceError as error:  # sold out meanwhile
@@ -207,13 +212,22 @@ def checkout_review() -> Response:
     buyer = cart_session.checkout_buyer(ctx)
     if buyer is None or not buyer.address:
         return redirect(_address_step(ctx) if cart_session.cart_owner(ctx) else "/cart")
+    return _review_page(ctx, buyer)
+
+
+def _review_page(
+    ctx: RequestContext, buyer: checkout.Buyer, errors: dict[str, str] | None = None, chosen_method: str = ""
+) -> Response:
     summary = checkout.review_cart(buyer.cart_owner)
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     cart_session.record_count(ctx, summary.cart.units)
+    methods = payments.available_methods()
     return render(
         "cart/checkout_review.html",
+        status=400 if errors else 200,
+        errors=errors or {},
         review=summary,
         address=buyer.address,
         guest_email=buyer.email,
@@ -221,7 +235,8 @@ def checkout_review() -> Response:
         country_name=checkout.COUNTRY_NAMES.get(buyer.address.get("country", ""), ""),
         idempotency_key=checkout.new_checkout_key(buyer.key),
         image_url=image_url,
-        payment_methods=payments.available_methods(),
+        payment_methods=methods,
+        chosen_method=chosen_method if chosen_method in methods else (methods[0] if methods else ""),
         unpaid_pairs_per_shoe=get_settings().unpaid_pairs_per_shoe,
     )
 
@@ -257,6 +272,8 @@ def checkout_place() -> Response:
         cart_session.recount(ctx)
         return redirect("/cart")
     except ValidationFailed as error:
+        if "payment_method" in error.errors:  # said next to the choice, on the review page
+            return _review_page(ctx, buyer, errors=error.errors)
         ctx.flash(error.message, "error")
         return redirect("/checkout/review")
     except checkout.EmptyCart as error:
