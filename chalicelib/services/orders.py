@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import clock, tokens
 from chalicelib.models import Order, OrderNumberClaim, User
+from chalicelib.models.base import plain_dict
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.services import cart as cart_service
@@ -151,6 +152,7 @@ def export_data(user: User) -> dict[str, Any]:
             "email": user.email,
             "created_at": iso(user.created_at),
             "preferred_size": user.preferred_size,
+            "department_sizes": plain_dict(user.department_sizes),
         },
         "addresses": [address] if address else [],
         "cart": cart_json(cart_service.load_cart(cart_service.user_owner(user.user_id))),
