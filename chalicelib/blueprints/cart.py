@@ -113,11 +113,17 @@ def remove_cart_line() -> Response:
 
 
 def _summary(ctx: RequestContext) -> checkout.Review:
-    return checkout.review_cart(cart_session.cart_owner(ctx) or "")
+    """The order summary every checkout step shows (the cart as it will be ordered)."""
+    return checkout.review_cart(cart_session.cart_owner(ctx))
 
 
 def _address_page(
-    ctx: RequestContext, form: dict, errors: dict | None = None, status: int = 200, guest: bool = False
+    ctx: RequestContext,
+    form: dict,
+    errors: dict | None = None,
+    status: int = 200,
+    guest: bool = False,
+    summary: checkout.Review | None = None,
 ) -> Response:
     return render(
         "cart/checkout_address.html",
@@ -127,7 +133,7 @@ def _address_page(
         countries=[("", "Choose a country"), *checkout.COUNTRIES],
         guest=guest,
         action="/checkout/guest" if guest else "/checkout",
-        summary=_summary(ctx),
+        summary=summary or _summary(ctx),
         image_url=image_url,
     )
 
@@ -139,17 +145,26 @@ def _empty_cart_redirect(ctx: RequestContext) -> Response | None:
     return None
 
 
+def _summary_or_cart(ctx: RequestContext) -> checkout.Review | Response:
+    """A step's summary; an empty cart goes back to the cart page (one read for both)."""
+    summary = _summary(ctx)
+    if summary.cart.is_empty:
+        ctx.flash(cart_service.EMPTY_CART, "info")
+        return redirect("/cart")
+    return summary
+
+
 @bp.route("/checkout", methods=["GET"])
 @public
 def checkout_page() -> Response:
     """A shopper's address step; a guest first chooses: continue as guest, log in or register."""
     ctx = current()
-    empty = _empty_cart_redirect(ctx)
-    if empty is not None:
-        return empty
+    summary = _summary_or_cart(ctx)
+    if isinstance(summary, Response):
+        return summary
     if ctx.user is None:
-        return render("cart/checkout_start.html", summary=_summary(ctx), image_url=image_url)
-    return _address_page(ctx, checkout.address_of(ctx.user))
+        return render("cart/checkout_start.html", summary=summary, image_url=image_url)
+    return _address_page(ctx, checkout.address_of(ctx.user), summary=summary)
 
 
 def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
@@ -163,11 +178,13 @@ def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
 @public
 def guest_checkout_page() -> Response:
     ctx = current()
-    elsewhere = _not_a_guest_checkout(ctx)
-    if elsewhere is not None:
-        return elsewhere
+    if ctx.user is not None:
+        return redirect("/checkout")
+    summary = _summary_or_cart(ctx)
+    if isinstance(summary, Response):
+        return summary
     email, address = cart_session.guest_details(ctx)
-    return _address_page(ctx, {**address, "email": email}, guest=True)
+    return _address_page(ctx, {**address, "email": email}, guest=True, summary=summary)
 
 
 @bp.route("/checkout/guest", methods=["POST"], content_types=FORM_TYPES)

@@ -193,7 +193,7 @@ def review(user_id: str) -> Review:
     return review_cart(cart_service.user_owner(user_id))
 
 
-def review_cart(cart_owner: str) -> Review:
+def review_cart(cart_owner: str | None) -> Review:
     view = cart_service.load_cart(cart_owner)
     return Review(cart=view, quote=pricing.quote_cart(view))
 
