@@ -75,6 +75,8 @@ class Settings:
     shipping_flat_cents: int
     free_shipping_over_cents: int
     currency: str
+    # The shop's IANA timezone: every time a shopper or an admin reads (formatting.format_datetime).
+    shop_timezone: str
     image_cdn_base_url: str
     # Email (chalicelib.services.outbox): the verified SES sender, the configuration set whose event
     # destination reports bounces and complaints, and the shop's public origin for links in emails.
@@ -134,6 +136,7 @@ def get_settings() -> Settings:
         shipping_flat_cents=_env_int("SHIPPING_FLAT_CENTS", 595),
         free_shipping_over_cents=_env_int("FREE_SHIPPING_OVER_CENTS", 7500),
         currency=os.environ.get("CURRENCY", "USD"),
+        shop_timezone=os.environ.get("SHOP_TIMEZONE", "").strip() or "America/New_York",
         image_cdn_base_url=os.environ.get("IMAGE_CDN_BASE_URL", "").rstrip("/"),
         email_from_address=os.environ.get("EMAIL_FROM_ADDRESS", "orders@stride-shoes.example"),
         email_from_name=os.environ.get("EMAIL_FROM_NAME", "Stride Shoes"),

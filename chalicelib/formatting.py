@@ -1,6 +1,7 @@
 """How money and times read to a shopper, on pages and in emails alike (no Chalice, no Jinja)."""
 
-from typing import Any
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
 from chalicelib.config import get_settings
 
@@ -15,12 +16,37 @@ def format_money(cents: int | None) -> str:
     return f"{sign}{symbol}{whole:,}.{part:02d}"
 
 
-def format_date(value: Any) -> str:
-    return value.strftime("%d %b %Y") if value else ""
+@lru_cache(maxsize=4)
+def _zone(name: str) -> tzinfo:
+    """The named zone; UTC where the zone database lacks it (the rendered time still names its zone)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only where a time is shown
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
-def format_datetime(value: Any) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+def shop_time(value: datetime) -> datetime:
+    """A stored time (UTC; a naive one is taken as UTC) in the shop's timezone (SHOP_TIMEZONE)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(_zone(get_settings().shop_timezone))
+
+
+def format_date(value: datetime | None) -> str:
+    """The day in the shop's timezone, e.g. "2 Dec 2026"."""
+    if not value:
+        return ""
+    local = shop_time(value)
+    return f"{local.day} {local:%b %Y}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """Date and time in the shop's timezone with the zone named, e.g. "2 Dec 2026, 14:05 EST"."""
+    if not value:
+        return ""
+    local = shop_time(value)
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or 'UTC'}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

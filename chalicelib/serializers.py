@@ -132,6 +132,7 @@ def order_json(order: "Order") -> dict[str, Any]:
     """The shopper's view of an order (schema Order), also in the account's data export."""
     return {
         "order_id": order.order_id,
+        "order_number": order.order_number,
         "status": order.status,
         "created_at": iso(order.created_at),
         "updated_at": iso(order.updated_at),
@@ -158,6 +159,8 @@ def order_json(order: "Order") -> dict[str, Any]:
             {"status": change.status, "at": iso(change.at), "note": change.note} for change in order.history or []
         ],
         "tracking_note": order.tracking_note,
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
     }
 
 

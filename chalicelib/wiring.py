@@ -6,6 +6,7 @@ module registers nothing, so what runs never depends on which modules happened t
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
 from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
+from chalicelib.web import my_size
 
 # (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
 # once (chalicelib/stream_handler.py). infra/build.py grants each stream Lambda what its consumers
@@ -21,7 +22,7 @@ STREAM_CONSUMERS = (
 )
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
-LOGIN_HOOKS = (cart_session.merge_after_login,)
+LOGIN_HOOKS = (cart_session.merge_after_login, my_size.adopt_after_login)
 
 
 def wire() -> None:

@@ -410,6 +410,10 @@ ADDRESS_PROPERTIES["country"] = {"type": "string", "enum": list(checkout.COUNTRY
 ADDRESS_OPTIONAL = tuple(name for name, (_label, required, _limit) in checkout.ADDRESS_FIELDS.items() if not required)
 ORDER_PROPERTIES: dict[str, dict] = {
     "order_id": STRING,
+    "order_number": {
+        **nullable(STRING),
+        "description": "The number a person reads, e.g. SS-4F7K-2Q; null for orders placed before numbers.",
+    },
     "status": ORDER_STATUS,
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
@@ -435,6 +439,8 @@ ORDER_PROPERTIES: dict[str, dict] = {
     "total_cents": CENTS,
     "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
     "tracking_note": nullable(STRING),
+    "carrier": {**nullable(STRING), "description": "The carrier's code once shipped (dhl, ups, usps, ...)."},
+    "tracking_number": nullable(STRING),
 }
 LINE_KEY: dict[str, dict] = {"shoe_id": SHOE_ID_FIELD, "size": SIZE}
 

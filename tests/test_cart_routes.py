@@ -165,7 +165,7 @@ def test_updating_and_removing_lines(shopper):
     response = shopper.post_form("/cart/update", {"line_id": line_id, "quantity": "abc"}, csrf_page="/cart")
     assert response.status_code == 400
     assert "Choose a quantity from 1 to 10." in text(response)
-    assert 'aria-invalid="true"' in text(response)
+    assert 'aria-invalid="true"' in text(response) and 'value="3"' in text(response)
     shopper.post_form("/cart/update", {"line_id": line_id, "quantity": "9"}, csrf_page="/cart")
     assert "Only 4 left of Runner (EU 42): your cart now has 4." in text(shopper.get("/cart"))
     shopper.post_form("/cart/remove", {"line_id": line_id}, csrf_page="/cart")
@@ -178,11 +178,61 @@ def test_another_shoppers_line_cannot_be_changed(shopper, other_web):
     add(shopper, shoe.shoe_id, "42", "2")
     other_web.register("bob")
     line_id = f"{shoe.shoe_id}#42"
-    assert (
-        other_web.post_form("/cart/update", {"line_id": line_id, "quantity": "1"}, csrf_page="/cart").status_code == 404
-    )
-    assert other_web.post_form("/cart/remove", {"line_id": line_id}, csrf_page="/cart").status_code == 404
+    for path, form in (("/cart/update", {"line_id": line_id, "quantity": "1"}), ("/cart/remove", {"line_id": line_id})):
+        response = other_web.post_form(path, form, csrf_page="/cart")
+        assert response.status_code == 303 and response.headers["Location"] == "/cart"
+        assert "That item is no longer in your cart" in text(other_web.get("/cart"))
     assert [int(line.quantity) for line in stored_lines()] == [2]
+
+
+def test_a_line_removed_in_another_tab_answers_on_the_cart_page(shopper):
+    keep = make_shoe(name="Keeper", stock={"41": 4})
+    gone = make_shoe(name="Goner", stock={"42": 4})
+    add(shopper, keep.shoe_id, "41", "1")
+    add(shopper, gone.shoe_id, "42", "2")
+    stale_tab = text(shopper.get("/cart"))  # both lines, each with its own update and remove forms
+    assert "Goner" in stale_tab and "Keeper" in stale_tab
+    line_id = f"{gone.shoe_id}#42"
+    shopper.post_form("/cart/remove", {"line_id": line_id}, csrf_page="/cart")  # the other tab
+    for path, form in (("/cart/update", {"line_id": line_id, "quantity": "3"}), ("/cart/remove", {"line_id": line_id})):
+        response = shopper.post_form(path, form, csrf_page="/cart")
+        assert response.status_code == 303 and response.headers["Location"] == "/cart"
+        page = shopper.get("/cart")
+        assert page.status_code == 200
+        body = text(page)
+        assert "That item is no longer in your cart (it may have been removed in another tab)." in body
+        assert "Keeper" in body and "Goner" not in body
+    assert header_count(shopper) == "1"
+    assert [line.line_id for line in stored_lines()] == [f"{keep.shoe_id}#41"]
+
+
+def test_a_guest_whose_cart_expired_gets_the_notice_too(web):
+    response = web.post_form("/cart/update", {"line_id": "S" * 12 + "#42", "quantity": "2"}, csrf_page="/login")
+    assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    assert "That item is no longer in your cart" in text(web.get("/cart"))
+
+
+def test_quantity_zero_removes_the_line(shopper):
+    shoe = make_shoe(name="Runner", stock={"42": 4})
+    add(shopper, shoe.shoe_id, "42", "2")
+    response = shopper.post_form("/cart/update", {"line_id": f"{shoe.shoe_id}#42", "quantity": "0"}, csrf_page="/cart")
+    assert response.status_code == 303
+    body = text(shopper.get("/cart"))
+    assert "Removed from your cart." in body and "Your cart is empty." in body
+    assert stored_lines() == [] and header_count(shopper) == "0"
+
+
+def test_the_cart_shows_a_total_line_and_how_far_free_shipping_is(shopper):
+    cheap = make_shoe(name="Flip", price_cents=3000, stock={"42": 5})
+    add(shopper, cheap.shoe_id, "42", "2")  # $60.00, free from $75.00
+    body = text(shopper.get("/cart"))
+    assert "Spend $15.00 more for free shipping." in body
+    assert "Total for 2 pairs: <strong>$65.95</strong>" in body  # with $5.95 shipping
+    assert '<progress max="7500" value="6000"' in body
+    shopper.post_form("/cart/update", {"line_id": f"{cheap.shoe_id}#42", "quantity": "3"}, csrf_page="/cart")
+    body = text(shopper.get("/cart"))
+    assert "Your order ships free." in body and "Total for 3 pairs: <strong>$90.00</strong>" in body
+    assert "more for free shipping" not in body
 
 
 def test_the_cart_warns_about_sold_out_and_short_lines(shopper):

@@ -109,7 +109,7 @@ def test_a_guest_places_an_order_and_sees_its_page_from_the_link(web):
 def test_the_link_opens_the_order_in_another_browser_and_nothing_else_does(web, other_web):
     order_id, link = guest_places_an_order(web)
     later = other_web.get(link)  # a fresh browser, with only the link
-    assert later.status_code == 200 and f"Order {order_id}" in text(later)
+    assert later.status_code == 200 and f"Order {Order.get(order_id).order_number}" in text(later)
     assert "Thank you!" not in text(later)
     # Without the link: the order's account page sends a visitor to log in, a shopper gets 404.
     assert other_web.get(f"/orders/{order_id}").headers["Location"].startswith("/login")
@@ -174,7 +174,7 @@ def test_a_guest_creates_an_account_from_the_order_and_finds_it_in_their_history
     assert response.status_code == 303 and response.headers["Location"] == f"/orders/{order_id}"
     detail = text(other_web.get(f"/orders/{order_id}"))
     assert "Your order is now in your order history." in detail and order_id in detail
-    assert f'href="/orders/{order_id}">{order_id}</a>' in text(other_web.get("/orders"))
+    assert f'href="/orders/{order_id}">{Order.get(order_id).order_number}</a>' in text(other_web.get("/orders"))
     assert Order.get(order_id).user_id == user_named("wanda").user_id
     # Its link now leads to the account's page, behind the login: the guest's browser is sent to log in.
     assert other_web.get(link).headers["Location"] == f"/orders/{order_id}"

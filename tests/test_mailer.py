@@ -39,7 +39,7 @@ def test_the_order_confirmation_lists_the_lines_sizes_and_total_with_a_link_to_t
     assert mail.destinations == ["alice@example.com"]
     assert mail.mime["To"] == "alice@example.com"
     assert mail.mime["From"] == "Stride Shoes <orders@stride-shoes.example>"
-    assert order.order_id in mail.subject
+    assert order.order_number in mail.subject
     text = mail.text
     assert "Runner (Fleet), size EU 42, quantity 2: $60.00" in text
     assert "Runner (Fleet), size EU 43, quantity 1: $30.00" in text
@@ -110,8 +110,8 @@ def test_delivered_and_cancelled_orders_email_the_shopper(ses):
     fulfilment.transition(second.order_id, fulfilment.CANCELLED, ADMIN)
     deliver_pending()
     subjects = {(mail.destinations[0], mail.subject) for mail in ses.sent()}
-    assert ("alice@example.com", f"Your order {first.order_id} was delivered") in subjects
-    assert ("bob@example.com", f"Your order {second.order_id} is cancelled") in subjects
+    assert ("alice@example.com", f"Your order {first.order_number} was delivered") in subjects
+    assert ("bob@example.com", f"Your order {second.order_number} is cancelled") in subjects
     assert len(subjects) == 5  # two confirmations, shipped, delivered, cancelled
 
 
@@ -128,9 +128,9 @@ def test_payment_received_and_refunded_builders_render(ses):
     texts = {mail.subject: mail.text for mail in ses.sent()}
     assert (
         f"We received your payment of {emails.format_money(order.total_cents)}"
-        in texts[f"Payment received for order {order.order_id}"]
+        in texts[f"Payment received for order {order.order_number}"]
     )
-    assert "We refunded $15.00" in texts[f"Refund for order {order.order_id}"]
+    assert "We refunded $15.00" in texts[f"Refund for order {order.order_number}"]
 
 
 # -- exactly once, never lost -------------------------------------------------------------------
@@ -319,6 +319,6 @@ def test_an_order_is_emailed_once_through_the_outbox_stream_even_when_its_record
     assert drain_streams.deliver(outbox_records) == []  # Lambda retried the batch
     drain_streams()  # the claim and the "sent" mark stream too: they send nothing
     [mail] = ses.sent()
-    assert order.order_id in mail.subject and "size EU 43, quantity 1" in mail.text
+    assert order.order_number in mail.subject and "size EU 43, quantity 1" in mail.text
     assert message(f"order_placed#{order.order_id}").status == "sent"
     assert drain_streams.dead_letters == []

@@ -3,6 +3,7 @@ shipping form's carrier and tracking number reach the shopper, and bad input sen
 
 import re
 
+from chalicelib.formatting import format_datetime
 from chalicelib.models import Order
 from chalicelib.services import emails, outbox
 from tests.factories import make_shoe
@@ -31,12 +32,38 @@ def test_an_order_placed_and_shipped_through_the_pages_emails_the_shopper(shoppe
     deliver_pending()
 
     by_subject = {mail.subject: mail for mail in ses.sent()}
-    confirmation = by_subject[f"Your Stride Shoes order {order_id} is confirmed"]
+    number = Order.get(order_id).order_number
+    confirmation = by_subject[f"Your Stride Shoes order {number} is confirmed"]
     assert confirmation.destinations == ["alice@example.com"]
     assert "Trail Runner (Stride), size EU 42, quantity 2" in confirmation.text
-    shipped = by_subject[f"Your order {order_id} has shipped"]
+    shipped = by_subject[f"Your order {number} has shipped"]
     assert "Tracking number: JD0146000012" in shipped.text
     assert "tracking-id=JD0146000012" in shipped.text
+    assert number in confirmation.text and number in confirmation.html
+    assert f"placed {format_datetime(Order.get(order_id).created_at)}" in confirmation.text  # the shop's time
+
+
+def test_the_order_pages_link_the_tracking_number_to_the_carrier(shopper, other_web, admin_account):
+    shoe = make_shoe({"42": 5})
+    order_id = place_via_pages(shopper, shoe.shoe_id)
+    assert other_web.admin_login().status_code == 303
+    assert _ship_form(other_web, order_id, carrier="ups", tracking_number="1Z999AA10123456784").status_code == 303
+    link = (
+        '<a href="https://www.ups.com/track?tracknum=1Z999AA10123456784" rel="noopener noreferrer">'
+        "UPS 1Z999AA10123456784</a>"
+    )
+    page = shopper.get(f"/orders/{order_id}").body.decode()
+    assert link in page and "Your parcel is on its way" in page
+    assert link in other_web.get(f"/admin/orders/{order_id}").body.decode()
+
+
+def test_an_unknown_carrier_shows_the_tracking_as_text(shopper):
+    shoe = make_shoe({"42": 5})
+    order_id = place_via_pages(shopper, shoe.shoe_id)
+    order = Order.get(order_id)
+    order.update(actions=[Order.tracking_number.set("AB12345"), Order.carrier.set("pigeon-post")])
+    page = shopper.get(f"/orders/{order_id}").body.decode()
+    assert '<dd class="tracking">AB12345</dd>' in page and "track?" not in page
 
 
 def test_a_refused_shipping_form_sends_nothing(shopper, other_web, admin_account, ses):

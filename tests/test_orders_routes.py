@@ -214,3 +214,15 @@ def test_api_place_order_errors(shopper, other_web):
     assert Stock.get(shoe.shoe_id, "42").quantity == 0
     response, _ = api(shopper, "GET", f"/api/v1/orders/{Order.scan().next().order_id}")
     assert response.status_code == 404  # Bob's order
+
+
+def test_the_confirmation_and_order_pages_give_the_number_and_what_happens_next(shopper):
+    order_id = place_via_pages(shopper, make_shoe(stock={"42": 5}).shoe_id)
+    number = Order.get(order_id).order_number
+    for path in (f"/orders/{order_id}?placed=1", f"/orders/{order_id}"):
+        body = shopper.get(path).body.decode()
+        assert f'<dd class="order-number">{number}</dd>' in body
+        assert "What happens next" in body and "you pay the courier on arrival" in body
+    listing = shopper.get("/orders").body.decode()
+    assert f'<a href="/orders/{order_id}">{number}</a>' in listing
+    assert 'data-label="Total"' in listing and 'data-label="Status"' in listing  # the phone's card labels

@@ -162,3 +162,14 @@ def test_cart_page_review_placed_order_and_api_agree(shopper, price_cents, quant
         expected.shipping_cents,
         expected.total_cents,
     )
+
+
+def test_free_shipping_progress_says_how_much_more_and_when_it_ships_free():
+    def progress(*cents: int):
+        return pricing.free_shipping_progress(pricing.quote(line(price) for price in cents))
+
+    assert progress() is None  # nothing to ship
+    short = progress(6295)
+    assert (short.remaining_cents, short.ships_free, short.threshold_cents) == (1205, False, 7500)
+    assert progress(7500).ships_free and progress(7500).remaining_cents == 0
+    assert progress(4000, 4000).ships_free

@@ -21,16 +21,21 @@ from chalicelib.web.rendering import redirect, render
 bp = Blueprint(__name__)
 
 
-def _render_cart(ctx: RequestContext, status: int = 200, errors: dict | None = None) -> Response:
+def _render_cart(
+    ctx: RequestContext, status: int = 200, errors: dict | None = None, typed: dict | None = None
+) -> Response:
     view = cart_service.load_cart(cart_session.cart_owner(ctx))
     cart_session.record_count(ctx, view.units)
+    quote = pricing.quote_cart(view)
     return render(
         "cart/cart.html",
         status=status,
         cart=view,
-        quote=pricing.quote_cart(view),
+        quote=quote,
+        progress=pricing.free_shipping_progress(quote),
         image_url=image_url,
         errors=errors or {},
+        typed=typed or {},
     )
 
 
@@ -69,18 +74,27 @@ def add_to_cart() -> Response:
     return _report_change(ctx, change)
 
 
+def _line_gone(ctx: RequestContext) -> Response:
+    """A line removed in another tab (or expired, or never this cart's): the cart page says so."""
+    cart_session.recount(ctx)
+    ctx.flash(cart_service.GONE_FROM_CART, "info")
+    return redirect("/cart")
+
+
 @bp.route("/cart/update", methods=["POST"], content_types=FORM_TYPES)
 @public
 def update_cart_line() -> Response:
     ctx = current()
-    owner = cart_session.existing_owner(ctx)
     line_id = ctx.form.get("line_id")
     try:
-        change = cart_service.set_quantity(owner, line_id, ctx.form.get("quantity"))
+        owner = cart_session.existing_owner(ctx)
+        change = cart_service.change_quantity(owner, line_id, ctx.form.get("quantity"))
     except ValidationFailed as error:
-        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)})
+        raw = ctx.form.get("quantity").strip()
+        kept = {line_id: raw} if raw.isdigit() and len(raw) <= cart_service.QUANTITY_TEXT_MAX else {}
+        return _render_cart(ctx, status=400, errors={line_id: error.errors.get("quantity", error.message)}, typed=kept)
     except NotFound:
-        raise
+        return _line_gone(ctx)
     except ServiceError as error:  # sold out meanwhile
         ctx.flash(error.message, "error")
         return redirect("/cart")
@@ -91,11 +105,26 @@ def update_cart_line() -> Response:
 @public
 def remove_cart_line() -> Response:
     ctx = current()
-    owner = cart_session.existing_owner(ctx)
-    return _report_change(ctx, cart_service.remove_line(owner, ctx.form.get("line_id")))
+    try:
+        change = cart_service.remove_line(cart_session.existing_owner(ctx), ctx.form.get("line_id"))
+    except NotFound:
+        return _line_gone(ctx)
+    return _report_change(ctx, change)
 
 
-def _address_page(form: dict, errors: dict | None = None, status: int = 200, guest: bool = False) -> Response:
+def _summary(ctx: RequestContext) -> checkout.Review:
+    """The order summary every checkout step shows (the cart as it will be ordered)."""
+    return checkout.review_cart(cart_session.cart_owner(ctx))
+
+
+def _address_page(
+    ctx: RequestContext,
+    form: dict,
+    errors: dict | None = None,
+    status: int = 200,
+    guest: bool = False,
+    summary: checkout.Review | None = None,
+) -> Response:
     return render(
         "cart/checkout_address.html",
         status=status,
@@ -104,6 +133,8 @@ def _address_page(form: dict, errors: dict | None = None, status: int = 200, gue
         countries=[("", "Choose a country"), *checkout.COUNTRIES],
         guest=guest,
         action="/checkout/guest" if guest else "/checkout",
+        summary=summary or _summary(ctx),
+        image_url=image_url,
     )
 
 
@@ -114,17 +145,26 @@ def _empty_cart_redirect(ctx: RequestContext) -> Response | None:
     return None
 
 
+def _summary_or_cart(ctx: RequestContext) -> checkout.Review | Response:
+    """A step's summary; an empty cart goes back to the cart page (one read for both)."""
+    summary = _summary(ctx)
+    if summary.cart.is_empty:
+        ctx.flash(cart_service.EMPTY_CART, "info")
+        return redirect("/cart")
+    return summary
+
+
 @bp.route("/checkout", methods=["GET"])
 @public
 def checkout_page() -> Response:
     """A shopper's address step; a guest first chooses: continue as guest, log in or register."""
     ctx = current()
-    empty = _empty_cart_redirect(ctx)
-    if empty is not None:
-        return empty
+    summary = _summary_or_cart(ctx)
+    if isinstance(summary, Response):
+        return summary
     if ctx.user is None:
-        return render("cart/checkout_start.html")
-    return _address_page(checkout.address_of(ctx.user))
+        return render("cart/checkout_start.html", summary=summary, image_url=image_url)
+    return _address_page(ctx, checkout.address_of(ctx.user), summary=summary)
 
 
 def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
@@ -138,11 +178,13 @@ def _not_a_guest_checkout(ctx: RequestContext) -> Response | None:
 @public
 def guest_checkout_page() -> Response:
     ctx = current()
-    elsewhere = _not_a_guest_checkout(ctx)
-    if elsewhere is not None:
-        return elsewhere
+    if ctx.user is not None:
+        return redirect("/checkout")
+    summary = _summary_or_cart(ctx)
+    if isinstance(summary, Response):
+        return summary
     email, address = cart_session.guest_details(ctx)
-    return _address_page({**address, "email": email}, guest=True)
+    return _address_page(ctx, {**address, "email": email}, guest=True, summary=summary)
 
 
 @bp.route("/checkout/guest", methods=["POST"], content_types=FORM_TYPES)
@@ -157,7 +199,7 @@ def guest_checkout_submit() -> Response:
         email, address = checkout.clean_guest_details(raw)
     except ValidationFailed as error:
         kept = {name: (value or "")[:300] for name, value in raw.items()}
-        return _address_page(kept, error.errors, status=400, guest=True)
+        return _address_page(ctx, kept, error.errors, status=400, guest=True)
     cart_session.save_guest_details(ctx, email, address)
     return redirect("/checkout/review")
 
@@ -171,7 +213,7 @@ def checkout_address_submit() -> Response:
         address = checkout.clean_address(raw)
     except ValidationFailed as error:
         kept = {name: (value or "")[:200] for name, value in raw.items()}
-        return _address_page(kept, error.errors, status=400)
+        return _address_page(ctx, kept, error.errors, status=400)
     checkout.save_address(ctx.user, address)
     return redirect("/checkout/review")
 
@@ -187,13 +229,22 @@ def checkout_review() -> Response:
     buyer = cart_session.checkout_buyer(ctx)
     if buyer is None or not buyer.address:
         return redirect(_address_step(ctx) if cart_session.cart_owner(ctx) else "/cart")
+    return _review_page(ctx, buyer)
+
+
+def _review_page(
+    ctx: RequestContext, buyer: checkout.Buyer, errors: dict[str, str] | None = None, chosen_method: str = ""
+) -> Response:
     summary = checkout.review_cart(buyer.cart_owner)
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
     cart_session.record_count(ctx, summary.cart.units)
+    methods = payments.available_methods()
     return render(
         "cart/checkout_review.html",
+        status=400 if errors else 200,
+        errors=errors or {},
         review=summary,
         address=buyer.address,
         guest_email=buyer.email,
@@ -201,7 +252,8 @@ def checkout_review() -> Response:
         country_name=checkout.COUNTRY_NAMES.get(buyer.address.get("country", ""), ""),
         idempotency_key=checkout.new_checkout_key(buyer.key),
         image_url=image_url,
-        payment_methods=payments.available_methods(),
+        payment_methods=methods,
+        chosen_method=chosen_method if chosen_method in methods else (methods[0] if methods else ""),
         unpaid_pairs_per_shoe=get_settings().unpaid_pairs_per_shoe,
     )
 
@@ -237,6 +289,8 @@ def checkout_place() -> Response:
         cart_session.recount(ctx)
         return redirect("/cart")
     except ValidationFailed as error:
+        if "payment_method" in error.errors:  # said next to the choice, on the review page
+            return _review_page(ctx, buyer, errors=error.errors)
         ctx.flash(error.message, "error")
         return redirect("/checkout/review")
     except checkout.EmptyCart as error:

@@ -6,12 +6,14 @@ from chalicelib import sizes
 from chalicelib.config import get_settings
 from chalicelib.product_links import product_path
 from chalicelib.services import catalogue, catalogue_index
+from chalicelib.services import my_size as my_size_service
 from chalicelib.services.catalogue_index import BEST
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.images import image_url
+from chalicelib.web import my_size as my_sizes
 from chalicelib.web import seo
 from chalicelib.web.context import current
-from chalicelib.web.cookies import build_cookie, cookie_name, expire_cookie
+from chalicelib.web.cookies import build_cookie, cookie_name
 from chalicelib.web.forms import FORM_TYPES
 from chalicelib.web.guards import public
 from chalicelib.web.rendering import format_money, redirect, render
@@ -19,16 +21,10 @@ from chalicelib.web.urls import build_url, safe_next
 
 bp = Blueprint(__name__)
 
-MY_SIZE_COOKIE = "mysize"
-MY_SIZE_MAX_AGE = 365 * 24 * 3600
 
-
-def my_size() -> str:
-    """The shopper's size: from the profile when logged in, else from the guest cookie."""
-    ctx = current()
-    user = ctx.user
-    raw = (user.preferred_size or "") if user is not None else ctx.cookies.get(cookie_name(MY_SIZE_COOKIE), "")
-    return raw if sizes.is_valid(raw) else ""
+def my_size(department: str | None = None) -> str:
+    """The shopper's size for a department's pages: the account's, else the guest cookie's."""
+    return my_sizes.my_size(current(), department)
 
 
 def size_options() -> list[tuple[str, str]]:
@@ -72,7 +68,7 @@ def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cur
     except ValidationFailed as error:
         errors = {**errors, **error.errors}
         page = catalogue.list_shoes(query)
-    size = my_size()
+    size = my_size(query.department or None)
     page.stock_in_size = catalogue.stock_in_size(page.cards, size)
     params = query.params()
     in_use = [
@@ -154,7 +150,7 @@ def product_page(item: catalogue.Product, template: str = "catalogue/product.htm
     ctx = current()
     shoe = item.shoe
     path = product_path(shoe)
-    size = my_size()
+    size = my_size(shoe.department)
     option = item.option(size)
     system, system_cookie = size_system(ctx.query.get("sizes"))
     pictures = [image_url(image.large_key) for image in shoe.images]
@@ -195,7 +191,7 @@ def size_system(asked: str) -> tuple[str, str]:
     name = cookie_name(SIZE_SYSTEM_COOKIE)
     remembered = current().cookies.get(name, "")
     if asked in sizes.SYSTEMS:
-        return asked, "" if asked == remembered else build_cookie(name, asked, max_age=MY_SIZE_MAX_AGE)
+        return asked, "" if asked == remembered else build_cookie(name, asked, max_age=my_sizes.MY_SIZE_MAX_AGE)
     return (remembered if remembered in sizes.SYSTEMS else sizes.DEFAULT_SYSTEM), ""
 
 
@@ -210,11 +206,11 @@ def set_my_size() -> Response:
     except ValidationFailed as error:
         ctx.flash(error.message, "error")
         return redirect(back)
+    department = ctx.form.get("department")[:20]
+    chosen = my_size_service.with_size(my_sizes.current_sizes(ctx), size, department)
     if ctx.user is not None:
-        catalogue.save_preferred_size(ctx.user, size)
+        my_size_service.save_for_user(ctx.user, chosen)
     response = redirect(back)
-    name = cookie_name(MY_SIZE_COOKIE)
-    cookie = build_cookie(name, size, max_age=MY_SIZE_MAX_AGE) if size else expire_cookie(name)
-    response.headers["Set-Cookie"] = [cookie]
+    response.headers["Set-Cookie"] = [my_sizes.size_cookie(chosen)]
     ctx.flash(f"Your size is EU {size}." if size else "Your size is forgotten.", "success")
     return response

@@ -7,12 +7,12 @@ from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shar
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.counters import Tally
 from chalicelib.models.limits import RateCounter
-from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
+from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, OrderNumberClaim, StatusChange
 from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
-# One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
+# One model per table (UniqueClaim and OrderNumberClaim share the users table with User, CartLineCount the carts table,
 # EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
@@ -37,6 +37,7 @@ ALL_MODELS: list[type[StoreModel]] = [
     RestockWaitCount,
     EmailSuppression,
     UnpaidOrderCount,
+    OrderNumberClaim,
 ]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
 # the data stack, the local tables, the stream Lambdas and their policies all follow this list.
@@ -70,6 +71,7 @@ __all__ = [
     "EmailSuppression",
     "Order",
     "OrderLine",
+    "OrderNumberClaim",
     "OutboxMessage",
     "PaymentEvent",
     "RateCounter",

@@ -50,6 +50,8 @@ class User(StoreModel):
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     preferred_size = UnicodeAttribute(null=True)
+    # "My size" per department ({"kids": "31"}), beside the general preferred_size (services/my_size.py)
+    department_sizes: MapAttribute[str, Any] = MapAttribute(null=True)
     last_address: MapAttribute[str, Any] = MapAttribute(null=True)
     # Password reset (services/password_reset.py): the SHA-256 of the one live token, and its
     # expiry. A newer request overwrites them; a reset or a successful login removes them.

@@ -188,6 +188,11 @@ class Order(StoreModel):
     pending_refund = Refund(null=True)
     # Line indexes put back in stock (PynamoDB types `of` as the element type)
     restocked_lines = ListAttribute[int](of=NumberAttribute, default=list)  # type: ignore[arg-type]
+    # Readable order number and tracking (issue 16): "SS-4F7K-2Q", unique through an OrderNumberClaim
+    # written in the placing transaction; orders from before it have none (pages show the order id).
+    order_number = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)  # a code of emails.CARRIERS, set when shipped
+    tracking_number = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_user = OrdersByUser()
@@ -201,6 +206,26 @@ class Order(StoreModel):
             self.status_shard = status_shard(self.order_id, self.status)
         return super().serialize(null_check=null_check)
 
+    @property
+    def reference(self) -> str:
+        """What a person reads: the order number, or the order id of an order from before numbers."""
+        return self.order_number or self.order_id
+
     def status_actions(self, status: str) -> list[Action]:
         """The update actions that move this order to `status`: an update must set the shard too."""
         return [Order.status.set(status), Order.status_shard.set(status_shard(self.order_id, status))]
+
+
+class OrderNumberClaim(StoreModel):
+    """`ORDERNO#<number>` → order id, in the users table beside the other uniqueness claims; put in
+    the order's own transaction on attribute_not_exists, so no two orders share a number; and the
+    back office's lookup by number (services.orders.find_by_number) is one GetItem."""
+
+    Meta = table_meta("users")
+
+    pk = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute()
+
+    @staticmethod
+    def key_for(number: str) -> str:
+        return f"ORDERNO#{number}"

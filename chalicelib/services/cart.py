@@ -20,6 +20,8 @@ from chalicelib.sizes import is_valid as is_valid_size
 
 QUANTITY_TEXT_MAX = 6  # "abc", "1e999" and a megabyte of digits all fail before int()
 NOT_IN_CART = "That line is not in your cart."
+# A line changed in another tab, expired or never this cart's: the cart page says so (no 404 page).
+GONE_FROM_CART = "That item is no longer in your cart (it may have been removed in another tab)."
 EMPTY_CART = "Your cart is empty. Add a pair of shoes first."
 WRITE_ATTEMPTS = 3  # optimistic writes lose a race only to another request of the same shopper
 # A new line can also lose to a recount of the cart's line slots (one per request racing at the cap).
@@ -403,6 +405,13 @@ def set_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
     if new_quantity < quantity:
         return CartChange(f"Only {in_stock} left of {label}: your cart now has {new_quantity}.", capped=True)
     return CartChange(f"{label}: quantity is now {new_quantity}.")
+
+
+def change_quantity(owner: str, line_id: Any, quantity: Any) -> CartChange:
+    """The cart page's quantity box: 0 removes the line, any other value is set_quantity's."""
+    if isinstance(quantity, str) and quantity.strip() in ("0", "00"):
+        return remove_line(owner, line_id)
+    return set_quantity(owner, line_id, quantity)
 
 
 def remove_line(owner: str, line_id: Any) -> CartChange:

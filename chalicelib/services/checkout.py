@@ -15,11 +15,11 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib import clock, tokens
 from chalicelib.config import get_settings
-from chalicelib.models import CartLine, Order, OrderLine, StatusChange, Stock, User, dynamo
+from chalicelib.models import CartLine, Order, OrderLine, OrderNumberClaim, StatusChange, Stock, User, dynamo
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import customers, emails, outbox, payments, pricing, unpaid_orders
+from chalicelib.services import customers, emails, order_numbers, outbox, payments, pricing, unpaid_orders
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
 
@@ -194,7 +194,7 @@ def review(user_id: str) -> Review:
     return review_cart(cart_service.user_owner(user_id))
 
 
-def review_cart(cart_owner: str) -> Review:
+def review_cart(cart_owner: str | None) -> Review:
     view = cart_service.load_cart(cart_owner)
     return Review(cart=view, quote=pricing.quote_cart(view))
 
@@ -282,6 +282,8 @@ class Placed:
 
 TRANSACTION_ATTEMPTS = dynamo.RETRY_ATTEMPTS
 ORDER_ROLE = "order"
+NUMBER_ROLE = "order-number"
+NUMBER_ATTEMPTS = 4  # a collision of random order numbers is one in a billion per order placed
 
 
 def _find_order(buyer: Buyer, order_id: str) -> Order | None:
@@ -390,11 +392,17 @@ def place_order(
     # A card order's confirmation is the "payment received" email, once Stripe confirms it.
     recipient = buyer.contact_email
     paid_later = order.status == payments.PENDING_PAYMENT
-    confirmation = emails.order_placed(order, recipient) if recipient and not paid_later else None
-    try:
-        _transact(order, view.items, now, confirmation, also_write)
-    except dynamo.ConditionsFailed as failed:
-        return _after_cancel(failed, buyer, owner, order_id, view.items)
+    for attempt in range(NUMBER_ATTEMPTS):
+        order.order_number = order_numbers.new_number()
+        confirmation = emails.order_placed(order, recipient) if recipient and not paid_later else None
+        try:
+            _transact(order, view.items, now, confirmation, also_write)
+            break
+        except dynamo.ConditionsFailed as failed:
+            # Only the number was taken (by another order): place it again with another number.
+            if failed.roles == (NUMBER_ROLE,) and attempt + 1 < NUMBER_ATTEMPTS:
+                continue
+            return _after_cancel(failed, buyer, owner, order_id, view.items)
     # The catalogue's read model follows from the stock table's stream (catalogue_index.apply_changes).
     return Placed(order=order, created=True)
 
@@ -423,6 +431,9 @@ def _transact(
                 condition=Stock.quantity >= n,
             )
         transaction.save(ORDER_ROLE, order, condition=Order.order_id.does_not_exist())
+        if order.order_number:
+            claim = OrderNumberClaim(pk=OrderNumberClaim.key_for(order.order_number), order_id=order.order_id)
+            transaction.save(NUMBER_ROLE, claim, condition=OrderNumberClaim.pk.does_not_exist())
         if confirmation is not None:
             outbox.add(transaction, confirmation)
         for item in items:

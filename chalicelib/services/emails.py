@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chalicelib.config import get_settings
-from chalicelib.formatting import format_date, format_money
+from chalicelib.formatting import format_datetime, format_money
 from chalicelib.models import Order
 from chalicelib.models.base import plain_dict
 from chalicelib.services import order_links
@@ -35,12 +35,12 @@ ORDER_REFUNDED = "order_refunded"
 
 # kind -> subject (a Jinja string over the message's context; rendered as one line of plain text)
 SUBJECTS: dict[str, str] = {
-    ORDER_PLACED: "Your Stride Shoes order {{ order_id }} is confirmed",
-    PAYMENT_RECEIVED: "Payment received for order {{ order_id }}",
-    ORDER_SHIPPED: "Your order {{ order_id }} has shipped",
-    ORDER_DELIVERED: "Your order {{ order_id }} was delivered",
-    ORDER_CANCELLED: "Your order {{ order_id }} is cancelled",
-    ORDER_REFUNDED: "Refund for order {{ order_id }}",
+    ORDER_PLACED: "Your Stride Shoes order {{ order_number | default(order_id) }} is confirmed",
+    PAYMENT_RECEIVED: "Payment received for order {{ order_number | default(order_id) }}",
+    ORDER_SHIPPED: "Your order {{ order_number | default(order_id) }} has shipped",
+    ORDER_DELIVERED: "Your order {{ order_number | default(order_id) }} was delivered",
+    ORDER_CANCELLED: "Your order {{ order_number | default(order_id) }} is cancelled",
+    ORDER_REFUNDED: "Refund for order {{ order_number | default(order_id) }}",
     # Accounts and back-in-stock alerts (builders in chalicelib.services.account_emails).
     "password_reset": "Reset your Stride Shoes password",
     "password_changed": "Your Stride Shoes password was changed",
@@ -136,8 +136,9 @@ def order_context(order: Order) -> dict[str, Any]:
     """The order as its emails show it, in plain values."""
     return {
         "order_id": order.order_id,
+        "order_number": order.reference,
         "order_url": order_url(order),
-        "placed_on": format_date(order.created_at),
+        "placed_on": format_datetime(order.created_at),
         "status": order.status,
         "payment_method": order.payment_method,
         "lines": [

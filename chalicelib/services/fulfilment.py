@@ -174,6 +174,10 @@ def transition(
     tracking = " ".join(part for part in (emails.CARRIERS.get(carrier, ("",))[0], tracking_number) if part)
     if target == SHIPPED and (note or tracking):
         actions.append(Order.tracking_note.set(note or tracking))  # the shopper's order page shows it
+    if target == SHIPPED and tracking_number:  # the order pages link it to the carrier
+        actions.append(Order.tracking_number.set(tracking_number))
+        if carrier:
+            actions.append(Order.carrier.set(carrier))
     from_status = order.status
     # Conditioned on the status read and (added by PynamoDB) the version read.
     condition = Order.status == from_status

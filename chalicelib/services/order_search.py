@@ -9,7 +9,7 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.models import Order
 from chalicelib.models.accounts import search_key
 from chalicelib.models.orders import status_shards
-from chalicelib.services import fulfilment
+from chalicelib.services import fulfilment, orders
 from chalicelib.services.errors import NotFound, ValidationFailed
 from chalicelib.services.paging import Page, merged_query_page, query_page
 
@@ -25,9 +25,9 @@ def _by_id(term: str) -> Order | None:
         return None
 
 
-# What an order search box can name, tried in turn; one more way (the readable order number,
-# services.orders.find_by_number) is one more entry here.
-LOOKUPS: tuple[Callable[[str], Order | None], ...] = (_by_id,)
+# What an order search box can name, tried in turn: the readable number a shopper reads out
+# ("SS-4F7K-2Q", any case, dashes optional), then the order id.
+LOOKUPS: tuple[Callable[[str], Order | None], ...] = (orders.find_by_number, _by_id)
 
 
 def find_order(term: str) -> Order | None:

@@ -3,14 +3,15 @@ account, detaching on account deletion, the data export."""
 
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import clock, tokens
-from chalicelib.models import Order, User
+from chalicelib.models import Order, OrderNumberClaim, User
+from chalicelib.models.base import plain_dict
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.serializers import cart_json, iso, order_json
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cursors, fulfilment
+from chalicelib.services import cursors, fulfilment, order_numbers
 from chalicelib.services.checkout import address_of, is_order_id
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.order_links import ORDER_LINK_MAX_AGE, ORDER_LINK_PURPOSE
@@ -32,6 +33,19 @@ def get_order(user_id: str, order_id: Any) -> Order:
     if order.user_id is None or order.user_id != user_id:
         raise NotFound(fulfilment.NO_SUCH_ORDER)
     return order
+
+
+def find_by_number(number: Any) -> Order | None:
+    """The back office's lookup of what a shopper reads out ("ss-4f7k-2q", "4F7K2Q"): the number's
+    claim, then its order (two GetItems); None for an unknown or malformed number."""
+    canonical = order_numbers.normalise(number)
+    if canonical is None:
+        return None
+    try:
+        claim = OrderNumberClaim.get(OrderNumberClaim.key_for(canonical))
+        return Order.get(claim.order_id)
+    except DoesNotExist:
+        return None
 
 
 def order_from_link(token: Any) -> Order:
@@ -141,6 +155,7 @@ def export_data(user: User) -> dict[str, Any]:
             "email": user.email,
             "created_at": iso(user.created_at),
             "preferred_size": user.preferred_size,
+            "department_sizes": plain_dict(user.department_sizes),
         },
         "addresses": [address] if address else [],
         "cart": cart_json(cart_service.load_cart(cart_service.user_owner(user.user_id))),

@@ -116,3 +116,28 @@ def quote_cart(view: CartView, codes: Sequence[str] = ()) -> Quote:
     """The cart as it can be ordered: lines with a problem (sold out, short, no longer sold) are
     shown but not priced."""
     return quote_items((item for item in view.items if item.problem is None), codes)
+
+
+@dataclass(frozen=True)
+class ShippingProgress:
+    """How far a quote is from free shipping (the cart page's note)."""
+
+    goods_cents: int  # what the goods cost after discounts: what the threshold is measured on
+    threshold_cents: int
+
+    @property
+    def remaining_cents(self) -> int:
+        return max(0, self.threshold_cents - self.goods_cents)
+
+    @property
+    def ships_free(self) -> bool:
+        return self.remaining_cents == 0
+
+
+def free_shipping_progress(totals: Quote) -> ShippingProgress | None:
+    """None for an empty quote; else the goods' value against the free-shipping threshold (the same
+    measure as shipping_cents: goods after discounts)."""
+    goods = totals.subtotal_cents - totals.discount_cents
+    if goods <= 0:
+        return None
+    return ShippingProgress(goods_cents=goods, threshold_cents=get_settings().free_shipping_over_cents)

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money, plural
 from chalicelib.product_links import product_path
-from chalicelib.services import cart_session, content, images, payments
+from chalicelib.services import cart_session, content, emails, images, payments
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.payments import METHOD_LABELS
@@ -38,9 +38,12 @@ def environment() -> Environment:
     env.filters["plural"] = plural
     env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
+    # An order's carrier name, tracking number and the carrier's tracking link ("" for an unknown carrier)
+    env.filters["tracking"] = lambda order: emails.tracking_details(order.carrier or "", order.tracking_number or "")
     env.globals["static"] = hashed_path
     env.globals["srcset"] = images.srcset
     env.globals["product_path"] = product_path
+    env.globals["image_url"] = images.image_url
     env.globals["trust_pages"] = content.PAGES
     env.globals["accepted_payments"] = payments.offered_methods
     env.globals["departments"] = DEPARTMENTS

@@ -26,7 +26,7 @@ def test_the_owner_finds_an_order_by_email_prints_the_slip_and_refunds_one_line(
 
     admin_log_in(shop)
     shop.click_link("Orders")
-    page.get_by_label("Order id or customer email", exact=True).fill(f"{username.upper()}@example.com")
+    page.get_by_label("Order number or customer email", exact=True).fill(f"{username.upper()}@example.com")
     shop.click_button("Show")
     shop.check()
     expect(page.locator(".customer-email").first).to_have_text(f"{username}@example.com")

@@ -41,7 +41,7 @@ def test_guest_cart_register_merge_checkout_and_history(shop, stockroom):
 
     expect(page.get_by_role("heading", name="Thank you! Your order is placed")).to_be_visible()
     order_number = page.locator(".order-number").inner_text()
-    assert re.fullmatch(r"[A-Z2-7]{16}", order_number)
+    assert re.fullmatch(r"SS-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{2}", order_number)
     expect(page.locator(".badge")).to_have_text("0")
 
     shop.click_link("Orders")
