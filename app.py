@@ -8,7 +8,20 @@ from chalice import Chalice
 from chalice.app import DynamoDBEvent
 
 from chalicelib import stream_handler
-from chalicelib.blueprints import account, admin, api, cart, catalogue, password, payments, restock, site, static
+from chalicelib.blueprints import (
+    account,
+    admin,
+    admin_pricing,
+    api,
+    cart,
+    catalogue,
+    checkout_pricing,
+    password,
+    payments,
+    restock,
+    site,
+    static,
+)
 from chalicelib.config import get_settings
 from chalicelib.models import bind_tables
 from chalicelib.web import middleware
@@ -30,8 +43,10 @@ for blueprint in (
     password.bp,
     restock.bp,
     cart.bp,
+    checkout_pricing.bp,
     payments.bp,
     admin.bp,
+    admin_pricing.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)

@@ -9,7 +9,7 @@ from chalicelib.blueprints.payments import send_to_card_payment
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, limits, order_links, payments, pricing
+from chalicelib.services import cart_session, checkout, checkout_choices, limits, order_links, payments, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -187,7 +187,9 @@ def checkout_review() -> Response:
     buyer = cart_session.checkout_buyer(ctx)
     if buyer is None or not buyer.address:
         return redirect(_address_step(ctx) if cart_session.cart_owner(ctx) else "/cart")
-    summary = checkout.review_cart(buyer.cart_owner)
+    chosen = checkout_choices.choices(ctx)
+    country = buyer.address.get("country", "")
+    summary = checkout.review_cart(buyer.cart_owner, country, chosen.code, chosen.method_id, buyer.owner_key)
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
@@ -227,8 +229,15 @@ def checkout_place() -> Response:
         method = ctx.form.get("payment_method") or (offered[0] if offered else "")
         # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
         session_count = cart_session.record_count_in(ctx, 0)
+        chosen = checkout_choices.choices(ctx)
         placed = checkout.place_order(
-            buyer, nonce, expected_total_cents=expected, also_write=session_count, payment_method=method
+            buyer,
+            nonce,
+            expected_total_cents=expected,
+            also_write=session_count,
+            payment_method=method,
+            discount_code=chosen.code,
+            shipping_method=chosen.method_id,
         )
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
@@ -248,6 +257,8 @@ def checkout_place() -> Response:
     # The transaction deleted every line it ordered: a new order leaves the cart empty.
     if placed.created:
         cart_session.remember_count(ctx, 0)
+        if chosen.code:
+            checkout_choices.keep_code(ctx, None)  # used: the next order starts without it
     else:
         cart_session.recount(ctx)
     if placed.order.status == payments.PENDING_PAYMENT:

@@ -9,10 +9,12 @@ from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, StatusChange
 from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
+from chalicelib.models.pricing import DiscountClaim, DiscountCode, ShippingZoneItem
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
 # One model per table (UniqueClaim shares the users table with User, CartLineCount the carts table,
-# EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table).
+# EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table, DiscountClaim
+# and ShippingZoneItem the pricing table with DiscountCode).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -27,6 +29,7 @@ TABLE_MODELS: list[type[StoreModel]] = [
     OutboxMessage,
     Tally,
     PaymentEvent,
+    DiscountCode,
 ]
 ALL_MODELS: list[type[StoreModel]] = [
     *TABLE_MODELS,
@@ -35,6 +38,8 @@ ALL_MODELS: list[type[StoreModel]] = [
     RestockWaitCount,
     EmailSuppression,
     UnpaidOrderCount,
+    DiscountClaim,
+    ShippingZoneItem,
 ]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
 # the data stack, the local tables, the stream Lambdas and their policies all follow this list.
@@ -64,6 +69,8 @@ __all__ = [
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",
+    "DiscountClaim",
+    "DiscountCode",
     "EmailSuppression",
     "Order",
     "OrderLine",
@@ -73,6 +80,7 @@ __all__ = [
     "RestockSubscription",
     "RestockWaitCount",
     "Session",
+    "ShippingZoneItem",
     "Shoe",
     "ShoeImage",
     "StatusChange",

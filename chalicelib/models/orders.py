@@ -65,6 +65,7 @@ class OrderLine(MapAttribute):
     unit_price_cents = NumberAttribute()
     quantity = NumberAttribute()
     image_key = UnicodeAttribute(null=True)
+    department = UnicodeAttribute(null=True)  # what a code restricted to departments matched
 
 
 class StatusChange(MapAttribute):
@@ -149,6 +150,13 @@ class Order(StoreModel):
     refund_id = UnicodeAttribute(null=True)
     # Pay on delivery: the owner key whose unpaid-order slot this order holds (services/unpaid_orders.py)
     unpaid_slot_owner = UnicodeAttribute(null=True)
+    # Pricing (services/discounts.py, services/shipping.py): the code whose use this order took
+    # (its amount is discount_cents), the customer key of its per-customer claim, the shipping method
+    # (its price is shipping_cents). Orders from before read None: Standard shipping, no code.
+    discount_code = UnicodeAttribute(null=True)
+    discount_claim = UnicodeAttribute(null=True)
+    shipping_method_id = UnicodeAttribute(null=True)
+    shipping_label = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_user = OrdersByUser()
