@@ -47,7 +47,7 @@ def _render_code(form: dict, errors: dict, code: str | None = None, status: int 
         errors=errors,
         code=code,
         departments=", ".join(DEPARTMENTS),
-        **extra,
+        **{"item": None, "usage": None, **extra},
     )
 
 
