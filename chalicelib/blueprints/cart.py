@@ -5,11 +5,12 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.blueprints import checkout_pricing
 from chalicelib.blueprints.payments import send_to_card_payment
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, checkout_choices, limits, order_links, payments, pricing
+from chalicelib.services import cart_session, checkout, limits, order_links, payments, pricing
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -187,7 +188,7 @@ def checkout_review() -> Response:
     buyer = cart_session.checkout_buyer(ctx)
     if buyer is None or not buyer.address:
         return redirect(_address_step(ctx) if cart_session.cart_owner(ctx) else "/cart")
-    chosen = checkout_choices.choices(ctx)
+    chosen = checkout_pricing.choices(ctx)
     country = buyer.address.get("country", "")
     summary = checkout.review_cart(buyer.cart_owner, country, chosen.code, chosen.method_id, buyer.owner_key)
     if summary.cart.is_empty:
@@ -229,7 +230,7 @@ def checkout_place() -> Response:
         method = ctx.form.get("payment_method") or (offered[0] if offered else "")
         # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
         session_count = cart_session.record_count_in(ctx, 0)
-        chosen = checkout_choices.choices(ctx)
+        chosen = checkout_pricing.choices(ctx)
         placed = checkout.place_order(
             buyer,
             nonce,
@@ -258,7 +259,7 @@ def checkout_place() -> Response:
     if placed.created:
         cart_session.remember_count(ctx, 0)
         if chosen.code:
-            checkout_choices.keep_code(ctx, None)  # used: the next order starts without it
+            checkout_pricing.keep(ctx, checkout_pricing.CODE_KEY, None)  # used: the next order starts without it
     else:
         cart_session.recount(ctx)
     if placed.order.status == payments.PENDING_PAYMENT:

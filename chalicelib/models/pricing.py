@@ -1,11 +1,6 @@
-"""The pricing table: discount codes, their per-customer claims and the shipping zones.
-
-One table, keys `pk` + `sk`, so every access is one GetItem or one Query:
-- a code: pk `CODE`, sk the code's upper-case text (the code lookup is one GetItem, the admin
-  list one Query); its `uses` counter changes only inside order transactions;
-- a claim: pk `CLAIM#<code>`, sk the customer (`USER#<id>` or `EMAIL#<address>`), `uses` per customer;
-- a zone: pk `ZONE`, sk the zone id, with its countries and methods (one Query loads them all).
-"""
+"""The pricing table (`pk`, `sk`): a code is (`CODE`, code upper case), one GetItem, the list one
+Query, `uses` changed only in order transactions; a claim (`CLAIM#<code>`, `USER#<id>`|`EMAIL#<a>`);
+a zone (`ZONE`, zone id) with its countries and methods, all zones one Query."""
 
 from pynamodb.attributes import (
     ListAttribute,

@@ -1,14 +1,6 @@
-"""Discount codes: their stored terms, their uses taken inside the order's transaction, given back
-when an order is cancelled or its payment expires, and the back office's forms. The money rules are
-in services/pricing.py (CodeTerms, code_refusal, code_amount).
-
-Uses: an order takes one use of its code (the code's `uses` ADD 1 on the condition `uses <
-max_uses`, the code unchanged since it was priced: same `revision`, still active) and, for a code
-with a per-customer limit, one of the customer's claim (`uses < per_customer`), all in the order's
-own transaction: two shoppers can never both take a code's last use. Cancelling an order or the
-expiry of its card payment gives both back in that move's transaction, which is conditioned on the
-order's status, so a use is given back once.
-"""
+"""Discount codes: stored terms, uses taken in the order's transaction (code: `uses < max_uses` and
+the `revision` priced; claim: `uses < per_customer`), given back once by a cancel or payment expiry
+(in that move's status-conditioned transaction), the back office's forms. Money rules: pricing.py."""
 
 import re
 from collections.abc import Callable
@@ -32,7 +24,7 @@ MAX_USES = 1_000_000
 
 
 class CodeUnavailable(Conflict):
-    """The code's last use went to another order, or the code changed: nothing was ordered."""
+    pass
 
 
 def check_code_text(raw: object) -> str:
@@ -50,8 +42,8 @@ def terms_of(item: DiscountCode, customer_uses: int = 0) -> pricing.CodeTerms:
         min_spend_cents=int(item.min_spend_cents or 0),
         starts_at=item.starts_at,
         ends_at=item.ends_at,
-        max_uses=int(item.max_uses) if item.max_uses is not None else None,
-        per_customer=int(item.per_customer) if item.per_customer is not None else None,
+        max_uses=_whole(item.max_uses),
+        per_customer=_whole(item.per_customer),
         uses=int(item.uses or 0),
         customer_uses=customer_uses,
         brands=frozenset(item.brands or ()),
@@ -61,26 +53,27 @@ def terms_of(item: DiscountCode, customer_uses: int = 0) -> pricing.CodeTerms:
     )
 
 
+def _whole(number: float | None) -> int | None:
+    return None if number is None else int(number)
+
+
 def load_terms(code: str, customer: str | None) -> pricing.CodeTerms | None:
-    """A code's terms with this customer's uses: one GetItem, two for a per-customer code."""
+    """One GetItem, two for a per-customer code."""
     if not CODE_RE.match(code):
         return None
     try:
         item = DiscountCode.get(CODE_PK, code, consistent_read=True)
     except DoesNotExist:
         return None
-    customer_uses = 0
-    if item.per_customer is not None and customer:
-        try:
-            customer_uses = int(DiscountClaim.get(DiscountClaim.key_for(code), customer, consistent_read=True).uses)
-        except DoesNotExist:
-            customer_uses = 0
-    return terms_of(item, customer_uses)
+    if item.per_customer is None or not customer:
+        return terms_of(item)
+    try:
+        return terms_of(item, int(DiscountClaim.get(DiscountClaim.key_for(code), customer, consistent_read=True).uses))
+    except DoesNotExist:
+        return terms_of(item)
 
 
 def take_use(terms: pricing.CodeTerms, customer: str) -> Callable[[dynamo.Transaction], None]:
-    """The order transaction's part: one use of the code, and of the customer's claim if limited."""
-
     def write(transaction: dynamo.Transaction) -> None:
         condition = (DiscountCode.revision == terms.revision) & (DiscountCode.active == 1)
         if terms.max_uses is not None:
@@ -101,8 +94,7 @@ def take_use(terms: pricing.CodeTerms, customer: str) -> Callable[[dynamo.Transa
 
 
 def give_back_use(transaction: dynamo.Transaction, order: Order) -> None:
-    """In a cancel or expiry transaction: the order's use (and claim) back. Unconditioned, so a
-    code edited or disabled meanwhile never blocks the cancel."""
+    """Unconditioned: an edited or disabled code never blocks a cancel."""
     if not order.discount_code:
         return
     transaction.update(CODE_ROLE, DiscountCode(sk=order.discount_code), actions=[DiscountCode.uses.add(-1)])
@@ -166,22 +158,27 @@ def _count(text: str, field: str, errors: dict[str, str]) -> int | None:
 def form_values(item: DiscountCode | None) -> dict[str, str]:
     if item is None:
         return {"kind": pricing.PERCENT}
+    t = terms_of(item)
+    dates = {
+        name: at.strftime(DATE_FORMAT) if at else "" for name, at in (("starts", t.starts_at), ("ends", t.ends_at))
+    }
+    counts = {
+        name: str(n) if n is not None else ""
+        for name, n in (("max_uses", t.max_uses), ("per_customer", t.per_customer))
+    }
     return {
-        "code": item.sk,
-        "kind": item.kind,
-        "value": str(int(item.value)) if item.kind == pricing.PERCENT else format_price(int(item.value)),
-        "min_spend": format_price(int(item.min_spend_cents)) if item.min_spend_cents else "",
-        "starts": item.starts_at.strftime(DATE_FORMAT) if item.starts_at else "",
-        "ends": item.ends_at.strftime(DATE_FORMAT) if item.ends_at else "",
-        "max_uses": str(int(item.max_uses)) if item.max_uses is not None else "",
-        "per_customer": str(int(item.per_customer)) if item.per_customer is not None else "",
-        "brands": ", ".join(sorted(item.brands or ())),
-        "departments": ", ".join(sorted(item.departments or ())),
+        "code": t.code,
+        "kind": t.kind,
+        "value": str(t.value) if t.kind == pricing.PERCENT else format_price(t.value),
+        "min_spend": format_price(t.min_spend_cents) if t.min_spend_cents else "",
+        "brands": ", ".join(sorted(t.brands)),
+        "departments": ", ".join(sorted(t.departments)),
+        **dates,
+        **counts,
     }
 
 
 def clean_code_form(raw: Callable[[str], str], creating: bool) -> dict[str, Any]:
-    """A code form's values as the model stores them, or ValidationFailed naming every bad field."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if creating:
@@ -244,33 +241,20 @@ def create_code(values: dict[str, Any]) -> DiscountCode:
 
 
 def update_code(code: str, values: dict[str, Any]) -> None:
-    """Change the terms (never the uses); orders priced on the old terms are asked to review again."""
-    item = get_code(code)
+    """Never the uses; orders priced on the old terms (revision) are refused."""
     actions = [getattr(DiscountCode, name).set(value) for name, value in values.items() if value is not None]
     actions += [getattr(DiscountCode, name).remove() for name, value in values.items() if value is None]
     actions += [DiscountCode.revision.add(1), DiscountCode.updated_at.set(clock.now())]
-    _update(item, actions)
-
-
-def set_active(code: str, active: bool) -> None:
-    item = get_code(code)
-    _update(
-        item,
-        [
-            DiscountCode.active.set(1 if active else 0),
-            DiscountCode.revision.add(1),
-            DiscountCode.updated_at.set(clock.now()),
-        ],
-    )
-
-
-def _update(item: DiscountCode, actions: list) -> None:
     try:
-        item.update(actions=actions, condition=DiscountCode.sk.exists())
+        DiscountCode(sk=get_code(code).sk).update(actions=actions, condition=DiscountCode.sk.exists())
     except UpdateError as error:
         if dynamo.condition_failed(error):
             raise NotFound("There is no such discount code.") from error
         raise
+
+
+def set_active(code: str, active: bool) -> None:
+    update_code(code, {"active": int(active)})
 
 
 def usage_words(item: DiscountCode) -> str:

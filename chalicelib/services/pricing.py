@@ -6,11 +6,10 @@ DISCOUNT_RULES, test it in tests/test_pricing.py; the totals templates already l
 `quote.discounts`. A rule that needs a code from the shopper reads `basket.codes` (a form field
 passed to quote_cart) and the terms of those codes (`basket.offers`, loaded by services/discounts.py).
 
-Discount codes (`code_rule`): percent or fixed, on the lines of the code's brands/departments (all
-lines when it names none), from a minimum spend on those lines, between its start (inclusive) and end
-(exclusive) times, within its total and per-customer uses. `code_refusal` says, in the shopper's
-words, why a code does not apply. Shipping: the chosen method's price, free from its threshold on
-(on the goods after discounts); services/shipping.py finds the methods of the address's zone.
+Codes (`code_rule`): percent or fixed, on the lines of their brands/departments (all if none), from
+a minimum spend on those lines, from start to (before) end, within total and per-customer uses;
+`code_refusal` says why not. Shipping: the method's price, free from its threshold (goods after
+discounts); services/shipping.py finds the zone's methods.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -85,10 +84,15 @@ class CodeTerms:
     def words(self) -> str:
         return f"{self.value}%" if self.kind == PERCENT else money(self.value)
 
-    def applies_to(self, line: PricedLine) -> bool:
-        if self.brands and line.brand.casefold() not in {brand.casefold() for brand in self.brands}:
-            return False
-        return not self.departments or (line.department or "") in self.departments
+    def eligible_cents(self, basket: Basket) -> int:
+        """What the lines of the code's brands and departments (all, if it names none) cost."""
+        brands = {brand.casefold() for brand in self.brands}
+        return sum(
+            line.line_total_cents
+            for line in basket.lines
+            if (not brands or line.brand.casefold() in brands)
+            and (not self.departments or line.department in self.departments)
+        )
 
 
 def normalise_code(raw: object) -> str:
@@ -102,12 +106,10 @@ def _when(moment: datetime) -> str:
 
 def code_refusal(code: str, terms: CodeTerms | None, basket: Basket) -> str | None:
     """Why `code` takes nothing off this basket, in the shopper's words; None when it applies."""
-    if terms is None or not terms.active:
-        return (
-            f"We don't know the code {code}. Check its spelling."
-            if terms is None
-            else f"The code {code} is no longer valid."
-        )
+    if terms is None:
+        return f"We don't know the code {code}. Check its spelling."
+    if not terms.active:
+        return f"The code {code} is no longer valid."
     now = basket.now
     if now is not None and terms.starts_at is not None and now < terms.starts_at:
         return f"The code {code} is valid from {_when(terms.starts_at)}."
@@ -118,7 +120,7 @@ def code_refusal(code: str, terms: CodeTerms | None, basket: Basket) -> str | No
     if terms.per_customer is not None and terms.customer_uses >= terms.per_customer:
         times = "once" if terms.per_customer == 1 else f"{terms.per_customer} times"
         return f"The code {code} can be used {times} per customer, and you have used it already."
-    eligible = sum(line.line_total_cents for line in basket.lines if terms.applies_to(line))
+    eligible = terms.eligible_cents(basket)
     if not eligible:
         what = ", ".join(sorted([*terms.brands, *(d.capitalize() for d in terms.departments)]))
         return f"The code {code} is for {what} shoes only, and none are in your cart."
@@ -130,8 +132,8 @@ def code_refusal(code: str, terms: CodeTerms | None, basket: Basket) -> str | No
 
 
 def code_amount(terms: CodeTerms, basket: Basket) -> int:
-    """Percent of, or a fixed amount up to, the lines the code applies to (never more than they cost)."""
-    eligible = sum(line.line_total_cents for line in basket.lines if terms.applies_to(line))
+    """Never more than the lines it applies to cost."""
+    eligible = terms.eligible_cents(basket)
     amount = eligible * terms.value // 100 if terms.kind == PERCENT else terms.value
     return max(0, min(amount, eligible))
 
@@ -179,8 +181,7 @@ DEFAULT_EXPRESS_CENTS = 1495
 
 
 def default_methods() -> tuple[ShippingMethod, ...]:
-    """The shop's methods when no zone is set up (and the demo zone's): Standard at the flat rate,
-    free over the stage's threshold, and Express."""
+    """No zone set up (and the demo zone): Standard at the flat rate, free over the threshold; Express."""
     settings = get_settings()
     return (
         ShippingMethod(STANDARD, "Standard", settings.shipping_flat_cents, settings.free_shipping_over_cents, 3, 5),

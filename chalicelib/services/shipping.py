@@ -1,11 +1,6 @@
-"""Shipping zones (sets of the countries the shop ships to) and their methods, for the checkout and
-the back office. The prices themselves are pricing.ShippingMethod's rule.
-
-No zone stored: one built-in zone covers every country (Standard at the flat rate, free over the
-stage's threshold, and Express), so a new stage sells out of the box; `manage.py seed` stores it
-for the owner to edit. Once zones are stored they are the whole truth: a country in none of them
-cannot be shipped to. Zones are one Query, kept for ZONES_CACHE_SECONDS per warm Lambda.
-"""
+"""Shipping zones (sets of countries) and their methods (prices: pricing.ShippingMethod). None stored:
+a built-in zone covers every country (`manage.py seed-demo` stores it); once zones are stored, a
+country in none is not shipped to. One Query, cached ZONES_CACHE_SECONDS per warm Lambda."""
 
 import re
 import time
@@ -45,17 +40,7 @@ def default_zone() -> Zone:
 
 
 def _zone(item: ShippingZoneItem) -> Zone:
-    methods = tuple(
-        pricing.ShippingMethod(
-            method_id=m.method_id,
-            label=m.label,
-            price_cents=int(m.price_cents),
-            free_over_cents=int(m.free_over_cents) if m.free_over_cents is not None else None,
-            days_min=int(m.days_min),
-            days_max=int(m.days_max),
-        )
-        for m in item.methods or []
-    )
+    methods = tuple(pricing.ShippingMethod(**method.as_dict()) for method in item.methods or [])
     return Zone(item.sk, item.name, frozenset(item.countries or ()), methods)
 
 
@@ -72,7 +57,6 @@ def stored_zones() -> tuple[Zone, ...]:
 
 
 def zones() -> tuple[Zone, ...]:
-    """The zones the checkout prices by (the built-in one when none are stored), briefly cached."""
     global _cache
     if _cache is not None and monotonic() - _cache[0] < ZONES_CACHE_SECONDS:
         return _cache[1]
@@ -95,8 +79,7 @@ def no_shipping_message(country: str) -> str:
 
 
 def choose(country: str, method_id: str | None) -> pricing.ShippingMethod:
-    """The chosen method of the country's zone; none chosen (or one of another zone, after a change
-    of country): the zone's first. ValidationFailed when nothing ships there."""
+    """The chosen method, else (none, or another zone's) the zone's first; nothing ships there: ValidationFailed."""
     methods = methods_for(country)
     if not methods:
         message = no_shipping_message(country)
@@ -120,17 +103,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
-def form_values(zone: Zone | None) -> dict[str, str]:
-    """A zone as its form shows it."""
-    if zone is None:
-        return {}
+def form_values(zone: Zone) -> dict[str, str]:
     values = {"name": zone.name, "countries": zone.country_list}
-    for n, method in enumerate(zone.methods):
-        values[f"label_{n}"] = method.label
-        values[f"price_{n}"] = format_price(method.price_cents)
-        values[f"free_over_{n}"] = format_price(method.free_over_cents) if method.free_over_cents is not None else ""
-        days = f"{method.days_min}-{method.days_max}" if method.days_min != method.days_max else str(method.days_min)
-        values[f"days_{n}"] = days
+    for n, m in enumerate(zone.methods):
+        free = format_price(m.free_over_cents) if m.free_over_cents is not None else ""
+        values |= {f"label_{n}": m.label, f"price_{n}": format_price(m.price_cents), f"free_over_{n}": free}
+        values[f"days_{n}"] = m.estimate.split(" ")[0]
     return values
 
 
@@ -161,7 +139,6 @@ def _clean_method(n: int, raw: Callable[[str], str], errors: dict[str, str]) -> 
 def clean_zone(
     raw: Callable[[str], str], zone_id: str | None
 ) -> tuple[str, frozenset[str], tuple[pricing.ShippingMethod, ...]]:
-    """A zone form's name, countries and methods, or ValidationFailed naming every bad field."""
     errors: dict[str, str] = {}
     name = clean_text(raw("name"))
     if not name or len(name) > 60:
@@ -195,7 +172,6 @@ def clean_zone(
 def save_zone(
     zone_id: str | None, name: str, countries: frozenset[str], methods: tuple[pricing.ShippingMethod, ...]
 ) -> str:
-    """Create (zone_id None: from the name) or replace a zone; returns its id."""
     if zone_id is None:
         zone_id = _slug(name) or "zone"
         taken = {zone.zone_id for zone in stored_zones()}
@@ -220,7 +196,6 @@ def delete_zone(zone_id: str) -> None:
 
 
 def seed_default_zone() -> bool:
-    """Store the built-in zone when no zone is stored (local and demo stages); True if it did."""
     if stored_zones():
         return False
     zone = default_zone()
