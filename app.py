@@ -12,6 +12,7 @@ from chalicelib.blueprints import (
     account,
     admin,
     admin_pricing,
+    admin_team,
     api,
     cart,
     catalogue,
@@ -47,6 +48,7 @@ for blueprint in (
     payments.bp,
     admin.bp,
     admin_pricing.bp,
+    admin_team.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)

@@ -2,8 +2,9 @@
 """Operator and developer commands. Uses the same environment variables as the app.
 
 python manage.py [--local] create-tables
-python manage.py [--local] create-admin --username U --email E [--password-stdin]
+python manage.py [--local] create-admin --username U --email E [--role owner|staff] [--password-stdin]
 python manage.py [--local] list-admins
+python manage.py [--local] set-role --username U --role owner|staff   (the last enabled owner stays an owner)
 python manage.py [--local] disable-admin --username U     (ends its sessions; it cannot log in)
 python manage.py [--local] enable-admin --username U
 python manage.py [--local] set-admin-password --username U [--password-stdin]   (ends its sessions)
@@ -75,9 +76,21 @@ def _aws_failure(error: Exception) -> str:
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from chalicelib.services.accounts import create_admin
 
-    return _admin_command(
-        lambda: f"admin {create_admin(args.username, args.email, _read_password(args)).username} created"
-    )
+    def create() -> str:
+        admin = create_admin(args.username, args.email, _read_password(args), args.role)
+        audit.record(OPERATOR, "admin.create", target=admin.username_key, role=admin.access)
+        return f"admin {admin.username} created ({admin.access})"
+
+    from chalicelib.services import audit
+    from chalicelib.services.admins import OPERATOR
+
+    return _admin_command(create)
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    from chalicelib.services.admins import set_role
+
+    return _admin_command(lambda: f"admin {set_role(args.username, args.role).username_key} is now {args.role}")
 
 
 def _admin_command(action: Callable[[], str]) -> int:
@@ -86,11 +99,11 @@ def _admin_command(action: Callable[[], str]) -> int:
     from pynamodb.exceptions import PynamoDBException
 
     from chalicelib.services.admins import AdminNotFound
-    from chalicelib.services.errors import ValidationFailed
+    from chalicelib.services.errors import Conflict, ValidationFailed
 
     try:
         print(action())
-    except AdminNotFound as error:
+    except (AdminNotFound, Conflict) as error:
         print(error.message, file=sys.stderr)
         return 2
     except ValidationFailed as error:
@@ -111,6 +124,7 @@ def cmd_list_admins(args: argparse.Namespace) -> int:
         admins = sorted(Admin.scan(consistent_read=True), key=lambda admin: admin.username_key)
         rows = [
             f"{a.username}\t{a.email}\t{'disabled' if a.disabled else 'enabled'}\tcreated {a.created_at:%Y-%m-%d}"
+            f"\t{a.access}"
             for a in admins
         ]
         return "\n".join(rows) or "no admins"
@@ -432,8 +446,13 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", help="create a back-office admin")
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
+    admin.add_argument("--role", choices=("owner", "staff"), default="owner", help="owner (default) or staff")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(func=cmd_create_admin)
+    role = commands.add_parser("set-role", help="make an admin an owner or staff")
+    role.add_argument("--username", required=True)
+    role.add_argument("--role", choices=("owner", "staff"), required=True)
+    role.set_defaults(func=cmd_set_role)
 
     commands.add_parser("list-admins", help="list the admins and whether each is enabled").set_defaults(
         func=cmd_list_admins

@@ -21,3 +21,16 @@ def format_date(value: Any) -> str:
 
 def format_datetime(value: Any) -> str:
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """ "1 size", "2 sizes", "0 pairs": the count with the word that agrees with it."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def join_words(items: list[str]) -> str:
+    """ "42", "42 and 43", "41, 42 and 43"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

@@ -389,7 +389,7 @@ def _catalogue_section(spec: Spec) -> None:
         parameters=[path_parameter("shoe_id", "The shoe's id.")],
         ok={200: ("The shoe", ref("ShoeDetail"))},
         errors=(404,),
-        description="Unknown and archived shoes are a 404.",
+        description="Unknown, draft and archived shoes are a 404.",
     )
 
 
@@ -756,6 +756,19 @@ def _admin_section(spec: Spec) -> None:
         parameters=[SHOE_PATH],
         ok={200: ("Deleted", obj({"deleted": STRING}))},
         errors=(404, 409),
+    )
+    spec.operation(
+        "POST",
+        "/admin/shoes/{shoe_id}/publish",
+        "adminPublishShoe",
+        "Publish a draft (into the shop)",
+        tag="admin",
+        access=ADMIN,
+        description="Owners only. New shoes start as drafts. With no photo, 422 unless `without_photo` is true.",
+        parameters=[SHOE_PATH],
+        body=obj({"without_photo": {"type": "boolean"}}, optional=("without_photo",)),
+        ok={200: SHOE_ANSWER},
+        errors=(404, 409, 422),
     )
     for _action, _summary in (("archive", "Archive a shoe (leaves the shop)"), ("restore", "Restore an archived shoe")):
         spec.operation(

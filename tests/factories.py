@@ -71,10 +71,24 @@ def product_input(**overrides: str) -> products.ProductInput:
     return products.ProductInput(**values)
 
 
-def shoe_via_admin(stock: dict[str, int] | None = None, **form: str) -> Shoe:
-    """A shoe created by admin `ADMIN` through the products service (no stock unless given)."""
+def shoe_via_admin(stock: dict[str, int] | None = None, draft: bool = False, **form: str) -> Shoe:
+    """A shoe created by admin `ADMIN` through the products service (no stock unless given). New
+    shoes start as drafts; unless `draft`, this one is then put in the shop as if published, but
+    without the publish's version bump (tests count versions from the create)."""
     quantities = {size: str(quantity) for size, quantity in (stock or {}).items()}
-    return products.create_shoe(product_input(**form), quantities, ADMIN)
+    shoe = products.create_shoe(product_input(**form), quantities, ADMIN)
+    if not draft:
+        from chalicelib.aws import dynamodb_client
+
+        dynamodb_client().update_item(
+            TableName=Shoe.Meta.table_name,
+            Key={"shoe_id": {"S": shoe.shoe_id}},
+            UpdateExpression="SET #s = :active",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":active": {"S": "active"}},
+        )
+        shoe.status = "active"
+    return shoe
 
 
 def numbered_shoe(n: int, **fields: Any) -> Shoe:
@@ -128,8 +142,10 @@ def make_user(
     return found
 
 
-def make_admin(username: str = ADMIN, email: str | None = None, password: str = ADMIN_PASSWORD) -> Admin:
-    return accounts.create_admin(username, email or f"{username}@example.com", password)
+def make_admin(
+    username: str = ADMIN, email: str | None = None, password: str = ADMIN_PASSWORD, role: str = "owner"
+) -> Admin:
+    return accounts.create_admin(username, email or f"{username}@example.com", password, role)
 
 
 def make_order(

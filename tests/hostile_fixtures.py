@@ -6,7 +6,9 @@ from urllib.parse import urlencode, urlsplit
 from tests.conftest import CSRF_RE, WebClient
 from tests.route_table import Route
 
-ROLES = ("anonymous", "shopper", "other_shopper", "admin")
+ROLES = ("anonymous", "shopper", "other_shopper", "admin", "staff")  # "admin" is the owner "boss"
+STAFF_USERNAME = "clerk"
+STAFF_PASSWORD = "staff password 1"
 # Pages that carry a CSRF token for each kind of visitor (a shopper is redirected away from /login).
 TOKEN_PAGES = ("/login", "/", "/admin")
 
@@ -19,6 +21,11 @@ def become(web: WebClient, role: str) -> WebClient:
         assert web.register("bob").status_code == 303
     elif role == "admin":
         assert web.admin_login().status_code == 303
+    elif role == "staff":
+        from tests.factories import make_admin
+
+        make_admin(STAFF_USERNAME, password=STAFF_PASSWORD, role="staff")
+        assert web.admin_login(STAFF_USERNAME, STAFF_PASSWORD).status_code == 303
     return web
 
 

@@ -116,3 +116,23 @@ def test_the_zone_form_answers_bad_input_with_messages(admin):
 def test_shoppers_and_visitors_are_refused(shopper, path):
     response = shopper.get(path)
     assert response.status_code in (302, 303, 403) and "Discount codes" not in body(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin/discounts"),
+        ("POST", "/admin/discounts/new"),
+        ("GET", "/admin/shipping"),
+        ("POST", "/admin/shipping/new"),
+    ],
+)
+def test_staff_are_refused_the_owners_pricing_pages(web, method, path):
+    from tests.factories import make_admin
+
+    make_admin("clerk", "clerk@example.com", "admin password 1", role="staff")
+    assert web.admin_login("clerk").status_code == 303
+    form = {**CODE_FORM, **ZONE_FORM}
+    response = web.get(path) if method == "GET" else web.post_form(path, form, csrf_page="/admin")
+    assert response.status_code == 403
+    assert discounts.list_codes() == [] and shipping.stored_zones() == ()

@@ -218,8 +218,11 @@ def test_search_is_case_insensitive_on_name_brand_and_colour():
 def test_stock_summary_marks_low_and_sold_out_sizes():
     shoe = shoe_via_admin({"40": 2, "41": 10})
     stock = products.stock_for([shoe])
-    summary = products.stock_summary(shoe, stock[shoe.shoe_id])
-    assert summary == {"total": 12, "low": 1, "sold_out": 10}
+    summary = products.stock_summary(shoe, stock[shoe.shoe_id], {(shoe.shoe_id, "36"): 4})
+    assert {key: summary[key] for key in ("total", "low", "sold_out")} == {"total": 12, "low": 1, "sold_out": 10}
+    per_size = {size: (pairs, waiting) for size, pairs, waiting in summary["sizes"]}
+    assert per_size["36"] == (0, 4) and per_size["40"] == (2, 0) and per_size["41"] == (10, 0)
+    assert len(products.sold_out_sizes([shoe], stock)) == 10
 
 
 def test_changing_department_gives_the_new_sizes_stock_rows_and_keeps_the_old_counts():

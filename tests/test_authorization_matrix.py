@@ -5,7 +5,7 @@ Generated from `app.routes`, so routes added by any area are covered the day the
 
 import pytest
 
-from chalicelib.web.guards import ADMIN, PUBLIC, SHOPPER
+from chalicelib.web.guards import ADMIN, OWNER, PUBLIC, SHOPPER
 from tests.hostile_fixtures import ROLES, become, json_body, location_path, page_token, send
 from tests.route_table import Route, all_routes, route_id
 
@@ -13,8 +13,10 @@ ROUTES = all_routes()
 
 
 def test_every_view_carries_an_access_marker():
-    unmarked = [f"{route} ({route.view_name})" for route in ROUTES if route.access not in (PUBLIC, SHOPPER, ADMIN)]
-    assert not unmarked, "views without @public/@login_required/@admin_required: " + ", ".join(unmarked)
+    unmarked = [
+        f"{route} ({route.view_name})" for route in ROUTES if route.access not in (PUBLIC, SHOPPER, ADMIN, OWNER)
+    ]
+    assert not unmarked, "views without @public/@login_required/@admin_required/@owner_required: " + ", ".join(unmarked)
 
 
 def test_the_matrix_sees_the_foundation_routes():
@@ -23,6 +25,9 @@ def test_the_matrix_sees_the_foundation_routes():
     assert seen[("/account", "GET")] == SHOPPER
     assert seen[("/account/delete", "POST")] == SHOPPER
     assert seen[("/admin/logout", "POST")] == ADMIN
+    assert seen[("/admin/audit", "GET")] == OWNER
+    assert seen[("/api/v1/admin/shoes", "POST")] == OWNER
+    assert seen[("/admin/shoes/{shoe_id}/stock", "POST")] == ADMIN  # staff handle stock
     assert seen[("/register", "POST")] == PUBLIC
 
 
@@ -64,14 +69,14 @@ def test_route_answers_each_role_as_its_guard_says(web, admin_account, route, ro
         if role in ("shopper", "other_shopper"):
             _assert_let_through(route, response)
             assert not (response.status_code == 303 and location_path(response) == "/login")
-        else:  # anonymous, and an admin session is not a shopper session
+        else:  # anonymous, and an admin (owner or staff) session is not a shopper session
             _assert_sent_to_login(route, response, "/login")
-    elif route.access == ADMIN:
-        if role == "admin":
+    elif route.access in (ADMIN, OWNER):
+        if role == "admin" or (role == "staff" and route.access == ADMIN):
             _assert_let_through(route, response)
         elif role == "anonymous":
             _assert_sent_to_login(route, response, "/admin")
-        else:
+        else:  # shoppers; and staff on an owners-only route
             _assert_forbidden(route, response)
     else:
         pytest.fail(f"{route} has no access marker")

@@ -156,8 +156,8 @@ def test_a_shoe_sold_out_in_every_size_cannot_be_added(web):
 
 
 @pytest.mark.parametrize("shoe_id", ["does-not-exist", "shoe00001"])
-def test_unknown_or_archived_shoes_get_the_404_page(web, shoe_id):
-    seed([numbered_shoe(1, status="archived")])
+def test_unknown_or_draft_shoes_get_the_404_page(web, shoe_id):
+    seed([numbered_shoe(1, status="draft")])
     response = web.get(f"/shoes/{shoe_id}")
     assert response.status_code == 404
     assert "text/html" in response.headers["Content-Type"]

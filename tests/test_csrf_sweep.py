@@ -13,7 +13,7 @@ UNSAFE_ROUTES = [route for route in all_routes() if route.is_unsafe and route.pa
 
 
 def _role_for(route) -> str:
-    return {"admin": "admin", "shopper": "shopper"}.get(route.access, "shopper")
+    return {"admin": "admin", "owner": "admin", "shopper": "shopper"}.get(route.access, "shopper")
 
 
 def _assert_csrf_refused(route, response) -> None:

@@ -240,3 +240,27 @@ def test_admin_commands_name_an_unknown_admin(command, monkeypatch, capsys):
     password = ["--password-stdin"] if command == "set-admin-password" else []
     assert manage.main([command, "--username", "nobody", *password]) == 2
     assert "There is no admin 'nobody'." in capsys.readouterr().err
+
+
+def test_create_admin_takes_a_role_and_set_role_changes_it(monkeypatch, capsys):
+    from chalicelib.models import Admin
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long admin passphrase\n"))
+    args = [
+        "create-admin",
+        "--username",
+        "Clerk",
+        "--email",
+        "clerk@example.com",
+        "--role",
+        "staff",
+        "--password-stdin",
+    ]
+    assert manage.main(args) == 0
+    assert "created (staff)" in capsys.readouterr().out
+    assert Admin.get("clerk").role == "staff"
+    assert manage.main(["set-role", "--username", "clerk", "--role", "owner"]) == 0
+    assert Admin.get("clerk").role == "owner"
+    assert manage.main(["list-admins"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].split("\t")[-1] == "owner"
+    assert manage.main(["set-role", "--username", "nobody", "--role", "owner"]) == 2

@@ -4,6 +4,7 @@ from typing import TypedDict
 
 from chalice import Blueprint, Response
 
+from chalicelib.formatting import join_words
 from chalicelib.models.catalogue import ACTIVE
 from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
 from chalicelib.services import dashboard as dashboard_figures
@@ -14,14 +15,14 @@ from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
-from chalicelib.web.guards import admin_required, current_admin_username, public
+from chalicelib.web.guards import admin_required, current_admin_is_owner, current_admin_username, owner_required, public
 from chalicelib.web.rendering import redirect, render, too_many_requests
 from chalicelib.web.urls import safe_next
 
 bp = Blueprint(__name__)
 
 PRODUCT_FIELDS = ("name", "brand", "colour", "category", "department", "description", "price")
-SHOE_STATUS_FILTERS = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+SHOE_STATUS_FILTERS = [("active", "Active"), ("draft", "Drafts"), ("archived", "Archived"), ("all", "All")]
 
 
 class Choices(TypedDict):
@@ -118,7 +119,7 @@ def pager_urls(path: str, listing: str, next_key: dict | None, **query: str) -> 
 
 
 @bp.route("/upload", methods=["GET"])
-@admin_required
+@owner_required
 def upload_entry() -> Response:
     """The original store's only admin page; it now starts the new-shoe form."""
     return redirect("/admin/shoes/new")
@@ -133,10 +134,12 @@ def shoe_list() -> Response:
     search = query.get("q")[: products.SEARCH_MAX]
     page = products.list_shoes(status, search, decode_cursor(cursors.ADMIN_SHOES, status=status, q=search))
     stock = products.stock_for(page.items)
-    rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}))) for shoe in page.items]
+    waiting = back_in_stock.waiting_for(products.sold_out_sizes(page.items, stock))
+    rows = [(shoe, products.stock_summary(shoe, stock.get(shoe.shoe_id, {}), waiting)) for shoe in page.items]
     return render(
         "admin/shoes.html",
         rows=rows,
+        image_url=images.image_url,
         shoe_status=status,
         search=search,
         status_filters=SHOE_STATUS_FILTERS,
@@ -187,14 +190,14 @@ def _render_new(form: dict, errors: dict, status: int = 200, message: str | None
 
 
 @bp.route("/admin/shoes/new", methods=["GET"])
-@admin_required
+@owner_required
 def shoe_new() -> Response:
     department = current().query.get("department") or "men"
     return _render_new({"department": department}, {})
 
 
 @bp.route("/admin/shoes/new", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_create() -> Response:
     form = current().form
     values = _form_values(form)
@@ -209,7 +212,7 @@ def shoe_create() -> Response:
         shoe = products.create_shoe(_product_input(form), stock, current_admin_username())
     except ValidationFailed as error:
         return _render_new(values, error.errors, 400, error.message)
-    current().flash(f"{shoe.name} is saved. Add photos below.", "success")
+    current().flash(f"{shoe.name} is saved as a draft. Add photos below, then publish it.", "success")
     return redirect(f"/admin/shoes/{shoe.shoe_id}/edit")
 
 
@@ -226,8 +229,13 @@ def _absolute(path: str, **query: str) -> str:
 def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
     shoe = products.get_shoe(shoe_id)
     stock = products.stock_rows(shoe_id)
-    grant = uploads.grant_upload(
-        shoe_id, current_admin_username(), redirect_url=_absolute(f"/admin/shoes/{shoe_id}/images/uploaded")
+    is_owner = current_admin_is_owner()  # staff see the details and photos, and change stock only
+    grant = (
+        uploads.grant_upload(
+            shoe_id, current_admin_username(), redirect_url=_absolute(f"/admin/shoes/{shoe_id}/images/uploaded")
+        )
+        if is_owner
+        else None
     )
     values = {
         "shoe": shoe,
@@ -237,12 +245,15 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "sold": sum(int(row.sold or 0) for row in stock.values()),
         "waiting": back_in_stock.waiting_counts(shoe_id, shoe.sizes),  # "email me when it's back"
         "grant": grant,
+        "is_owner": is_owner,
         "image_types": list(uploads.CONTENT_TYPES),
         "max_upload_mb": uploads.MAX_UPLOAD_BYTES // (1024 * 1024),
         **CHOICES,
         "version": shoe.version,
         "conflict": None,
         "stock_errors": {},
+        "publish_errors": {},
+        "adjust": {"size": "", "delta": ""},  # the receive/remove form's choice, kept after an error
         "message": None,
         "pending_key": None,
         "image_url": images.image_url,
@@ -258,7 +269,7 @@ def shoe_edit(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/edit", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_save(shoe_id: str) -> Response:
     form = current().form
     values = _form_values(form)
@@ -292,7 +303,8 @@ def shoe_stock(shoe_id: str) -> Response:
         changed = products.apply_stock_form(shoe_id, grid, current_admin_username())
     except ValidationFailed as error:
         return render_edit(shoe_id, 409, stock_errors=error.errors, message=error.message)
-    current().flash(f"Stock saved for sizes {', '.join(changed)}." if changed else "No stock changed.", "success")
+    saved = f"Stock saved for size{'s' if len(changed) > 1 else ''} {join_words(changed)}."
+    current().flash(saved if changed else "No stock changed.", "success")
     return _to_edit_page(shoe_id)
 
 
@@ -308,16 +320,26 @@ def shoe_stock_adjust(shoe_id: str) -> Response:
         quantity = products.adjust_stock(shoe_id, size, delta, current_admin_username())
     except ValidationFailed as error:
         return render_edit(
-            shoe_id, 400, stock_errors={"delta": next(iter(error.errors.values()))}, message=error.message
+            shoe_id,
+            400,
+            stock_errors={"delta": next(iter(error.errors.values()))},
+            message=error.message,
+            adjust={"size": size, "delta": form.get("delta")[:10]},
         )
     except Conflict as error:
-        return render_edit(shoe_id, 409, stock_errors={"delta": error.message}, message=error.message)
+        return render_edit(
+            shoe_id,
+            409,
+            stock_errors={"delta": error.message},
+            message=error.message,
+            adjust={"size": size, "delta": ""},
+        )
     current().flash(f"Size {size} now has {quantity} in stock.", "success")
     return _to_edit_page(shoe_id)
 
 
 @bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_archive(shoe_id: str) -> Response:
     shoe = products.archive_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is archived: the shop no longer shows it.", "success")
@@ -325,15 +347,58 @@ def shoe_archive(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def shoe_restore(shoe_id: str) -> Response:
     shoe = products.restore_shoe(shoe_id, current_admin_username())
     current().flash(f"{shoe.name} is back in the shop.", "success")
     return _to_edit_page(shoe_id)
 
 
-@bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
+def _confirm(title: str, message: str, action: str, button: str, back: str, **more) -> Response:
+    """A confirmation page: its button posts (with CSRF) to `action`; no script needed."""
+    return render("admin/confirm.html", title=title, message=message, action=action, button=button, back=back, **more)
+
+
+@bp.route("/admin/shoes/{shoe_id}/preview", methods=["GET"])
 @admin_required
+def shoe_preview(shoe_id: str) -> Response:
+    """The product page as shoppers will see it, for any status (drafts included); admins only."""
+    from chalicelib.blueprints.catalogue import product_page
+    from chalicelib.services import catalogue
+
+    return product_page(catalogue.product_of(products.get_shoe(shoe_id)), "admin/preview.html")
+
+
+@bp.route("/admin/shoes/{shoe_id}/publish", methods=["POST"], content_types=FORM_TYPES)
+@owner_required
+def shoe_publish(shoe_id: str) -> Response:
+    without_photo = current().form.get("without_photo") == "yes"
+    try:
+        shoe = products.publish_shoe(shoe_id, current_admin_username(), without_photo)
+    except ValidationFailed as error:
+        return render_edit(shoe_id, 400, publish_errors=error.errors, message=error.message)
+    except Conflict as error:
+        current().flash(error.message, "error")
+        return _to_edit_page(shoe_id)
+    current().flash(f"{shoe.name} is published: shoppers can find and buy it now.", "success")
+    return _to_edit_page(shoe_id)
+
+
+@bp.route("/admin/shoes/{shoe_id}/delete", methods=["GET"])
+@owner_required
+def shoe_delete_confirm(shoe_id: str) -> Response:
+    shoe = products.get_shoe(shoe_id)
+    return _confirm(
+        f"Delete {shoe.brand} {shoe.name}?",
+        "The shoe, its stock counts and its photos are deleted for good. This cannot be undone.",
+        f"/admin/shoes/{shoe_id}/delete",
+        "Delete shoe for good",
+        f"/admin/shoes/{shoe_id}/edit",
+    )
+
+
+@bp.route("/admin/shoes/{shoe_id}/delete", methods=["POST"], content_types=FORM_TYPES)
+@owner_required
 def shoe_delete(shoe_id: str) -> Response:
     try:
         products.delete_shoe(shoe_id, current_admin_username())
@@ -345,7 +410,7 @@ def shoe_delete(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/uploaded", methods=["GET"])
-@admin_required
+@owner_required
 def image_uploaded(shoe_id: str) -> Response:
     """Where S3 sends a plain-form upload: a GET changes nothing, so one more click adds it."""
     key = current().query.get("key")[:200]
@@ -355,7 +420,7 @@ def image_uploaded(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/confirm", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def image_confirm(shoe_id: str) -> Response:
     try:
         uploads.confirm_upload(shoe_id, current().form.get("key")[:200], current_admin_username())
@@ -371,14 +436,50 @@ IMAGE_ACTIONS = {
     "primary": (uploads.make_primary, "That image is now the main photo."),
     "up": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, -1, admin), "Image moved."),
     "down": (lambda shoe_id, image_id, admin: uploads.move_image(shoe_id, image_id, 1, admin), "Image moved."),
-    "delete": (uploads.delete_image, "The image is deleted."),
 }
 
 
+def _image_delete_path(shoe_id: str, image_id: str) -> str:
+    return f"/admin/shoes/{shoe_id}/images/{image_id}/delete"
+
+
+@bp.route("/admin/shoes/{shoe_id}/images/{image_id}/delete", methods=["GET"])
+@owner_required
+def image_delete_confirm(shoe_id: str, image_id: str) -> Response:
+    shoe = products.get_shoe(shoe_id)
+    image = next((image for image in shoe.images if image.image_id == image_id), None)
+    if image is None:
+        current().flash("That image is already gone.", "info")
+        return _to_edit_page(shoe_id)
+    return _confirm(
+        f"Delete this photo of {shoe.name}?",
+        "The photo is removed from the shop and deleted for good.",
+        _image_delete_path(shoe_id, image_id),
+        "Delete photo",
+        f"/admin/shoes/{shoe_id}/edit",
+        image=image,
+        image_url=images.image_url,
+    )
+
+
+@bp.route("/admin/shoes/{shoe_id}/images/{image_id}/delete", methods=["POST"], content_types=FORM_TYPES)
+@owner_required
+def image_delete(shoe_id: str, image_id: str) -> Response:
+    try:
+        uploads.delete_image(shoe_id, image_id[:40], current_admin_username())
+    except ServiceError as error:
+        current().flash(error.message, "error")
+        return _to_edit_page(shoe_id)
+    current().flash("The image is deleted.", "success")
+    return _to_edit_page(shoe_id)
+
+
 @bp.route("/admin/shoes/{shoe_id}/images/{image_id}", methods=["POST"], content_types=FORM_TYPES)
-@admin_required
+@owner_required
 def image_action(shoe_id: str, image_id: str) -> Response:
     action = current().form.get("action")
+    if action == "delete":  # an old tab's one-click button: ask first
+        return redirect(_image_delete_path(shoe_id, image_id[:40]))
     if action not in IMAGE_ACTIONS:
         current().flash("Choose what to do with the image.", "error")
         return _to_edit_page(shoe_id)

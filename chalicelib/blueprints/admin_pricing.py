@@ -1,5 +1,4 @@
-"""The back office's pricing pages: discount codes (with usage) and shipping zones. Owner-only:
-`owner_only` is the one line to point at the owner guard once roles exist."""
+"""The back office's pricing pages: discount codes (with usage) and shipping zones, owner-only."""
 
 from chalice import Blueprint, Response
 
@@ -8,11 +7,11 @@ from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.shoes import DEPARTMENTS
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
-from chalicelib.web.guards import admin_required, current_admin_username
+from chalicelib.web.guards import current_admin_username, owner_required
 from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
-owner_only = admin_required  # owner-only pages: becomes the owner guard with roles
+owner_only = owner_required  # discounts and shipping are the owner's (staff: 403)
 CODES, ZONES = "/admin/discounts", "/admin/shipping"
 
 

@@ -90,14 +90,29 @@ def home() -> Response:
 @bp.route("/shoes/{shoe_id}", methods=["GET"])
 @public
 def product(shoe_id: str) -> Response:
-    item = catalogue.get_product(shoe_id)
+    try:
+        item = catalogue.get_product(shoe_id)
+    except catalogue.NoLongerSold as gone:
+        return render(
+            "catalogue/gone.html",
+            status=410,
+            shoe=gone.shoe,
+            cards=catalogue.similar_cards(gone.shoe),
+            image_url=image_url,
+            my_size="",
+        )
+    return product_page(item)
+
+
+def product_page(item: catalogue.Product, template: str = "catalogue/product.html") -> Response:
+    """The product page; the back office's preview renders a draft with it through its own template."""
     size = my_size()
     option = item.option(size)
     chosen = size if option is not None and option.available else ""
     pictures = [image_url(image.large_key) for image in item.shoe.images]
     meta = seo.product_meta(current(), item.shoe, item.sold_out, pictures, format_money(int(item.shoe.price_cents)))
     return render(
-        "catalogue/product.html",
+        template,
         meta=meta,
         product=item,
         shoe=item.shoe,

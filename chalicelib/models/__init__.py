@@ -2,6 +2,7 @@
 
 from chalicelib.config import Settings
 from chalicelib.models.accounts import Admin, Session, UniqueClaim, User
+from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import StoreModel, TablesNotBound, bind_models, shared_connection, short_table_name
 from chalicelib.models.catalogue import CatalogueIndexPart, Shoe, ShoeImage, Stock
 from chalicelib.models.counters import Tally
@@ -30,6 +31,7 @@ TABLE_MODELS: list[type[StoreModel]] = [
     Tally,
     PaymentEvent,
     DiscountCode,
+    AuditEntry,
 ]
 ALL_MODELS: list[type[StoreModel]] = [
     *TABLE_MODELS,
@@ -66,6 +68,7 @@ __all__ = [
     "STREAM_VIEW_TYPE",
     "TABLE_MODELS",
     "Admin",
+    "AuditEntry",
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",

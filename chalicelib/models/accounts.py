@@ -9,7 +9,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.models.base import StoreModel, table_meta
 
@@ -60,6 +60,22 @@ class UniqueClaim(StoreModel):
         return f"EMAIL#{email.casefold()}"
 
 
+OWNER = "owner"
+STAFF = "staff"
+ADMIN_ROLES = {OWNER: "Owner", STAFF: "Staff"}
+
+
+class AdminsByRole(GlobalSecondaryIndex):
+    """The back office's list of admins: one Query per role, no Scan."""
+
+    class Meta:
+        index_name = "by-role"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    username_key = UnicodeAttribute(range_key=True)
+
+
 class Admin(StoreModel):
     """A back-office user, in its own table: no shopper route can read or create one."""
 
@@ -74,6 +90,20 @@ class Admin(StoreModel):
     # refuses a session started before the last password change.
     disabled = BooleanAttribute(default=False)
     password_changed_at = UTCDateTimeAttribute(null=True)  # None on admins created before the field
+    # Owners run the shop (products, prices, admins, the audit log); staff handle orders and stock.
+    # None on an admin stored before roles existed: it is an owner (`access`), and its next login
+    # stores the role, which puts it in the by-role index the back office lists admins from.
+    role = UnicodeAttribute(null=True)
+
+    by_role = AdminsByRole()
+
+    @property
+    def access(self) -> str:
+        return self.role or OWNER
+
+    @property
+    def is_owner(self) -> bool:
+        return self.access == OWNER
 
 
 class SessionsByUser(GlobalSecondaryIndex):

@@ -13,6 +13,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import StoreModel, table_meta
 
+DRAFT = "draft"  # new shoes: only the back office sees them until published
 ACTIVE = "active"
 ARCHIVED = "archived"
 
@@ -63,7 +64,7 @@ class Shoe(StoreModel):
     # Sizes offered, in size order.
     sizes = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # PynamoDB types `of` as the element type
     images = ListAttribute(of=ShoeImage, default=list)  # first is the primary
-    status = UnicodeAttribute(default=ACTIVE)
+    status = UnicodeAttribute(default=ACTIVE)  # DRAFT, ACTIVE (in the shop) or ARCHIVED
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

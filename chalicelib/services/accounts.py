@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock
 from chalicelib.logs import log_event
 from chalicelib.models import Admin, UniqueClaim, User, dynamo
+from chalicelib.models.accounts import ADMIN_ROLES, OWNER
 from chalicelib.services import account_emails, cart, limits, passwords
 from chalicelib.services.errors import ServiceError, ValidationFailed
 from chalicelib.services.validation import (
@@ -198,11 +199,19 @@ def authenticate_admin(username: str, password: str, client: LoginClient | None 
     )
     if admin.disabled:  # after the bcrypt check: same answer and timing as a wrong password
         raise LoginFailed()
+    if admin.role is None:  # stored before roles: record it as the owner it always was
+        try:
+            admin.update(actions=[Admin.role.set(OWNER)], condition=Admin.role.does_not_exist())
+        except UpdateError as error:
+            if not dynamo.condition_failed(error):  # else a parallel login stored it first
+                raise
     return admin
 
 
-def create_admin(username: str, email: str, password: str) -> Admin:
-    """Only manage.py calls this: no route creates admins."""
+def create_admin(username: str, email: str, password: str, role: str = OWNER) -> Admin:
+    """For manage.py and the owners' admin page (services/admins.py add_admin)."""
+    if role not in ADMIN_ROLES:
+        raise ValidationFailed({"role": "Choose owner or staff."})
     username, email = _checked_identity(username, email, password, password, admin=True)
     now = clock.now()
     admin = Admin(
@@ -212,6 +221,7 @@ def create_admin(username: str, email: str, password: str) -> Admin:
         password_hash=passwords.hash_password(password),
         created_at=now,
         password_changed_at=now,
+        role=role,
     )
     try:
         admin.save(condition=Admin.username_key.does_not_exist())

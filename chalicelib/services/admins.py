@@ -1,11 +1,14 @@
-"""Managing admins (manage.py) and re-checking an admin session against its admin record."""
+"""Managing admins (manage.py and the owners' back-office page) and re-checking an admin session
+against its admin record."""
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import clock
 from chalicelib.models import Admin, Session, dynamo
+from chalicelib.models.accounts import ADMIN_ROLES, OWNER
 from chalicelib.services import audit, passwords
-from chalicelib.services.errors import ServiceError, ValidationFailed
+from chalicelib.services.accounts import create_admin
+from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.sessions import ADMIN, end_all_sessions
 from chalicelib.services.validation import check_new_password
 
@@ -49,21 +52,88 @@ def _update(username: str, actions: list) -> Admin:
     return admin
 
 
-# Admin changes come from the operator's command line (manage.py), never from a web page.
+# Who made a change from the command line (manage.py); the back office passes the owner's username.
 OPERATOR = "operator"
+LAST_OWNER = "The shop needs at least one enabled owner: make another admin an owner first."
 
 
-def disable_admin(username: str) -> int:
-    """Disable the admin and end its sessions; returns how many sessions ended."""
-    admin = _update(username, [Admin.disabled.set(True)])
+def list_admins() -> list[Admin]:
+    """Every admin with a stored role (all but those stored before roles that never logged in
+    since), by username: one Query per role on the small by-role index."""
+    found = [admin for role in ADMIN_ROLES for admin in Admin.by_role.query(role)]
+    return sorted(found, key=lambda admin: admin.username_key)
+
+
+def add_admin(username: str, email: str, password: str, role: str, by: str = OPERATOR) -> Admin:
+    admin = create_admin(username, email, password, role)
+    audit.record(by, "admin.create", target=admin.username_key, role=role)
+    return admin
+
+
+def _keeping_an_owner(username_key: str, actions: list) -> None:
+    """Apply `actions` to an owner only while another enabled owner exists: the transaction checks
+    that other owner's item, so two owners demoting or disabling each other at once cannot both
+    succeed (DynamoDB serialises the two transactions; the second finds its check failed)."""
+    others = [a for a in Admin.by_role.query(OWNER) if a.username_key != username_key and not a.disabled]
+    target = Admin(username_key=username_key)
+    for other in others[:3]:
+
+        def build(transaction: dynamo.Transaction, other_key: str = other.username_key) -> None:
+            transaction.update("target", target, actions, condition=Admin.username_key.exists())
+            still_owner = (Admin.role == OWNER) & ((Admin.disabled == False) | Admin.disabled.does_not_exist())  # noqa: E712 - a DynamoDB condition
+            transaction.condition_check("other_owner", Admin, other_key, None, still_owner)
+
+        try:
+            dynamo.transact(build)
+            return
+        except dynamo.ConditionsFailed as error:
+            if "target" in error.roles:
+                raise AdminNotFound(username_key) from error
+    raise Conflict(LAST_OWNER)
+
+
+def _change(username: str, actions: list, by: str) -> Admin:
+    """`actions` on the admin. From the back office an enabled owner keeps another enabled owner
+    beside it, so owners cannot lock the shop out of its own back office; the operator (manage.py,
+    with the AWS credentials to undo anything) may still disable the last owner, say a stolen one."""
+    admin = get_admin(username)
+    if admin is None:
+        raise AdminNotFound(username)
+    if by != OPERATOR and admin.is_owner and not admin.disabled:
+        _keeping_an_owner(admin.username_key, actions)
+    else:
+        _update(username, actions)
+    return admin
+
+
+def set_role(username: str, role: str, by: str = OPERATOR) -> Admin:
+    """Owner or staff; the change holds from the admin's next request (every request re-reads it)."""
+    if role not in ADMIN_ROLES:
+        raise ValidationFailed({"role": "Choose owner or staff."})
+    admin = get_admin(username)
+    if admin is None:
+        raise AdminNotFound(username)
+    if role == OWNER or not admin.is_owner:
+        _update(username, [Admin.role.set(role)])
+    else:
+        _change(username, [Admin.role.set(role)], by)
+    audit.record(by, "admin.set_role", target=admin.username_key, role=role)
+    admin.role = role
+    return admin
+
+
+def disable_admin(username: str, by: str = OPERATOR) -> int:
+    """Disable the admin and end its sessions; returns how many sessions ended. From the back
+    office the last enabled owner cannot be disabled."""
+    admin = _change(username, [Admin.disabled.set(True)], by)
     ended = end_all_sessions(admin.username_key)
-    audit.record(OPERATOR, "admin.disable", target=admin.username_key, sessions_ended=ended)
+    audit.record(by, "admin.disable", target=admin.username_key, sessions_ended=ended)
     return ended
 
 
-def enable_admin(username: str) -> Admin:
+def enable_admin(username: str, by: str = OPERATOR) -> Admin:
     admin = _update(username, [Admin.disabled.set(False)])
-    audit.record(OPERATOR, "admin.enable", target=admin.username_key)
+    audit.record(by, "admin.enable", target=admin.username_key)
     return admin
 
 

@@ -127,15 +127,25 @@ def unsubscribe(token: str) -> tuple[str, str, str]:
 
 def waiting_counts(shoe_id: str, offered: Sequence[str]) -> dict[str, int]:
     """People waiting per size, for the admin stock grid: one BatchGetItem of the counters."""
-    found = dict.fromkeys(offered, 0)
-    if not found:
-        return found
+    counts = waiting_for([(shoe_id, size) for size in offered])
+    return {size: counts[(shoe_id, size)] for size in offered}
+
+
+def waiting_for(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """People waiting per (shoe, size), from the maintained counters: one BatchGetItem per 100
+    pairs, so a page of the product list costs what its own sizes cost, whatever the catalogue."""
+    found = dict.fromkeys(pairs, 0)
     table = RestockWaitCount.Meta.table_name
-    keys = [{"size_key": {"S": size_key(shoe_id, size)}, "subscriber": {"S": COUNT_KEY}} for size in found]
-    request = {table: {"Keys": keys, "ProjectionExpression": "size_key, waiting"}}
-    for item in batch_get_raw(request)[table]:
-        size = item["size_key"]["S"].removeprefix(f"{shoe_id}#")
-        found[size] = max(0, int(item.get("waiting", {}).get("N", "0")))
+    wanted = list(found)
+    for start in range(0, len(wanted), 100):
+        keys = [
+            {"size_key": {"S": size_key(shoe_id, size)}, "subscriber": {"S": COUNT_KEY}}
+            for shoe_id, size in wanted[start : start + 100]
+        ]
+        request = {table: {"Keys": keys, "ProjectionExpression": "size_key, waiting"}}
+        for item in batch_get_raw(request)[table]:
+            shoe_id, _, size = item["size_key"]["S"].partition("#")
+            found[(shoe_id, size)] = max(0, int(item.get("waiting", {}).get("N", "0")))
     return found
 
 

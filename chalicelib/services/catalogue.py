@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib import sizes
 from chalicelib.models.accounts import User
 from chalicelib.models.base import batch_get_raw
-from chalicelib.models.catalogue import ACTIVE, Shoe, Stock
+from chalicelib.models.catalogue import ACTIVE, ARCHIVED, Shoe, Stock
 from chalicelib.services import catalogue_index, cursors
 from chalicelib.services.catalogue_index import NEWEST, PRICE_ASC, PRICE_DESC, Card, Criteria
 from chalicelib.services.errors import NotFound, ValidationFailed
@@ -20,6 +20,7 @@ from chalicelib.services.shoes import (
     CATEGORIES,
     DEPARTMENTS,
     LOW_STOCK,
+    NO_SUCH_SHOE,
     PRICE_MAX_UNITS,
     format_price,
     get_shoe,
@@ -335,6 +336,14 @@ def _from_read_model(query: ListingQuery, position: tuple[str, str] | None, limi
     return _page(query, cards, has_next=start + limit < len(positions), has_prev=start > 0, total=len(positions))
 
 
+def similar_cards(shoe: Shoe, limit: int = 4) -> list[Card]:
+    """Shoes on sale in the same category and department, newest first, from the read model."""
+    index = catalogue_index.current()
+    positions, _ = index.matching(Criteria(department=shoe.department, category=shoe.category), NEWEST)
+    cards = (index.card_at(n) for n in positions[: limit + 1])
+    return [card for card in cards if card.shoe_id != shoe.shoe_id][:limit]
+
+
 def active_shoe_ids() -> list[str]:
     """Every shoe on sale, newest first, from the read model (the sitemap's one way in: no Scan)."""
     index = catalogue_index.current()
@@ -398,11 +407,28 @@ class Product:
         return next((option for option in self.sizes if option.size == size), None)
 
 
+class NoLongerSold(NotFound):
+    """An archived shoe: shoppers are told so (a 410 page with similar shoes), not "not found"."""
+
+    def __init__(self, shoe: Shoe) -> None:
+        super().__init__("That shoe is no longer sold.")
+        self.shoe = shoe
+
+
 def get_product(shoe_id: str) -> Product:
-    """GetItem on the shoe and one Query of its stock: two calls. Unknown or archived: NotFound."""
+    """GetItem on the shoe and one Query of its stock: two calls. Unknown or a draft: NotFound
+    (a draft is not in the shop yet); archived: NoLongerSold."""
     shoe = get_shoe(shoe_id, consistent_read=False)
+    if shoe.status == ARCHIVED:
+        raise NoLongerSold(shoe)
     if shoe.status != ACTIVE:
-        raise NotFound("That shoe is no longer sold.")
+        raise NotFound(NO_SUCH_SHOE)
+    return product_of(shoe)
+
+
+def product_of(shoe: Shoe) -> Product:
+    """The product page's shoe and sizes, whatever its status (the back office previews drafts)."""
+    shoe_id = shoe.shoe_id
     stock = stock_by_size(shoe_id)
     offered = sorted(shoe.sizes or [], key=sizes.sort_key)
     options = [SizeOption(size, sizes.label(size, shoe.department), max(0, stock.get(size, 0))) for size in offered]

@@ -19,6 +19,7 @@ ORDERS = "orders"  # a shopper's order history
 ADMIN_SHOES = "admin-shoes"
 ADMIN_ORDERS = "admin-orders"
 ADMIN_LOW_STOCK = "admin-low-stock"
+ADMIN_AUDIT = "admin-audit"
 
 
 class InvalidCursor(ValidationFailed):

@@ -12,8 +12,9 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, sizes
+from chalicelib.formatting import plural
 from chalicelib.models import Shoe, Stock, dynamo, shared_connection
-from chalicelib.models.catalogue import ACTIVE, ARCHIVED
+from chalicelib.models.catalogue import ACTIVE, ARCHIVED, DRAFT
 from chalicelib.models.dynamo import condition_failed
 from chalicelib.services import audit
 from chalicelib.services.errors import Conflict, ValidationFailed
@@ -21,7 +22,7 @@ from chalicelib.services.paging import Page, query_page
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, LOW_STOCK, format_price, get_shoe, parse_price
 from chalicelib.services.validation import clean_text
 
-STATUSES = (ACTIVE, ARCHIVED)
+STATUSES = (DRAFT, ACTIVE, ARCHIVED)
 MAX_STOCK = 100_000
 MAX_PRICE_CENTS = 10_000_00
 LIMITS = {"name": 80, "brand": 40, "colour": 30, "description": 2000}
@@ -126,7 +127,7 @@ def create_shoe(data: ProductInput, stock: dict[str, str], admin: str) -> Shoe:
         price_cents=values["price_cents"],
         sizes=sizes.sizes_for(values["department"]),
         images=[],
-        status=ACTIVE,
+        status=DRAFT,
         created_at=now,
         updated_at=now,
     )
@@ -171,7 +172,11 @@ def update_shoe(shoe_id: str, data: ProductInput, seen_version: str, admin: str)
     return shoe
 
 
-def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
+NO_PHOTO = "Add a photo first, or tick “Publish without a photo”: shoppers would see an empty grey box."
+STATUS_ACTIONS = {ACTIVE: "restore", ARCHIVED: "archive"}
+
+
+def _set_status(shoe_id: str, status: str, admin: str, action: str = "") -> Shoe:
     shoe = get_shoe(shoe_id)
     if shoe.status == status:
         return shoe
@@ -181,16 +186,31 @@ def _set_status(shoe_id: str, status: str, admin: str) -> Shoe:
         if condition_failed(error):
             raise Conflict("The shoe changed while you were working. Reload and try again.") from error
         raise
-    audit.record(admin, f"shoe.{'archive' if status == ARCHIVED else 'restore'}", shoe_id=shoe_id)
+    audit.record(admin, f"shoe.{action or STATUS_ACTIONS[status]}", shoe_id=shoe_id)
     return shoe
 
 
+def publish_shoe(shoe_id: str, admin: str, without_photo: bool = False) -> Shoe:
+    """A draft goes into the shop; with no photo only when the admin says so (`without_photo`)."""
+    shoe = get_shoe(shoe_id)
+    if shoe.status != DRAFT:
+        raise Conflict("Only a draft can be published; this shoe is already " + shoe.status + ".")
+    if not shoe.images and not without_photo:
+        raise ValidationFailed({"without_photo": NO_PHOTO}, NO_PHOTO)
+    return _set_status(shoe_id, ACTIVE, admin, "publish")
+
+
 def archive_shoe(shoe_id: str, admin: str) -> Shoe:
-    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines."""
+    """Archived shoes leave the listing indexes' `active` partition; orders keep their lines.
+    A draft was never in the shop: it is published or deleted, not archived."""
+    if get_shoe(shoe_id).status == DRAFT:
+        raise Conflict("This shoe is a draft, not in the shop: publish it or delete it.")
     return _set_status(shoe_id, ARCHIVED, admin)
 
 
 def restore_shoe(shoe_id: str, admin: str) -> Shoe:
+    if get_shoe(shoe_id).status == DRAFT:
+        raise Conflict("This shoe is a draft: publish it to put it in the shop.")
     return _set_status(shoe_id, ACTIVE, admin)
 
 
@@ -278,7 +298,10 @@ def adjust_stock(shoe_id: str, size: str, delta: int, admin: str) -> int:
         size,
         Stock.quantity.add(delta),
         Stock.quantity >= -delta if delta < 0 else None,
-        lambda have: f"Only {have} pairs of size {size} are in stock; cannot remove {-delta}.",
+        lambda have: (
+            f"Only {plural(have, 'pair')} of size {size} {'is' if have == 1 else 'are'} in stock; "
+            f"cannot remove {-delta}."
+        ),
     )
     audit.record(admin, "stock.adjust", shoe_id=shoe_id, size=size, delta=delta)
     return new_quantity
@@ -316,7 +339,7 @@ def apply_stock_form(shoe_id: str, form_values: dict[str, tuple[str, str]], admi
 
 def list_shoes(status: str, query: str = "", start: dict | None = None) -> Page:
     """One admin page (20, newest first) per status partition of `by-newest`, filtered on
-    `search_text`; "all" pages through active, then archived."""
+    `search_text`; "all" pages through drafts, active, then archived."""
     statuses = list(STATUSES) if status == "all" else [status if status in STATUSES else ACTIVE]
     start = start or {}
     requested = start.get("status")
@@ -358,10 +381,27 @@ def stock_for(shoes: list[Shoe]) -> dict[str, dict[str, Stock]]:
     return result
 
 
-def stock_summary(shoe: Shoe, rows: dict[str, Stock]) -> dict[str, Any]:
-    quantities = [rows[size].quantity if size in rows else 0 for size in shoe.sizes]
+def stock_summary(
+    shoe: Shoe, rows: dict[str, Stock], waiting: dict[tuple[str, str], int] | None = None
+) -> dict[str, Any]:
+    """Totals and, per offered size, (size, pairs, shoppers waiting) for the product list."""
+    quantities = [int(rows[size].quantity) if size in rows else 0 for size in shoe.sizes]
+    waiting = waiting or {}
     return {
         "total": sum(quantities),
         "low": sum(1 for q in quantities if 0 < q <= LOW_STOCK),
         "sold_out": sum(1 for q in quantities if q == 0),
+        "sizes": [
+            (size, quantity, waiting.get((shoe.shoe_id, size), 0))
+            for size, quantity in zip(shoe.sizes, quantities, strict=True)
+        ],
     }
+
+
+def sold_out_sizes(shoes: list[Shoe], stock: dict[str, dict[str, Stock]]) -> list[tuple[str, str]]:
+    """(shoe_id, size) of every offered size with none left: the sizes shoppers wait for."""
+    found = []
+    for shoe in shoes:
+        rows = stock.get(shoe.shoe_id, {})
+        found += [(shoe.shoe_id, size) for size in shoe.sizes if size not in rows or int(rows[size].quantity) <= 0]
+    return found

@@ -11,6 +11,8 @@ from chalicelib.web.rendering import redirect
 PUBLIC = "public"
 SHOPPER = "shopper"
 ADMIN = "admin"
+OWNER = "owner"  # admins whose role is owner; staff get a 403
+OWNERS_ONLY = "Only the shop's owners can do that. Ask an owner."
 
 
 class GuardedView(Protocol):
@@ -50,10 +52,7 @@ def login_required(view: Callable) -> Callable:
     return _mark(wrapper, SHOPPER)
 
 
-def admin_required(view: Callable) -> Callable:
-    """Admins only: anonymous visitors go to the admin login, shoppers get 403. The admin record
-    is re-read on every request; a refused admin session is ended and sent to the login."""
-
+def _admin_guard(view: Callable, owners_only: bool) -> GuardedView:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = current()
@@ -63,9 +62,29 @@ def admin_required(view: Callable) -> Callable:
             if ctx.session is not None and ctx.role != "guest":
                 raise HTTPError(403, "This page is for the shop's staff only.")
             return _to_login(ctx, "/admin", "Log in as an admin to do that.")
+        if owners_only and not ctx.admin.is_owner:
+            raise HTTPError(403, OWNERS_ONLY)
         return view(*args, **kwargs)
 
-    return _mark(wrapper, ADMIN)
+    return _mark(wrapper, OWNER if owners_only else ADMIN)
+
+
+def admin_required(view: Callable) -> Callable:
+    """Admins only (owners and staff): anonymous visitors go to the admin login, shoppers get 403.
+    The admin record is re-read on every request; a refused admin session is ended and sent to
+    the login."""
+    return _admin_guard(view, owners_only=False)
+
+
+def owner_required(view: Callable) -> Callable:
+    """Owners only: as admin_required, and staff get a 403 page (403 JSON under /api/). The role is
+    read from the admin record on every request, so a change of role holds at once."""
+    return _admin_guard(view, owners_only=True)
+
+
+def current_admin_is_owner() -> bool:
+    admin = current().admin
+    return admin is not None and admin.is_owner
 
 
 def current_admin_username() -> str:

@@ -8,7 +8,7 @@ from chalice import Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from chalicelib.config import get_settings
-from chalicelib.formatting import format_date, format_datetime, format_money
+from chalicelib.formatting import format_date, format_datetime, format_money, plural
 from chalicelib.services import cart_session, content, images, payments
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
@@ -33,6 +33,7 @@ def environment() -> Environment:
     env.filters["money"] = format_money
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
+    env.filters["plural"] = plural
     env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
     env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
     env.globals["static"] = hashed_path

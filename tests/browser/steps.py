@@ -176,6 +176,13 @@ class Stockroom:
         )
         assert answer.status == 201, answer.text()
         shoe = answer.json()["shoe"]
+        published = self.request.post(  # new shoes start as drafts
+            self.stack.url(f"/api/v1/admin/shoes/{shoe['shoe_id']}/publish"),
+            data={"without_photo": True},
+            headers={"X-CSRF-Token": self.csrf_token},
+        )
+        assert published.ok, published.text()
+        shoe = published.json()["shoe"]
         wait_until_searchable(self.request, self.stack, name, shoe["shoe_id"])
         return shoe
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import expect
 
-from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, shoe_name
+from tests.browser.steps import admin_log_in, create_shoe, log_in_through_upload, shoe_name, wait_until_searchable
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def _natural_width(page, image) -> int:
     return page.evaluate("img => img.naturalWidth", image.element_handle())
 
 
-def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop, other_shop, png_photo):
+def test_owner_creates_a_draft_adds_a_png_publishes_it_and_shoppers_see_it_with_its_photo(shop, other_shop, png_photo):
     page = shop.page
     name = shoe_name("Blue Runner")
     admin_log_in(shop)
@@ -67,6 +67,17 @@ def test_admin_creates_a_shoe_with_a_png_and_shoppers_see_it_with_its_photo(shop
     assert answer.ok and answer.headers["content-type"] == "image/webp"
     stored = Image.open(io.BytesIO(answer.body()))
     assert stored.width == 480 and _looks_alike(stored, Image.open(png_photo))
+
+    # A draft: shoppers get "not found"; the owner previews it as a shopper would see it.
+    shoe_id = re.search(r"/admin/shoes/([0-9a-f]+)/edit", edit_url).group(1)
+    assert other_shop.page.request.get(shop.stack.url(f"/shoes/{shoe_id}")).status == 404
+    shop.click_link("Preview as shopper")
+    expect(page.get_by_text("this draft is not in the shop yet")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    shop.click_link("Back to editing")
+    shop.click_button("Publish")
+    expect(page.get_by_text("is published")).to_be_visible()
+    wait_until_searchable(page.request, shop.stack, name, shoe_id)
 
     # A shopper (another blank browser) finds it by searching, sees the photo, opens the page.
     shopper = other_shop

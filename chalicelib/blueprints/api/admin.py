@@ -1,6 +1,7 @@
 """Admin API (/api/v1/admin/...): the back office's services, JSON in and out.
 
-Every route is @admin_required (401 JSON without a session, 403 for shoppers).
+Every route is @admin_required (401 JSON without a session, 403 for shoppers); product changes
+are @owner_required (403 for staff too).
 """
 
 from chalice import Response
@@ -11,7 +12,7 @@ from chalicelib.serializers import admin_image_json, admin_order_json, admin_sho
 from chalicelib.services import cursors, fulfilment, products, uploads
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.web.context import current
-from chalicelib.web.guards import admin_required, current_admin_username
+from chalicelib.web.guards import admin_required, current_admin_username, owner_required
 from chalicelib.web.rendering import json_error, json_response
 
 
@@ -50,7 +51,7 @@ def admin_api_shoes() -> Response:
 
 
 @bp.route("/admin/shoes", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_create_shoe() -> Response:
     body = json_body()
     stock = body.get("stock") or {}
@@ -68,7 +69,7 @@ def admin_api_shoe(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}", methods=["PUT"])
-@admin_required
+@owner_required
 def admin_api_update_shoe(shoe_id: str) -> Response:
     body = json_body()
     version = int_field(body, "version")
@@ -82,20 +83,29 @@ def admin_api_update_shoe(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}", methods=["DELETE"])
-@admin_required
+@owner_required
 def admin_api_delete_shoe(shoe_id: str) -> Response:
     products.delete_shoe(shoe_id, current_admin_username())
     return json_response({"deleted": shoe_id})
 
 
 @bp.route("/admin/shoes/{shoe_id}/archive", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_archive(shoe_id: str) -> Response:
     return json_response({"shoe": admin_shoe_json(products.archive_shoe(shoe_id, current_admin_username()))})
 
 
+@bp.route("/admin/shoes/{shoe_id}/publish", methods=["POST"])
+@owner_required
+def admin_api_publish(shoe_id: str) -> Response:
+    """{"without_photo"?: bool}: a draft with no photo is published only with it true (else 422)."""
+    without_photo = json_body().get("without_photo") is True
+    shoe = products.publish_shoe(shoe_id, current_admin_username(), without_photo)
+    return json_response({"shoe": admin_shoe_json(shoe)})
+
+
 @bp.route("/admin/shoes/{shoe_id}/restore", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_restore(shoe_id: str) -> Response:
     return json_response({"shoe": admin_shoe_json(products.restore_shoe(shoe_id, current_admin_username()))})
 
@@ -117,7 +127,7 @@ def admin_api_stock(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/grants", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_image_grant(shoe_id: str) -> Response:
     body = json_body()
     grant = uploads.grant_upload(shoe_id, current_admin_username(), content_type=text_field(body, "content_type", 40))
@@ -127,7 +137,7 @@ def admin_api_image_grant(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_image_confirm(shoe_id: str) -> Response:
     body = json_body()
     try:
@@ -138,7 +148,7 @@ def admin_api_image_confirm(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/order", methods=["PUT"])
-@admin_required
+@owner_required
 def admin_api_image_order(shoe_id: str) -> Response:
     image_ids = json_body().get("image_ids")
     if (
@@ -152,14 +162,14 @@ def admin_api_image_order(shoe_id: str) -> Response:
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/{image_id}/primary", methods=["POST"])
-@admin_required
+@owner_required
 def admin_api_image_primary(shoe_id: str, image_id: str) -> Response:
     uploads.make_primary(shoe_id, image_id, current_admin_username())
     return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id))})
 
 
 @bp.route("/admin/shoes/{shoe_id}/images/{image_id}", methods=["DELETE"])
-@admin_required
+@owner_required
 def admin_api_image_delete(shoe_id: str, image_id: str) -> Response:
     uploads.delete_image(shoe_id, image_id, current_admin_username())
     return json_response({"shoe": admin_shoe_json(products.get_shoe(shoe_id))})
