@@ -192,7 +192,16 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         f"demo catalogue: {len(report.ids)} shoes, {report.added} added, "
         f"{len(report.ids) - report.added} there already ({time.perf_counter() - started:.1f} s)"
     )
+    _seed_shipping_zone()
     return 0
+
+
+def _seed_shipping_zone() -> None:
+    """The demo's shipping zone (Standard and Express, every country), for the owner to edit."""
+    from chalicelib.services import shipping
+
+    if shipping.seed_default_zone():
+        print("Seeded the default shipping zone (Standard and Express to every country)")
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -353,6 +362,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if Shoe.count(limit=1) == 0:
         seed_demo(args.products)
         print(f"Seeded {args.products} demo shoes")
+    _seed_shipping_zone()
     admin_line = _local_admin_line(state)
 
     import logging

@@ -153,6 +153,9 @@ def order_json(order: "Order") -> dict[str, Any]:
         ],
         "address": plain_dict(order.address) or None,
         "subtotal_cents": int(order.subtotal_cents),
+        "discount_cents": int(order.discount_cents or 0),
+        "discount_code": order.discount_code,
+        "shipping_method": {"id": order.shipping_method_id or "standard", "label": order.shipping_label or "Standard"},
         "shipping_cents": int(order.shipping_cents),
         "total_cents": int(order.total_cents),
         "history": [

@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib import sizes
 from chalicelib.blueprints.api import PREFIX as API_PREFIX
 from chalicelib.blueprints.api.meta import OPENAPI_JSON, read_committed_text
-from chalicelib.services import catalogue, checkout, fulfilment, products, shoes, uploads
+from chalicelib.services import catalogue, checkout, fulfilment, pricing, products, shoes, uploads
 from chalicelib.services.catalogue_index import BEST, NEWEST
 
 VERSION = "1.1.0"
@@ -435,7 +435,10 @@ ORDER_PROPERTIES: dict[str, dict] = {
     ),
     "address": {**nullable(ref("Address")), "description": "Null once the shopper deleted the account."},
     "subtotal_cents": CENTS,
-    "shipping_cents": CENTS,
+    "discount_cents": {**CENTS, "description": "Taken off the subtotal by the discount code."},
+    "discount_code": {**nullable(STRING), "description": "The discount code the order used, upper case; null if none."},
+    "shipping_method": obj({"id": STRING, "label": STRING}),
+    "shipping_cents": {**CENTS, "description": "The shipping method's price for this order (0: free)."},
     "total_cents": CENTS,
     "history": array(obj({"status": ORDER_STATUS, "at": TIMESTAMP, "note": nullable(STRING)})),
     "tracking_note": nullable(STRING),
@@ -470,7 +473,10 @@ def _shop_section(spec: Spec) -> None:
                 ),
                 "units": {"type": "integer", "description": "Pairs in the cart."},
                 "subtotal_cents": {**CENTS, "description": "Lines without a problem, in cents."},
-                "discount_cents": {**CENTS, "description": "Taken off the subtotal by discounts (0 today)."},
+                "discount_cents": {
+                    **CENTS,
+                    "description": "Taken off the subtotal by discounts (codes apply at checkout, not here).",
+                },
                 "shipping_cents": {**CENTS, "description": "Shipping for the subtotal after discounts."},
                 "total_cents": {**CENTS, "description": "Subtotal - discounts + shipping: what the order would cost."},
                 "message": {"type": "string", "description": "What the change did, in words (changes only)."},
@@ -548,6 +554,9 @@ def _shop_section(spec: Spec) -> None:
             "One transaction: stock is taken only if every line is on hand. The Idempotency-Key names "
             "the attempt: repeating a request with the same key answers 200 with the order already "
             "placed, never a second order. Without `address`, the address of the last order is used. "
+            "`discount_code` applies a code (case-insensitive; one that does not apply: 422 naming why, "
+            "its last use taken meanwhile: 409); `shipping_method` is a method id of the address's zone "
+            "(default: the zone's first, Standard). "
             "The API places pay-on-delivery orders (card payments need the browser's hosted Stripe "
             "Checkout); where the stage disables pay on delivery: 422. "
             "Empty cart: 409 EmptyCart; stock ran out: 409 OutOfStock (`fields` names each line; the "
@@ -563,7 +572,15 @@ def _shop_section(spec: Spec) -> None:
                 "schema": {"type": "string", "pattern": checkout.KEY_RE.pattern},
             }
         ],
-        body=obj({"address": ref("Address")}, optional=("address",), closed=False),
+        body=obj(
+            {
+                "address": ref("Address"),
+                "discount_code": {"type": "string", "maxLength": pricing.CODE_MAX_LENGTH},
+                "shipping_method": {"type": "string", "maxLength": 40},
+            },
+            optional=("address", "discount_code", "shipping_method"),
+            closed=False,
+        ),
         ok={201: ("The order, placed now", ref("Order")), 200: ("The order this key placed before", ref("Order"))},
         errors=(409, 422, 429),
     )

@@ -102,8 +102,11 @@ def no_app_limits() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def aws_clean(aws_backend: None) -> Iterator[None]:
+    from chalicelib.services import shipping
+
     empty_tables()
     forget_stream_records()
+    shipping.forget_zones()  # the warm Lambda's zone cache would outlive the emptied table
     yield
     clock.set_clock(None)
 

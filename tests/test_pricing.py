@@ -80,8 +80,8 @@ def with_code(basket: pricing.Basket) -> pricing.Discount | None:
     return pricing.Discount("code", "Welcome code", 500) if "WELCOME" in basket.codes else None
 
 
-def test_there_are_no_discount_rules_yet():
-    assert pricing.DISCOUNT_RULES == ()
+def test_the_only_discount_rule_is_the_shoppers_code_and_no_code_takes_nothing_off():
+    assert (pricing.code_rule,) == pricing.DISCOUNT_RULES
     assert pricing.quote([line(9000)]).discounts == ()
 
 

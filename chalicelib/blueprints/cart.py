@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.blueprints import checkout_pricing
 from chalicelib.blueprints.payments import send_to_card_payment
 from chalicelib.config import get_settings
 from chalicelib.models import Order
@@ -235,7 +236,9 @@ def checkout_review() -> Response:
 def _review_page(
     ctx: RequestContext, buyer: checkout.Buyer, errors: dict[str, str] | None = None, chosen_method: str = ""
 ) -> Response:
-    summary = checkout.review_cart(buyer.cart_owner)
+    chosen = checkout_pricing.choices(ctx)
+    country = buyer.address.get("country", "")
+    summary = checkout.review_cart(buyer.cart_owner, country, chosen.code, chosen.method_id, buyer.owner_key)
     if summary.cart.is_empty:
         ctx.flash(cart_service.EMPTY_CART, "info")
         return redirect("/cart")
@@ -279,8 +282,15 @@ def checkout_place() -> Response:
         method = ctx.form.get("payment_method") or (offered[0] if offered else "")
         # The emptied cart's count goes into the order's own transaction (placing an order: 6 calls).
         session_count = cart_session.record_count_in(ctx, 0)
+        chosen = checkout_pricing.choices(ctx)
         placed = checkout.place_order(
-            buyer, nonce, expected_total_cents=expected, also_write=session_count, payment_method=method
+            buyer,
+            nonce,
+            expected_total_cents=expected,
+            also_write=session_count,
+            payment_method=method,
+            discount_code=chosen.code,
+            shipping_method=chosen.method_id,
         )
     except checkout.OutOfStock as error:
         ctx.flash(error.message, "error")
@@ -302,6 +312,8 @@ def checkout_place() -> Response:
     # The transaction deleted every line it ordered: a new order leaves the cart empty.
     if placed.created:
         cart_session.remember_count(ctx, 0)
+        if chosen.code:
+            checkout_pricing.keep(ctx, checkout_pricing.CODE_KEY, None)  # used: the next order starts without it
     else:
         cart_session.recount(ctx)
     if placed.order.status == payments.PENDING_PAYMENT:

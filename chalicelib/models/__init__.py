@@ -10,10 +10,12 @@ from chalicelib.models.limits import RateCounter
 from chalicelib.models.orders import CartLine, CartLineCount, Order, OrderLine, OrderNumberClaim, StatusChange
 from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
+from chalicelib.models.pricing import DiscountClaim, DiscountCode, ShippingZoneItem
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
 
-# One model per table (UniqueClaim and OrderNumberClaim share the users table with User, CartLineCount the carts table,
-# EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table).
+# One model per table (UniqueClaim and OrderNumberClaim share the users table with User, CartLineCount the carts
+# table, EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table, DiscountClaim
+# and ShippingZoneItem the pricing table with DiscountCode).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -28,6 +30,7 @@ TABLE_MODELS: list[type[StoreModel]] = [
     OutboxMessage,
     Tally,
     PaymentEvent,
+    DiscountCode,
     AuditEntry,
 ]
 ALL_MODELS: list[type[StoreModel]] = [
@@ -37,6 +40,8 @@ ALL_MODELS: list[type[StoreModel]] = [
     RestockWaitCount,
     EmailSuppression,
     UnpaidOrderCount,
+    DiscountClaim,
+    ShippingZoneItem,
     OrderNumberClaim,
 ]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
@@ -68,6 +73,8 @@ __all__ = [
     "CartLine",
     "CartLineCount",
     "CatalogueIndexPart",
+    "DiscountClaim",
+    "DiscountCode",
     "EmailSuppression",
     "Order",
     "OrderLine",
@@ -78,6 +85,7 @@ __all__ = [
     "RestockSubscription",
     "RestockWaitCount",
     "Session",
+    "ShippingZoneItem",
     "Shoe",
     "ShoeImage",
     "StatusChange",

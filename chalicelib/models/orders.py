@@ -66,6 +66,7 @@ class OrderLine(MapAttribute):
     unit_price_cents = NumberAttribute()
     quantity = NumberAttribute()
     image_key = UnicodeAttribute(null=True)
+    department = UnicodeAttribute(null=True)  # what a code restricted to departments matched
 
 
 class StatusChange(MapAttribute):
@@ -193,6 +194,13 @@ class Order(StoreModel):
     order_number = UnicodeAttribute(null=True)
     carrier = UnicodeAttribute(null=True)  # a code of emails.CARRIERS, set when shipped
     tracking_number = UnicodeAttribute(null=True)
+    # Pricing (services/discounts.py, services/shipping.py): the code whose use this order took
+    # (its amount is discount_cents), the customer key of its per-customer claim, the shipping method
+    # (its price is shipping_cents). Orders from before read None: Standard shipping, no code.
+    discount_code = UnicodeAttribute(null=True)
+    discount_claim = UnicodeAttribute(null=True)
+    shipping_method_id = UnicodeAttribute(null=True)
+    shipping_label = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_user = OrdersByUser()

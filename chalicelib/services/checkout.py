@@ -19,33 +19,20 @@ from chalicelib.models import CartLine, Order, OrderLine, OrderNumberClaim, Stat
 from chalicelib.models.base import plain_dict
 from chalicelib.secrets import get_secrets
 from chalicelib.services import cart as cart_service
-from chalicelib.services import customers, emails, order_numbers, outbox, payments, pricing, unpaid_orders
+from chalicelib.services import (
+    customers,
+    discounts,
+    emails,
+    order_numbers,
+    outbox,
+    payments,
+    pricing,
+    shipping,
+    unpaid_orders,
+)
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
-from chalicelib.services.validation import check_mailable_email, clean_text, normalised_email
-
-COUNTRIES = [
-    ("US", "United States"),
-    ("CA", "Canada"),
-    ("GB", "United Kingdom"),
-    ("IE", "Ireland"),
-    ("DE", "Germany"),
-    ("FR", "France"),
-    ("NL", "Netherlands"),
-    ("BE", "Belgium"),
-    ("ES", "Spain"),
-    ("IT", "Italy"),
-    ("AT", "Austria"),
-    ("DK", "Denmark"),
-    ("SE", "Sweden"),
-    ("NO", "Norway"),
-    ("FI", "Finland"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("CH", "Switzerland"),
-    ("AU", "Australia"),
-    ("NZ", "New Zealand"),
-]
-COUNTRY_NAMES = dict(COUNTRIES)
+from chalicelib.services.validation import COUNTRIES as COUNTRIES  # re-exported: the address form lists them
+from chalicelib.services.validation import COUNTRY_NAMES, check_mailable_email, clean_text, normalised_email
 
 # field name → (label, required, max length)
 ADDRESS_FIELDS = {
@@ -175,10 +162,16 @@ def address_of(user: User) -> dict[str, str]:
 class Review:
     cart: cart_service.CartView
     quote: pricing.Quote
+    shipping_methods: tuple[pricing.ShippingMethod, ...] = ()
+    shipping_problem: str | None = None
 
     @property
     def can_place(self) -> bool:
-        return not self.cart.is_empty and not self.cart.problems
+        return not self.cart.is_empty and not self.cart.problems and not self.shipping_problem
+
+    @property
+    def shipping_options(self) -> list[tuple[pricing.ShippingMethod, int]]:
+        return self.quote.shipping_options(self.shipping_methods)
 
     @property
     def rows(self) -> tuple[pricing.PricedLine, ...]:
@@ -194,9 +187,25 @@ def review(user_id: str) -> Review:
     return review_cart(cart_service.user_owner(user_id))
 
 
-def review_cart(cart_owner: str | None) -> Review:
+def review_cart(
+    cart_owner: str | None,
+    country: str | None = None,
+    code: str | None = None,
+    method_id: str | None = None,
+    customer: str | None = None,
+) -> Review:
+    """The cart priced for the address's country, the chosen shipping method and discount code."""
     view = cart_service.load_cart(cart_owner)
-    return Review(cart=view, quote=pricing.quote_cart(view))
+    if country is None:
+        return Review(cart=view, quote=pricing.quote_cart(view))
+    methods = shipping.methods_for(country)
+    method = shipping.choose(country, method_id) if methods else None
+    terms = discounts.load_terms(code, customer) if code else None
+    quote = pricing.quote_cart(
+        view, [code] if code else (), offers=[terms] if terms else (), shipping=method, now=clock.now()
+    )
+    problem = None if methods else shipping.no_shipping_message(country)
+    return Review(cart=view, quote=quote, shipping_methods=methods, shipping_problem=problem)
 
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -324,10 +333,14 @@ def place_order(
     expected_total_cents: int | None = None,
     also_write: Callable[[dynamo.Transaction], None] | None = None,
     payment_method: str = payments.PAY_ON_DELIVERY,
+    discount_code: str | None = None,
+    shipping_method: str | None = None,
 ) -> Placed:
     """Place the buyer's cart as one order (one per key); a changed reviewed total stops it for a
     new review. A User is a shopper placing from their account's cart. `also_write` adds the
-    caller's own actions to the order's transaction (the session's cart count)."""
+    caller's own actions to the order's transaction (the session's cart count). A discount code
+    that does not apply stops the order (ValidationFailed on `discount_code`); its use is taken in
+    the order's transaction (services/discounts.py)."""
     settings = get_settings()
     buyer = account_buyer(buyer) if isinstance(buyer, User) else buyer
     order_id = order_id_for(buyer.key, idempotency_key)
@@ -350,8 +363,15 @@ def place_order(
         raise OutOfStock([ShortLine(item.name, item.line.size, 0) for item in unavailable])
 
     now = clock.now()
+    method = shipping.choose(shipping_address["country"], shipping_method)
+    code = discounts.check_code_text(discount_code) if discount_code else None
+    terms = discounts.load_terms(code, buyer.owner_key) if code else None
     # Every line is priced, short ones too: the transaction's stock conditions refuse those.
-    quote = pricing.quote_items(view.items)
+    quote = pricing.quote_items(
+        view.items, [code] if code else (), offers=[terms] if terms else (), shipping=method, now=now
+    )
+    if quote.code_problem:
+        raise ValidationFailed({"discount_code": quote.code_problem}, message=quote.code_problem)
     if expected_total_cents is not None and expected_total_cents != quote.total_cents:
         raise PricesChanged("Prices or your cart changed since you reviewed your order. Please check the new total.")
     payment_method = check_payment_method(payment_method)
@@ -385,6 +405,10 @@ def place_order(
         payment_method=decision.method,
         history=[StatusChange(status=decision.status, at=now, by="shopper", note=decision.note or None)],
         unpaid_slot_owner=unpaid_owner,
+        discount_code=quote.code,
+        discount_claim=buyer.owner_key if terms is not None and terms.per_customer is not None else None,
+        shipping_method_id=method.method_id,
+        shipping_label=method.label,
     )
     customers.set_customer(order, buyer.user, buyer.email, shipping_address)
     if decision.status == payments.PENDING_PAYMENT:
@@ -392,11 +416,18 @@ def place_order(
     # A card order's confirmation is the "payment received" email, once Stripe confirms it.
     recipient = buyer.contact_email
     paid_later = order.status == payments.PENDING_PAYMENT
+    code_use = discounts.take_use(terms, buyer.owner_key) if terms is not None else None
+    writes = [write for write in (code_use, also_write) if write is not None]
+
+    def extra_writes(transaction: dynamo.Transaction) -> None:
+        for write in writes:
+            write(transaction)
+
     for attempt in range(NUMBER_ATTEMPTS):
         order.order_number = order_numbers.new_number()
         confirmation = emails.order_placed(order, recipient) if recipient and not paid_later else None
         try:
-            _transact(order, view.items, now, confirmation, also_write)
+            _transact(order, view.items, now, confirmation, extra_writes)
             break
         except dynamo.ConditionsFailed as failed:
             # Only the number was taken (by another order): place it again with another number.
@@ -466,6 +497,11 @@ def _after_cancel(
             return Placed(order=existing, created=False)
     if failed.failed(unpaid_orders.SLOT_ROLE):
         raise unpaid_orders.TooManyUnpaidOrders(unpaid_orders.limit_message())
+    if failed.failed(discounts.CODE_ROLE) or failed.failed(discounts.CLAIM_ROLE):
+        raise discounts.CodeUnavailable(
+            "Your discount code was used up or changed just now, so nothing was ordered. "
+            "Please review your order again."
+        )
     short_items = [item for item in items if failed.failed(_stock_role(item))]
     if short_items:
         _, stock = cart_service.batch_read([(item.line.shoe_id, item.line.size) for item in short_items])

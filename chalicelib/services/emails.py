@@ -154,7 +154,9 @@ def order_context(order: Order) -> dict[str, Any]:
         ],
         "subtotal_cents": int(order.subtotal_cents),
         "discount_cents": int(order.discount_cents or 0),
+        "discount_code": order.discount_code,
         "shipping_cents": int(order.shipping_cents),
+        "shipping_label": order.shipping_label,
         "total_cents": int(order.total_cents),
         "address_lines": _address_lines(plain_dict(order.address)),
     }

@@ -9,7 +9,7 @@ from pynamodb.expressions.update import Action
 from chalicelib import clock
 from chalicelib.models import Order, StatusChange, Stock, dynamo
 from chalicelib.models.orders import status_shards
-from chalicelib.services import audit, emails, outbox, payments, unpaid_orders
+from chalicelib.services import audit, discounts, emails, outbox, payments, unpaid_orders
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.paging import Page, merged_query_page
 from chalicelib.services.validation import clean_text
@@ -266,6 +266,7 @@ def restock_with(
             )
         if slot_owner:
             unpaid_orders.give_back_slot(transaction, slot_owner)
+        discounts.give_back_use(transaction, order)  # once: the status condition above guards it
         for each in [message, *(messages or [])]:
             if each is not None:
                 outbox.add(transaction, each)

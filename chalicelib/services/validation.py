@@ -145,3 +145,29 @@ def check_new_password(
 def raise_if(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationFailed(errors)
+
+
+# The countries the shop ships to (checkout addresses, shipping zones).
+COUNTRIES = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("BE", "Belgium"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("AT", "Austria"),
+    ("DK", "Denmark"),
+    ("SE", "Sweden"),
+    ("NO", "Norway"),
+    ("FI", "Finland"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("CH", "Switzerland"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+]
+COUNTRY_NAMES = dict(COUNTRIES)

@@ -84,8 +84,15 @@ def api_place_order() -> Response:
     address = json_body().get("address")
     if address is not None and not isinstance(address, dict):
         raise ValidationFailed({"address": "Send the address as an object."}, message="Send the address as an object.")
+    choices = {name: json_body().get(name) for name in ("discount_code", "shipping_method")}
+    for name, value in choices.items():
+        if value is not None and (not isinstance(value, str) or len(value) > 40):
+            message = f"Send {name} as a string of at most 40 characters."
+            raise ValidationFailed({name: message}, message=message)
     try:
-        placed = checkout.place_order(ctx.user, key, address)
+        placed = checkout.place_order(
+            ctx.user, key, address, discount_code=choices["discount_code"], shipping_method=choices["shipping_method"]
+        )
     except checkout.OutOfStock as error:
         cart_session.recount(ctx)
         lines = {f"{line.name} (EU {line.size})": line.words for line in error.lines}
