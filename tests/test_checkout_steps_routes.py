@@ -13,7 +13,7 @@ from tests.test_guest_checkout_routes import give_details, place, review_form
 
 @pytest.fixture
 def runner():
-    image = ShoeImage(image_id="img1", thumb_key="shoes/s1/img1-thumb.webp", large_key="shoes/s1/img1-large.webp")
+    image = ShoeImage(image_id="img1", thumb_key="images/s1/img1-480w.webp", large_key="images/s1/img1-1200w.webp")
     return make_shoe(name="Harbour Runner", price_cents=6000, stock={"42": 5}, images=[image])
 
 
