@@ -44,38 +44,54 @@ def in_process_endpoint() -> str:
 
 
 class TableStream:
-    """One table's stream, read from where it ended when this object was made (Lambda's LATEST)."""
+    """One table's stream, read from where it ended when this object was made (Lambda's LATEST).
+
+    Every read starts from a fresh iterator after the last sequence number delivered, never from
+    an iterator kept since the previous read: moto replaces a table's stream shard with a copy (same
+    shard id) whenever a TransactWriteItems on it fails (it restores a deep copy of the table),
+    and a kept iterator went on reading the abandoned copy: nothing the table recorded after the
+    first failed transaction reached the poller (a checkout burst's sold-out size stayed listed,
+    docs/operations.md "Streams"). DynamoDB's own iterators expire after 15 minutes; sequence
+    numbers do not.
+    """
 
     def __init__(self, dynamodb: Any, streams: Any, table_name: str) -> None:
         self.streams = streams
         self.arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        self.iterators: dict[str, str] = {}
+        # shard -> sequence number of the last record read (None: read the shard from its start)
+        self.after: dict[str, str | None] = {}
         for shard in self._shards():
-            self.iterators[shard] = self._iterator(shard, "LATEST")
+            self.after[shard] = None
+            for record in self._records(shard):  # up to now, skipped: LATEST
+                self.after[shard] = record["dynamodb"]["SequenceNumber"]
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]
         return [shard["ShardId"] for shard in description.get("Shards", [])]
 
-    def _iterator(self, shard: str, kind: str) -> str:
-        return str(
-            self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard, ShardIteratorType=kind)["ShardIterator"]
-        )
+    def _records(self, shard: str) -> Iterator[Record]:
+        """The shard's records after `self.after[shard]`, oldest first."""
+        after = self.after[shard]
+        position = {"ShardIteratorType": "TRIM_HORIZON"}
+        if after is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard, **position)["ShardIterator"]
+        while iterator:
+            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not page.get("Records"):
+                return
+            yield from page["Records"]
+            iterator = page.get("NextShardIterator")  # None: a closed shard, read to its end
 
     def read(self) -> list[Record]:
         """Every record written since the last read, oldest first, in Lambda's record shape."""
         for shard in self._shards():
-            if shard not in self.iterators:  # a shard opened since: read it from its start
-                self.iterators[shard] = self._iterator(shard, "TRIM_HORIZON")
+            self.after.setdefault(shard, None)  # a shard opened since: read it from its start
         records: list[Record] = []
-        for shard, iterator in list(self.iterators.items()):
-            while True:
-                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                iterator = page.get("NextShardIterator") or iterator
-                records.extend(self._as_lambda_record(record) for record in page.get("Records", []))
-                if not page.get("Records") or not page.get("NextShardIterator"):
-                    break
-            self.iterators[shard] = iterator
+        for shard in list(self.after):
+            for record in self._records(shard):
+                records.append(self._as_lambda_record(record))
+                self.after[shard] = record["dynamodb"]["SequenceNumber"]
         return records
 
     def _as_lambda_record(self, record: Record) -> Record:
