@@ -150,7 +150,8 @@ def _first_failure(response: Any, batch: list[Record]) -> int | None:
 class Poller:
     """`make run`'s stream delivery: every POLL_SECONDS, each stream's new records go to the
     handler under `lock`, the dev server's one-request-at-a-time lock (moto's transactions are not
-    thread-safe, and the handler talks to moto as a request does)."""
+    thread-safe, and the handler talks to moto as a request does), a turn of it per
+    LOCKED_BATCH_SIZE records, each turn after any request waiting for it."""
 
     def __init__(self, streams: list[TableStream], handle: Handler, lock: Any) -> None:
         self.streams = streams
@@ -160,10 +161,15 @@ class Poller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
 
+    def _turn(self) -> Any:
+        """The lock for one turn: after any waiting request when the lock knows (devserver.RequestLock)."""
+        background = getattr(self.lock, "background", None)
+        return background() if background is not None else self.lock
+
     def poll_once(self) -> int:
         delivered = 0
         for stream in self.streams:
-            with self.lock:
+            with self._turn():
                 records = stream.read()
             if records:
                 # The lock per small batch, not per backlog: requests get their turn between batches.
@@ -172,7 +178,7 @@ class Poller:
         return delivered
 
     def _locked_handle(self, event: dict[str, Any]) -> Any:
-        with self.lock:
+        with self._turn():
             return self.handle(event)
 
     def _run(self) -> None:

@@ -24,7 +24,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from pynamodb.expressions.update import Action
 
@@ -156,16 +156,19 @@ class ShardColumns:
     created_sorts: list[str]
     price_sorts: list[str]
     thumbs: list[str]
-    coded: dict[str, tuple[list[Any], list[int]]]  # field -> (values, a code per card)
+    coded: dict[str, tuple[list[Any], list[int]]]  # field -> (values, a code per card); sizes joined by " "
     size_bits: dict[str, int]
 
     @classmethod
     def from_cards(cls, cards: Sequence[Card]) -> "ShardColumns":
         coded: dict[str, tuple[list[Any], list[int]]] = {}
-        for field_name in (*_CODED_FIELDS, "sizes_in_stock"):
+        for field_name in _CODED_FIELDS:
             table: dict[Any, int] = {}
             codes = [table.setdefault(getattr(card, field_name), len(table)) for card in cards]
             coded[field_name] = (list(table), codes)
+        table = {}
+        codes = [table.setdefault(" ".join(card.sizes_in_stock), len(table)) for card in cards]
+        coded["sizes_in_stock"] = (list(table), codes)
         size_bits: dict[str, int] = {}
         for slot, card in enumerate(cards):
             for shoe_size in card.sizes_in_stock:
@@ -198,10 +201,30 @@ class ShardColumns:
                     self.created_sorts,
                     self.price_sorts,
                     self.thumbs,
-                    self.values("sizes_in_stock"),
+                    map(_sizes, self.values("sizes_in_stock")),
                     strict=True,
                 ),
             )
+        )
+
+    def card(self, slot: int) -> Card:
+        """One card, built when asked for (a page's worth, not the catalogue's)."""
+        coded = self.coded
+        brand, colour, department, category, sizes = (
+            table[codes[slot]] for table, codes in map(coded.__getitem__, (*_CODED_FIELDS, "sizes_in_stock"))
+        )
+        return Card(
+            self.ids[slot],
+            self.names[slot],
+            brand,
+            colour,
+            department,
+            category,
+            self.prices[slot],
+            self.created_sorts[slot],
+            self.price_sorts[slot],
+            self.thumbs[slot],
+            _sizes(sizes),
         )
 
 
@@ -231,7 +254,7 @@ def _encode(cards: Iterable[Card]) -> bytes:
     header = {
         "count": len(ordered),
         "values": {name: columns.coded[name][0] for name in _CODED_FIELDS},
-        "size_lists": [" ".join(sizes) for sizes in columns.coded["sizes_in_stock"][0]],
+        "size_lists": columns.coded["sizes_in_stock"][0],
         "sizes": list(columns.size_bits),
         "json": as_json,
         "exceptions": exceptions,
@@ -285,7 +308,7 @@ def _decode_columns(blob: bytes) -> ShardColumns:
     coded = {
         name: ([_share(value) for value in header["values"][name]], codes[n]) for n, name in enumerate(_CODED_FIELDS)
     }
-    coded["sizes_in_stock"] = ([_sizes(joined) for joined in header["size_lists"]], codes[4])
+    coded["sizes_in_stock"] = (header["size_lists"], codes[4])
     ids = texts["ids"]
     prices = _little_endian(array("q", sections[9])).tolist()
     created_sorts = list(map(_created_key, texts["created"], ids))
@@ -418,6 +441,27 @@ def _as_bitmap(posting: Posting, size: int) -> int:
     return posting if isinstance(posting, int) else _bitmap(posting, size)
 
 
+class _Slots(Sequence[Card | None]):
+    """The index's slots as a sequence of cards (None: a free slot), each built when read."""
+
+    def __init__(self, index: "CatalogueIndex") -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index._size
+
+    @overload
+    def __getitem__(self, slot: int) -> Card | None: ...
+    @overload
+    def __getitem__(self, slot: slice) -> list[Card | None]: ...
+    def __getitem__(self, slot: int | slice) -> Card | list[Card | None] | None:
+        if isinstance(slot, slice):
+            return [self._index._slot_card(n) for n in range(self._index._size)[slot]]
+        if not -self._index._size <= slot < self._index._size:
+            raise IndexError(slot)
+        return self._index._slot_card(slot % self._index._size)
+
+
 class CatalogueIndex:
     """This Lambda's copy: built in one pass from every shard, then updated shard by shard."""
 
@@ -431,12 +475,18 @@ class CatalogueIndex:
     # -- building ---------------------------------------------------------------------------
 
     def _build(self, columns: ShardColumns) -> None:
-        """From columns, by C-level passes: the cards, both sort orders, a bitmap per facet value
-        (sizes come as bitmaps already). The search words wait for the first search (`tokens`)."""
+        """From columns, by C-level passes: both sort orders, a bitmap per facet value (sizes come
+        as bitmaps already). Cards are built when asked for (`card_at`), from the columns or, for a
+        slot changed since, from `_edited`; the search words wait for the first search (`tokens`)."""
         size = len(columns.ids)
-        self.slots: list[Card | None] = columns.cards()
+        self._columns = columns
+        self._size = size
+        self._edited: dict[int, Card | None] = {}  # slot -> its card since the build (None: free)
+        self.slots: Sequence[Card | None] = _Slots(self)
         self.free: list[int] = []
         self.by_id = dict(zip(columns.ids, range(size), strict=True))
+        self._created_by_slot = list(columns.created_sorts)
+        self._price_by_slot = list(columns.price_sorts)
         created_keys = columns.created_sorts
         self.created_slots = sorted(range(size), key=created_keys.__getitem__)
         self.created_keys = list(map(created_keys.__getitem__, self.created_slots))
@@ -476,16 +526,25 @@ class CatalogueIndex:
             self._build_tokens()
         return self._sorted_tokens
 
+    def _column(self, field_name: str) -> list[Any]:
+        """Every slot's value of a card field (None: a free slot), without building the cards."""
+        columns = self._columns
+        values = list(columns.values(field_name) if field_name in columns.coded else getattr(columns, field_name + "s"))
+        values += [None] * (self._size - len(values))
+        for slot, card in self._edited.items():
+            values[slot] = None if card is None else getattr(card, field_name)
+        return values
+
     def _build_tokens(self) -> None:
-        size = len(self.slots)
+        size = self._size
         # Grouped first (one append a card), then per distinct name, brand and colour.
         name_groups: dict[str, list[int]] = {}
         common_groups: dict[str, list[int]] = {}
-        for slot, card in enumerate(self.slots):
-            if card is not None:
-                name_groups.setdefault(card.name, []).append(slot)
-                common_groups.setdefault(card.brand, []).append(slot)
-                common_groups.setdefault(card.colour, []).append(slot)
+        for slot, (name, brand, colour) in enumerate(zip(*map(self._column, ("name", "brand", "colour")), strict=True)):
+            if name is not None:
+                name_groups.setdefault(name, []).append(slot)
+                common_groups.setdefault(brand, []).append(slot)
+                common_groups.setdefault(colour, []).append(slot)
         word_slots: dict[str, list[int]] = {}
         for text, slots in name_groups.items():
             for word in words(text):
@@ -535,11 +594,15 @@ class CatalogueIndex:
         return values + [("size", shoe_size) for shoe_size in card.sizes_in_stock]
 
     def _add(self, card: Card) -> None:
-        slot = self.free.pop() if self.free else len(self.slots)
-        if slot == len(self.slots):
-            self.slots.append(card)
+        slot = self.free.pop() if self.free else self._size
+        if slot == self._size:
+            self._size += 1
+            self._created_by_slot.append(card.created_sort)
+            self._price_by_slot.append(card.price_sort)
         else:
-            self.slots[slot] = card
+            self._created_by_slot[slot] = card.created_sort
+            self._price_by_slot[slot] = card.price_sort
+        self._edited[slot] = card
         self.by_id[card.shoe_id] = slot
         position = bisect.bisect_left(self.created_keys, card.created_sort)
         self.created_keys.insert(position, card.created_sort)
@@ -565,9 +628,9 @@ class CatalogueIndex:
 
     def _remove(self, shoe_id: str) -> None:
         slot = self.by_id.pop(shoe_id)
-        card = self.slots[slot]
+        card = self._slot_card(slot)
         assert card is not None
-        self.slots[slot] = None
+        self._edited[slot] = None
         self.free.append(slot)
         position = bisect.bisect_left(self.created_keys, card.created_sort)
         del self.created_keys[position], self.created_slots[position]
@@ -602,7 +665,11 @@ class CatalogueIndex:
 
     @property
     def cards(self) -> list[Card]:
-        return [card for card in self.slots if card is not None]
+        """Every card, in slot order (all built at once, by one C-level pass over the columns)."""
+        found: list[Card | None] = [*self._columns.cards(), *[None] * (self._size - len(self._columns.ids))]
+        for slot, card in self._edited.items():
+            found[slot] = card
+        return [card for card in found if card is not None]
 
     @property
     def brands(self) -> list[str]:
@@ -612,12 +679,21 @@ class CatalogueIndex:
 
     def card(self, shoe_id: str) -> Card | None:
         slot = self.by_id.get(shoe_id)
-        return None if slot is None else self.slots[slot]
+        return None if slot is None else self._slot_card(slot)
 
     def card_at(self, slot: int) -> Card:
-        card = self.slots[slot]
+        card = self._slot_card(slot)
         assert card is not None
         return card
+
+    def _slot_card(self, slot: int) -> Card | None:
+        if slot in self._edited:
+            return self._edited[slot]
+        return self._columns.card(slot)
+
+    def sort_keys_by_slot(self, sort: str) -> list[str]:
+        """Each slot's key in `sort` (a list indexed by slot; a free slot keeps a stale key)."""
+        return self._created_by_slot if sort == NEWEST else self._price_by_slot
 
     def _order(self, sort: str) -> list[int]:
         if sort == NEWEST:
@@ -685,8 +761,7 @@ class CatalogueIndex:
                 positions = [slot for slot in order if bits[slot >> 3] >> (slot & 7) & 1]
         else:
             positions = order
-        slots = self.slots
-        result = (positions, [slots[slot].sort_key(sort) for slot in positions])  # type: ignore[union-attr]
+        result = (positions, list(map(self.sort_keys_by_slot(sort).__getitem__, positions)))
         self._results[cache_key] = result
         if len(self._results) > RESULT_CACHE_SIZE:
             self._results.popitem(last=False)
