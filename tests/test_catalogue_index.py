@@ -349,3 +349,23 @@ def test_a_cold_load_from_shard_columns_answers_as_a_model_built_from_cards():
             assert [cold.card_at(n) for n in mine[0]] == [built.card_at(n) for n in theirs[0]], (criteria, sort)
     assert cold.brands == built.brands == ["Stride", "Zephyr"]
     assert cold.facets == built.facets
+
+
+def test_the_sitemaps_shoe_ids_stay_right_after_a_shoe_leaves_the_model():
+    """Slots are kept after a removal (a free slot): `cards[slot]` named the wrong shoe from then on."""
+    from chalicelib.services import catalogue
+
+    shoes = [numbered_shoe(n, department="men", sizes=["42"]) for n in range(8)]
+    seed(shoes, {shoe.shoe_id: {"42": 1} for shoe in shoes})
+    index = catalogue_index.current(force=True)
+    gone = shoes[2]
+    number = catalogue_index.shard_of(gone.shoe_id)
+    kept = [
+        card
+        for card in index.cards
+        if catalogue_index.shard_of(card.shoe_id) == number and card.shoe_id != gone.shoe_id
+    ]
+    index.replace_shard(number, kept, index.shard_versions.get(number, 0) + 1)
+    expected = [card.shoe_id for card in sorted(index.cards, key=lambda card: card.created_sort, reverse=True)]
+    assert gone.shoe_id not in expected
+    assert catalogue.active_shoe_ids() == expected

@@ -339,7 +339,7 @@ def active_shoe_ids() -> list[str]:
     """Every shoe on sale, newest first, from the read model (the sitemap's one way in: no Scan)."""
     index = catalogue_index.current()
     positions, _ = index.matching(Criteria(), NEWEST)
-    return [index.cards[n].shoe_id for n in positions]
+    return list(map(index.shoe_id_at, positions))
 
 
 def brands() -> list[str]:

@@ -686,6 +686,13 @@ class CatalogueIndex:
         assert card is not None
         return card
 
+    def shoe_id_at(self, slot: int) -> str:
+        card = self._edited.get(slot, self._columns) if self._edited else self._columns
+        if isinstance(card, ShardColumns):
+            return card.ids[slot]
+        assert card is not None
+        return card.shoe_id
+
     def _slot_card(self, slot: int) -> Card | None:
         if slot in self._edited:
             return self._edited[slot]
