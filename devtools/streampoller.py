@@ -23,7 +23,9 @@ Record = dict[str, Any]
 Handler = Callable[[dict[str, Any]], Any]
 
 # At most this many records per turn of the lock (a backlog after a burst of orders is many turns).
-LOCKED_BATCH_SIZE = 10
+# 5: a new shoe costs the dashboard about 1 s of moto calls on a loaded machine, and a page waits
+# for at most one turn.
+LOCKED_BATCH_SIZE = 5
 POLL_SECONDS = 1.0  # `make run` reads every stream this often: changes show within about a second
 MAX_RETRIES = 3  # as STREAM_MAX_RETRIES in infra/build.py
 
