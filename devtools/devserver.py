@@ -11,11 +11,58 @@ takes the same lock: it talks to moto as a request does.
 import gzip
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-request_lock = threading.Lock()
+
+class RequestLock:
+    """One holder at a time, requests first. `with lock:` is a request's turn; `lock.background()`
+    (the stream poller) is taken only while no request waits for it. A plain Lock let the poller,
+    working through a backlog batch after batch, take it again at once each time it let go: a
+    page waited behind the whole backlog (a minute and more after `seed-demo`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._waiting = 0
+        self._no_request_waiting = threading.Event()
+        self._no_request_waiting.set()
+
+    def __enter__(self) -> "RequestLock":
+        with self._count_lock:
+            self._waiting += 1
+            self._no_request_waiting.clear()
+        self._lock.acquire()
+        with self._count_lock:
+            self._waiting -= 1
+            if not self._waiting:
+                self._no_request_waiting.set()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    @contextmanager
+    def background(self) -> Iterator[None]:
+        while True:
+            self._no_request_waiting.wait()
+            self._lock.acquire()
+            if self._no_request_waiting.is_set():
+                break
+            self._lock.release()  # a request came while this turn was being taken: it goes first
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+request_lock = RequestLock()
 CATCH_ALL = "/{proxy+}"
 CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 # API Gateway compresses whatever the client accepts; text is where it pays (images are compressed already).

@@ -23,7 +23,9 @@ Record = dict[str, Any]
 Handler = Callable[[dict[str, Any]], Any]
 
 # At most this many records per turn of the lock (a backlog after a burst of orders is many turns).
-LOCKED_BATCH_SIZE = 10
+# 5: a new shoe costs the dashboard about 1 s of moto calls on a loaded machine, and a page waits
+# for at most one turn.
+LOCKED_BATCH_SIZE = 5
 POLL_SECONDS = 1.0  # `make run` reads every stream this often: changes show within about a second
 MAX_RETRIES = 3  # as STREAM_MAX_RETRIES in infra/build.py
 
@@ -44,38 +46,54 @@ def in_process_endpoint() -> str:
 
 
 class TableStream:
-    """One table's stream, read from where it ended when this object was made (Lambda's LATEST)."""
+    """One table's stream, read from where it ended when this object was made (Lambda's LATEST).
+
+    Every read starts from a fresh iterator after the last sequence number delivered, never from
+    an iterator kept since the previous read: moto replaces a table's stream shard with a copy (same
+    shard id) whenever a TransactWriteItems on it fails (it restores a deep copy of the table),
+    and a kept iterator went on reading the abandoned copy: nothing the table recorded after the
+    first failed transaction reached the poller (a checkout burst's sold-out size stayed listed,
+    docs/operations.md "Streams"). DynamoDB's own iterators expire after 15 minutes; sequence
+    numbers do not.
+    """
 
     def __init__(self, dynamodb: Any, streams: Any, table_name: str) -> None:
         self.streams = streams
         self.arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        self.iterators: dict[str, str] = {}
+        # shard -> sequence number of the last record read (None: read the shard from its start)
+        self.after: dict[str, str | None] = {}
         for shard in self._shards():
-            self.iterators[shard] = self._iterator(shard, "LATEST")
+            self.after[shard] = None
+            for record in self._records(shard):  # up to now, skipped: LATEST
+                self.after[shard] = record["dynamodb"]["SequenceNumber"]
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]
         return [shard["ShardId"] for shard in description.get("Shards", [])]
 
-    def _iterator(self, shard: str, kind: str) -> str:
-        return str(
-            self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard, ShardIteratorType=kind)["ShardIterator"]
-        )
+    def _records(self, shard: str) -> Iterator[Record]:
+        """The shard's records after `self.after[shard]`, oldest first."""
+        after = self.after[shard]
+        position = {"ShardIteratorType": "TRIM_HORIZON"}
+        if after is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard, **position)["ShardIterator"]
+        while iterator:
+            page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not page.get("Records"):
+                return
+            yield from page["Records"]
+            iterator = page.get("NextShardIterator")  # None: a closed shard, read to its end
 
     def read(self) -> list[Record]:
         """Every record written since the last read, oldest first, in Lambda's record shape."""
         for shard in self._shards():
-            if shard not in self.iterators:  # a shard opened since: read it from its start
-                self.iterators[shard] = self._iterator(shard, "TRIM_HORIZON")
+            self.after.setdefault(shard, None)  # a shard opened since: read it from its start
         records: list[Record] = []
-        for shard, iterator in list(self.iterators.items()):
-            while True:
-                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                iterator = page.get("NextShardIterator") or iterator
-                records.extend(self._as_lambda_record(record) for record in page.get("Records", []))
-                if not page.get("Records") or not page.get("NextShardIterator"):
-                    break
-            self.iterators[shard] = iterator
+        for shard in list(self.after):
+            for record in self._records(shard):
+                records.append(self._as_lambda_record(record))
+                self.after[shard] = record["dynamodb"]["SequenceNumber"]
         return records
 
     def _as_lambda_record(self, record: Record) -> Record:
@@ -134,7 +152,8 @@ def _first_failure(response: Any, batch: list[Record]) -> int | None:
 class Poller:
     """`make run`'s stream delivery: every POLL_SECONDS, each stream's new records go to the
     handler under `lock`, the dev server's one-request-at-a-time lock (moto's transactions are not
-    thread-safe, and the handler talks to moto as a request does)."""
+    thread-safe, and the handler talks to moto as a request does), a turn of it per
+    LOCKED_BATCH_SIZE records, each turn after any request waiting for it."""
 
     def __init__(self, streams: list[TableStream], handle: Handler, lock: Any) -> None:
         self.streams = streams
@@ -144,10 +163,15 @@ class Poller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
 
+    def _turn(self) -> Any:
+        """The lock for one turn: after any waiting request when the lock knows (devserver.RequestLock)."""
+        background = getattr(self.lock, "background", None)
+        return background() if background is not None else self.lock
+
     def poll_once(self) -> int:
         delivered = 0
         for stream in self.streams:
-            with self.lock:
+            with self._turn():
                 records = stream.read()
             if records:
                 # The lock per small batch, not per backlog: requests get their turn between batches.
@@ -156,7 +180,7 @@ class Poller:
         return delivered
 
     def _locked_handle(self, event: dict[str, Any]) -> Any:
-        with self.lock:
+        with self._turn():
             return self.handle(event)
 
     def _run(self) -> None:

@@ -249,3 +249,123 @@ def test_concurrent_sell_outs_through_the_streams_leave_no_sold_out_size_in_stoc
     catalogue_index.current(force=True)
     assert _in_size("42") == []
     assert len(_in_size("41")) == 12
+
+
+# -- the shard encoding ---------------------------------------------------------------------
+
+
+def _cards_of_every_shape() -> list[catalogue_index.Card]:
+    """Cards that exercise each column: shared and odd values, sort keys that do not follow
+    from the row, no sizes in stock, and text holding the column separator."""
+    card = catalogue_index.Card
+    return [
+        card("b-2", "Trail Runner", "Stride", "Navy", "men", "running", 8999,
+             "2026-11-01T10:00:00.000000Z#b-2", "0000008999#b-2", "public/b-2/t.webp", ("41", "42")),
+        card("a-1", "Gum\x1fboot \u00e9t\u00e9", "Zephyr", "Red", "kids", "boots", 2_500_000_000,
+             "legacy-created-key", "custom-price-key", "", ()),
+        card("c-3", "City Loafer", "Stride", "Navy", "women", "casual", 0,
+             "2026-11-02T10:00:00.000000Z#c-3", "0000000000#c-3", "public/c-3/t.webp", ("37", "38", "41")),
+    ]  # fmt: skip
+
+
+def _format_1(cards: list[catalogue_index.Card]) -> bytes:
+    """A shard as main stored it before format 2 (zlib'd JSON columns), for the old-format tests."""
+    import json
+    import zlib
+
+    ordered = sorted(cards, key=lambda card: card.shoe_id)
+    values: dict[str, int] = {}
+
+    def code(value: str) -> int:
+        return values.setdefault(value, len(values))
+
+    def created(card: catalogue_index.Card) -> str:
+        return card.created_sort.removesuffix("#" + card.shoe_id)
+
+    def price(card: catalogue_index.Card) -> str:
+        return "" if card.price_sort == f"{card.price_cents:010d}#{card.shoe_id}" else card.price_sort
+
+    columns = [
+        [c.shoe_id for c in ordered], [c.name for c in ordered], [code(c.brand) for c in ordered],
+        [code(c.colour) for c in ordered], [code(c.department) for c in ordered],
+        [code(c.category) for c in ordered], [c.price_cents for c in ordered], [created(c) for c in ordered],
+        [price(c) for c in ordered], [c.thumb_key for c in ordered],
+        [code(" ".join(c.sizes_in_stock)) for c in ordered],
+    ]  # fmt: skip
+    return zlib.compress(json.dumps([list(values), *columns]).encode())
+
+
+def test_a_shard_round_trips_through_the_columnar_encoding():
+    cards = _cards_of_every_shape()
+    blob = catalogue_index._encode(cards)
+    assert blob.startswith(catalogue_index.FORMAT_2)
+    assert catalogue_index._decode(blob) == sorted(cards)
+    assert catalogue_index._decode(catalogue_index._encode([])) == []
+    columns = catalogue_index._decode_columns(blob)
+    assert columns.size_bits == {"41": 0b110, "42": 0b010, "37": 0b100, "38": 0b100}  # bit n: card n by id
+
+
+def _stored_shards() -> list[CatalogueIndexPart]:
+    keys = [catalogue_index.shard_key(number) for number in range(catalogue_index.SHARD_COUNT)]
+    return [part for part in CatalogueIndexPart.batch_get(keys) if part.data]
+
+
+def test_a_shard_stored_in_the_old_format_still_loads_and_rebuild_rewrites_it(dynamodb_calls):
+    shoes = [numbered_shoe(n, department="men", sizes=["41", "42"]) for n in range(6)]
+    seed(shoes, {shoe.shoe_id: {"41": 2, "42": n % 2} for n, shoe in enumerate(shoes)})
+    fresh = {card.shoe_id: card for card in catalogue_index.current(force=True).cards}
+    for part in _stored_shards():  # every shard back to the old format
+        part.update(actions=[CatalogueIndexPart.data.set(_format_1(catalogue_index._decode(part.data)))])
+    catalogue_index.forget()
+    index = catalogue_index.current()
+    assert {card.shoe_id: card for card in index.cards} == fresh
+    assert sorted(_in_size("42")) == sorted(shoe.shoe_id for n, shoe in enumerate(shoes) if n % 2)
+    catalogue_index.rebuild()
+    assert all(part.data.startswith(catalogue_index.FORMAT_2) for part in _stored_shards())
+    catalogue_index.forget()
+    assert {card.shoe_id: card for card in catalogue_index.current().cards} == fresh
+
+
+def test_a_cold_load_from_shard_columns_answers_as_a_model_built_from_cards():
+    brands, departments = ("Stride", "Zephyr"), ("men", "women")
+    shoes = [
+        numbered_shoe(n, department=departments[n % 2], sizes=["38", "41", "42"], brand=brands[n % 3 == 0])
+        for n in range(40)
+    ]
+    seed(shoes, {shoe.shoe_id: {"38": n % 3, "41": 1, "42": n % 2} for n, shoe in enumerate(shoes)})
+    catalogue_index.forget()
+    cold = catalogue_index.current()
+    built = catalogue_index.CatalogueIndex(cold.cards)
+    assert cold._tokens is None  # the search words wait for the first search
+    queries = [
+        catalogue_index.Criteria(size="42"),
+        catalogue_index.Criteria(brand="zephyr", department="women"),
+        catalogue_index.Criteria(terms=("stri",), min_price=1000),
+        catalogue_index.Criteria(size="38", max_price=9000),
+    ]
+    for criteria in queries:
+        for sort in (catalogue_index.NEWEST, catalogue_index.PRICE_ASC, catalogue_index.PRICE_DESC):
+            mine, theirs = cold.matching(criteria, sort), built.matching(criteria, sort)
+            assert [cold.card_at(n) for n in mine[0]] == [built.card_at(n) for n in theirs[0]], (criteria, sort)
+    assert cold.brands == built.brands == ["Stride", "Zephyr"]
+    assert cold.facets == built.facets
+
+
+def test_the_sitemaps_shoe_ids_stay_right_after_a_shoe_leaves_the_model():
+    """Slots are kept after a removal (a free slot): `cards[slot]` named the wrong shoe from then on."""
+    from chalicelib.services import catalogue
+
+    shoes = [numbered_shoe(n, department="men", sizes=["42"]) for n in range(8)]
+    seed(shoes, {shoe.shoe_id: {"42": 1} for shoe in shoes})
+    index = catalogue_index.current(force=True)
+    gone = shoes[2]
+    number = catalogue_index.shard_of(gone.shoe_id)
+    kept = [
+        card
+        for card in index.cards
+        if catalogue_index.shard_of(card.shoe_id) == number and card.shoe_id != gone.shoe_id
+    ]
+    index.replace_shard(number, kept, index.shard_versions.get(number, 0) + 1)
+    expected = [card.shoe_id for card in sorted(index.cards, key=lambda card: card.created_sort, reverse=True)]
+    assert gone.shoe_id not in expected
+    assert catalogue.active_shoe_ids() == expected

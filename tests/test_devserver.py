@@ -96,3 +96,37 @@ def test_overlapping_mixed_methods_run_one_after_another(slow_server):
     ]
     assert _fire_together(requests) == [200] * OVERLAPPING
     _assert_never_interleaved(events, OVERLAPPING)
+
+
+def test_a_waiting_request_goes_before_the_stream_pollers_next_turn():
+    """The poller works through a backlog one locked batch after another; with a plain Lock it
+    took the lock again the moment it let go, and a page waited behind the whole backlog."""
+    from devtools.devserver import RequestLock
+    from devtools.streampoller import Poller
+
+    lock = RequestLock()
+    order: list[str] = []
+    first_batch_started, request_waiting = threading.Event(), threading.Event()
+
+    def handle(event: dict) -> dict:
+        order.append("batch")
+        first_batch_started.set()
+        request_waiting.wait(5)
+        time.sleep(0.05)  # the request is blocked on the lock by now
+        return {"batchItemFailures": []}
+
+    def request() -> None:
+        first_batch_started.wait(5)
+        request_waiting.set()
+        with lock:
+            order.append("request")
+
+    poller = Poller([], handle, lock)
+    records = [{"dynamodb": {"SequenceNumber": str(n)}} for n in range(3)]
+    waiting = threading.Thread(target=request)
+    waiting.start()
+    from devtools.streampoller import deliver
+
+    deliver(records, poller._locked_handle, batch_size=1)
+    waiting.join(5)
+    assert order == ["batch", "request", "batch", "batch"]

@@ -188,3 +188,36 @@ def test_the_local_poller_hands_new_records_to_the_handler_under_the_dev_servers
     assert seen == [(True, ["shoeshop-test-shoes"]), (True, ["shoeshop-test-stock"])]
     assert _cards()[shoe.shoe_id].sizes_in_stock == ("42",)
     assert poller.poll_once() == 0 and len(seen) == 2  # nothing new: the handler is not called
+
+
+def test_the_local_poller_keeps_reading_a_table_after_a_failed_transaction_on_it(drain_streams):
+    """moto rolls a failed TransactWriteItems back by putting a deep copy of the table in its
+    place, stream shard included (same shard id). The poller followed the iterator it kept, on the
+    abandoned copy: after a checkout burst in which some orders were refused, no later stock
+    change reached the read model (a sold-out size was listed for minutes)."""
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.models import Stock
+
+    client = streampoller.streams_client(endpoint_url=streampoller.in_process_endpoint())
+    poller = streampoller.Poller(streampoller.table_streams(client), stream_handler.handle, threading.Lock())
+    shoe = make_shoe(stock={"42": 1})
+    assert poller.poll_once() == 2
+    refused = {  # as a checkout for more pairs than are left: the transaction is cancelled
+        "Update": {
+            "TableName": Stock.Meta.table_name,
+            "Key": {"shoe_id": {"S": shoe.shoe_id}, "size": {"S": "42"}},
+            "UpdateExpression": "ADD quantity :minus",
+            "ConditionExpression": "quantity >= :wanted",
+            "ExpressionAttributeValues": {":minus": {"N": "-2"}, ":wanted": {"N": "2"}},
+        }
+    }
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb_client().transact_write_items(TransactItems=[refused])
+    Stock.get(shoe.shoe_id, "42").update(actions=[Stock.quantity.set(0)])  # the last pair sells
+    assert poller.poll_once() == 1
+    assert _cards()[shoe.shoe_id].sizes_in_stock == ()
+    assert poller.poll_once() == 0

@@ -13,16 +13,17 @@ import bisect
 import functools
 import gc
 import json
-import operator
 import random
+import sys
 import threading
 import time
 import zlib
+from array import array
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from pynamodb.expressions.update import Action
 
@@ -111,8 +112,12 @@ class Criteria:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shard encoding: zlib-compressed JSON rows. Sort keys that follow from the row are left out
-# (`<iso>#<id>`, `<10-digit cents>#<id>`), sizes are one string; decoding shares equal strings.
+# Shard encoding. Format 2 (written since issue 12's cold-load work): b"C2" + zlib of one JSON
+# header line and binary columns: ids, names, created times and thumbnail keys as \x1f-joined
+# text, brand/colour/department/category/size-list codes as uint16 arrays, prices as int64,
+# and one in-stock bitmap per size. A cold Lambda splits each column in one C call instead of
+# building a Python object per value, and gets the size facets without looking at a card.
+# Format 1 (zlib'd JSON columns, as stored before) still decodes: `_decode_columns` below.
 
 
 def shard_of(shoe_id: str) -> int:
@@ -123,32 +128,137 @@ def shard_key(number: int) -> str:
     return f"shard#{number:03d}"
 
 
-def _encode(cards: Iterable[Card]) -> bytes:
-    """Columns, not rows: repeated values (brands, colours, size lists) once a shard, by number."""
-    ordered = sorted(cards, key=lambda card: card.shoe_id)
-    values: dict[str, int] = {}
-    code = lambda value: values.setdefault(value, len(values))  # noqa: E731 - a local shorthand
-    created, price_sorts = [], []
-    for card in ordered:
-        suffix = "#" + card.shoe_id
-        created.append(
-            card.created_sort.removesuffix(suffix) if card.created_sort.endswith(suffix) else card.created_sort
+FORMAT_2 = b"C2"
+_SEPARATOR = "\x1f"
+_TEXT_COLUMNS = ("ids", "names", "created", "thumbs")
+_CODED_FIELDS = ("brand", "colour", "department", "category")
+_created_key = "{}#{}".format  # created_sort = <iso>#<shoe id>
+_price_key = "{:010d}#{}".format  # price_sort = <10-digit cents>#<shoe id>
+
+
+def _little_endian(values: array) -> array:
+    if sys.byteorder != "little":  # the stored arrays are little-endian whatever the machine
+        values.byteswap()
+    return values
+
+
+@dataclass
+class ShardColumns:
+    """Cards as columns (one shard's, or the whole model's once concatenated). The few-valued
+    fields are codes into a table of their values; `size_bits` is each size's in-stock bitmap."""
+
+    ids: list[str]
+    names: list[str]
+    prices: list[int]
+    created_sorts: list[str]
+    price_sorts: list[str]
+    thumbs: list[str]
+    coded: dict[str, tuple[list[Any], list[int]]]  # field -> (values, a code per card); sizes joined by " "
+    size_bits: dict[str, int]
+
+    @classmethod
+    def from_cards(cls, cards: Sequence[Card]) -> "ShardColumns":
+        coded: dict[str, tuple[list[Any], list[int]]] = {}
+        for field_name in _CODED_FIELDS:
+            table: dict[Any, int] = {}
+            codes = [table.setdefault(getattr(card, field_name), len(table)) for card in cards]
+            coded[field_name] = (list(table), codes)
+        table = {}
+        codes = [table.setdefault(" ".join(card.sizes_in_stock), len(table)) for card in cards]
+        coded["sizes_in_stock"] = (list(table), codes)
+        size_bits: dict[str, int] = {}
+        for slot, card in enumerate(cards):
+            for shoe_size in card.sizes_in_stock:
+                size_bits[shoe_size] = size_bits.get(shoe_size, 0) | 1 << slot
+        return cls(
+            ids=[card.shoe_id for card in cards],
+            names=[card.name for card in cards],
+            prices=[card.price_cents for card in cards],
+            created_sorts=[card.created_sort for card in cards],
+            price_sorts=[card.price_sort for card in cards],
+            thumbs=[card.thumb_key for card in cards],
+            coded=coded,
+            size_bits=size_bits,
         )
-        price_sorts.append("" if card.price_sort == f"{card.price_cents:010d}{suffix}" else card.price_sort)
-    columns = [
-        [card.shoe_id for card in ordered],
-        [card.name for card in ordered],
-        [code(card.brand) for card in ordered],
-        [code(card.colour) for card in ordered],
-        [code(card.department) for card in ordered],
-        [code(card.category) for card in ordered],
-        [card.price_cents for card in ordered],
-        created,
-        price_sorts,
-        [card.thumb_key for card in ordered],
-        [code(" ".join(card.sizes_in_stock)) for card in ordered],
+
+    def values(self, field_name: str) -> Iterable[Any]:
+        table, codes = self.coded[field_name]
+        return map(table.__getitem__, codes)
+
+    def cards(self) -> list[Card]:
+        """The Card tuples, built by one C-level pass over the columns."""
+        return list(
+            map(
+                _new_card,
+                zip(
+                    self.ids,
+                    self.names,
+                    *map(self.values, _CODED_FIELDS),
+                    self.prices,
+                    self.created_sorts,
+                    self.price_sorts,
+                    self.thumbs,
+                    map(_sizes, self.values("sizes_in_stock")),
+                    strict=True,
+                ),
+            )
+        )
+
+    def card(self, slot: int) -> Card:
+        """One card, built when asked for (a page's worth, not the catalogue's)."""
+        coded = self.coded
+        brand, colour, department, category, sizes = (
+            table[codes[slot]] for table, codes in map(coded.__getitem__, (*_CODED_FIELDS, "sizes_in_stock"))
+        )
+        return Card(
+            self.ids[slot],
+            self.names[slot],
+            brand,
+            colour,
+            department,
+            category,
+            self.prices[slot],
+            self.created_sorts[slot],
+            self.price_sorts[slot],
+            self.thumbs[slot],
+            _sizes(sizes),
+        )
+
+
+def _encode(cards: Iterable[Card]) -> bytes:
+    """Format 2: see above. Sort keys that follow from the row keep only what does not."""
+    ordered = sorted(cards, key=lambda card: card.shoe_id)
+    columns = ShardColumns.from_cards(ordered)
+    created, exceptions = [], {}
+    for position, card in enumerate(ordered):
+        suffix = "#" + card.shoe_id
+        created.append(card.created_sort.removesuffix(suffix) if card.created_sort.endswith(suffix) else "")
+        if not created[-1]:
+            exceptions[f"c{position}"] = card.created_sort
+        if card.price_sort != _price_key(card.price_cents, card.shoe_id):
+            exceptions[f"p{position}"] = card.price_sort
+    texts = dict(zip(_TEXT_COLUMNS, (columns.ids, columns.names, created, columns.thumbs), strict=True))
+    as_json = [name for name, column in texts.items() if any(_SEPARATOR in value for value in column)]
+    sections = [
+        (json.dumps(column) if name in as_json else _SEPARATOR.join(column)).encode() for name, column in texts.items()
     ]
-    return zlib.compress(json.dumps([list(values), *columns], separators=(",", ":")).encode(), 9)
+    sections += [
+        _little_endian(array("H", columns.coded[name][1])).tobytes() for name in (*_CODED_FIELDS, "sizes_in_stock")
+    ]
+    sections.append(_little_endian(array("q", columns.prices)).tobytes())
+    bitmap_bytes = (len(ordered) + 7) // 8
+    sections += [bits.to_bytes(bitmap_bytes, "little") for bits in columns.size_bits.values()]
+    header = {
+        "count": len(ordered),
+        "values": {name: columns.coded[name][0] for name in _CODED_FIELDS},
+        "size_lists": columns.coded["sizes_in_stock"][0],
+        "sizes": list(columns.size_bits),
+        "json": as_json,
+        "exceptions": exceptions,
+        "lengths": [len(section) for section in sections],
+    }
+    payload = json.dumps(header, separators=(",", ":")).encode() + b"\n" + b"".join(sections)
+    return FORMAT_2 + zlib.compress(payload, 9)
 
 
 # Shared values (brands, colours, size lists...) decode to one object each: less memory, and
@@ -171,7 +281,54 @@ _new_card = functools.partial(tuple.__new__, Card)
 
 
 def _decode(blob: bytes) -> list[Card]:
-    """Built column by column with C-level maps: no Python call per card."""
+    """A shard's cards (either format)."""
+    return _decode_columns(blob).cards()
+
+
+def _decode_columns(blob: bytes) -> ShardColumns:
+    """A shard as columns: format 2 by C-level splits and array reads, format 1 via its cards."""
+    if not blob.startswith(FORMAT_2):
+        return ShardColumns.from_cards(_decode_format_1(blob))
+    payload = zlib.decompress(memoryview(blob)[len(FORMAT_2) :])
+    start = payload.index(b"\n")
+    header = json.loads(payload[:start])
+    count = header["count"]
+    sections, start = [], start + 1
+    for length in header["lengths"]:
+        sections.append(payload[start : start + length])
+        start += length
+    texts = {
+        name: (json.loads(section) if name in header["json"] else section.decode().split(_SEPARATOR)) if count else []
+        for name, section in zip(_TEXT_COLUMNS, sections, strict=False)
+    }
+    codes = [_little_endian(array("H", section)).tolist() for section in sections[4:9]]
+    coded = {
+        name: ([_share(value) for value in header["values"][name]], codes[n]) for n, name in enumerate(_CODED_FIELDS)
+    }
+    coded["sizes_in_stock"] = (header["size_lists"], codes[4])
+    ids = texts["ids"]
+    prices = _little_endian(array("q", sections[9])).tolist()
+    created_sorts = list(map(_created_key, texts["created"], ids))
+    price_sorts = list(map(_price_key, prices, ids))
+    for key, value in header["exceptions"].items():
+        (created_sorts if key[0] == "c" else price_sorts)[int(key[1:])] = value
+    return ShardColumns(
+        ids=ids,
+        names=texts["names"],
+        prices=prices,
+        created_sorts=created_sorts,
+        price_sorts=price_sorts,
+        thumbs=texts["thumbs"],
+        coded=coded,
+        size_bits={
+            _share(shoe_size): int.from_bytes(bits, "little")
+            for shoe_size, bits in zip(header["sizes"], sections[10:], strict=True)
+        },
+    )
+
+
+def _decode_format_1(blob: bytes) -> list[Card]:
+    """Format 1, zlib'd JSON columns (shards written before format 2)."""
     table, ids, names, brands, colours, departments, categories, prices, created, price_sorts, thumbs, sizes = (
         json.loads(zlib.decompress(blob))
     )
@@ -201,6 +358,28 @@ def _decode(blob: bytes) -> list[Card]:
             ),
         )
     )
+
+
+def concatenate(parts: Sequence[ShardColumns]) -> ShardColumns:
+    """Shards' columns end to end: lists extended, codes mapped onto one table a field, bitmaps
+    shifted to each shard's offset. No Python call per card."""
+    whole = ShardColumns([], [], [], [], [], [], {}, {})
+    for field_name in (*_CODED_FIELDS, "sizes_in_stock"):
+        table: dict[Any, int] = {}
+        codes: list[int] = []
+        for part in parts:
+            values, part_codes = part.coded[field_name]
+            remap = [table.setdefault(value, len(table)) for value in values]
+            codes.extend(map(remap.__getitem__, part_codes))
+        whole.coded[field_name] = (list(table), codes)
+    offset = 0
+    for part in parts:
+        for name in ("ids", "names", "prices", "created_sorts", "price_sorts", "thumbs"):
+            getattr(whole, name).extend(getattr(part, name))
+        for shoe_size, bits in part.size_bits.items():
+            whole.size_bits[shoe_size] = whole.size_bits.get(shoe_size, 0) | bits << offset
+        offset += len(part.ids)
+    return whole
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,74 +420,141 @@ def _bitmaps_by_value(column: list[str]) -> dict[str, int]:
     return found
 
 
+def _bitmaps_by_code(values: list[str], codes: list[int]) -> dict[str, int]:
+    """value -> bitmap of the slots holding it, from a column of codes into `values`: one
+    bytes.translate a value (at most 256 values; more take the slower way)."""
+    if len(values) > 256:
+        return _bitmaps_by_value(list(map(values.__getitem__, codes)))
+    flags = bytes(codes)[::-1]
+    found = {}
+    for code, value in enumerate(values):
+        digits = bytearray(b"0" * 256)
+        digits[code] = ord("1")
+        found[value] = int(flags.translate(digits) or b"0", 2)
+    return found
+
+
 def _as_bitmap(posting: Posting, size: int) -> int:
     return posting if isinstance(posting, int) else _bitmap(posting, size)
+
+
+class _Slots(Sequence[Card | None]):
+    """The index's slots as a sequence of cards (None: a free slot), each built when read."""
+
+    def __init__(self, index: "CatalogueIndex") -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index._size
+
+    @overload
+    def __getitem__(self, slot: int) -> Card | None: ...
+    @overload
+    def __getitem__(self, slot: slice) -> list[Card | None]: ...
+    def __getitem__(self, slot: int | slice) -> Card | list[Card | None] | None:
+        if isinstance(slot, slice):
+            return [self._index._slot_card(n) for n in range(self._index._size)[slot]]
+        if not -self._index._size <= slot < self._index._size:
+            raise IndexError(slot)
+        return self._index._slot_card(slot % self._index._size)
 
 
 class CatalogueIndex:
     """This Lambda's copy: built in one pass from every shard, then updated shard by shard."""
 
-    def __init__(self, cards: Iterable[Card] = (), version: int = 0) -> None:
+    def __init__(self, cards: Iterable[Card] | ShardColumns = (), version: int = 0) -> None:
         self.version = version
         self.shard_versions: dict[int, int] = {}
         self.shard_ids: dict[int, tuple[str, ...]] = {}
         self._results: OrderedDict[Any, tuple[list[int], list[str]]] = OrderedDict()
-        self._build(list(cards))
+        self._build(cards if isinstance(cards, ShardColumns) else ShardColumns.from_cards(list(cards)))
 
     # -- building ---------------------------------------------------------------------------
 
-    def _build(self, cards: list[Card]) -> None:
-        self.slots: list[Card | None] = list(cards)
+    def _build(self, columns: ShardColumns) -> None:
+        """From columns, by C-level passes: both sort orders, a bitmap per facet value (sizes come
+        as bitmaps already). Cards are built when asked for (`card_at`), from the columns or, for a
+        slot changed since, from `_edited`; the search words wait for the first search (`tokens`)."""
+        size = len(columns.ids)
+        self._columns = columns
+        self._size = size
+        self._edited: dict[int, Card | None] = {}  # slot -> its card since the build (None: free)
+        self.slots: Sequence[Card | None] = _Slots(self)
         self.free: list[int] = []
-        self.by_id = {card.shoe_id: slot for slot, card in enumerate(cards)}
-        size = len(cards)
-        created_keys = [card.created_sort for card in cards]
+        self.by_id = dict(zip(columns.ids, range(size), strict=True))
+        self._created_by_slot = list(columns.created_sorts)
+        self._price_by_slot = list(columns.price_sorts)
+        created_keys = columns.created_sorts
         self.created_slots = sorted(range(size), key=created_keys.__getitem__)
         self.created_keys = list(map(created_keys.__getitem__, self.created_slots))
-        price_keys = [card.price_sort for card in cards]
+        price_keys = columns.price_sorts
         self.price_slots = sorted(range(size), key=price_keys.__getitem__)
         self.price_keys = list(map(price_keys.__getitem__, self.price_slots))
-        prices = [card.price_cents for card in cards]
-        self.prices = list(map(prices.__getitem__, self.price_slots))
-        # One bitmap per value of the few-valued fields, each from a C-level pass over a column.
-        self.facets: dict[str, dict[str, int]] = {"brand": {}, "department": {}, "category": {}, "size": {}}
+        self.prices = list(map(columns.prices.__getitem__, self.price_slots))
+        self.facets: dict[str, dict[str, int]] = {
+            "brand": {},
+            "department": {},
+            "category": {},
+            "size": {shoe_size: bits for shoe_size, bits in columns.size_bits.items() if bits},
+        }
         self.brand_counts: Counter[str] = Counter()
-        word_slots: dict[str, list[int]] = {}
-        word_bitmaps: dict[str, int] = {}
-        for field_name in ("brand", "department", "category", "colour"):
-            column: list[str] = list(map(operator.attrgetter(field_name), cards))
-            for text, bitmap in _bitmaps_by_value(column).items():
+        for field_name in ("brand", "department", "category"):
+            for text, bitmap in _bitmaps_by_code(*columns.coded[field_name]).items():
                 if field_name == "brand":
                     self._or_facet("brand", text.casefold(), bitmap)
                     self.brand_counts[text] += bitmap.bit_count()
-                elif field_name != "colour":
+                else:
                     self._or_facet(field_name, text, bitmap)
-                if field_name in ("brand", "colour"):
-                    for word in words(text):
-                        word_bitmaps[word] = word_bitmaps.get(word, 0) | bitmap
-        # Size lists and names: grouped first (one append a card), then per group.
-        size_groups: dict[tuple[str, ...], list[int]] = {}
+        self._tokens: dict[str, Posting] | None = None
+        self._sorted_tokens: list[str] = []
+        self._changed()
+
+    @property
+    def tokens(self) -> dict[str, Posting]:
+        """Search word -> its cards; built on the first search, then kept up to date."""
+        if self._tokens is None:
+            self._build_tokens()
+        assert self._tokens is not None
+        return self._tokens
+
+    @property
+    def sorted_tokens(self) -> list[str]:
+        if self._tokens is None:
+            self._build_tokens()
+        return self._sorted_tokens
+
+    def _column(self, field_name: str) -> list[Any]:
+        """Every slot's value of a card field (None: a free slot), without building the cards."""
+        columns = self._columns
+        values = list(columns.values(field_name) if field_name in columns.coded else getattr(columns, field_name + "s"))
+        values += [None] * (self._size - len(values))
+        for slot, card in self._edited.items():
+            values[slot] = None if card is None else getattr(card, field_name)
+        return values
+
+    def _build_tokens(self) -> None:
+        size = self._size
+        # Grouped first (one append a card), then per distinct name, brand and colour.
         name_groups: dict[str, list[int]] = {}
-        for slot, card in enumerate(cards):
-            size_groups.setdefault(card.sizes_in_stock, []).append(slot)
-            name_groups.setdefault(card.name, []).append(slot)
-        size_slots: dict[str, list[int]] = {}
-        for sizes_in_stock, slots in size_groups.items():
-            for shoe_size in sizes_in_stock:
-                size_slots.setdefault(shoe_size, []).extend(slots)
-        for shoe_size, slots in size_slots.items():
-            self._or_facet("size", shoe_size, _bitmap(slots, size))
+        common_groups: dict[str, list[int]] = {}
+        for slot, (name, brand, colour) in enumerate(zip(*map(self._column, ("name", "brand", "colour")), strict=True)):
+            if name is not None:
+                name_groups.setdefault(name, []).append(slot)
+                common_groups.setdefault(brand, []).append(slot)
+                common_groups.setdefault(colour, []).append(slot)
+        word_slots: dict[str, list[int]] = {}
         for text, slots in name_groups.items():
             for word in words(text):
                 word_slots.setdefault(word, []).extend(slots)
         dense = max(64, size >> 6)  # a bitmap costs size/8 bytes: only for words on 1 card in 64
-        self.tokens: dict[str, Posting] = {
+        tokens: dict[str, Posting] = {
             word: _bitmap(slots, size) if len(slots) >= dense else set(slots) for word, slots in word_slots.items()
         }
-        for word, bitmap in word_bitmaps.items():  # brand and colour words: always common enough
-            self.tokens[word] = _as_bitmap(self.tokens.get(word, 0), size) | bitmap
-        self.sorted_tokens = sorted(self.tokens)
-        self._changed()
+        for text, slots in common_groups.items():  # brand and colour words: always common enough
+            bitmap = _bitmap(slots, size)
+            for word in words(text):
+                tokens[word] = _as_bitmap(tokens.get(word, 0), size) | bitmap
+        self._tokens, self._sorted_tokens = tokens, sorted(tokens)
 
     def _or_facet(self, name: str, value: str, bitmap: int) -> None:
         facet = self.facets[name]
@@ -345,11 +591,15 @@ class CatalogueIndex:
         return values + [("size", shoe_size) for shoe_size in card.sizes_in_stock]
 
     def _add(self, card: Card) -> None:
-        slot = self.free.pop() if self.free else len(self.slots)
-        if slot == len(self.slots):
-            self.slots.append(card)
+        slot = self.free.pop() if self.free else self._size
+        if slot == self._size:
+            self._size += 1
+            self._created_by_slot.append(card.created_sort)
+            self._price_by_slot.append(card.price_sort)
         else:
-            self.slots[slot] = card
+            self._created_by_slot[slot] = card.created_sort
+            self._price_by_slot[slot] = card.price_sort
+        self._edited[slot] = card
         self.by_id[card.shoe_id] = slot
         position = bisect.bisect_left(self.created_keys, card.created_sort)
         self.created_keys.insert(position, card.created_sort)
@@ -362,7 +612,7 @@ class CatalogueIndex:
         for name, value in self._facet_values(card):
             facet = self.facets[name]
             facet[value] = facet.get(value, 0) | bit
-        for word in self._card_words(card):
+        for word in self._card_words(card) if self._tokens is not None else ():
             posting = self.tokens.get(word)
             if posting is None:
                 self.tokens[word] = {slot}
@@ -375,9 +625,9 @@ class CatalogueIndex:
 
     def _remove(self, shoe_id: str) -> None:
         slot = self.by_id.pop(shoe_id)
-        card = self.slots[slot]
+        card = self._slot_card(slot)
         assert card is not None
-        self.slots[slot] = None
+        self._edited[slot] = None
         self.free.append(slot)
         position = bisect.bisect_left(self.created_keys, card.created_sort)
         del self.created_keys[position], self.created_slots[position]
@@ -391,7 +641,7 @@ class CatalogueIndex:
                 facet[value] = remaining
             else:
                 facet.pop(value, None)
-        for word in self._card_words(card):
+        for word in self._card_words(card) if self._tokens is not None else ():
             posting = self.tokens[word]
             if isinstance(posting, int):
                 posting &= mask
@@ -412,7 +662,11 @@ class CatalogueIndex:
 
     @property
     def cards(self) -> list[Card]:
-        return [card for card in self.slots if card is not None]
+        """Every card, in slot order (all built at once, by one C-level pass over the columns)."""
+        found: list[Card | None] = [*self._columns.cards(), *[None] * (self._size - len(self._columns.ids))]
+        for slot, card in self._edited.items():
+            found[slot] = card
+        return [card for card in found if card is not None]
 
     @property
     def brands(self) -> list[str]:
@@ -422,12 +676,28 @@ class CatalogueIndex:
 
     def card(self, shoe_id: str) -> Card | None:
         slot = self.by_id.get(shoe_id)
-        return None if slot is None else self.slots[slot]
+        return None if slot is None else self._slot_card(slot)
 
     def card_at(self, slot: int) -> Card:
-        card = self.slots[slot]
+        card = self._slot_card(slot)
         assert card is not None
         return card
+
+    def shoe_id_at(self, slot: int) -> str:
+        card = self._edited.get(slot, self._columns) if self._edited else self._columns
+        if isinstance(card, ShardColumns):
+            return card.ids[slot]
+        assert card is not None
+        return card.shoe_id
+
+    def _slot_card(self, slot: int) -> Card | None:
+        if slot in self._edited:
+            return self._edited[slot]
+        return self._columns.card(slot)
+
+    def sort_keys_by_slot(self, sort: str) -> list[str]:
+        """Each slot's key in `sort` (a list indexed by slot; a free slot keeps a stale key)."""
+        return self._created_by_slot if sort == NEWEST else self._price_by_slot
 
     def _order(self, sort: str) -> list[int]:
         if sort == NEWEST:
@@ -518,11 +788,10 @@ class CatalogueIndex:
                 positions = [slot for slot in order if bits[slot >> 3] >> (slot & 7) & 1]
         else:
             positions = order
-        slots = self.slots
         if ranked:
             result = search_terms.rank(positions, self.card_at, criteria.terms)
         else:
-            result = (positions, [slots[slot].sort_key(sort) for slot in positions])  # type: ignore[union-attr]
+            result = (positions, list(map(self.sort_keys_by_slot(sort).__getitem__, positions)))
         self._results[cache_key] = result
         if len(self._results) > RESULT_CACHE_SIZE:
             self._results.popitem(last=False)
@@ -552,10 +821,10 @@ def _read_shards_item() -> CatalogueIndexPart | None:
         return None
 
 
-def _fetch_shards(numbers: Sequence[int], consistent: bool = False) -> dict[int, tuple[int, list[Card]]]:
-    """(version, cards) of each shard asked for and found: BatchGetItem, 100 keys a call."""
+def _fetch_shards(numbers: Sequence[int], consistent: bool = False) -> dict[int, tuple[int, ShardColumns]]:
+    """(version, columns) of each shard asked for and found: BatchGetItem, 100 keys a call."""
     table = CatalogueIndexPart.Meta.table_name
-    found: dict[int, tuple[int, list[Card]]] = {}
+    found: dict[int, tuple[int, ShardColumns]] = {}
     for start in range(0, len(numbers), BATCH_GET_KEYS):
         keys = [{"part": {"S": shard_key(number)}} for number in numbers[start : start + BATCH_GET_KEYS]]
         request = {
@@ -569,11 +838,11 @@ def _fetch_shards(numbers: Sequence[int], consistent: bool = False) -> dict[int,
         for item in batch_get_raw(request)[table]:
             number = int(item["part"]["S"].removeprefix("shard#"))
             blob = item.get("data", {}).get("B")
-            found[number] = (int(item["version"]["N"]), _decode(blob) if blob else [])
+            found[number] = (int(item["version"]["N"]), _decode_columns(blob) if blob else ShardColumns.from_cards([]))
     return found
 
 
-def _fetch_newer(numbers: list[int], known: dict[int, int]) -> dict[int, tuple[int, list[Card]]]:
+def _fetch_newer(numbers: list[int], known: dict[int, int]) -> dict[int, tuple[int, ShardColumns]]:
     """The shards asked for, newer than this Lambda's copies. Eventually consistent first; a shard
     not visible yet is asked for again strongly consistent, and LookupError if it is truly gone."""
     fetched = _fetch_shards(numbers)
@@ -603,29 +872,31 @@ def current(force: bool = False) -> CatalogueIndex:
         if cached is None or len(stale) > BULK_SHARE * max(1, len(versions)):
             cached = _load_whole(cached, fetched)
         else:
-            for number, (version, cards) in fetched.items():
-                cached.replace_shard(number, cards, version)
+            for number, (version, columns) in fetched.items():
+                cached.replace_shard(number, columns.cards(), version)
         cached.version = int(stored.version) if stored is not None else 0
         _Cache.index, _Cache.checked_at = cached, now
         return cached
 
 
-def _load_whole(previous: CatalogueIndex | None, fetched: dict[int, tuple[int, list[Card]]]) -> CatalogueIndex:
-    """One pass over every card (cold start, or most shards changed), with the garbage collector
-    paused: it would otherwise walk the growing heap again and again during the decode."""
+def _load_whole(previous: CatalogueIndex | None, fetched: dict[int, tuple[int, ShardColumns]]) -> CatalogueIndex:
+    """One pass over every shard's columns (cold start, or most shards changed), concatenated
+    column by column, with the garbage collector paused: it would otherwise walk the growing heap
+    again and again during the decode."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        shards: dict[int, tuple[int, list[Card]]] = {}
+        shards: dict[int, tuple[int, ShardColumns]] = {}
         if previous is not None:
             for number, ids in previous.shard_ids.items():
                 cards = [card for card in map(previous.card, ids) if card is not None]
-                shards[number] = (previous.shard_versions.get(number, 0), cards)
+                shards[number] = (previous.shard_versions.get(number, 0), ShardColumns.from_cards(cards))
         shards.update(fetched)
-        index = CatalogueIndex(card for _, cards in shards.values() for card in cards)
-        for number, (version, cards) in shards.items():
+        ordered = sorted(shards.items())
+        index = CatalogueIndex(concatenate([columns for _, (_, columns) in ordered]))
+        for number, (version, columns) in ordered:
             index.shard_versions[number] = version
-            index.shard_ids[number] = tuple(card.shoe_id for card in cards)
+            index.shard_ids[number] = tuple(columns.ids)
     finally:
         if collecting:
             gc.enable()
@@ -656,6 +927,7 @@ class _Shard:
     number: int
     version: int
     cards: dict[str, Card]
+    format_1: bool = False  # stored in the old format: `rebuild` rewrites it
 
 
 def _read_shard(number: int) -> _Shard:
@@ -664,7 +936,8 @@ def _read_shard(number: int) -> _Shard:
     except CatalogueIndexPart.DoesNotExist:
         return _Shard(number, 0, {})
     cards = _decode(item.data) if item.data else []
-    return _Shard(number, int(item.version), {card.shoe_id: card for card in cards})
+    format_1 = bool(item.data) and not item.data.startswith(FORMAT_2)
+    return _Shard(number, int(item.version), {card.shoe_id: card for card in cards}, format_1)
 
 
 def _put_shard(shard: _Shard, cards: dict[str, Card]) -> int:
@@ -880,7 +1153,7 @@ def rebuild() -> CatalogueIndex:
         _reset_shards_item()
     for number, cards in by_shard.items():
         shard = _read_shard(number)
-        if shard.cards == cards and shard.version:
+        if shard.cards == cards and shard.version and not shard.format_1:
             _publish_if_behind(number, shard.version)
             continue
         if shard.version != seen[number] and shard.version:
