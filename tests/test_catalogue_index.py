@@ -6,7 +6,8 @@ import pytest
 
 from chalicelib import streams
 from chalicelib.models import CatalogueIndexPart, Shoe, Stock
-from chalicelib.services import catalogue_index
+from chalicelib.product_links import product_path
+from chalicelib.services import catalogue_index, search_terms
 from chalicelib.services.catalogue import ListingQuery, list_shoes
 from chalicelib.streams import INSERT, MODIFY, REMOVE, Change
 from tests.catalogue_fixtures import dynamodb_calls, seed
@@ -340,7 +341,7 @@ def test_a_cold_load_from_shard_columns_answers_as_a_model_built_from_cards():
     queries = [
         catalogue_index.Criteria(size="42"),
         catalogue_index.Criteria(brand="zephyr", department="women"),
-        catalogue_index.Criteria(terms=("stri",), min_price=1000),
+        catalogue_index.Criteria(terms=(search_terms.meaning("stri"),), min_price=1000),
         catalogue_index.Criteria(size="38", max_price=9000),
     ]
     for criteria in queries:
@@ -368,4 +369,4 @@ def test_the_sitemaps_shoe_ids_stay_right_after_a_shoe_leaves_the_model():
     index.replace_shard(number, kept, index.shard_versions.get(number, 0) + 1)
     expected = [card.shoe_id for card in sorted(index.cards, key=lambda card: card.created_sort, reverse=True)]
     assert gone.shoe_id not in expected
-    assert catalogue.active_shoe_ids() == expected
+    assert catalogue.active_shoe_paths() == [product_path(index.card(shoe_id)) for shoe_id in expected]
