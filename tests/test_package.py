@@ -24,9 +24,12 @@ from tests.package_fixtures import BIN, ROOT, built_package, moto_http  # noqa: 
 # the OpenAPI document included; bytecode excluded). 367 KB after issue 15 against a 400 KB budget;
 # issues 12, 13, 14 and 17 then added streams, counters, card payments, guest checkout, every email,
 # password reset, back-in-stock, SEO and the trust pages (about 600 KB). Re-based once, on purpose
-# and in the open (docs/benchmarks.md "App code"): 640 KB, about 7% of room. What a shopper feels
-# is held by its own unchanged budgets: cold import of app (tests/test_static_checks.py) and the zip.
-APP_CODE_BUDGET_BYTES = 640 * 1024
+# and in the open (docs/benchmarks.md "App code"): 640 KB. Issues 12, 16 and 18 (columnar read
+# model, search, product page, readable orders, customers, refunds, exports, discounts, shipping,
+# roles and audit) took it to about 800 KB; re-based a second time, again in the open: 880 KB. What a
+# shopper feels is held by its own unchanged budgets: cold import of app (tests/test_static_checks.py)
+# and the zip.
+APP_CODE_BUDGET_BYTES = 880 * 1024
 PROBE = Path(__file__).with_name("packaged_probe.py")
 
 
