@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.models import Order, Stock
-from chalicelib.services import card_payments, cart, checkout, emails, fulfilment, outbox, payments, refunds
+from chalicelib.services import card_payments, cart, checkout, emails, fulfilment, outbox, payments, pricing, refunds
 from chalicelib.services.errors import Conflict, ValidationFailed
 from devtools.stripe_standin import SUCCESS_CARD
 from tests.factories import ADDRESS, make_admin, make_shoe, make_user
@@ -97,6 +97,24 @@ def test_a_line_refund_refunds_that_line_at_stripe_and_records_who_and_what(alic
     assert done.history[-1].by == ADMIN and done.history[-1].note == "Refunded $60.00 (Court size 42)"
     assert done.status == "paid" and refund_emails() == [6000]
     assert stock(shoes[1]) == 8  # not restocked unless asked
+
+
+def test_a_line_of_a_discounted_order_refunds_what_was_paid_for_it_not_its_full_price(alice, shoes, stripe_standin):  # noqa: F811
+    order = paid_order(alice, shoes, stripe_standin)
+    # As a 10% code leaves it: 110.00 of shoes, 11.00 off, 99.00 paid (free shipping).
+    order.update(actions=[Order.discount_cents.set(1100), Order.total_cents.set(9900)])
+    done = refunds.refund(order.order_id, ADMIN, refunds.RefundRequest(lines=(1,)), int(order.version))
+    assert stripe_refunds(stripe_standin) == [5400]  # 60.00 less its 6.00 share of the discount
+    rest = refunds.refund(order.order_id, ADMIN, refunds.RefundRequest(full=True), int(done.version))
+    assert int(rest.refunded_cents) == 9900 and stripe_refunds(stripe_standin) == [5400, 4500]
+
+
+def test_discount_shares_follow_the_line_totals_and_add_up_to_the_discount():
+    assert pricing.discount_shares([5000, 6000], 1100) == [500, 600]
+    assert pricing.discount_shares([1000, 1000, 1000], 100) == [34, 33, 33]
+    assert sum(pricing.discount_shares([333, 667, 1], 250)) == 250
+    assert pricing.discount_shares([500], 900) == [500]  # never more than the line
+    assert pricing.discount_shares([500, 500], 0) == [0, 0]
 
 
 def test_lines_then_the_rest_never_refund_more_than_was_paid(alice, shoes, stripe_standin):  # noqa: F811

@@ -233,5 +233,5 @@ def refund_order(order_id: str) -> Response:
     except Conflict as error:
         return _render_order(order_id, 409, error.message)
     last = order.refunds[-1]
-    current().flash(f"Refunded {format_money(int(last.amount_cents))} of order {order.order_id}.", "success")
+    current().flash(f"Refunded {format_money(int(last.amount_cents))} of order {order.reference}.", "success")
     return redirect(f"/admin/orders/{order_id}")

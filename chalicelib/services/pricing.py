@@ -151,6 +151,21 @@ def code_rule(basket: Basket) -> Discount | None:
     )
 
 
+def discount_shares(line_totals: Sequence[int], discount_cents: int) -> list[int]:
+    """The order's discount spread over its lines in proportion to their totals, in whole cents that
+    add up to the discount (the largest remainders take the odd cents): what refunding a line gives
+    back is what was paid for it, never its full price after a discount."""
+    subtotal = sum(line_totals)
+    if subtotal <= 0 or discount_cents <= 0:
+        return [0] * len(line_totals)
+    discount = min(discount_cents, subtotal)
+    shares = [discount * total // subtotal for total in line_totals]
+    by_remainder = sorted(range(len(line_totals)), key=lambda i: -(discount * line_totals[i] % subtotal))
+    for index in by_remainder[: discount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
 DiscountRule = Callable[[Basket], Discount | None]
 DISCOUNT_RULES: tuple[DiscountRule, ...] = (code_rule,)
 

@@ -14,7 +14,7 @@ from chalicelib.config import get_settings
 from chalicelib.formatting import format_money
 from chalicelib.models import Order, StatusChange, dynamo
 from chalicelib.models.orders import Refund
-from chalicelib.services import audit, emails, fulfilment, payments
+from chalicelib.services import audit, emails, fulfilment, payments, pricing
 from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.services.validation import clean_text
 
@@ -38,8 +38,9 @@ def refunded_lines(order: Order) -> set[int]:
 
 
 def line_total(order: Order, index: int) -> int:
-    line = order.lines[index]
-    return int(line.unit_price_cents) * int(line.quantity)
+    """What was paid for a line: its price times quantity, less its share of the order's discount."""
+    totals = [int(line.unit_price_cents) * int(line.quantity) for line in order.lines]
+    return totals[index] - pricing.discount_shares(totals, int(order.discount_cents or 0))[index]
 
 
 def refund_method(order: Order) -> str:
