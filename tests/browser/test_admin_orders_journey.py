@@ -43,6 +43,7 @@ def test_the_owner_sells_with_a_code_and_express_then_finds_prints_and_refunds_o
     expect(summary.locator(".discount")).to_have_text("-$9.00")
     expect(summary.locator(".shipping-method")).to_have_text("(Express)")
     expect(summary.locator(".total")).to_have_text("$95.95")  # 90.00 - 9.00 + 14.95
+    shop.screenshot("checkout-review-code-express")
     with page.expect_navigation():
         page.get_by_role("button", name="Place order", exact=True).click()
     pay_on_the_standin(shop, "4242 4242 4242 4242")
@@ -58,6 +59,7 @@ def test_the_owner_sells_with_a_code_and_express_then_finds_prints_and_refunds_o
     shop.click_button("Show")
     shop.check()
     expect(page.locator(".customer-email").first).to_have_text(f"{username}@example.com")
+    shop.screenshot("admin-order-search")
     shop.click_link(number)
     expect(page.locator(".order-customer")).to_contain_text(username)
     expect(page.locator("main")).to_contain_text(code)
@@ -79,4 +81,5 @@ def test_the_owner_sells_with_a_code_and_express_then_finds_prints_and_refunds_o
     # 40.00 less its 4.00 share of the 10% code
     expect(page.locator(".flashes")).to_contain_text(f"Refunded $36.00 of order {number}.")
     expect(page.locator(".history")).to_contain_text("Refunded $36.00")
+    shop.screenshot("admin-order")
     assert stockroom.stock(second["shoe_id"])["40"] == 3 and stockroom.stock(first["shoe_id"])["40"] == 2
