@@ -59,8 +59,11 @@ def test_anonymous_admin_post_goes_to_the_admin_login(web):
     assert response.headers["Location"] == "/admin"
 
 
-def test_there_is_no_route_that_creates_admins():
-    from app import app
+def test_only_owners_reach_the_routes_that_manage_admins():
+    """Owners manage admins from the back office (issue 18); staff and everyone else never do."""
+    from chalicelib.web.guards import OWNER
+    from tests.route_table import all_routes
 
-    for path in app.routes:
-        assert "create-admin" not in path and "admins" not in path
+    managing = [route for route in all_routes() if "admins" in route.path or "create-admin" in route.path]
+    assert {route.path for route in managing} >= {"/admin/admins"}
+    assert {route.access for route in managing} == {OWNER}
