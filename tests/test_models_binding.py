@@ -64,6 +64,11 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "PaymentEvent": "shoeshop-late-payments",
         "UnpaidOrderCount": "shoeshop-late-payments",
         "Tally": "shoeshop-late-counters",
+        "AuditEntry": "shoeshop-late-audit-log",
+        "DiscountCode": "shoeshop-late-pricing",
+        "DiscountClaim": "shoeshop-late-pricing",
+        "ShippingZoneItem": "shoeshop-late-pricing",
+        "OrderNumberClaim": "shoeshop-late-users",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

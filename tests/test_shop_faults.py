@@ -259,6 +259,13 @@ def _transition(admin, order_id: str, to: str):
     return token, {"to": to, "version": version, "note": ""}
 
 
+def _cancelling(admin, order_id: str) -> tuple[str, str, dict[str, str]]:
+    """The confirmation page's form: where it posts, its token, a reason and the version shown."""
+    token = admin.csrf_token(f"/admin/orders/{order_id}/cancel")
+    version = str(Order.get(order_id).version)
+    return f"/admin/orders/{order_id}/cancel", token, {"reason": "out_of_stock", "version": version}
+
+
 @pytest.mark.parametrize("fault", RETRYABLE, ids=fault_id)
 def test_shipping_when_the_update_keeps_failing_says_busy_not_refused(admin, faults, no_backoff, fault):  # noqa: F811
     """Shipping is one transaction (the status change and the shopper's email)."""
@@ -277,24 +284,24 @@ def test_shipping_when_the_update_keeps_failing_says_busy_not_refused(admin, fau
 @pytest.mark.parametrize("fault", TRANSACTION_FAULTS, ids=lambda f: f.code + ("-reason" if f.extra else ""))
 def test_cancelling_when_the_transaction_keeps_failing(admin, faults, no_backoff, fault):  # noqa: F811
     shoe, order = _admin_order()
-    token, form = _transition(admin, order.order_id, "cancelled")
+    path, token, form = _cancelling(admin, order.order_id)
     if fault.extra:
         fault = transaction_conflict(actions=2, conflicting=1)
     faults.fail("TransactWriteItems", fault)
-    assert_busy_page(admin.post_form(f"/admin/orders/{order.order_id}/status", form, csrf=token))
+    assert_busy_page(admin.post_form(path, form, csrf=token))
     faults.clear()
     assert Order.get(order.order_id).status == "placed"
     assert int(Stock.get(shoe.shoe_id, "42").quantity) == 3  # not restocked
-    assert admin.post_form(f"/admin/orders/{order.order_id}/status", form, csrf=token).status_code == 303
+    assert admin.post_form(path, form, csrf=token).status_code == 303
     assert Order.get(order.order_id).status == "cancelled"
     assert int(Stock.get(shoe.shoe_id, "42").quantity) == 5  # restocked once
 
 
 def test_cancelling_rides_out_a_conflict_with_a_checkout(admin, faults, no_backoff):  # noqa: F811
     shoe, order = _admin_order()
-    token, form = _transition(admin, order.order_id, "cancelled")
+    path, token, form = _cancelling(admin, order.order_id)
     faults.fail("TransactWriteItems", transaction_conflict(actions=2, conflicting=1), times=1)
-    assert admin.post_form(f"/admin/orders/{order.order_id}/status", form, csrf=token).status_code == 303
+    assert admin.post_form(path, form, csrf=token).status_code == 303
     assert len(no_backoff) == 1
     assert Order.get(order.order_id).status == "cancelled"
     assert int(Stock.get(shoe.shoe_id, "42").quantity) == 5

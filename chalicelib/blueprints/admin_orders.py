@@ -211,7 +211,7 @@ def cancel_order(order_id: str) -> Response:
         return _render_cancel(order_id, 400, error.message, error.errors, values)
     except Conflict as error:
         return _render_cancel(order_id, 409, error.message, form=values)
-    current().flash(f"Order {order.order_id} is cancelled; the shopper is emailed the reason.", "success")
+    current().flash(f"Order {order.reference} is cancelled; the shopper is emailed the reason.", "success")
     return redirect(f"/admin/orders/{order_id}")
 
 
