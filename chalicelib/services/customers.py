@@ -2,7 +2,6 @@
 and the customer snapshotted on each order. Every page is a few small Queries, never a Scan
 (docs/data-model.md, "Customer search")."""
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -12,7 +11,7 @@ from chalicelib.models.accounts import CUSTOMER_SHARDS, search_key
 from chalicelib.models.base import plain_dict
 from chalicelib.services.accounts import get_user
 from chalicelib.services.errors import NotFound
-from chalicelib.services.paging import END, Page, merged_query_page, query_page
+from chalicelib.services.paging import Page, Source, merged_query_page, merged_read, query_page
 
 PAGE_SIZE = 20
 SEARCH_MAX = 100
@@ -59,71 +58,20 @@ def list_customers(start: dict | None = None) -> Page:
     )
 
 
-@dataclass
-class _Source:
-    name: str
-    key: dict | None
-    buffer: list[dict] = field(default_factory=list)
-    done: bool = False
-
-
 def search(term: str, search_field: str = "any", start: dict | None = None, page_size: int = PAGE_SIZE) -> Page:
     """Customers whose name, username or email (or `search_field`) starts with `term`, any case,
-    alphabetically: one Query per field, merged; the position is per field (as merged_query_page)."""
+    alphabetically: one Query per field, merged (services/paging.merged_read, the position per
+    field), a customer matched by two fields shown once."""
     key = search_key(term[:SEARCH_MAX])
     if not key:
         return list_customers(start)
     names = list(SEARCH_INDEXES) if search_field not in SEARCH_INDEXES else [search_field]
-    start = start or {}
-    connection = User._get_connection()
-    sources = [_Source(name, start.get(name) or None) for name in names if start.get(name) != END]
-    read = 0
-
-    def fill(source: _Source) -> None:
-        nonlocal read
-        index, _head, sort = SEARCH_INDEXES[source.name]
+    sources = []
+    for name in names:
+        index, head, sort = SEARCH_INDEXES[name]
         condition: Condition = getattr(User, sort).startswith(key)
-        data = connection.query(
-            key[0],
-            range_key_condition=condition,
-            index_name=index.Meta.index_name,
-            exclusive_start_key=source.key,
-            limit=page_size,
-        )
-        read += data.get("ScannedCount", 0)
-        source.buffer.extend(data.get("Items", []))
-        source.key = data.get("LastEvaluatedKey")
-        source.done = source.key is None
-
-    for source in sources:
-        fill(source)
-    taken: dict[str, dict] = {}
-    seen: set[str] = set()
-    items: list[User] = []
-    while len(items) < page_size:
-        heads = [source for source in sources if source.buffer]
-        if not heads:
-            break
-
-        def sort_value(source: _Source) -> str:
-            return str(source.buffer[0][SEARCH_INDEXES[source.name][2]]["S"])
-
-        first = min(heads, key=sort_value)
-        raw = first.buffer.pop(0)
-        _index, head, sort = SEARCH_INDEXES[first.name]
-        taken[first.name] = {name: raw[name] for name in ("pk", head, sort)}
-        if raw["pk"]["S"] not in seen:
-            seen.add(raw["pk"]["S"])
-            items.append(User.from_raw_data(raw))
-        if not first.buffer and not first.done:
-            fill(first)
-    if not any(source.buffer or not source.done for source in sources):
-        return Page(items, None, read)
-    position: dict[str, Any] = dict.fromkeys(names, END)
-    for source in sources:
-        if source.buffer or not source.done:
-            position[source.name] = taken.get(source.name, start.get(source.name))
-    return Page(items, position, read)
+        sources.append(Source(name, index, key[0], sort, ("pk", head, sort), condition))
+    return merged_read(User, tuple(sources), page_size, start, newest_first=False, unique_by="pk")
 
 
 def get_customer(user_id: str) -> User:

@@ -60,15 +60,99 @@ def query_page(
             return Page(items, key, read)
 
 
-END = "end"  # a shard read to its end, in a merged cursor
+END = "end"  # a source read to its end, in a merged cursor
+
+
+@dataclass(frozen=True)
+class Source:
+    """One index partition taking part in a merged read: `name` is its entry in the cursor."""
+
+    name: str
+    index: Any
+    hash_value: str
+    sort_name: str  # the index's sort attribute (a string), the merge order
+    key_names: tuple[str, ...]  # the table and index keys that make its LastEvaluatedKey
+    range_condition: Condition | None = None
 
 
 @dataclass
-class _ShardReader:
-    hash_value: str
-    key: dict | None  # where the next read of this shard starts (None: its start)
+class _Reader:
+    source: Source
+    key: dict | None  # where the next read of this source starts (None: its start)
     buffer: list[dict] = field(default_factory=list)
     done: bool = False
+
+
+def merged_read(
+    model: type[StoreModel],
+    sources: tuple[Source, ...],
+    page_size: int,
+    start: dict | None = None,
+    step: int | None = None,
+    newest_first: bool = True,
+    unique_by: str | None = None,
+) -> Page:
+    """One page of several index partitions merged by their sort values (descending when
+    `newest_first`, else ascending): each source is read `step` items at a time (default
+    `page_size`) and its head taken in turn. The position is per source (the key of the last item
+    taken from it, or END), so a page continues every source exactly where the previous one
+    stopped. With `unique_by` (a string attribute), an item already on the page from another
+    source is passed over. Costs about one Query per source per page."""
+    start = start or {}
+    connection = model._get_connection()
+    readers = []
+    for source in sources:
+        at = start.get(source.name)
+        if at != END:
+            readers.append(_Reader(source, at if isinstance(at, dict) and at else None))
+    read = 0
+
+    def fill(reader: _Reader) -> None:
+        nonlocal read
+        data = connection.query(
+            reader.source.hash_value,
+            range_key_condition=reader.source.range_condition,
+            index_name=reader.source.index.Meta.index_name,
+            exclusive_start_key=reader.key,
+            scan_index_forward=not newest_first,
+            limit=step or page_size,
+        )
+        read += data.get("ScannedCount", 0)
+        reader.buffer.extend(data.get("Items", []))
+        reader.key = data.get("LastEvaluatedKey")
+        reader.done = reader.key is None
+
+    def head(reader: _Reader) -> str:
+        return str(reader.buffer[0][reader.source.sort_name]["S"])
+
+    for reader in readers:
+        fill(reader)
+    pick = max if newest_first else min
+    taken: dict[str, dict] = {}
+    seen: set[str] = set()
+    items: list[Any] = []
+    while len(items) < page_size:
+        heads = [reader for reader in readers if reader.buffer]
+        if not heads:
+            break
+        first = pick(heads, key=head)
+        raw = first.buffer.pop(0)
+        taken[first.source.name] = {name: raw[name] for name in first.source.key_names}
+        identity = raw[unique_by]["S"] if unique_by else None
+        if identity is None or identity not in seen:
+            if identity is not None:
+                seen.add(identity)
+            items.append(model.from_raw_data(raw))
+        if not first.buffer and not first.done:
+            fill(first)
+    if not any(reader.buffer or not reader.done for reader in readers):
+        return Page(items, None, read)
+    position: dict[str, Any] = {source.name: END for source in sources}
+    for reader in readers:
+        if reader.buffer or not reader.done:
+            name = reader.source.name
+            position[name] = taken.get(name, start.get(name))
+    return Page(items, position, read)
 
 
 def merged_query_page(
@@ -81,53 +165,8 @@ def merged_query_page(
     start: dict | None = None,
     range_condition: Condition | None = None,
 ) -> Page:
-    """One page, newest first, of an index partition spread over several hash values (shards):
-    each shard is read in small steps and the heads are merged by `sort_name`. The position is per
-    shard (the key of the last item taken from it, or END), so a page continues every shard exactly
-    where the previous one stopped. Costs about one Query per shard per page."""
-    start = start or {}
-    connection = model._get_connection()
-    step = -(-page_size // len(hash_values)) + 1
-    readers = [
-        _ShardReader(value, start.get(value) if isinstance(start.get(value), dict) else None)
-        for value in hash_values
-        if start.get(value) != END
-    ]
-    read = 0
-
-    def fill(reader: _ShardReader) -> None:
-        nonlocal read
-        data = connection.query(
-            reader.hash_value,
-            range_key_condition=range_condition,
-            index_name=index.Meta.index_name,
-            exclusive_start_key=reader.key,
-            scan_index_forward=False,
-            limit=step,
-        )
-        read += data.get("ScannedCount", 0)
-        reader.buffer.extend(data.get("Items", []))
-        reader.key = data.get("LastEvaluatedKey")
-        reader.done = reader.key is None
-
-    for reader in readers:
-        fill(reader)
-    taken: dict[str, dict] = {}
-    items: list[Any] = []
-    while len(items) < page_size:
-        heads = [reader for reader in readers if reader.buffer]
-        if not heads:
-            break
-        newest = max(heads, key=lambda reader: reader.buffer[0][sort_name]["S"])
-        raw = newest.buffer.pop(0)
-        items.append(model.from_raw_data(raw))
-        taken[newest.hash_value] = {name: raw[name] for name in key_names}
-        if not newest.buffer and not newest.done:
-            fill(newest)
-    if not any(reader.buffer or not reader.done for reader in readers):
-        return Page(items, None, read)
-    position: dict[str, Any] = dict.fromkeys(hash_values, END)
-    for reader in readers:
-        if reader.buffer or not reader.done:
-            position[reader.hash_value] = taken.get(reader.hash_value, start.get(reader.hash_value))
-    return Page(items, position, read)
+    """One page, newest first, of an index partition spread over several hash values (shards),
+    merged by `sort_name` (merged_read, the cursor keyed by hash value), each shard read in small
+    steps. Costs about one Query per shard per page."""
+    sources = tuple(Source(value, index, value, sort_name, key_names, range_condition) for value in hash_values)
+    return merged_read(model, sources, page_size, start, step=-(-page_size // len(hash_values)) + 1)
