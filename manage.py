@@ -5,7 +5,7 @@ python manage.py [--local] create-tables
 python manage.py [--local] create-admin --username U --email E [--role owner|staff] [--password-stdin]
 python manage.py [--local] list-admins
 python manage.py [--local] set-role --username U --role owner|staff   (the last enabled owner stays an owner)
-python manage.py [--local] disable-admin --username U     (ends its sessions; it cannot log in)
+python manage.py [--local] disable-admin --username U     (ends its sessions; never the last enabled owner)
 python manage.py [--local] enable-admin --username U
 python manage.py [--local] set-admin-password --username U [--password-stdin]   (ends its sessions)
 python manage.py [--local] seed-demo --products N

@@ -7,6 +7,7 @@ import pytest
 from chalicelib.models import Admin, Session
 from chalicelib.services import accounts, admins
 from chalicelib.services.sessions import hash_token
+from tests.factories import make_admin
 
 API_SHOES = "/api/v1/admin/shoes"
 
@@ -43,6 +44,7 @@ def test_an_open_session_works_until_the_admin_is_disabled(admin):
 
 def test_disable_admin_ends_the_open_session_at_once(admin):
     token_hash = hash_token(admin.cookies["sid"])
+    make_admin("deputy")  # the shop keeps an enabled owner
     assert admins.disable_admin("boss") == 1
     with pytest.raises(Session.DoesNotExist):
         Session.get(token_hash)
@@ -72,6 +74,7 @@ def test_after_a_password_change_the_new_password_logs_in_and_the_old_does_not(a
 
 
 def test_a_disabled_admin_cannot_log_in_until_enabled(web, admin_account):
+    make_admin("deputy")  # the shop keeps an enabled owner
     admins.disable_admin("boss")
     response = web.admin_login()
     assert response.status_code == 401
@@ -133,6 +136,7 @@ def test_set_admin_password_applies_the_admin_rule(admin_account):
 
 def test_admin_changes_are_logged_as_security_events_without_the_password(admin_account, caplog):
     caplog.set_level("INFO", logger="shoeshop")
+    make_admin("deputy")  # the shop keeps an enabled owner
     admins.disable_admin("boss")
     admins.enable_admin("boss")
     admins.set_admin_password("boss", "a much longer admin passphrase 2")

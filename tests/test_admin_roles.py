@@ -2,6 +2,8 @@
 and the persistent, filterable audit log."""
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from chalicelib.services import admins, audit
 from chalicelib.services.errors import Conflict
 from tests.factories import make_admin, shoe_via_admin
 from tests.hostile_fixtures import STAFF_PASSWORD, STAFF_USERNAME
+from tests.test_cart_line_cap import atomic_moto_with_latency  # noqa: F401 (fixture: DynamoDB-atomic calls)
 
 
 @pytest.fixture
@@ -78,9 +81,73 @@ def test_the_last_enabled_owner_cannot_be_demoted_or_disabled_from_the_back_offi
         admins.disable_admin("second", by="boss")
 
 
-def test_the_operator_may_still_disable_the_last_owner(admin_account):
-    admins.disable_admin("boss")  # manage.py: a stolen owner account is shut out at once
-    assert Admin.get("boss").disabled
+def test_the_operator_cannot_leave_no_owner_either(admin_account):
+    make_admin("clerk", role="staff")
+    with pytest.raises(Conflict, match="at least one enabled owner"):
+        admins.disable_admin("boss")  # manage.py: a stolen owner needs another owner made first
+    with pytest.raises(Conflict, match="at least one enabled owner"):
+        admins.set_role("boss", "staff")
+    assert Admin.get("boss").role == "owner" and not Admin.get("boss").disabled
+    admins.set_role("clerk", "owner")
+    admins.disable_admin("boss")
+    assert Admin.get("boss").disabled and Admin.get("clerk").role == "owner"
+
+
+def test_an_admin_stored_before_roles_counts_as_an_owner_to_keep(admin_account):
+    Admin.get("boss").update(actions=[Admin.role.remove()])
+    with pytest.raises(Conflict):
+        admins.disable_admin("boss")
+    assert not Admin.get("boss").disabled
+
+
+def test_an_admin_read_as_staff_but_promoted_since_is_checked_again(admin_account, monkeypatch):
+    make_admin("clerk", role="staff")
+    stale = admins.get_admin("clerk")
+    admins.set_role("clerk", "owner")
+    admins.set_role("boss", "staff", by="clerk")  # clerk is now the only owner
+    reads = iter([stale])
+    fresh = admins.get_admin
+    monkeypatch.setattr(admins, "get_admin", lambda username: next(reads, None) or fresh(username))
+    with pytest.raises(Conflict):
+        admins.set_role("clerk", "staff")  # the read said staff: the write's condition says owner
+    assert Admin.get("clerk").role == "owner"
+
+
+def _step_down(job: tuple[threading.Barrier, str, str, str]) -> str:
+    start, change, by, target = job
+    start.wait()
+    try:
+        if change == "demote":
+            admins.set_role(target, "staff", by=by)
+        elif change == "disable":
+            admins.disable_admin(target, by=by)
+        else:  # manage.py disable-admin, run at once by several operators
+            admins.disable_admin(target)
+    except Conflict:
+        return "refused"
+    return "done"
+
+
+@pytest.mark.parametrize("change", ["demote", "disable", "operator disable"])
+def test_owners_stepping_each_other_down_at_once_always_leave_an_owner(admin_account, atomic_moto_with_latency, change):  # noqa: F811
+    """Rounds of every owner at once demoting (or disabling) another one, from the back office or
+    manage.py: in each round all but one succeed, whatever the interleaving, and one enabled owner
+    is left."""
+    for _round in range(3):
+        owners = [f"owner{n}" for n in range(4)]
+        for name in owners:
+            make_admin(name)
+        admins.set_role("boss", "staff", by="owner0")
+        start = threading.Barrier(len(owners))
+        pairs = [(start, change, name, owners[(n + 1) % len(owners)]) for n, name in enumerate(owners)]
+        with ThreadPoolExecutor(max_workers=len(owners)) as pool:
+            outcomes = list(pool.map(_step_down, pairs))
+        left = [a for a in Admin.scan(consistent_read=True) if a.is_owner and not a.disabled]
+        assert len(left) == 1 and outcomes.count("done") == len(owners) - 1, outcomes
+        for name in owners:
+            Admin.get(name).delete()
+        admins.set_role("boss", "owner")
+        Admin.get("boss").update(actions=[Admin.disabled.set(False)])
 
 
 def test_a_disabled_owner_does_not_count_as_the_other_owner(admin_account):

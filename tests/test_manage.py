@@ -200,6 +200,7 @@ def test_disable_and_enable_admin_end_sessions_and_refuse_login(capsys):
     from tests.factories import ADMIN_PASSWORD, make_admin
 
     make_admin("boss")
+    make_admin("deputy")  # the shop keeps an enabled owner
     session = _admin_session()
     assert manage.main(["disable-admin", "--username", "BOSS"]) == 0
     assert "1 session(s) ended" in capsys.readouterr().out
@@ -233,6 +234,24 @@ def test_set_admin_password_refuses_a_weak_password_and_keeps_the_sessions(monke
     assert manage.main(["set-admin-password", "--username", "boss", "--password-stdin"]) == 2
     assert "password: Do not build your password from your username" in capsys.readouterr().err
     assert _session_exists(session)
+
+
+def test_the_last_enabled_owner_cannot_be_disabled_or_demoted(capsys):
+    from chalicelib.models import Admin
+    from chalicelib.services.admins import LAST_OWNER
+    from tests.factories import make_admin
+
+    make_admin("boss")
+    make_admin("clerk", role="staff")
+    make_admin("gone")
+    assert manage.main(["disable-admin", "--username", "gone"]) == 0
+    capsys.readouterr()
+    for command in (["disable-admin", "--username", "boss"], ["set-role", "--username", "boss", "--role", "staff"]):
+        assert manage.main(command) == 2
+        assert capsys.readouterr().err.strip() == LAST_OWNER
+    assert Admin.get("boss").role == "owner" and not Admin.get("boss").disabled
+    assert manage.main(["set-role", "--username", "clerk", "--role", "owner"]) == 0
+    assert manage.main(["disable-admin", "--username", "boss"]) == 0  # another owner first, then shut it out
 
 
 @pytest.mark.parametrize("command", ["disable-admin", "enable-admin", "set-admin-password"])

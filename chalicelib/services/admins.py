@@ -70,6 +70,13 @@ def add_admin(username: str, email: str, password: str, role: str, by: str = OPE
     return admin
 
 
+# An admin that counts as an owner: role owner (or none stored yet, from before roles), not disabled.
+ENABLED = (Admin.disabled == False) | Admin.disabled.does_not_exist()  # noqa: E712 - a DynamoDB condition
+ENABLED_OWNER = ((Admin.role == OWNER) | Admin.role.does_not_exist()) & ENABLED
+# A change raced with others on the same admins three times running (each try reads it again).
+BUSY = "The admins changed while this was saved: look at the list and try again."
+
+
 def _keeping_an_owner(username_key: str, actions: list) -> None:
     """Apply `actions` to an owner only while another enabled owner exists: the transaction checks
     that other owner's item, so two owners demoting or disabling each other at once cannot both
@@ -80,8 +87,7 @@ def _keeping_an_owner(username_key: str, actions: list) -> None:
 
         def build(transaction: dynamo.Transaction, other_key: str = other.username_key) -> None:
             transaction.update("target", target, actions, condition=Admin.username_key.exists())
-            still_owner = (Admin.role == OWNER) & ((Admin.disabled == False) | Admin.disabled.does_not_exist())  # noqa: E712 - a DynamoDB condition
-            transaction.condition_check("other_owner", Admin, other_key, None, still_owner)
+            transaction.condition_check("other_owner", Admin, other_key, None, (Admin.role == OWNER) & ENABLED)
 
         try:
             dynamo.transact(build)
@@ -92,40 +98,52 @@ def _keeping_an_owner(username_key: str, actions: list) -> None:
     raise Conflict(LAST_OWNER)
 
 
-def _change(username: str, actions: list, by: str) -> Admin:
-    """`actions` on the admin. From the back office an enabled owner keeps another enabled owner
-    beside it, so owners cannot lock the shop out of its own back office; the operator (manage.py,
-    with the AWS credentials to undo anything) may still disable the last owner, say a stolen one."""
-    admin = get_admin(username)
-    if admin is None:
-        raise AdminNotFound(username)
-    if by != OPERATOR and admin.is_owner and not admin.disabled:
-        _keeping_an_owner(admin.username_key, actions)
-    else:
-        _update(username, actions)
-    return admin
+def _step_down(username: str, actions: list) -> Admin:
+    """`actions` that may leave the admin no longer an enabled owner (a demotion, a disable). An
+    enabled owner changes only beside another enabled owner (`_keeping_an_owner`), from the back
+    office and manage.py alike, so no path leaves the shop without one. Any other admin changes on
+    the condition that it is still not an enabled owner: one promoted or enabled since it was read
+    (another owner may since have stepped down, counting on it) is read again and checked."""
+    for _attempt in range(3):
+        admin = get_admin(username)
+        if admin is None:
+            raise AdminNotFound(username)
+        if admin.is_owner and not admin.disabled:
+            _keeping_an_owner(admin.username_key, actions)
+            return admin
+        try:
+            Admin(username_key=admin.username_key).update(
+                actions=actions, condition=Admin.username_key.exists() & ~ENABLED_OWNER
+            )
+            return admin
+        except UpdateError as error:
+            if not dynamo.condition_failed(error):
+                raise
+    raise Conflict(BUSY)
 
 
 def set_role(username: str, role: str, by: str = OPERATOR) -> Admin:
-    """Owner or staff; the change holds from the admin's next request (every request re-reads it)."""
+    """Owner or staff; the change holds from the admin's next request (every request re-reads it).
+    The last enabled owner stays an owner (Conflict)."""
     if role not in ADMIN_ROLES:
         raise ValidationFailed({"role": "Choose owner or staff."})
-    admin = get_admin(username)
-    if admin is None:
-        raise AdminNotFound(username)
-    if role == OWNER or not admin.is_owner:
-        _update(username, [Admin.role.set(role)])
+    actions = [Admin.role.set(role)]
+    if role == OWNER:
+        admin = get_admin(username)
+        if admin is None:
+            raise AdminNotFound(username)
+        _update(username, actions)
     else:
-        _change(username, [Admin.role.set(role)], by)
+        admin = _step_down(username, actions)
     audit.record(by, "admin.set_role", target=admin.username_key, role=role)
     admin.role = role
     return admin
 
 
 def disable_admin(username: str, by: str = OPERATOR) -> int:
-    """Disable the admin and end its sessions; returns how many sessions ended. From the back
-    office the last enabled owner cannot be disabled."""
-    admin = _change(username, [Admin.disabled.set(True)], by)
+    """Disable the admin and end its sessions; returns how many sessions ended. The last enabled
+    owner cannot be disabled (Conflict): to shut out a stolen one, make another owner first."""
+    admin = _step_down(username, [Admin.disabled.set(True)])
     ended = end_all_sessions(admin.username_key)
     audit.record(by, "admin.disable", target=admin.username_key, sessions_ended=ended)
     return ended
