@@ -169,12 +169,34 @@ def order_json(order: "Order") -> dict[str, Any]:
 
 def admin_order_json(order: "Order") -> dict[str, Any]:
     """The back office's view (schema AdminOrder): the shopper's, plus the version to send back
-    with a transition and who made each change."""
+    with a transition, who made each change, and what the admin order page shows beside: the
+    customer (as snapshotted on the order) and the refunds made."""
     return {
         **order_json(order),
         "version": order.version,
         "history": [
             {"status": change.status, "at": iso(change.at), "by": change.by, "note": change.note}
             for change in order.history or []
+        ],
+        "customer": {
+            "user_id": order.user_id,
+            "username": order.customer_username,
+            "name": order.customer_name,
+            "email": order.customer_email or order.guest_email,
+            "guest": order.user_id is None and order.guest_email is not None,
+        },
+        "refunded_cents": int(order.refunded_cents or 0),
+        "refunds": [
+            {
+                "amount_cents": int(refund.amount_cents),
+                "at": iso(refund.at),
+                "by": refund.by,
+                "method": refund.method,
+                "refund_id": refund.refund_id,
+                "lines": [int(index) for index in refund.lines or []],
+                "restock": bool(refund.restock),
+                "note": refund.note,
+            }
+            for refund in order.refunds or []
         ],
     }

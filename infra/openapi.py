@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib import sizes
 from chalicelib.blueprints.api import PREFIX as API_PREFIX
 from chalicelib.blueprints.api.meta import OPENAPI_JSON, read_committed_text
-from chalicelib.services import catalogue, checkout, fulfilment, pricing, products, shoes, uploads
+from chalicelib.services import catalogue, checkout, fulfilment, pricing, products, refunds, shoes, uploads
 from chalicelib.services.catalogue_index import BEST, NEWEST
 
 VERSION = "1.1.0"
@@ -677,6 +677,45 @@ def _admin_section(spec: Spec) -> None:
                 "history": array(
                     obj({"status": ORDER_STATUS, "at": TIMESTAMP, "by": STRING, "note": nullable(STRING)})
                 ),
+                "customer": {
+                    **obj(
+                        {
+                            "user_id": {
+                                **nullable(STRING),
+                                "description": "The account; null for a guest or once deleted.",
+                            },
+                            "username": nullable(STRING),
+                            "name": {**nullable(STRING), "description": "From the ship-to address."},
+                            "email": {**nullable(STRING), "description": "The account's email then, or the guest's."},
+                            "guest": {**BOOLEAN, "description": "Placed without an account (and not claimed since)."},
+                        }
+                    ),
+                    "description": (
+                        "Who placed it, as recorded on the order (no user_id and not a guest: the account was deleted)."
+                    ),
+                },
+                "refunded_cents": {**CENTS, "description": "Refunded so far (lines or in full, card or by hand)."},
+                "refunds": array(
+                    obj(
+                        {
+                            "amount_cents": CENTS,
+                            "at": TIMESTAMP,
+                            "by": STRING,
+                            "method": {
+                                "type": "string",
+                                "enum": [refunds.CARD, refunds.MANUAL],
+                                "description": "card: through Stripe; manual: paid back by hand (pay on delivery).",
+                            },
+                            "refund_id": {**nullable(STRING), "description": "Stripe's refund id (card)."},
+                            "lines": {
+                                **array(INTEGER),
+                                "description": "Indexes into `lines`; empty for a refund in full.",
+                            },
+                            "restock": {**BOOLEAN, "description": "The refunded pairs were put back in stock."},
+                            "note": nullable(STRING),
+                        }
+                    )
+                ),
             }
         ),
     )
@@ -931,8 +970,11 @@ def _admin_section(spec: Spec) -> None:
         tag="admin",
         access=ADMIN,
         description=(
-            "placed → shipped → delivered, placed → cancelled (restocks every line). With `version` "
-            "(the one read), an order changed since is a 409; a move its status does not allow, too."
+            "placed → shipped → delivered, placed → cancelled (restocks every line, refunds what is left "
+            "of a card payment). Cancelling needs a `reason` (and with `other`, `reason_other`): the "
+            "shopper is emailed it and the history records it; without one, or with an unknown code, "
+            "400 InvalidReason with `fields` naming `reason` or `reason_other`. With `version` (the one "
+            "read), an order changed since is a 409; a move its status does not allow, too."
         ),
         parameters=[ORDER_PATH],
         body=obj(
@@ -941,11 +983,22 @@ def _admin_section(spec: Spec) -> None:
                 "note": {
                     "type": "string",
                     "maxLength": fulfilment.NOTE_MAX,
-                    "description": "Tracking note when shipping.",
+                    "description": "Tracking note when shipping (not used when cancelling: the reason is recorded).",
+                },
+                "reason": {
+                    "type": "string",
+                    "enum": list(fulfilment.CANCEL_REASONS),
+                    "description": "Why it is cancelled (required with to=cancelled): "
+                    + "; ".join(f"{code}: {label}" for code, (label, _told) in fulfilment.CANCEL_REASONS.items()),
+                },
+                "reason_other": {
+                    "type": "string",
+                    "maxLength": fulfilment.CANCEL_REASON_MAX,
+                    "description": "The reason in the admin's words, told to the shopper (required with reason=other).",
                 },
                 "version": INTEGER,
             },
-            optional=("note", "version"),
+            optional=("note", "reason", "reason_other", "version"),
             closed=False,
         ),
         ok={200: ("The order after the move", ref("AdminOrderAnswer"))},

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from chalicelib.models import Shoe, Stock
+from chalicelib.models import Order, Shoe, Stock
+from chalicelib.services import cart, checkout, fulfilment, payments, refunds
 from tests.admin_fixtures import image_bytes, put_incoming
-from tests.factories import make_order, shoe_via_admin
+from tests.factories import ADDRESS, make_order, make_user, shoe_via_admin
+from tests.test_serializers import schema_errors
 
 
 class Api:
@@ -136,11 +138,97 @@ def test_orders_list_detail_and_transitions(api):
     assert api.call("GET", path)[1]["order"]["lines"][0]["quantity"] == 2
     status, body = api.call("POST", f"{path}/transitions", {"to": "delivered"})
     assert status == 409 and "cannot be marked delivered" in body["error"]["message"]
-    status, body = api.call("POST", f"{path}/transitions", {"to": "cancelled", "version": 1})
+    status, body = api.call("POST", f"{path}/transitions", {"to": "cancelled", "version": 1, "reason": "out_of_stock"})
     assert status == 200 and body["order"]["status"] == "cancelled"
+    assert body["order"]["history"][-1]["note"] == "Reason: we no longer have a pair in stock"
     assert Stock.get(shoe.shoe_id, "42").quantity == 6
     status, body = api.call("POST", f"{path}/transitions", {"to": "shipped"})
     assert status == 409
+
+
+@pytest.mark.parametrize(
+    ("reason", "field"),
+    [
+        ({}, "reason"),
+        ({"reason": "bored"}, "reason"),
+        ({"reason": 5}, "reason"),
+        ({"reason": "other"}, "reason_other"),
+        ({"reason": "other", "reason_other": "   "}, "reason_other"),
+        ({"reason": "other", "reason_other": "x" * (fulfilment.CANCEL_REASON_MAX + 1)}, "reason_other"),
+    ],
+)
+def test_cancelling_needs_a_reason_as_on_the_cancel_page(api, reason, field):
+    shoe = shoe_via_admin({"42": 4})
+    order = make_order([(shoe.shoe_id, "42", 2)])
+    path = f"/api/v1/admin/orders/{order.order_id}/transitions"
+    status, body = api.call("POST", path, {"to": "cancelled", **reason})
+    assert status == 400 and body["error"]["code"] == "InvalidReason" and field in body["error"]["fields"]
+    assert Order.get(order.order_id).status == "placed" and Stock.get(shoe.shoe_id, "42").quantity == 4
+
+
+def test_a_cancellation_in_the_admins_words_is_recorded_and_told(api, mailbox):
+    user = make_user("carol", "carol@example.com", address=ADDRESS)
+    shoe = shoe_via_admin({"42": 4})
+    cart.add_item(cart.user_owner(user.user_id), shoe.shoe_id, "42", "1")
+    order = checkout.place_order(user, "api-cancel-1", payment_method=payments.PAY_ON_DELIVERY).order
+    words = "The courier does not reach your island"
+    status, body = api.call(
+        "POST",
+        f"/api/v1/admin/orders/{order.order_id}/transitions",
+        {"to": "cancelled", "reason": "other", "reason_other": words},
+    )
+    assert status == 200 and body["order"]["history"][-1] == {
+        "status": "cancelled",
+        "at": body["order"]["updated_at"],
+        "by": "boss",
+        "note": f"Reason: {words}",
+    }
+    assert words in mailbox.to("carol@example.com")[-1].text
+
+
+def test_the_admin_order_names_the_customer_and_lists_the_refunds(api):
+    user = make_user("dave", "dave@example.com", address=ADDRESS)
+    shoe = shoe_via_admin({"42": 4})
+    cart.add_item(cart.user_owner(user.user_id), shoe.shoe_id, "42", "2")
+    order = checkout.place_order(user, "api-refunds-1", payment_method=payments.PAY_ON_DELIVERY).order
+    path = f"/api/v1/admin/orders/{order.order_id}"
+    _status, body = api.call("GET", path)
+    assert body["order"]["customer"] == {
+        "user_id": user.user_id,
+        "username": "dave",
+        "name": ADDRESS["full_name"],
+        "email": "dave@example.com",
+        "guest": False,
+    }
+    assert body["order"]["refunded_cents"] == 0 and body["order"]["refunds"] == []
+    for target in ("shipped", "delivered"):
+        fulfilment.transition(order.order_id, target, "boss")
+    refunds.refund(order.order_id, "boss", refunds.RefundRequest(full=True, restock=True, note="Paid back in the shop"))
+    status, body = api.call("GET", path)
+    assert status == 200 and body["order"]["refunded_cents"] == order.total_cents
+    [refund] = body["order"]["refunds"]
+    assert {key: refund[key] for key in ("amount_cents", "by", "method", "refund_id", "restock", "note")} == {
+        "amount_cents": order.total_cents,
+        "by": "boss",
+        "method": "manual",
+        "refund_id": None,
+        "restock": True,
+        "note": "Paid back in the shop",
+    }
+    assert not schema_errors("AdminOrder", body["order"])
+
+
+def test_a_guest_order_says_guest_with_the_guests_email(api):
+    order = make_order([(shoe_via_admin({"42": 4}).shoe_id, "42", 1)])
+    order.update(actions=[Order.user_id.remove(), Order.guest_email.set("gus@example.com")])
+    _status, body = api.call("GET", f"/api/v1/admin/orders/{order.order_id}")
+    assert body["order"]["customer"] == {
+        "user_id": None,
+        "username": None,
+        "name": None,
+        "email": "gus@example.com",
+        "guest": True,
+    }
 
 
 def test_api_mutations_need_the_csrf_header(api):

@@ -299,7 +299,7 @@ def test_success_paths_answer_as_documented(stack_admin, stack_shopper):
             "POST",
             200,
             path_parameters={"order_id": order_id},
-            body={"to": "cancelled", "note": "contract test"},
+            body={"to": "cancelled", "reason": "other", "reason_other": "contract test"},
         )
         assert cancelled["order"]["status"] == "cancelled"
         admin.call("/api/v1/admin/shoes/{shoe_id}", "DELETE", 409, path_parameters={"shoe_id": shoe_id})

@@ -84,7 +84,7 @@ def test_every_answer_of_a_shopping_and_back_office_round_matches_the_document(s
     back_office.call("GET", "/api/v1/admin/orders/{order_id}", 200, order_id=order["order_id"])
 
 
-def test_the_admin_order_is_the_shoppers_order_plus_version_and_who(shopper):
+def test_the_admin_order_is_the_shoppers_order_plus_version_who_customer_and_refunds(shopper):
     shoe = shoe_via_admin({"42": 3})
     shop = Api(shopper, "/")
     shop.call("POST", "/api/v1/cart", 201, {"shoe_id": shoe.shoe_id, "size": "42"})
@@ -93,10 +93,12 @@ def test_the_admin_order_is_the_shoppers_order_plus_version_and_who(shopper):
 
     shopper_view = serializers.order_json(order)
     admin_view = serializers.admin_order_json(order)
-    assert {key: value for key, value in admin_view.items() if key not in ("version", "history")} == {
+    admin_only = ("version", "history", "customer", "refunded_cents", "refunds")
+    assert {key: value for key, value in admin_view.items() if key not in admin_only} == {
         key: value for key, value in shopper_view.items() if key != "history"
     }
     assert admin_view["version"] == order.version
+    assert admin_view["customer"]["email"] == order.customer_email and admin_view["refunds"] == []
     assert [{k: v for k, v in change.items() if k != "by"} for change in admin_view["history"]] == shopper_view[
         "history"
     ]

@@ -198,13 +198,19 @@ def admin_api_order(order_id: str) -> Response:
 @bp.route("/admin/orders/{order_id}/transitions", methods=["POST"])
 @admin_required
 def admin_api_transition(order_id: str) -> Response:
-    """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}."""
+    """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}; cancelling takes
+    {"reason": a fulfilment.CANCEL_REASONS code, "reason_other": the words, with "other"} instead of
+    a note, as the back office's cancel page does (400 when missing or not valid)."""
     body = json_body()
-    order = fulfilment.transition(
-        order_id,
-        text_field(body, "to", 20),
-        current_admin_username(),
-        text_field(body, "note", 1000),
-        int_field(body, "version", False),
-    )
+    target = text_field(body, "to", 20)
+    admin = current_admin_username()
+    version = int_field(body, "version", False)
+    if target == fulfilment.CANCELLED:
+        try:
+            reason, other = text_field(body, "reason", 40), text_field(body, "reason_other", 1000)
+            order = fulfilment.cancel(order_id, admin, reason, other, version)
+        except ValidationFailed as error:
+            return json_error(400, "InvalidReason", error.message, error.errors)
+    else:
+        order = fulfilment.transition(order_id, target, admin, text_field(body, "note", 1000), version)
     return json_response({"order": admin_order_json(order)})
