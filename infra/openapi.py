@@ -73,6 +73,7 @@ ERRORS = {
     ),
     404: "No such item (or not yours).",
     409: "The request conflicts with the current state (sold out, changed meanwhile, wrong status...).",
+    410: "No longer sold (code NoLongerSold): the shoe was in the shop and is archived.",
     413: "The body is larger than the shop accepts (64 KB).",
     415: "The body is not sent as application/json.",
     422: "The input is not valid: `fields` maps each bad field to a message.",
@@ -85,6 +86,7 @@ ERROR_NAMES = {
     403: "Forbidden",
     404: "NotFound",
     409: "Conflict",
+    410: "Gone",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     422: "ValidationFailed",
@@ -392,8 +394,10 @@ def _catalogue_section(spec: Spec) -> None:
         tag="catalogue",
         parameters=[path_parameter("shoe_id", "The shoe's id.")],
         ok={200: ("The shoe", ref("ShoeDetail"))},
-        errors=(404,),
-        description="Unknown, draft and archived shoes are a 404.",
+        errors=(404, 410),
+        description=(
+            "Unknown and draft shoes are a 404; an archived one is a 410 NoLongerSold (as the shop's page for it)."
+        ),
     )
 
 

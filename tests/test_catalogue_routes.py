@@ -390,6 +390,14 @@ def test_api_unknown_shoe_is_a_json_404(web):
     assert response.json_body["error"]["message"] == "We could not find that shoe."
 
 
+def test_api_archived_shoe_is_a_json_410_as_its_page_and_a_draft_stays_404(web):
+    seed([numbered_shoe(1, status="archived"), numbered_shoe(2, status="draft")])
+    response = web.get("/api/v1/shoes/shoe00001")
+    assert response.status_code == 410 and web.get("/shoes/shoe00001").status_code == 410
+    assert response.json_body["error"] == {"code": "NoLongerSold", "message": "That shoe is no longer sold."}
+    assert web.get("/api/v1/shoes/shoe00002").status_code == 404
+
+
 # -- DynamoDB calls per route --------------------------------------------------------------------
 ROUTE_CALLS = [
     ("/", {"Query": 1}, 25),

@@ -42,5 +42,10 @@ def list_shoes() -> Response:
 @bp.route("/shoes/{shoe_id}", methods=["GET"])
 @public
 def get_shoe(shoe_id: str) -> Response:
-    """One active shoe with availability per size; unknown or archived: 404."""
-    return json_response(shoe_json(catalogue.get_product(shoe_id)))
+    """One active shoe with availability per size; unknown or a draft: 404; archived: 410, as the
+    shop's page answers."""
+    try:
+        product = catalogue.get_product(shoe_id)
+    except catalogue.NoLongerSold as gone:
+        return json_error(410, "NoLongerSold", gone.message)
+    return json_response(shoe_json(product))
