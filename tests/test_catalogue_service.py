@@ -485,3 +485,20 @@ def test_search_makes_no_dynamodb_call_on_a_warm_lambda(dynamodb_calls):
     for q in ("oxfrod", "trainers", "sand", "pydlle jimpar"):
         names_for(q)
     assert dynamodb_calls.total_calls == 0
+
+
+def test_similar_shoes_for_a_gone_shoe_are_its_type_in_stock_first_and_never_another_type():
+    """The "no longer sold" page and "You may also like" share catalogue_index.related: the gone
+    page's pick is the same type and department only (no same-brand fill), in stock first."""
+    gone = numbered_shoe(1, status="archived", category="boots", department="women")
+    in_stock = [numbered_shoe(n, category="boots", department="women") for n in (2, 3)]
+    sold_out = numbered_shoe(4, category="boots", department="women")  # the newest
+    same_brand_other_type = numbered_shoe(5, brand=gone.brand, category="sandals", department="women")
+    other_department = numbered_shoe(6, category="boots", department="men")
+    shoes = [gone, *in_stock, sold_out, same_brand_other_type, other_department]
+    seed(shoes, {shoe.shoe_id: dict.fromkeys(shoe.sizes, 2) for shoe in [*in_stock, same_brand_other_type]})
+    similar = [card.shoe_id for card in catalogue.similar_cards(gone)]
+    assert similar == [in_stock[1].shoe_id, in_stock[0].shoe_id, sold_out.shoe_id]
+    assert [card.shoe_id for card in catalogue.similar_cards(gone, limit=2)] == similar[:2]
+    also_like = catalogue_index.related(gone.shoe_id, gone.category, gone.brand, gone.department)
+    assert [card.shoe_id for card in also_like] == [*similar[:2], same_brand_other_type.shoe_id, sold_out.shoe_id]

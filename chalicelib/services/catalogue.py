@@ -398,11 +398,10 @@ def _did_you_mean(query: ListingQuery, index: CatalogueIndex, terms: tuple[searc
 
 
 def similar_cards(shoe: Shoe, limit: int = 4) -> list[Card]:
-    """Shoes on sale in the same category and department, newest first, from the read model."""
-    index = catalogue_index.current()
-    positions, _ = index.matching(Criteria(department=shoe.department, category=shoe.category), NEWEST)
-    cards = (index.card_at(n) for n in positions[: limit + 1])
-    return [card for card in cards if card.shoe_id != shoe.shoe_id][:limit]
+    """The "no longer sold" page's suggestions: shoes on sale of the same category and department,
+    newest first with those in stock before sold-out ones (catalogue_index.related, the product
+    page's rule without its same-brand fill: these stand in for the shoe that is gone)."""
+    return catalogue_index.related(shoe.shoe_id, shoe.category, shoe.brand, shoe.department, limit, same_brand=False)
 
 
 def active_shoe_paths() -> list[str]:

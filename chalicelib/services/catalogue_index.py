@@ -1180,12 +1180,19 @@ def _reset_shards_item() -> None:
 # "You may also like": from this Lambda's copy, no call while it is fresh.
 
 
-def related(shoe_id: str, category: str, brand: str, department: str = "", limit: int = 4) -> list[Card]:
-    """Other shoes of the same type, then of the same brand, for the same department (when
-    given), newest first; shoes with some size in stock before sold-out ones."""
+def related(
+    shoe_id: str, category: str, brand: str, department: str = "", limit: int = 4, same_brand: bool = True
+) -> list[Card]:
+    """Other shoes of the same type, then (with `same_brand`) of the same brand, for the same
+    department (when given), newest first; shoes with some size in stock before sold-out ones.
+    The product page's "You may also like"; the "no longer sold" page's similar shoes are the same
+    type only (catalogue.similar_cards)."""
     index = current()
     chosen: dict[str, Card] = {}
-    for criteria in (Criteria(category=category, department=department), Criteria(brand=brand, department=department)):
+    rules = [Criteria(category=category, department=department)]
+    if same_brand:
+        rules.append(Criteria(brand=brand, department=department))
+    for criteria in rules:
         positions, _ = index.matching(criteria, NEWEST)
         for slot in positions[: limit * 4]:
             card = index.card_at(slot)
