@@ -977,7 +977,7 @@ def _admin_section(spec: Spec) -> None:
             "placed → shipped → delivered, placed → cancelled (restocks every line, refunds what is left "
             "of a card payment). Cancelling needs a `reason` (and with `other`, `reason_other`): the "
             "shopper is emailed it and the history records it; without one, or with an unknown code, "
-            "400 InvalidReason with `fields` naming `reason` or `reason_other`. With `version` (the one "
+            "422 InvalidReason with `fields` naming `reason` or `reason_other`. With `version` (the one "
             "read), an order changed since is a 409; a move its status does not allow, too."
         ),
         parameters=[ORDER_PATH],

@@ -162,7 +162,7 @@ def test_cancelling_needs_a_reason_as_on_the_cancel_page(api, reason, field):
     order = make_order([(shoe.shoe_id, "42", 2)])
     path = f"/api/v1/admin/orders/{order.order_id}/transitions"
     status, body = api.call("POST", path, {"to": "cancelled", **reason})
-    assert status == 400 and body["error"]["code"] == "InvalidReason" and field in body["error"]["fields"]
+    assert status == 422 and body["error"]["code"] == "InvalidReason" and field in body["error"]["fields"]
     assert Order.get(order.order_id).status == "placed" and Stock.get(shoe.shoe_id, "42").quantity == 4
 
 

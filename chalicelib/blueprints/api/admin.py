@@ -200,7 +200,7 @@ def admin_api_order(order_id: str) -> Response:
 def admin_api_transition(order_id: str) -> Response:
     """{"to": "shipped" | "delivered" | "cancelled", "note"?: str, "version"?: int}; cancelling takes
     {"reason": a fulfilment.CANCEL_REASONS code, "reason_other": the words, with "other"} instead of
-    a note, as the back office's cancel page does (400 when missing or not valid)."""
+    a note, as the back office's cancel page does (422 when missing or not valid, as any invalid input)."""
     body = json_body()
     target = text_field(body, "to", 20)
     admin = current_admin_username()
@@ -210,7 +210,7 @@ def admin_api_transition(order_id: str) -> Response:
             reason, other = text_field(body, "reason", 40), text_field(body, "reason_other", 1000)
             order = fulfilment.cancel(order_id, admin, reason, other, version)
         except ValidationFailed as error:
-            return json_error(400, "InvalidReason", error.message, error.errors)
+            return json_error(422, "InvalidReason", error.message, error.errors)
     else:
         order = fulfilment.transition(order_id, target, admin, text_field(body, "note", 1000), version)
     return json_response({"order": admin_order_json(order)})
