@@ -80,8 +80,9 @@ def merged_query_page(
     page_size: int,
     start: dict | None = None,
     range_condition: Condition | None = None,
+    newest_first: bool = True,
 ) -> Page:
-    """One page, newest first, of an index partition spread over several hash values (shards):
+    """One page, newest first (or oldest), of an index partition spread over several hash values (shards):
     each shard is read in small steps and the heads are merged by `sort_name`. The position is per
     shard (the key of the last item taken from it, or END), so a page continues every shard exactly
     where the previous one stopped. Costs about one Query per shard per page."""
@@ -102,7 +103,7 @@ def merged_query_page(
             range_key_condition=range_condition,
             index_name=index.Meta.index_name,
             exclusive_start_key=reader.key,
-            scan_index_forward=False,
+            scan_index_forward=not newest_first,
             limit=step,
         )
         read += data.get("ScannedCount", 0)
@@ -118,7 +119,8 @@ def merged_query_page(
         heads = [reader for reader in readers if reader.buffer]
         if not heads:
             break
-        newest = max(heads, key=lambda reader: reader.buffer[0][sort_name]["S"])
+        pick = max if newest_first else min
+        newest = pick(heads, key=lambda reader: reader.buffer[0][sort_name]["S"])
         raw = newest.buffer.pop(0)
         items.append(model.from_raw_data(raw))
         taken[newest.hash_value] = {name: raw[name] for name in key_names}
