@@ -344,3 +344,25 @@ def test_return_reasons_are_tallied_per_size_once_however_often_the_stream_deliv
     drain_streams.deliver(records)  # older records replayed after newer ones change nothing
     assert return_reasons.for_shoe(shoe.shoe_id).by_size == {"43": {"too_big": 1}}
     assert return_reasons.return_fit_counts(shoe.shoe_id) == (0, 1)
+
+
+def test_the_scheduled_lambda_and_manage_py_run_the_sweep(chalice_app, alice, shoe, frozen_clock, capsys):
+    from chalice.test import Client
+
+    import manage
+
+    first = returns.request_return(delivered_order(alice, shoe), exchange())
+    second = returns.request_return(delivered_order(alice, shoe), refund_form())
+    frozen_clock.advance(days=21, seconds=1)
+    with Client(chalice_app) as client:
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        answer = client.lambda_.invoke("return_sweep", event)
+    assert answer.payload == {"released": 2}
+    assert [r.status for r in fresh(first).returns + fresh(second).returns] == ["released", "released"]
+    assert stock(shoe, "43") == 3
+    third = returns.request_return(delivered_order(alice, shoe), refund_form())
+    frozen_clock.advance(days=21, seconds=1)
+    assert manage.main(["sweep-returns"]) == 0
+    assert f"1 return(s) closed past their deadline: {third.order_id}#1" in capsys.readouterr().out

@@ -185,3 +185,38 @@ def test_the_admin_product_page_shows_return_reasons_by_size(admin, drain_stream
     assert "Return reasons" in page and "1 too small, 0 too big in all" in page
     row = re.search(r'<th scope="row">42</th>(.*?)</tr>', page).group(1)
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0", "0"]
+
+
+def test_the_return_pages_are_valid_html(web, admin, other_web, tmp_path, drain_streams):
+    from tests.test_html_validity import required_select_problems, validate
+
+    other_web.register("alice")
+    shoe = shoe_with_sizes()
+    order = alices_delivered_order(shoe)
+    second = delivered(user_named("alice"), shoe)
+    form_page = text(other_web.get(f"/orders/{order.order_id}/return"))
+    errors_page = text(
+        other_web.post_form(
+            f"/orders/{order.order_id}/return",
+            {"resolution": "exchange", "line": "0"},
+            csrf_page=f"/orders/{order.order_id}",
+        )
+    )
+    returns.request_return(
+        order, returns.ReturnForm(resolution="exchange", lines=(0,), reasons={0: "too_small"}, sizes={0: "43"})
+    )
+    returns.request_return(second, returns.ReturnForm(resolution="refund", lines=(0,), reasons={0: "too_big"}))
+    returns.mark_received(order.order_id, 1, ADMIN)
+    returns.mark_received(second.order_id, 1, ADMIN)
+    drain_streams()
+    pages = {
+        "return form": form_page,
+        "return form with errors": errors_page,
+        "order with a return": text(other_web.get(f"/orders/{order.order_id}")),
+        "admin returns": text(admin.get("/admin/returns")),
+        "admin order, exchange to ship": text(admin.get(f"/admin/orders/{order.order_id}")),
+        "admin order, refund to make": text(admin.get(f"/admin/orders/{second.order_id}")),
+        "admin product with return reasons": text(admin.get(f"/admin/shoes/{shoe.shoe_id}/edit")),
+    }
+    assert validate(pages, tmp_path) == {}
+    assert required_select_problems(pages) == []
