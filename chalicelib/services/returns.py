@@ -188,7 +188,7 @@ def describe(order: Order, request: ReturnRequest) -> str:
     return ", ".join(parts)
 
 
-def _history(order: Order, request: ReturnRequest, status: str, by: str, note: str) -> Action:
+def _history(status: str, by: str, note: str) -> Action:
     change = StatusChange(status=HISTORY_STATUSES[status], at=clock.now(), by=by, note=note)
     return Order.history.set(Order.history.append([change]))
 
@@ -351,7 +351,7 @@ def request_return(order: Order, form: ReturnForm) -> Order:
     requests = [*(order.returns or []), request]
     actions = [
         Order.returns.set(requests),
-        _history(order, request, REQUESTED, SHOPPER, f"Return {int(request.number)}: {describe(order, request)}"),
+        _history(REQUESTED, SHOPPER, f"Return {int(request.number)}: {describe(order, request)}"),
         Order.updated_at.set(now),
         *index_actions(order.order_id, requests),
     ]
@@ -394,7 +394,7 @@ def mark_received(order_id: str, number: int, admin: str) -> Order:
         requests = _replaced(order, number, status=RECEIVED, received_at=now, received_by=admin)
         actions = [
             Order.returns.set(requests),
-            _history(order, request, RECEIVED, admin, f"Return {number}: parcel received"),
+            _history(RECEIVED, admin, f"Return {number}: parcel received"),
             Order.updated_at.set(now),
             *index_actions(order_id, requests),
         ]
@@ -462,9 +462,7 @@ def ship_exchange(order_id: str, number: int, admin: str, carrier: str, tracking
         name = emails.CARRIERS[carrier][0]
         actions = [
             Order.returns.set(requests),
-            _history(
-                order, request, EXCHANGE_SHIPPED, admin, f"Return {number}: new size sent, {name} {tracking_number}"
-            ),
+            _history(EXCHANGE_SHIPPED, admin, f"Return {number}: new size sent, {name} {tracking_number}"),
             Order.restocked_lines.set(Order.restocked_lines.append(lines)),  # never restocked again
             Order.updated_at.set(now),
             *index_actions(order_id, requests),
@@ -502,9 +500,7 @@ def release(order_id: str, number: int, now: datetime | None = None) -> bool:
         )
         actions = [
             Order.returns.set(requests),
-            _history(
-                order, request, RELEASED, "sweep", f"Return {number}: no parcel by {format_date(request.deadline)}"
-            ),
+            _history(RELEASED, "sweep", f"Return {number}: no parcel by {format_date(request.deadline)}"),
             Order.updated_at.set(clock.now()),
             *index_actions(order_id, requests),
         ]
