@@ -366,3 +366,14 @@ def test_the_scheduled_lambda_and_manage_py_run_the_sweep(chalice_app, alice, sh
     frozen_clock.advance(days=21, seconds=1)
     assert manage.main(["sweep-returns"]) == 0
     assert f"1 return(s) closed past their deadline: {third.order_id}#1" in capsys.readouterr().out
+
+
+def test_no_return_step_runs_while_a_refund_of_the_order_is_under_way(alice, shoe, frozen_clock):
+    order = delivered_order(alice, shoe)
+    returns.request_return(order, exchange())
+    pending = refunds.Refund(key="x-1", amount_cents=1, lines=[], method="manual", by=ADMIN, at=frozen_clock.now)
+    fresh(order).update(actions=[Order.pending_refund.set(pending)])
+    with pytest.raises(Conflict, match="refund of this order is being made"):
+        returns.mark_received(order.order_id, 1, ADMIN)
+    frozen_clock.advance(days=22)
+    assert returns.sweep() == [] and fresh(order).returns[0].status == "requested"  # the next run releases it

@@ -76,6 +76,7 @@ SWEEP_LIMIT = 50
 ADMIN_PAGE_SIZE = 20
 SHOPPER = "shopper"
 NO_SUCH_RETURN = "We could not find that return."
+REFUND_UNDER_WAY = "A refund of this order is being made right now. Reload the page in a moment."
 
 
 def _iso(moment: datetime) -> str:
@@ -278,6 +279,8 @@ def _step(order_id: str, decide: Callable[[Order], tuple[list[Action], dict, lis
     do), commit; another change of the order in between makes it read and decide again."""
     for _attempt in range(ATTEMPTS):
         order = fulfilment.get_order(order_id)
+        if order.pending_refund is not None:  # its finishing transaction must not lose the version race
+            raise Conflict(REFUND_UNDER_WAY)
         decided = decide(order)
         if decided is None:
             return order
@@ -338,6 +341,8 @@ def request_return(order: Order, form: ReturnForm) -> Order:
     why = why_not_returnable(order)
     if why is not None:
         raise Conflict(why)
+    if order.pending_refund is not None:
+        raise Conflict(REFUND_UNDER_WAY)
     lines = _clean(order, form)
     now = clock.now()
     request = ReturnRequest(
