@@ -14,6 +14,7 @@ from chalicelib.blueprints import (
     admin_customers,
     admin_orders,
     admin_pricing,
+    admin_returns,
     admin_team,
     api,
     cart,
@@ -22,6 +23,7 @@ from chalicelib.blueprints import (
     password,
     payments,
     restock,
+    returns,
     site,
     static,
 )
@@ -48,10 +50,12 @@ for blueprint in (
     cart.bp,
     checkout_pricing.bp,
     payments.bp,
+    returns.bp,
     admin.bp,
     admin_orders.bp,
     admin_customers.bp,
     admin_pricing.bp,
+    admin_returns.bp,
     admin_team.bp,
     site.bp,
 ):

@@ -173,6 +173,15 @@ def cmd_backfill_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep_returns(args: argparse.Namespace) -> int:
+    """What the scheduled `return_sweep` does: close requested returns past their deadline."""
+    from chalicelib.services import returns
+
+    released = returns.sweep()
+    print(f"{len(released)} return(s) closed past their deadline{': ' if released else ''}{', '.join(released)}")
+    return 0
+
+
 def cmd_backfill_customers(args: argparse.Namespace) -> int:
     from devtools.customers import backfill
 
@@ -412,21 +421,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _sweep_unpaid_orders_every_minute() -> None:
-    """What the scheduled Lambda does in a stage (`chalice local` runs no schedules), holding the
-    dev server's one-request-at-a-time lock: moto is not thread-safe."""
+    """What the scheduled Lambdas (payment_sweep, return_sweep) do in a stage (`chalice local` runs
+    no schedules), holding the dev server's one-request-at-a-time lock: moto is not thread-safe."""
     import threading
 
-    from chalicelib.services import card_payments
+    from chalicelib.services import card_payments, returns
     from devtools.devserver import request_lock
 
     def sweep() -> None:
         while True:
             time.sleep(60)
-            with request_lock:
-                try:
-                    card_payments.sweep_expired()
-                except Exception as error:  # a failed sweep is tried again next minute
-                    print(f"payment sweep failed: {type(error).__name__}: {error}", file=sys.stderr)
+            for name, run in (("payment", card_payments.sweep_expired), ("return", returns.sweep)):
+                with request_lock:
+                    try:
+                        run()
+                    except Exception as error:  # a failed sweep is tried again next minute
+                        print(f"{name} sweep failed: {type(error).__name__}: {error}", file=sys.stderr)
 
     threading.Thread(target=sweep, daemon=True, name="payment-sweep").start()
 
@@ -490,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "backfill-dashboard", help="give old orders their index shard and tally the dashboard counters (Scans)"
     ).set_defaults(func=cmd_backfill_dashboard)
+    commands.add_parser(
+        "sweep-returns", help="close returns whose parcel did not arrive by the deadline (as the hourly schedule does)"
+    ).set_defaults(func=cmd_sweep_returns)
     commands.add_parser(
         "backfill-customers", help="give old accounts their search keys and old orders their customer (Scans)"
     ).set_defaults(func=cmd_backfill_customers)

@@ -92,6 +92,12 @@ class Settings:
     unpaid_order_limit: int
     unpaid_pairs_per_shoe: int
     admin_staff_refund_limit_cents: int  # refunds above this are for an owner (services/refunds.py)
+    # Returns (services/returns.py, docs/operations.md "Returns"): days after delivery a shopper may
+    # ask for a return; days the parcel has to arrive (an exchange's new size is held as long);
+    # where parcels go (lines separated by "|").
+    return_window_days: int
+    exchange_hold_days: int
+    return_address: str
     # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
     first_page_cache_seconds: int = 5
 
@@ -150,4 +156,8 @@ def get_settings() -> Settings:
         unpaid_order_limit=_env_int("UNPAID_ORDER_LIMIT", 2),
         unpaid_pairs_per_shoe=_env_int("UNPAID_PAIRS_PER_SHOE", 4),
         admin_staff_refund_limit_cents=_env_int("ADMIN_STAFF_REFUND_LIMIT_CENTS", 20000),
+        return_window_days=_env_int("RETURN_WINDOW_DAYS", 30),
+        exchange_hold_days=_env_int("EXCHANGE_HOLD_DAYS", 21),
+        return_address=os.environ.get("RETURN_ADDRESS", "").strip()
+        or "Stride Shoes Returns|12 Warehouse Lane|Newark, NJ 07105|United States",
     )

@@ -5,7 +5,16 @@ module registers nothing, so what runs never depends on which modules happened t
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
+from chalicelib.services import (
+    accounts,
+    back_in_stock,
+    cart_session,
+    catalogue_index,
+    dashboard,
+    mailer,
+    orders,
+    return_reasons,
+)
 from chalicelib.web import my_size
 
 # (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
@@ -17,6 +26,7 @@ STREAM_CONSUMERS = (
     (back_in_stock.STOCK_TABLE, back_in_stock.on_stock_changes),
     (mailer.TABLE, mailer.send_changes),
     ("orders", dashboard.on_order_changes),
+    ("orders", return_reasons.on_order_changes),
     ("stock", dashboard.on_stock_changes),
     ("shoes", dashboard.on_shoe_changes),
 )

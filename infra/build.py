@@ -344,6 +344,10 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
     "chalicelib.services.dashboard.on_order_changes": {
         "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     },
+    # Return reasons per shoe and size: the same tally (marker GetItem + TransactWriteItems).
+    "chalicelib.services.return_reasons.on_order_changes": {
+        "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    },
     "chalicelib.services.dashboard.on_stock_changes": {
         "counters": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "stock": ["dynamodb:GetItem"],

@@ -6,10 +6,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.formatting import join_words
 from chalicelib.models.catalogue import ACTIVE
-from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, uploads
+from chalicelib.services import accounts, back_in_stock, cursors, fulfilment, images, products, return_reasons, uploads
 from chalicelib.services import dashboard as dashboard_figures
 from chalicelib.services.errors import Conflict, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
+from chalicelib.services.returns import REASONS
 from chalicelib.services.sessions import ADMIN
 from chalicelib.services.shoes import CATEGORIES, DEPARTMENTS, format_price
 from chalicelib.sizes import sizes_for
@@ -244,6 +245,8 @@ def render_edit(shoe_id: str, status: int = 200, **overrides) -> Response:
         "stock": {size: (stock[size].quantity if size in stock else 0) for size in shoe.sizes},
         "sold": sum(int(row.sold or 0) for row in stock.values()),
         "waiting": back_in_stock.waiting_counts(shoe_id, shoe.sizes),  # "email me when it's back"
+        "return_reasons": return_reasons.for_shoe(shoe_id),  # one read of the maintained tally
+        "reason_labels": REASONS,
         "grant": grant,
         "is_owner": is_owner,
         "image_types": list(uploads.CONTENT_TYPES),

@@ -123,7 +123,8 @@ def refund_lines(order) -> list[tuple[int, object, bool]]:
     return [(index, line, index in done) for index, line in enumerate(order.lines)]
 
 
-def _render_order(order_id: str, status: int = 200, message: str | None = None, errors: dict | None = None):
+def render_order(order_id: str, status: int = 200, message: str | None = None, errors: dict | None = None):
+    """The order's page (also after a failed return step, blueprints/admin_returns.py)."""
     order = fulfilment.get_order(order_id)
     return render(
         "admin/order.html",
@@ -142,7 +143,7 @@ def _render_order(order_id: str, status: int = 200, message: str | None = None, 
 @bp.route("/admin/orders/{order_id}", methods=["GET"])
 @admin_required
 def order_detail(order_id: str) -> Response:
-    return _render_order(order_id)
+    return render_order(order_id)
 
 
 @bp.route("/admin/orders/{order_id}/status", methods=["POST"], content_types=FORM_TYPES)
@@ -163,9 +164,9 @@ def order_transition(order_id: str) -> Response:
             tracking_number=form.get("tracking_number")[:100],
         )
     except ValidationFailed as error:
-        return _render_order(order_id, 400, error.message, error.errors)
+        return render_order(order_id, 400, error.message, error.errors)
     except Conflict as error:
-        return _render_order(order_id, 409, error.message)
+        return render_order(order_id, 409, error.message)
     current().flash(f"Order {order.order_id} is now {order.status}.", "success")
     return redirect(f"/admin/orders/{order_id}")
 
@@ -229,9 +230,9 @@ def refund_order(order_id: str) -> Response:
     try:
         order = refunds.refund(order_id, current_admin_username(), request, version)
     except ValidationFailed as error:
-        return _render_order(order_id, 400, error.message or next(iter(error.errors.values())), error.errors)
+        return render_order(order_id, 400, error.message or next(iter(error.errors.values())), error.errors)
     except Conflict as error:
-        return _render_order(order_id, 409, error.message)
+        return render_order(order_id, 409, error.message)
     last = order.refunds[-1]
     current().flash(f"Refunded {format_money(int(last.amount_cents))} of order {order.reference}.", "success")
     return redirect(f"/admin/orders/{order_id}")

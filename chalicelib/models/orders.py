@@ -141,6 +141,50 @@ class Refund(MapAttribute):
     by = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     note = UnicodeAttribute(null=True)
+    return_number = NumberAttribute(null=True)  # the return (Order.returns) this refund settles
+
+
+class OrdersByReturnDue(GlobalSecondaryIndex):
+    """Sparse: only orders with an open return (services/returns.py): shard `RETURN#requested` (a
+    parcel is awaited; sorted by the earliest deadline, for the sweep) or `RETURN#received` (the
+    parcel is in, a refund or the new size is to be sent). The back office lists both."""
+
+    class Meta:
+        index_name = "by-return-due"
+        projection = AllProjection()
+
+    return_due_shard = UnicodeAttribute(hash_key=True)
+    return_due_sort = UnicodeAttribute(range_key=True)
+
+
+class ReturnLine(MapAttribute):
+    """One line of a return: the order line (index into `lines`, all its pairs), why, and for an
+    exchange the size sent instead (its pairs reserved when the return was asked for)."""
+
+    line = NumberAttribute()
+    reason = UnicodeAttribute()  # too_small, too_big, changed_mind, faulty
+    exchange_size = UnicodeAttribute(null=True)
+
+
+class ReturnRequest(MapAttribute):
+    """A return of some lines (services/returns.py): requested -> received -> refunded or
+    exchange_shipped; requested -> released when the deadline passes without the parcel."""
+
+    number = NumberAttribute()  # 1, 2... within the order
+    lines = ListAttribute(of=ReturnLine)
+    resolution = UnicodeAttribute()  # refund or exchange
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    deadline = UTCDateTimeAttribute()  # the parcel must be marked received by then
+    received_at = UTCDateTimeAttribute(null=True)
+    received_by = UnicodeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)  # refunded, shipped or released
+    closed_by = UnicodeAttribute(null=True)
+    refund_key = UnicodeAttribute(null=True)  # the Refund's key (refunds.py) once refunded
+    carrier = UnicodeAttribute(null=True)  # the exchange shipment: a code of emails.CARRIERS
+    tracking_number = UnicodeAttribute(null=True)
+    restocked = BooleanAttribute(default=False)  # the returned pairs are back in stock (once)
+    reservation_released = BooleanAttribute(default=False)  # the exchange sizes are back on sale (once)
 
 
 class Order(StoreModel):
@@ -187,6 +231,11 @@ class Order(StoreModel):
     refunded_cents = NumberAttribute(default=0)
     refunds = ListAttribute(of=Refund, default=list)
     pending_refund = Refund(null=True)
+    # Returns and exchanges (services/returns.py); return_due_* feed the sparse by-return-due index
+    # while a return is open, "<iso deadline>#<order_id>".
+    returns = ListAttribute(of=ReturnRequest, default=list)
+    return_due_shard = UnicodeAttribute(null=True)
+    return_due_sort = UnicodeAttribute(null=True)
     # Line indexes put back in stock (PynamoDB types `of` as the element type)
     restocked_lines = ListAttribute[int](of=NumberAttribute, default=list)  # type: ignore[arg-type]
     # Readable order number and tracking (issue 16): "SS-4F7K-2Q", unique through an OrderNumberClaim
@@ -207,6 +256,7 @@ class Order(StoreModel):
     by_status = OrdersByStatus()
     by_payment_due = OrdersByPaymentDue()
     by_email = OrdersByEmail()
+    by_return_due = OrdersByReturnDue()
 
     def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
         """Every save (plain or in a transaction) writes the shard of the status it saves."""

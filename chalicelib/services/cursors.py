@@ -23,6 +23,7 @@ ADMIN_CUSTOMERS = "admin-customers"
 ADMIN_CUSTOMER_ORDERS = "admin-customer-orders"
 ADMIN_ORDER_SEARCH = "admin-order-search"
 ADMIN_AUDIT = "admin-audit"
+ADMIN_RETURNS = "admin-returns"
 
 
 class InvalidCursor(ValidationFailed):

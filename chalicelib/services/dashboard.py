@@ -54,6 +54,11 @@ def _table() -> str:
     return str(Tally.Meta.table_name)
 
 
+def table_name() -> str:
+    """The counters table (services/return_reasons.py keeps its tallies there too)."""
+    return _table()
+
+
 def _decode_figures(raw: dict[str, Any] | None) -> Figures:
     figures: Figures = {}
     for counter, values in (raw or {}).get("M", {}).items():
@@ -165,7 +170,8 @@ def _latest(changes: Iterable[streams.Change], key: Callable[[streams.Change], t
     return list(latest.values())
 
 
-def _guard(change: streams.Change) -> str:
+def guard_of(change: streams.Change) -> str:
+    """The change's stream position as apply_tally's guard (records of one item arrive in order)."""
     return change.sequence.zfill(40) if change.sequence else ""
 
 
@@ -199,7 +205,7 @@ def on_order_changes(changes: Sequence[streams.Change]) -> None:
         if not order_id:
             continue
         contribution: tuple[Figures, Listing] = (order_figures(change.new), {})
-        apply_tally(f"tally#orders#{order_id}", functools.partial(_given, contribution), guard=_guard(change))
+        apply_tally(f"tally#orders#{order_id}", functools.partial(_given, contribution), guard=guard_of(change))
 
 
 # -- stock and shoes ------------------------------------------------------------------------------

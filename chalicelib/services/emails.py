@@ -41,6 +41,11 @@ SUBJECTS: dict[str, str] = {
     ORDER_DELIVERED: "Your order {{ order_number | default(order_id) }} was delivered",
     ORDER_CANCELLED: "Your order {{ order_number | default(order_id) }} is cancelled",
     ORDER_REFUNDED: "Refund for order {{ order_number | default(order_id) }}",
+    # Returns and exchanges (builders in chalicelib.services.returns)
+    "return_requested": "Your return for order {{ order_number | default(order_id) }}: how to send it",
+    "return_received": "We received your return for order {{ order_number | default(order_id) }}",
+    "exchange_shipped": "Your new size for order {{ order_number | default(order_id) }} has shipped",
+    "return_released": "Your return for order {{ order_number | default(order_id) }} is closed",
     # Accounts and back-in-stock alerts (builders in chalicelib.services.account_emails).
     "password_reset": "Reset your Stride Shoes password",
     "password_changed": "Your Stride Shoes password was changed",

@@ -77,7 +77,7 @@ def _refused(order: Order, target: str) -> Conflict:
     return Conflict(f"This order is {state}{who}, so it cannot be {ACTION_LABELS.get(target, target)}.")
 
 
-def _clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
+def clean_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
     carrier = clean_text(carrier).lower()
     tracking_number = clean_text(tracking_number)
     if carrier and carrier not in emails.CARRIERS:
@@ -148,7 +148,7 @@ def transition(
     note = clean_text(note)
     if len(note) > NOTE_MAX:
         raise ValidationFailed({"note": f"Use at most {NOTE_MAX} characters."})
-    carrier, tracking_number = _clean_tracking(carrier, tracking_number) if target == SHIPPED else ("", "")
+    carrier, tracking_number = clean_tracking(carrier, tracking_number) if target == SHIPPED else ("", "")
     order = get_order(order_id)
     if seen_version is not None and order.version != seen_version:
         raise Conflict("This order changed since you loaded the page. Check its status below and try again.")

@@ -164,9 +164,11 @@ def merged_query_page(
     page_size: int,
     start: dict | None = None,
     range_condition: Condition | None = None,
+    newest_first: bool = True,
 ) -> Page:
-    """One page, newest first, of an index partition spread over several hash values (shards),
-    merged by `sort_name` (merged_read, the cursor keyed by hash value), each shard read in small
-    steps. Costs about one Query per shard per page."""
+    """One page, newest first (or oldest first), of an index partition spread over several hash
+    values (shards), merged by `sort_name` (merged_read, the cursor keyed by hash value), each shard
+    read in small steps. Costs about one Query per shard per page."""
     sources = tuple(Source(value, index, value, sort_name, key_names, range_condition) for value in hash_values)
-    return merged_read(model, sources, page_size, start, step=-(-page_size // len(hash_values)) + 1)
+    step = -(-page_size // len(hash_values)) + 1
+    return merged_read(model, sources, page_size, start, step=step, newest_first=newest_first)

@@ -31,10 +31,21 @@ class RefundRequest:
     full: bool = False  # everything not refunded yet, shipping included
     restock: bool = False
     note: str = ""
+    return_number: int | None = None  # a return (services/returns.py) this refund closes
 
 
 def refunded_lines(order: Order) -> set[int]:
     return {int(index) for refund in order.refunds or [] for index in refund.lines}
+
+
+def open_return_lines(order: Order) -> set[int]:
+    """Lines in a return not closed yet (services/returns.py settles them)."""
+    return {
+        int(line.line)
+        for request in order.returns or []
+        if request.status in ("requested", "received")
+        for line in request.lines or []
+    }
 
 
 def line_total(order: Order, index: int) -> int:
@@ -68,6 +79,8 @@ def plan(order: Order, request: RefundRequest) -> tuple[list[int], int]:
     if any(i < 0 or i >= len(order.lines) for i in request.lines):
         raise ValidationFailed({"lines": "Choose lines of this order."}, "Choose lines of this order.")
     again = [i for i in request.lines if i in done]
+    if request.return_number is None and set(request.lines) & open_return_lines(order):
+        raise Conflict("A line you chose is in an open return: settle it from the return below.")
     if again:
         raise Conflict("That line is refunded already." if len(again) == 1 else "Those lines are refunded already.")
     lines = sorted(set(request.lines))
@@ -110,6 +123,10 @@ def _finish(order: Order, pending: Refund) -> None:
     ]
     if pending.restock and lines:
         actions.append(Order.restocked_lines.set(Order.restocked_lines.append(lines)))
+    if pending.return_number is not None:  # the return it settles closes in the same transaction
+        from chalicelib.services import returns
+
+        actions.extend(returns.refunded_actions(order, int(pending.return_number), str(pending.key), str(pending.by)))
     recipient = emails.order_recipient(order)
     messages = (
         [emails.order_refunded(order, recipient, int(pending.amount_cents), str(pending.key))] if recipient else []
@@ -191,6 +208,7 @@ def refund(order_id: str, admin: str, request: RefundRequest, seen_version: int 
         by=admin,
         at=clock.now(),
         note=note or None,
+        return_number=request.return_number,
     )
     already = int(order.refunded_cents or 0)
     condition = Order.pending_refund.does_not_exist() & (Order.total_cents >= already + amount)

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from chalicelib.config import get_settings
 from chalicelib.formatting import format_date, format_datetime, format_money, plural
 from chalicelib.product_links import product_path
-from chalicelib.services import cart_session, content, emails, images, payments
+from chalicelib.services import cart_session, content, emails, images, payments, returns
 from chalicelib.services.fulfilment import STATUS_LABELS
 from chalicelib.services.limits import RateLimited
 from chalicelib.services.payments import METHOD_LABELS
@@ -36,7 +36,9 @@ def environment() -> Environment:
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
     env.filters["plural"] = plural
-    env.filters["order_status"] = lambda status: STATUS_LABELS.get(status, status)
+    # An order's status, or a history entry's (a return's steps too); anything else readable.
+    labels = {**STATUS_LABELS, **returns.HISTORY_LABELS}
+    env.filters["order_status"] = lambda status: labels.get(status, str(status).replace("_", " ").capitalize())
     env.filters["payment_method"] = lambda method: METHOD_LABELS.get(method, method)
     # An order's carrier name, tracking number and the carrier's tracking link ("" for an unknown carrier)
     env.filters["tracking"] = lambda order: emails.tracking_details(order.carrier or "", order.tracking_number or "")
@@ -47,6 +49,10 @@ def environment() -> Environment:
     env.globals["trust_pages"] = content.PAGES
     env.globals["accepted_payments"] = payments.offered_methods
     env.globals["departments"] = DEPARTMENTS
+    env.globals["return_views"] = returns.views
+    env.globals["can_return"] = returns.can_return
+    env.globals["return_address"] = returns.return_address_lines
+    env.globals["exchange_tracking"] = lambda r: emails.tracking_details(r.carrier or "", r.tracking_number or "")
     return env
 
 
