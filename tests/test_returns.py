@@ -256,6 +256,9 @@ def test_an_open_returns_lines_are_not_refunded_around_it(alice, shoe):
     returns.request_return(order, refund_form())
     with pytest.raises(Conflict, match="open return"):
         refunds.refund(order.order_id, ADMIN, refunds.RefundRequest(lines=(0,)))
+    with pytest.raises(Conflict, match="open return"):  # nor by a full refund, which takes every line
+        refunds.refund(order.order_id, ADMIN, refunds.RefundRequest(full=True))
+    assert fulfilment.get_order(order.order_id).refunded_cents == 0
     with pytest.raises(Conflict, match=r"waiting|no longer applies"):
         returns.refund_return(order.order_id, 1, ADMIN)  # not received yet
 

@@ -220,3 +220,13 @@ def test_the_return_pages_are_valid_html(web, admin, other_web, tmp_path, drain_
     }
     assert validate(pages, tmp_path) == {}
     assert required_select_problems(pages) == []
+
+
+def test_after_the_return_window_the_order_page_no_longer_points_to_returns(shopper, frozen_clock):
+    order = alices_delivered_order(shoe_with_sizes())
+    page = text(shopper.get(f"/orders/{order.order_id}"))
+    assert "use Return or exchange below" in page and f'href="/orders/{order.order_id}/return"' in page
+    frozen_clock.advance(days=30, minutes=1)
+    assert shopper.login().status_code == 303  # the session has idled out meanwhile
+    page = text(shopper.get(f"/orders/{order.order_id}"))
+    assert "Enjoy your shoes." in page and "Return or exchange" not in page

@@ -34,6 +34,9 @@ class RefundRequest:
     return_number: int | None = None  # a return (services/returns.py) this refund closes
 
 
+OPEN_RETURN = "This order has a line in an open return: settle the return below first."
+
+
 def refunded_lines(order: Order) -> set[int]:
     return {int(index) for refund in order.refunds or [] for index in refund.lines}
 
@@ -72,6 +75,8 @@ def plan(order: Order, request: RefundRequest) -> tuple[list[int], int]:
         raise Conflict(NOTHING_LEFT)
     done = refunded_lines(order)
     if request.full:
+        if request.return_number is None and open_return_lines(order):
+            raise Conflict(OPEN_RETURN)
         return [i for i in range(len(order.lines)) if i not in done], left
     if not request.lines:
         message = "Choose the lines to refund, or refund in full."
@@ -80,7 +85,7 @@ def plan(order: Order, request: RefundRequest) -> tuple[list[int], int]:
         raise ValidationFailed({"lines": "Choose lines of this order."}, "Choose lines of this order.")
     again = [i for i in request.lines if i in done]
     if request.return_number is None and set(request.lines) & open_return_lines(order):
-        raise Conflict("A line you chose is in an open return: settle it from the return below.")
+        raise Conflict(OPEN_RETURN)
     if again:
         raise Conflict("That line is refunded already." if len(again) == 1 else "Those lines are refunded already.")
     lines = sorted(set(request.lines))
