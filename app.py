@@ -22,6 +22,7 @@ from chalicelib.blueprints import (
     password,
     payments,
     restock,
+    reviews,
     site,
     static,
 )
@@ -53,6 +54,7 @@ for blueprint in (
     admin_customers.bp,
     admin_pricing.bp,
     admin_team.bp,
+    reviews.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)
@@ -80,4 +82,9 @@ def outbox_stream(event: DynamoDBEvent) -> Any:
 
 @app.on_dynamodb_record(**stream_handler.event_source("orders"))
 def orders_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("reviews"))
+def reviews_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())

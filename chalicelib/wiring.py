@@ -5,7 +5,16 @@ module registers nothing, so what runs never depends on which modules happened t
 
 from chalicelib import streams
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
+from chalicelib.services import (
+    accounts,
+    back_in_stock,
+    cart_session,
+    catalogue_index,
+    dashboard,
+    mailer,
+    orders,
+    reviews,
+)
 from chalicelib.web import my_size
 
 # (table, consumer): each consumer gets the changes of its table's stream, in batches, at least
@@ -19,6 +28,7 @@ STREAM_CONSUMERS = (
     ("orders", dashboard.on_order_changes),
     ("stock", dashboard.on_stock_changes),
     ("shoes", dashboard.on_shoe_changes),
+    (reviews.TABLE, reviews.on_review_changes),
 )
 # In this order, before the user record goes: the cart is emptied, then the orders are detached.
 DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)

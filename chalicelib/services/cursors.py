@@ -23,6 +23,8 @@ ADMIN_CUSTOMERS = "admin-customers"
 ADMIN_CUSTOMER_ORDERS = "admin-customer-orders"
 ADMIN_ORDER_SEARCH = "admin-order-search"
 ADMIN_AUDIT = "admin-audit"
+REVIEWS = "reviews"  # a shoe's reviews on its product page
+ADMIN_REVIEWS = "admin-reviews"
 
 
 class InvalidCursor(ValidationFailed):
