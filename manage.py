@@ -367,7 +367,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Seeded {args.products} demo shoes")
         from devtools.demo_reviews import seed_demo_reviews
 
-        print(f"Seeded {seed_demo_reviews()} demo reviews (the stream poller counts them into the ratings)")
+        print(f"Seeded {seed_demo_reviews()} demo reviews, counted into the ratings")
     _seed_shipping_zone()
     admin_line = _local_admin_line(state)
 

@@ -86,6 +86,7 @@ def test_the_sentence_says_how_many_answers_it_rests_on():
     assert "divided" in reviews.fit_sentence(reviews.MIXED, 2, 2, 2) and "6 answers" in reviews.fit_sentence(
         reviews.MIXED, 2, 2, 2
     )
+    assert reviews.fit_sentence(reviews.RUNS_LARGE, 0, 0, 1) == "Most buyers say it runs large: 1 of 1 fit answer."
     assert reviews.fit_sentence(None, 1, 0, 0) == ""
 
 

@@ -82,7 +82,7 @@ def fit_sentence(verdict: str | None, small: int, true: int, large: int) -> str:
             f"{large} runs large ({total} answers)."
         )
     votes = {RUNS_SMALL: small, TRUE_TO_SIZE: true, RUNS_LARGE: large}[verdict]
-    return f"Most buyers say it {VERDICT_WORDS[verdict]}: {votes} of {total} fit answers."
+    return f"Most buyers say it {VERDICT_WORDS[verdict]}: {votes} of {total} fit answer{'s' if total != 1 else ''}."
 
 
 @dataclass(frozen=True)

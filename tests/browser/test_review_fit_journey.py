@@ -39,16 +39,19 @@ def test_a_delivered_pair_reviewed_as_runs_small_moves_the_next_buyers_size_up(s
     other_shop.click_link("Orders")
     admin.get_by_label("Order number or customer email", exact=True).fill(number)
     other_shop.click_button("Show")
-    other_shop.click_link(number)
     other_shop.click_button("Mark shipped")
     other_shop.click_button("Mark delivered")
-    expect(admin.locator(".order-status")).to_contain_text("Delivered")
+    expect(admin.locator("main")).to_contain_text("This order is delivered")
 
     shop.click_link("Orders")
     shop.click_link(number)
     expect(page.locator(".order-reviews")).to_contain_text(f"{name}, EU 40")
-    shop.click_link(f"Review this shoe: Stride {name}")
-    expect(page.locator(".review-size")).to_have_text("EU 40")
+    review_link = page.get_by_role("link", name=re.compile(r"^Review this shoe"))
+    expect(review_link).to_have_accessible_name(re.compile(re.escape(name)))
+    with page.expect_navigation():
+        review_link.click()
+    shop.check()
+    expect(page.locator(".review-size")).to_contain_text("EU 40")
     shop.click_button("Send my review")  # nothing chosen: the messages sit beside the fields
     expect(page.locator("#field-rating-error")).to_have_text("Choose a rating from 1 to 5 stars.")
     expect(page.locator("#field-fit-error")).to_contain_text("Choose how it fits")
@@ -60,7 +63,7 @@ def test_a_delivered_pair_reviewed_as_runs_small_moves_the_next_buyers_size_up(s
     expect(page.locator(".flashes")).to_contain_text("your review of")
     expect(page.locator(".order-reviews")).to_contain_text("You reviewed this")
 
-    reload_until(shop, product, "Most buyers say it runs small: 1 of 1 fit answers.")
+    reload_until(shop, product, "Most buyers say it runs small: 1 of 1 fit answer.")
     expect(page.locator(".rating-summary")).to_contain_text("4.0 out of 5")
     expect(page.locator(".review-list")).to_contain_text("Snug at the toes")
     expect(page.locator(".review-list")).to_contain_text("Size bought: EU 40")
@@ -87,7 +90,7 @@ def test_a_delivered_pair_reviewed_as_runs_small_moves_the_next_buyers_size_up(s
     other_shop.click_link("Reviews of this shoe")
     expect(admin.locator(".admin-reviews")).to_contain_text("Snug at the toes")
     with admin.expect_navigation():
-        admin.get_by_role("link", name=re.compile(r"^Hide: the review by ")).first.click()
+        admin.get_by_role("link", name=re.compile(r"^Hide\b.*the review by ")).first.click()
     other_shop.check()
     admin.get_by_label(re.compile(r"^Why it is hidden")).fill("Test review")
     other_shop.click_button("Hide the review")
