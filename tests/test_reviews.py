@@ -250,6 +250,20 @@ def test_the_order_page_lines_say_which_shoes_are_reviewed():
     assert reviews.review_lines(alice.user_id, delivered_order(alice, first, status="shipped")) == []
 
 
+def test_deleting_the_account_keeps_the_review_without_the_name(drain_streams):
+    from chalicelib.services import accounts
+
+    shoe, other = make_shoe({"42": 3}), make_shoe({"42": 3})
+    alice = make_user("alice")
+    reviews.write_review(alice, delivered_order(alice, shoe, other).order_id, shoe.shoe_id, RUNS_SMALL)
+    drain_streams()
+    accounts.delete_account(alice, "correct horse battery")
+    [stored] = Review.query(shoe.shoe_id, Review.reviewer.startswith("USER#"))
+    assert stored.display_name == "Verified buyer" and stored.rating == 4
+    drain_streams()
+    assert stored_summary(shoe.shoe_id).count == 1  # still counted, once
+
+
 # -- The summary: the stream consumer --------------------------------------------------------------
 
 

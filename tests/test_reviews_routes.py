@@ -331,3 +331,29 @@ def test_staff_may_hide_and_shoppers_and_visitors_may_not(web, other_web, drain_
 def test_hiding_an_unknown_review_is_a_404(admin):
     shoe = make_shoe({"42": 3})
     assert admin.get(f"/admin/shoes/{shoe.shoe_id}/reviews/hide?reviewer=USER%23nobody").status_code == 404
+
+
+def test_the_review_pages_are_valid_html(shopper, other_web, drain_streams, fit_threshold, tmp_path):
+    from tests.test_html_validity import validate
+
+    fit_threshold(1)
+    shoe = make_shoe({"42": 3, "43": 3})
+    order = delivered_order(user_named("alice"), shoe)
+    pages = {
+        "order with review links": text(shopper.get(f"/orders/{order.order_id}")),
+        "review form with errors": text(review_via_form(shopper, order, shoe, rating="", fit="")),
+    }
+    review_via_form(shopper, order, shoe)
+    drain_streams()
+    pages["review form, reviewed"] = text(shopper.get(review_path(order, shoe)))
+    other_web.cookies["mysize"] = "42"  # a guest's size
+    pages["product with reviews and a suggestion"] = other_web.get(product_path(shoe)).body.decode()
+    make_admin("sam", role="staff")
+    other_web.admin_login("sam")
+    pages["admin reviews"] = other_web.get(f"/admin/shoes/{shoe.shoe_id}/reviews").body.decode()
+    hide = f"/admin/shoes/{shoe.shoe_id}/reviews/hide"
+    pages["admin hide with an error"] = other_web.post_form(
+        hide, {"reviewer": f"USER#{user_named('alice').user_id}", "reason": ""}, csrf_page="/admin"
+    ).body.decode()
+    assert "We suggest EU 43" in pages["product with reviews and a suggestion"]
+    assert validate(pages, tmp_path) == {}

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from chalicelib import streams, wiring
 from chalicelib.blueprints import account as account_pages
-from chalicelib.services import accounts, back_in_stock, cart_session, catalogue_index, dashboard, mailer, orders
+from chalicelib.services import (
+    accounts,
+    back_in_stock,
+    cart_session,
+    catalogue_index,
+    dashboard,
+    mailer,
+    orders,
+    reviews,
+)
 from chalicelib.web import my_size
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +47,8 @@ def test_wire_connects_exactly_the_apps_handlers_and_a_second_call_changes_nothi
         )
         assert streams.consumers("orders") == (dashboard.on_order_changes,)
         assert streams.consumers("outbox") == (mailer.send_changes,)
-        assert accounts.deletion_steps() == (accounts.discard_cart, orders.detach_orders)
+        assert streams.consumers("reviews") == (reviews.on_review_changes,)
+        assert accounts.deletion_steps() == (accounts.discard_cart, reviews.anonymise_reviews, orders.detach_orders)
         assert tuple(account_pages.after_login_hooks) == (cart_session.merge_after_login, my_size.adopt_after_login)
 
 
