@@ -245,9 +245,9 @@ def test_the_order_page_lines_say_which_shoes_are_reviewed():
     alice = make_user("alice")
     order = delivered_order(alice, first, second)
     reviews.write_review(alice, order.order_id, first.shoe_id, RUNS_SMALL)
-    states = [(line.shoe_id, done) for line, done in reviews.review_lines(alice.user_id, order)]
+    states = [(line.shoe_id, done) for line, done in reviews.review_lines(order, alice.user_id)]
     assert states == [(first.shoe_id, True), (second.shoe_id, False)]
-    assert reviews.review_lines(alice.user_id, delivered_order(alice, first, status="shipped")) == []
+    assert reviews.review_lines(delivered_order(alice, first, status="shipped"), alice.user_id) == []
 
 
 def test_deleting_the_account_keeps_the_review_without_the_name(drain_streams):
@@ -262,6 +262,57 @@ def test_deleting_the_account_keeps_the_review_without_the_name(drain_streams):
     assert stored.display_name == "Verified buyer" and stored.rating == 4
     drain_streams()
     assert stored_summary(shoe.shoe_id).count == 1  # still counted, once
+
+
+def guest_order(*shoes, email: str = "Gina@Example.com", status: str = "delivered") -> Order:
+    order = delivered_order(SimpleNamespace(user_id="nobody"), *shoes, status=status)
+    order.user_id = None
+    order.guest_email = email
+    order.save()
+    return order
+
+
+def guest_token(order: Order) -> str:
+    from chalicelib.services import order_links
+
+    return order_links.order_link(order).removeprefix("/orders/guest/")
+
+
+def test_a_guest_reviews_from_the_orders_signed_link_once():
+    shoe = make_shoe({"42": 3})
+    order = guest_order(shoe)
+    token = guest_token(order)
+    review = reviews.write_guest_review(token, shoe.shoe_id, RUNS_SMALL)
+    assert review.reviewer == "GUEST#gina@example.com" and review.display_name == "Alice E."
+    with pytest.raises(Conflict):
+        reviews.write_guest_review(token, shoe.shoe_id, RUNS_SMALL)
+    with pytest.raises(Conflict):  # another guest order with the same email: the same buyer
+        reviews.write_guest_review(guest_token(guest_order(shoe, email="gina@example.com")), shoe.shoe_id, RUNS_SMALL)
+    with pytest.raises(NotFound):
+        reviews.write_guest_review(token[:-3] + "xyz", shoe.shoe_id, RUNS_SMALL)
+    with pytest.raises(Conflict, match="delivered"):
+        reviews.write_guest_review(guest_token(guest_order(shoe, status="shipped")), shoe.shoe_id, RUNS_SMALL)
+    assert len(list(Review.query(shoe.shoe_id))) == 1
+
+
+def test_a_guest_order_claimed_into_an_account_is_still_one_review_per_shoe():
+    from chalicelib.services import orders
+
+    shoe, other = make_shoe({"42": 3}), make_shoe({"42": 3})
+    gina = make_user("gina", email="gina@example.com")
+    order = guest_order(shoe, other)
+    token = guest_token(order)
+    reviews.write_guest_review(token, shoe.shoe_id, RUNS_SMALL)
+    orders.claim_guest_order(orders.order_from_link(token), gina)
+    with pytest.raises(NotFound):  # the link now opens the account's page; it reviews nothing
+        reviews.write_guest_review(token, other.shoe_id, RUNS_SMALL)
+    with pytest.raises(Conflict, match="once"):
+        reviews.write_review(gina, order.order_id, shoe.shoe_id, RUNS_SMALL)
+    states = [(line.shoe_id, done) for line, done in reviews.review_lines(Order.get(order.order_id), gina.user_id)]
+    assert states == [(shoe.shoe_id, True), (other.shoe_id, False)]
+    # The other shoe: the account's review, conditioned on no review under the guest email either.
+    assert reviews.write_review(gina, order.order_id, other.shoe_id, RUNS_SMALL).reviewer == f"USER#{gina.user_id}"
+    assert {review.reviewer for review in Review.query(shoe.shoe_id)} == {"GUEST#gina@example.com"}
 
 
 # -- The summary: the stream consumer --------------------------------------------------------------

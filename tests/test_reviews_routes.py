@@ -113,6 +113,29 @@ def test_another_shoppers_order_is_not_found_and_guests_must_log_in(shopper, oth
     assert list(Review.query(shoe.shoe_id)) == []
 
 
+def test_a_guest_reviews_from_the_orders_link(web):
+    from tests.test_reviews import guest_order, guest_token
+
+    shoe = make_shoe({"42": 3}, name="Guest Glide")
+    token = guest_token(guest_order(shoe))
+    link = f"/orders/guest/{token}"
+    page = text(web.get(link))
+    assert f'href="{link}/reviews/{shoe.shoe_id}"' in page and "Review this shoe" in page
+    form = web.get(f"{link}/reviews/{shoe.shoe_id}")
+    assert form.status_code == 200 and form.headers["Referrer-Policy"] == "no-referrer"
+    assert f'action="{link}/reviews/{shoe.shoe_id}"' in text(form)
+    data = {"rating": "5", "fit": "true", "text": "Spot on."}
+    assert web.post_form(f"{link}/reviews/{shoe.shoe_id}", data, csrf=False).status_code == 403
+    done = web.post_form(f"{link}/reviews/{shoe.shoe_id}", data)
+    assert done.status_code == 303 and done.headers["Location"] == link
+    assert "You reviewed this" in text(web.get(link))
+    again = web.post_form(f"{link}/reviews/{shoe.shoe_id}", data)
+    assert again.status_code == 409 and "reviewed this shoe already" in text(again)
+    assert web.get(f"/orders/guest/{token[:-2]}zz/reviews/{shoe.shoe_id}").status_code == 404
+    [stored] = Review.query(shoe.shoe_id)
+    assert stored.reviewer == "GUEST#gina@example.com"
+
+
 def test_a_review_without_its_csrf_token_is_refused(shopper):
     shoe = make_shoe({"42": 3})
     order = delivered_order(user_named("alice"), shoe)

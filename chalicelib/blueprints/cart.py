@@ -365,7 +365,12 @@ def order_page(order_id: str) -> Response:
     order = order_service.get_order(ctx.user.user_id, order_id)
     if ctx.query.get("placed") == "1":
         return _render_order("orders/confirmation.html", order)
-    return _render_order("orders/detail.html", order, review_lines=reviews.review_lines(ctx.user.user_id, order))
+    return _render_order(
+        "orders/detail.html",
+        order,
+        review_lines=reviews.review_lines(order, ctx.user.user_id),
+        review_base=f"/orders/{order.order_id}/reviews/",
+    )
 
 
 @bp.route("/orders/guest/{token}", methods=["GET"])
@@ -386,6 +391,8 @@ def guest_order_page(token: str) -> Response:
         placed=ctx.query.get("placed") == "1",
         link=order_links.held_link(token),
         can_claim=user is not None and order_service.same_email(user.email, order.guest_email),
+        review_lines=reviews.review_lines(order, None),
+        review_base=f"{order_links.held_link(token)}/reviews/",
     )
 
 

@@ -1,15 +1,17 @@
 """Reviews: the shopper's review form for a shoe of a delivered order (the product page shows
 them: catalogue.py), and the back office's list of a shoe's reviews with hide / show again."""
 
+from dataclasses import replace
+
 from chalice import Blueprint, Response
 
 from chalicelib import sizes
-from chalicelib.services import cursors, products
+from chalicelib.services import cursors, order_links, products
 from chalicelib.services import reviews as review_service
 from chalicelib.services.errors import Conflict, ValidationFailed
 from chalicelib.web.context import current
 from chalicelib.web.forms import FORM_TYPES
-from chalicelib.web.guards import admin_required, current_admin_username, login_required
+from chalicelib.web.guards import admin_required, current_admin_username, login_required, public
 from chalicelib.web.rendering import redirect, render
 
 bp = Blueprint(__name__)
@@ -19,11 +21,13 @@ FIT_CHOICES = list(review_service.FIT_LABELS.items())
 RATING_CHOICES = [(value, f"{value} star{'s' if value != '1' else ''}") for value in review_service.RATING_CHOICES]
 
 
-def _review_form(target: review_service.ReviewTarget, status: int = 200, **values) -> Response:
+def _review_form(target: review_service.ReviewTarget, back_path: str, status: int = 200, **values) -> Response:
+    """The form; `back_path` is the order's page (the account's, or the guest's signed link)."""
     line = target.line
     return render(
         FORM,
         status=status,
+        back_path=back_path,
         order=target.order,
         line=line,
         size_label=sizes.label(line.size, line.department or "men"),
@@ -39,8 +43,25 @@ def _review_form(target: review_service.ReviewTarget, status: int = 200, **value
     )
 
 
-def _path(order_id: str, shoe_id: str) -> str:
-    return f"/orders/{order_id}/reviews/{shoe_id}"
+def _submit(target: review_service.ReviewTarget, back_path: str) -> Response:
+    """Write the review from the posted form; errors re-render the form with what was typed."""
+    ctx = current()
+    form = {
+        "rating": ctx.form.get("rating")[:2],
+        "fit": ctx.form.get("fit")[:10],
+        "text": ctx.form.get("text")[: review_service.TEXT_MAX * 4],
+    }
+    try:
+        review_service.write(target, review_service.ReviewInput(**form))
+    except ValidationFailed as error:
+        return _review_form(target, back_path, 400, form=form, errors=error.errors, message=error.message)
+    except Conflict as error:
+        done = replace(target, reviewed=True)
+        return _review_form(done, back_path, 409, message=error.message)
+    ctx.flash(
+        f"Thank you: your review of {target.line.name} is in. It shows on the shoe's page in a moment.", "success"
+    )
+    return redirect(back_path)
 
 
 @bp.route("/orders/{order_id}/reviews/{shoe_id}", methods=["GET"])
@@ -48,29 +69,37 @@ def _path(order_id: str, shoe_id: str) -> str:
 def review_page(order_id: str, shoe_id: str) -> Response:
     """The form (or "you reviewed this"): only the order's owner, only a delivered order's shoes."""
     target = review_service.review_target(current().user, order_id, shoe_id)
-    return _review_form(target, status=200)
+    return _review_form(target, f"/orders/{order_id}")
 
 
 @bp.route("/orders/{order_id}/reviews/{shoe_id}", methods=["POST"], content_types=FORM_TYPES)
 @login_required
 def review_submit(order_id: str, shoe_id: str) -> Response:
-    ctx = current()
-    form = {
-        "rating": ctx.form.get("rating")[:2],
-        "fit": ctx.form.get("fit")[:10],
-        "text": ctx.form.get("text")[: review_service.TEXT_MAX * 4],
-    }
-    target = review_service.review_target(ctx.user, order_id, shoe_id)  # 404 / 409 pages
-    try:
-        review_service.write_review(ctx.user, order_id, shoe_id, review_service.ReviewInput(**form))
-    except ValidationFailed as error:
-        return _review_form(target, 400, form=form, errors=error.errors, message=error.message)
-    except Conflict as error:
-        return _review_form(review_service.review_target(ctx.user, order_id, shoe_id), 409, message=error.message)
-    ctx.flash(
-        f"Thank you: your review of {target.line.name} is in. It shows on the shoe's page in a moment.", "success"
-    )
-    return redirect(f"/orders/{order_id}")
+    target = review_service.review_target(current().user, order_id, shoe_id)  # 404 / 409 pages
+    return _submit(target, f"/orders/{order_id}")
+
+
+# The guest's signed link is the key to the order: no Referer carries it to another page or site.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+@bp.route("/orders/guest/{token}/reviews/{shoe_id}", methods=["GET"])
+@public
+def guest_review_page(token: str, shoe_id: str) -> Response:
+    """A guest's review of a delivered order's shoe, from the order's signed link."""
+    target = review_service.guest_review_target(token, shoe_id)
+    response = _review_form(target, order_links.held_link(token))
+    response.headers.update(NO_REFERRER)
+    return response
+
+
+@bp.route("/orders/guest/{token}/reviews/{shoe_id}", methods=["POST"], content_types=FORM_TYPES)
+@public
+def guest_review_submit(token: str, shoe_id: str) -> Response:
+    target = review_service.guest_review_target(token, shoe_id)
+    response = _submit(target, order_links.held_link(token))
+    response.headers.update(NO_REFERRER)
+    return response
 
 
 # -- The back office -------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Reviews with a fit answer, and each shoe's summary of them (services/reviews.py).
 
 One table, hash key `shoe_id`:
-- a review per (shoe, reviewer): range key `USER#<user_id>`, so a shopper reviews a shoe once (the
-  put is conditioned on attribute_not_exists). Shown in the shop through the sparse `visible`
+- a review per (shoe, reviewer): range key `USER#<user_id>` (an account's) or `GUEST#<casefolded
+  email>` (a guest order's, from its signed link), so a buyer reviews a shoe once (the put is
+  conditioned on attribute_not_exists). Shown in the shop through the sparse `visible`
   index (`listed_shoe`, `listed_sort` = "<iso created_at>#<reviewer>"), whose attributes a hide
   removes; the back office lists every review of a shoe, hidden ones too, through `by-shoe`.
 - the shoe's summary, range key `#summary`: count, rating total and fit answers, changed only by
@@ -16,6 +17,7 @@ from chalicelib.models.base import StoreModel, table_meta
 
 SUMMARY_KEY = "#summary"
 USER_PREFIX = "USER#"
+GUEST_PREFIX = "GUEST#"
 # Every reviewer key sorts after this and the summary's before: `reviewer > REVIEWER_FLOOR` skips it.
 REVIEWER_FLOOR = "$"
 FIT_ANSWERS = ("small", "true", "large")
@@ -48,7 +50,7 @@ class Review(StoreModel):
     Meta = table_meta("reviews")
 
     shoe_id = UnicodeAttribute(hash_key=True)
-    reviewer = UnicodeAttribute(range_key=True)  # "USER#<user_id>"
+    reviewer = UnicodeAttribute(range_key=True)  # "USER#<user_id>", or "GUEST#<casefolded email>"
     rating = NumberAttribute()  # 1 to 5
     fit = UnicodeAttribute()  # small, true, large
     size = UnicodeAttribute()  # EU size bought, from the order line
@@ -73,6 +75,10 @@ class Review(StoreModel):
     @staticmethod
     def user_key(user_id: str) -> str:
         return f"{USER_PREFIX}{user_id}"
+
+    @staticmethod
+    def guest_key(email: str) -> str:
+        return f"{GUEST_PREFIX}{email.casefold()}"
 
 
 class ReviewSummary(StoreModel):

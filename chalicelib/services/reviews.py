@@ -27,7 +27,7 @@ from chalicelib.logs import log_event
 from chalicelib.models import Order, OrderLine, Review, ReviewSummary, User, dynamo
 from chalicelib.models.base import batch_get_raw
 from chalicelib.models.dynamo import condition_failed
-from chalicelib.models.reviews import FIT_ANSWERS, SUMMARY_KEY
+from chalicelib.models.reviews import FIT_ANSWERS, GUEST_PREFIX, SUMMARY_KEY, USER_PREFIX
 from chalicelib.services import audit, cursors
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import Conflict, NotFound, ValidationFailed
@@ -234,38 +234,76 @@ def order_line(order: Order, shoe_id: str) -> OrderLine:
     return line
 
 
+def buyer_keys(order: Order, user_id: str | None) -> tuple[str, ...]:
+    """The reviewer keys that are this order's buyer, the one written first: the account's
+    (`USER#<id>`) and, for an order placed as a guest (claimed since or not), `GUEST#<email>`."""
+    keys = [Review.user_key(user_id)] if user_id else []
+    if order.guest_email:
+        keys.append(Review.guest_key(order.guest_email))
+    return tuple(keys)
+
+
 @dataclass(frozen=True)
 class ReviewTarget:
-    """What the review form is about: the shopper's delivered order and one of its lines."""
+    """What the review form is about: a delivered order and one of its lines, the key the review
+    is written under and the buyer's other key (a claimed guest order's email), if any."""
 
     order: Order
     line: OrderLine
+    reviewer: str
+    other_keys: tuple[str, ...]
     reviewed: bool
+
+
+def _target(order: Order, shoe_id: str, user_id: str | None) -> ReviewTarget:
+    line = order_line(order, shoe_id)
+    if order.status != DELIVERED:
+        raise Conflict(NOT_DELIVERED)
+    keys = buyer_keys(order, user_id)
+    if not keys:
+        raise NotFound(NOT_IN_ORDER)
+    reviewed = bool(reviewed_shoes(keys, [shoe_id]))
+    return ReviewTarget(order, line, keys[0], keys[1:], reviewed)
 
 
 def review_target(user: User, order_id: str, shoe_id: str) -> ReviewTarget:
     """The shopper's own order (someone else's or unknown: NotFound), one of its shoes (else
-    NotFound), delivered (else Conflict); `reviewed` when the shopper reviewed the shoe already."""
-    order = order_service.get_order(user.user_id, order_id)
-    line = order_line(order, shoe_id)
-    if order.status != DELIVERED:
-        raise Conflict(NOT_DELIVERED)
-    return ReviewTarget(order, line, shoe_id in reviewed_shoes(user.user_id, [shoe_id]))
+    NotFound), delivered (else Conflict); `reviewed` when the buyer reviewed the shoe already."""
+    return _target(order_service.get_order(user.user_id, order_id), shoe_id, user.user_id)
+
+
+def guest_review_target(token: str, shoe_id: str) -> ReviewTarget:
+    """As review_target, for a guest's order opened by its signed link (a forged or expired link,
+    or an order in an account since: NotFound); the review is the guest email's."""
+    order = order_service.order_from_link(token)
+    if order.user_id is not None:
+        raise NotFound(order_service.LINK_NOT_VALID)
+    return _target(order, shoe_id, None)
 
 
 def write_review(user: User, order_id: str, shoe_id: str, form: ReviewInput) -> Review:
-    """The shopper's review of a shoe of their delivered order: one conditional PutItem; a second
-    review of the same shoe (from any order) is a Conflict and changes nothing."""
-    target = review_target(user, order_id, shoe_id)
+    """The shopper's review of a shoe of their delivered order (see `write`)."""
+    return write(review_target(user, order_id, shoe_id), form)
+
+
+def write_guest_review(token: str, shoe_id: str, form: ReviewInput) -> Review:
+    """A guest's review of a shoe of their delivered order, from its signed link (see `write`)."""
+    return write(guest_review_target(token, shoe_id), form)
+
+
+def write(target: ReviewTarget, form: ReviewInput) -> Review:
+    """One review per shoe per buyer, whichever order it came in: a PutItem conditioned on
+    attribute_not_exists (with a condition check on the buyer's other key, in one transaction, for
+    a claimed guest order); a second review is a Conflict and changes nothing."""
     if target.reviewed:
         raise Conflict(ALREADY_REVIEWED)
     rating, fit, text = check_review(form)
     now = clock.now()
-    reviewer = Review.user_key(user.user_id)
-    created_sort = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{reviewer}"
+    shoe_id = target.line.shoe_id
+    created_sort = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{target.reviewer}"
     review = Review(
         shoe_id=shoe_id,
-        reviewer=reviewer,
+        reviewer=target.reviewer,
         rating=rating,
         fit=fit,
         size=target.line.size,
@@ -279,8 +317,19 @@ def write_review(user: User, order_id: str, shoe_id: str, form: ReviewInput) -> 
         listed_sort=created_sort,
         counted=False,
     )
+
+    def build(transaction: dynamo.Transaction) -> None:
+        transaction.save("review", review, condition=Review.reviewer.does_not_exist())
+        for n, key in enumerate(target.other_keys):
+            transaction.condition_check(f"other:{n}", Review, shoe_id, key, Review.reviewer.does_not_exist())
+
     try:
-        review.save(condition=Review.reviewer.does_not_exist())
+        if target.other_keys:
+            dynamo.transact(build)
+        else:
+            review.save(condition=Review.reviewer.does_not_exist())
+    except dynamo.ConditionsFailed as error:
+        raise Conflict(ALREADY_REVIEWED) from error
     except PutError as error:
         if condition_failed(error):
             raise Conflict(ALREADY_REVIEWED) from error
@@ -289,25 +338,26 @@ def write_review(user: User, order_id: str, shoe_id: str, form: ReviewInput) -> 
     return review
 
 
-def reviewed_shoes(user_id: str, shoe_ids: Sequence[str]) -> set[str]:
-    """Which of these shoes the shopper has reviewed: one BatchGetItem (none for no shoes)."""
-    wanted = list(dict.fromkeys(shoe_ids))[:100]  # BatchGetItem's limit; callers page longer lists
-    if not wanted:
+def reviewed_shoes(reviewers: Sequence[str], shoe_ids: Sequence[str]) -> set[str]:
+    """Which of these shoes any of these reviewer keys has reviewed: one BatchGetItem (none for
+    no shoes), at most 100 (shoe, reviewer) keys: callers page longer lists."""
+    wanted = list(dict.fromkeys(shoe_ids))
+    keys = [{"shoe_id": {"S": shoe_id}, "reviewer": {"S": key}} for shoe_id in wanted for key in reviewers][:100]
+    if not keys:
         return set()
     table = Review.Meta.table_name
-    reviewer = Review.user_key(user_id)
-    keys = [{"shoe_id": {"S": shoe_id}, "reviewer": {"S": reviewer}} for shoe_id in wanted]
     items = batch_get_raw({table: {"Keys": keys, "ProjectionExpression": "shoe_id"}}, attempts=3)[table]
     return {item["shoe_id"]["S"] for item in items}
 
 
-def review_lines(user_id: str, order: Order) -> list[tuple[OrderLine, bool]]:
-    """For a delivered order, one line per shoe and whether the shopper reviewed that shoe
-    already (one BatchGetItem); [] for any other order, without a call."""
+def review_lines(order: Order, user_id: str | None) -> list[tuple[OrderLine, bool]]:
+    """For a delivered order, one line per shoe and whether its buyer (the account, or the guest
+    email it was placed with) reviewed that shoe already: one BatchGetItem; [] for any other
+    order, without a call."""
     if order.status != DELIVERED:
         return []
-    lines = list({line.shoe_id: line for line in reversed(order.lines)}.values())[::-1]
-    done = reviewed_shoes(user_id, [line.shoe_id for line in lines])
+    lines = list({line.shoe_id: line for line in reversed(order.lines)}.values())[::-1][:50]
+    done = reviewed_shoes(buyer_keys(order, user_id), [line.shoe_id for line in lines])
     return [(line, line.shoe_id in done) for line in lines]
 
 
@@ -320,7 +370,7 @@ def anonymise_reviews(user: User) -> None:
     )
     reviewer = Review.user_key(user.user_id)
     for start in range(0, len(shoe_ids), 100):
-        for shoe_id in reviewed_shoes(user.user_id, shoe_ids[start : start + 100]):
+        for shoe_id in reviewed_shoes([reviewer], shoe_ids[start : start + 100]):
             try:
                 Review(shoe_id=shoe_id, reviewer=reviewer).update(
                     actions=[Review.display_name.set(ANONYMOUS)], condition=Review.reviewer.exists()
@@ -353,7 +403,7 @@ def all_reviews(shoe_id: str, start: dict | None = None) -> Page:
 
 
 def get_review(shoe_id: str, reviewer: str) -> Review:
-    if not reviewer or len(reviewer) > 200 or not reviewer.startswith("USER#"):
+    if not reviewer or len(reviewer) > 300 or not reviewer.startswith((USER_PREFIX, GUEST_PREFIX)):
         raise NotFound(NO_SUCH_REVIEW)
     try:
         return Review.get(shoe_id, reviewer, consistent_read=True)
