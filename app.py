@@ -24,6 +24,7 @@ from chalicelib.blueprints import (
     payments,
     restock,
     returns,
+    reviews,
     site,
     static,
 )
@@ -57,6 +58,7 @@ for blueprint in (
     admin_pricing.bp,
     admin_returns.bp,
     admin_team.bp,
+    reviews.bp,
     site.bp,
 ):
     app.register_blueprint(blueprint)
@@ -84,4 +86,9 @@ def outbox_stream(event: DynamoDBEvent) -> Any:
 
 @app.on_dynamodb_record(**stream_handler.event_source("orders"))
 def orders_stream(event: DynamoDBEvent) -> Any:
+    return stream_handler.handle(event.to_dict())
+
+
+@app.on_dynamodb_record(**stream_handler.event_source("reviews"))
+def reviews_stream(event: DynamoDBEvent) -> Any:
     return stream_handler.handle(event.to_dict())

@@ -201,6 +201,9 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         f"demo catalogue: {len(report.ids)} shoes, {report.added} added, "
         f"{len(report.ids) - report.added} there already ({time.perf_counter() - started:.1f} s)"
     )
+    from devtools.demo_reviews import seed_demo_reviews
+
+    print(f"demo reviews: {seed_demo_reviews()} added")
     _seed_shipping_zone()
     return 0
 
@@ -371,6 +374,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if Shoe.count(limit=1) == 0:
         seed_demo(args.products)
         print(f"Seeded {args.products} demo shoes")
+        from devtools.demo_reviews import seed_demo_reviews
+
+        print(f"Seeded {seed_demo_reviews()} demo reviews, counted into the ratings")
     _seed_shipping_zone()
     admin_line = _local_admin_line(state)
 

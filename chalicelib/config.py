@@ -100,6 +100,10 @@ class Settings:
     return_address: str
     # How long a warm Lambda reuses the unfiltered first page of each sort (docs/architecture.md).
     first_page_cache_seconds: int = 5
+    # Reviews (services/reviews.py, docs/checkout.md "Reviews and fit"): the fit summary shows once a
+    # shoe has this many fit answers; a warm Lambda reuses the summaries a listing read this long.
+    fit_summary_min_answers: int = 5
+    review_summary_cache_seconds: int = 5
 
     def table_name(self, short_name: str) -> str:
         return f"{self.table_prefix}{short_name}"
@@ -149,6 +153,8 @@ def get_settings() -> Settings:
         ses_configuration_set=os.environ.get("SES_CONFIGURATION_SET", ""),
         shop_url=os.environ.get("SHOP_URL", "http://127.0.0.1:8000").rstrip("/"),
         first_page_cache_seconds=_env_int("FIRST_PAGE_CACHE_SECONDS", 5),
+        fit_summary_min_answers=max(1, _env_int("FIT_SUMMARY_MIN_ANSWERS", 5)),
+        review_summary_cache_seconds=_env_int("REVIEW_SUMMARY_CACHE_SECONDS", 5),
         payment_methods=tuple(os.environ.get("PAYMENT_METHODS", "card,pay_on_delivery").replace(" ", "").split(",")),
         stripe_api_base=os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
         card_session_minutes=max(30, _env_int("CARD_SESSION_MINUTES", 30)),

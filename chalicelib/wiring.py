@@ -14,6 +14,7 @@ from chalicelib.services import (
     mailer,
     orders,
     return_reasons,
+    reviews,
 )
 from chalicelib.web import my_size
 
@@ -29,9 +30,11 @@ STREAM_CONSUMERS = (
     ("orders", return_reasons.on_order_changes),
     ("stock", dashboard.on_stock_changes),
     ("shoes", dashboard.on_shoe_changes),
+    (reviews.TABLE, reviews.on_review_changes),
 )
-# In this order, before the user record goes: the cart is emptied, then the orders are detached.
-DELETION_STEPS = (accounts.discard_cart, orders.detach_orders)
+# In this order, before the user record goes: the cart is emptied, the reviews lose the name (their
+# shoes are found through the orders), then the orders are detached.
+DELETION_STEPS = (accounts.discard_cart, reviews.anonymise_reviews, orders.detach_orders)
 LOGIN_HOOKS = (cart_session.merge_after_login, my_size.adopt_after_login)
 
 

@@ -31,6 +31,9 @@ LOCAL_DEFAULTS = {
     # moto answers a Query over a few thousand items in seconds (DynamoDB in milliseconds): processes
     # using the local AWS wait this long for an answer instead of the deployed 5 s.
     "AWS_READ_TIMEOUT_SECONDS": "60",
+    # One shopper's "runs small" is enough for the local fit summary (and size suggestion) to show,
+    # so a single demo review shows it on `make run`; deployed stages default to 5.
+    "FIT_SUMMARY_MIN_ANSWERS": "1",
 }
 # What a process needs to talk to the running stack: the defaults above plus the endpoint.
 STACK_VARIABLES = (*LOCAL_DEFAULTS, "AWS_ENDPOINT_URL", "SHOP_URL")

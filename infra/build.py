@@ -358,6 +358,9 @@ CONSUMER_ACCESS: dict[str, dict[str, list[str]]] = {
         "stock": ["dynamodb:GetItem", "dynamodb:Query"],
         "shoes": ["dynamodb:GetItem"],
     },
+    # Per changed review: a consistent GetItem, then one TransactWriteItems (the review's `counted`
+    # flag and the summary's ADDs).
+    "chalicelib.services.reviews.on_review_changes": {"reviews": ["dynamodb:GetItem", "dynamodb:UpdateItem"]},
 }
 # Consumers that send email: their stream Lambda alone may ses:SendEmail (never the web function).
 EMAIL_SENDERS = {"chalicelib.services.mailer.send_changes"}

@@ -25,6 +25,7 @@ os.environ.update(
         "BCRYPT_ROUNDS": "4",
         # Tests change the catalogue and look at once; the micro-cache has its own tests.
         "FIRST_PAGE_CACHE_SECONDS": "0",
+        "REVIEW_SUMMARY_CACHE_SECONDS": "0",
         # Tests of other areas place many pay-on-delivery orders per account: the anti-hoarding
         # limits are raised for the run and proven at their deployed defaults in
         # tests/test_unpaid_orders.py (which sets them back).

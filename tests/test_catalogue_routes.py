@@ -399,15 +399,17 @@ def test_api_archived_shoe_is_a_json_410_as_its_page_and_a_draft_stays_404(web):
 
 
 # -- DynamoDB calls per route --------------------------------------------------------------------
+# Pages with cards read the page's review summaries too: one BatchGetItem (services/reviews.py),
+# which finds no item in a catalogue without reviews. The JSON API shows no ratings.
 ROUTE_CALLS = [
-    ("/", {"Query": 1}, 25),
-    ("/?sort=price_asc", {"Query": 1}, 25),
-    ("/?sort=price_desc", {"Query": 1}, 25),
+    ("/", {"Query": 1, "BatchGetItem": 1}, 25),
+    ("/?sort=price_asc", {"Query": 1, "BatchGetItem": 1}, 25),
+    ("/?sort=price_desc", {"Query": 1, "BatchGetItem": 1}, 25),
     ("/api/v1/shoes", {"Query": 1}, 25),
-    ("/?size=40&brand=Velora", {}, 0),  # the read model, fresh in this Lambda: no call
-    ("/?q=navy&sort=price_asc", {}, 0),
+    ("/?size=40&brand=Velora", {"BatchGetItem": 1}, 0),  # the read model, fresh in this Lambda
+    ("/?q=navy&sort=price_asc", {"BatchGetItem": 1}, 0),
     ("/api/v1/shoes?category=boots", {}, 0),
-    ("/shoes/stride-model-3-shoe00003", {"GetItem": 1, "Query": 1}, 6),
+    ("/shoes/stride-model-3-shoe00003", {"GetItem": 1, "Query": 1, "BatchGetItem": 1}, 6),
     ("/api/v1/shoes/shoe00003", {"GetItem": 1, "Query": 1}, 6),
 ]
 
@@ -425,12 +427,13 @@ def test_dynamodb_calls_per_route_do_not_grow_with_the_catalogue(web, dynamodb_c
     page_two = link(NEXT_RE, web.get("/").body)
     dynamodb_calls.reset()
     web.get(page_two)
-    assert dict(dynamodb_calls.calls) == {"Query": 1} and dynamodb_calls.items_read == min(25, count - 24)
+    assert dict(dynamodb_calls.calls) == {"Query": 1, "BatchGetItem": 1}
+    assert dynamodb_calls.items_read == min(25, count - 24)
     # With a size chosen: one BatchGetItem of at most a page of stock items more.
     web.cookies["mysize"] = "40"
     dynamodb_calls.reset()
     web.get("/")
-    assert dict(dynamodb_calls.calls) == {"Query": 1, "BatchGetItem": 1}
+    assert dict(dynamodb_calls.calls) == {"Query": 1, "BatchGetItem": 2}
     assert dynamodb_calls.items_read <= 25 + 24
 
 
@@ -439,7 +442,8 @@ def test_a_cold_lambda_reads_the_read_model_in_two_calls(web, dynamodb_calls):
     catalogue_index.forget()
     dynamodb_calls.reset()
     web.get("/?department=kids")
-    assert dict(dynamodb_calls.calls) == {"GetItem": 1, "BatchGetItem": 1}
+    # The read model (GetItem + BatchGetItem), then the page's review summaries (BatchGetItem).
+    assert dict(dynamodb_calls.calls) == {"GetItem": 1, "BatchGetItem": 2}
     # The `shards` item and every written shard (at most SHARD_COUNT, whatever the catalogue size).
     written = {catalogue_index.shard_of(f"shoe{n:05d}") for n in range(50)}
     assert dynamodb_calls.items_read == 1 + len(written)

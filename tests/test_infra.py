@@ -226,6 +226,7 @@ def test_make_deploy_gets_each_stream_arn_from_the_data_stack_outputs():
         {"OutputKey": "StockStreamArn", "OutputValue": arn.format("stock")},
         {"OutputKey": "OrdersStreamArn", "OutputValue": arn.format("orders")},
         {"OutputKey": "OutboxStreamArn", "OutputValue": arn.format("outbox")},
+        {"OutputKey": "ReviewsStreamArn", "OutputValue": arn.format("reviews")},
         {"OutputKey": "ShoesTableName", "OutputValue": "shoeshop-dev-shoes"},
     ]
     assert stream_arns("dev", outputs) == {
@@ -233,6 +234,7 @@ def test_make_deploy_gets_each_stream_arn_from_the_data_stack_outputs():
         "STREAM_ARN_STOCK": arn.format("stock"),
         "STREAM_ARN_ORDERS": arn.format("orders"),
         "STREAM_ARN_OUTBOX": arn.format("outbox"),
+        "STREAM_ARN_REVIEWS": arn.format("reviews"),
     }
     with pytest.raises(SystemExit, match="no output OrdersStreamArn: run `make deploy-data STAGE=dev` first"):
         stream_arns("dev", outputs[:2])

@@ -69,6 +69,8 @@ def test_the_app_imports_without_a_table_prefix_and_binds_to_the_one_set_later()
         "DiscountClaim": "shoeshop-late-pricing",
         "ShippingZoneItem": "shoeshop-late-pricing",
         "OrderNumberClaim": "shoeshop-late-users",
+        "Review": "shoeshop-late-reviews",
+        "ReviewSummary": "shoeshop-late-reviews",
     }
     assert found["regions"] == ["eu-west-1"]
     # PynamoDB caches a TableConnection per class: the bind dropped the old one.

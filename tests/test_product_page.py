@@ -65,7 +65,8 @@ def test_a_shoe_not_yet_in_the_read_model_is_found_by_its_canonical_url(web, dyn
     shoe = make_shoe(name="Fresh One")  # saved, not in the read model yet
     dynamodb_calls.reset()
     assert web.get(product_path(shoe)).status_code == 200
-    assert dynamodb_calls.calls["BatchGetItem"] == 1  # which tail of the URL is the id
+    # Which tail of the URL is the id, then the review summaries (this shoe's, the related cards').
+    assert dynamodb_calls.calls["BatchGetItem"] == 2
     assert web.get(f"/shoes/{shoe.shoe_id}").headers["Location"] == product_path(shoe)
 
 

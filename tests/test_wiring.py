@@ -18,6 +18,7 @@ from chalicelib.services import (
     mailer,
     orders,
     return_reasons,
+    reviews,
 )
 from chalicelib.web import my_size
 
@@ -47,7 +48,8 @@ def test_wire_connects_exactly_the_apps_handlers_and_a_second_call_changes_nothi
         )
         assert streams.consumers("orders") == (dashboard.on_order_changes, return_reasons.on_order_changes)
         assert streams.consumers("outbox") == (mailer.send_changes,)
-        assert accounts.deletion_steps() == (accounts.discard_cart, orders.detach_orders)
+        assert streams.consumers("reviews") == (reviews.on_review_changes,)
+        assert accounts.deletion_steps() == (accounts.discard_cart, reviews.anonymise_reviews, orders.detach_orders)
         assert tuple(account_pages.after_login_hooks) == (cart_session.merge_after_login, my_size.adopt_after_login)
 
 

@@ -10,7 +10,7 @@ from chalicelib.blueprints.payments import send_to_card_payment
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.services import cart as cart_service
-from chalicelib.services import cart_session, checkout, limits, order_links, payments, pricing
+from chalicelib.services import cart_session, checkout, limits, order_links, payments, pricing, reviews
 from chalicelib.services import orders as order_service
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.images import image_url
@@ -363,8 +363,14 @@ def _render_order(template: str, order: Order, headers: dict[str, str] | None = 
 def order_page(order_id: str) -> Response:
     ctx = current()
     order = order_service.get_order(ctx.user.user_id, order_id)
-    template = "orders/confirmation.html" if ctx.query.get("placed") == "1" else "orders/detail.html"
-    return _render_order(template, order)
+    if ctx.query.get("placed") == "1":
+        return _render_order("orders/confirmation.html", order)
+    return _render_order(
+        "orders/detail.html",
+        order,
+        review_lines=reviews.review_lines(order, ctx.user.user_id),
+        review_base=f"/orders/{order.order_id}/reviews/",
+    )
 
 
 @bp.route("/orders/guest/{token}", methods=["GET"])
@@ -385,6 +391,8 @@ def guest_order_page(token: str) -> Response:
         placed=ctx.query.get("placed") == "1",
         link=order_links.held_link(token),
         can_claim=user is not None and order_service.same_email(user.email, order.guest_email),
+        review_lines=reviews.review_lines(order, None),
+        review_base=f"{order_links.held_link(token)}/reviews/",
     )
 
 

@@ -5,8 +5,9 @@ from chalice import Blueprint, Response
 from chalicelib import sizes
 from chalicelib.config import get_settings
 from chalicelib.product_links import product_path
-from chalicelib.services import catalogue, catalogue_index
+from chalicelib.services import catalogue, catalogue_index, cursors
 from chalicelib.services import my_size as my_size_service
+from chalicelib.services import reviews as review_service
 from chalicelib.services.catalogue_index import BEST
 from chalicelib.services.errors import ValidationFailed
 from chalicelib.services.images import image_url
@@ -70,6 +71,7 @@ def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cur
         page = catalogue.list_shoes(query)
     size = my_size(query.department or None)
     page.stock_in_size = catalogue.stock_in_size(page.cards, size)
+    ratings = review_service.summaries_for([card.shoe_id for card in page.cards])
     params = query.params()
     in_use = [
         (label, widen, ctx.url("/", **query.without(name).params())) for name, label, widen in _filters_in_use(query)
@@ -100,6 +102,7 @@ def listing_page(ctx, query: catalogue.ListingQuery, errors: dict[str, str], cur
         "size_options": [("", "Any size"), *size_options()],
         "brand_options": [("", "Any brand")] + [(brand, brand) for brand in catalogue.brands()],
         "my_size_options": [("", "No size chosen"), *size_options()],
+        "ratings": ratings,
     }
 
 
@@ -131,11 +134,13 @@ def product(shoe_id: str) -> Response:
     try:
         item = catalogue.get_product(catalogue.resolve_shoe_ref(shoe_id))
     except catalogue.NoLongerSold as gone:
+        cards = catalogue.similar_cards(gone.shoe)
         return render(
             "catalogue/gone.html",
             status=410,
             shoe=gone.shoe,
-            cards=catalogue.similar_cards(gone.shoe),
+            cards=cards,
+            ratings=review_service.summaries_for([card.shoe_id for card in cards]),
             image_url=image_url,
             my_size="",
         )
@@ -145,18 +150,53 @@ def product(shoe_id: str) -> Response:
     return product_page(item)
 
 
+def _reviews_page(shoe_id: str, summary: review_service.FitSummary) -> tuple[list, str | None, bool]:
+    """(reviews, next cursor, on a later page): one Query, none for a shoe without reviews; a
+    damaged or foreign cursor shows the first page."""
+    if not summary.count:
+        return [], None, False
+    cursor = current().query.get("reviews") or None
+    try:
+        found, next_cursor = review_service.visible_reviews(shoe_id, cursor)
+    except cursors.InvalidCursor:
+        cursor = None
+        found, next_cursor = review_service.visible_reviews(shoe_id)
+    return found, next_cursor, cursor is not None
+
+
 def product_page(item: catalogue.Product, template: str = "catalogue/product.html") -> Response:
     """The product page; the back office's preview renders a draft with it through its own template."""
     ctx = current()
     shoe = item.shoe
     path = product_path(shoe)
     size = my_size(shoe.department)
-    option = item.option(size)
     system, system_cookie = size_system(ctx.query.get("sizes"))
     pictures = [image_url(image.large_key) for image in shoe.images]
     shown = ctx.query.get("image")
     shown_image = int(shown) - 1 if shown.isdigit() and 0 < int(shown) <= len(shoe.images) else 0
-    meta = seo.product_meta(ctx, shoe, item.sold_out, pictures, format_money(int(shoe.price_cents)))
+    related = catalogue_index.related(shoe.shoe_id, shoe.category, shoe.brand, shoe.department)
+    # One BatchGetItem: this shoe's review summary and the related cards' ratings.
+    ratings = review_service.summaries_for([shoe.shoe_id, *(card.shoe_id for card in related)])
+    summary = ratings[shoe.shoe_id]
+    verdict = summary.verdict()
+    # An explicit `?size=` (offered and in stock) wins over the suggestion, which wins over my size.
+    asked = ctx.query.get("size")[:4]
+    asked_option = item.option(asked)
+    chosen = asked if asked_option is not None and asked_option.available else ""
+    on_hand = {option.size: option.quantity for option in item.sizes}
+    suggestion = my_size_service.suggest_size(size, shoe.department, verdict, on_hand, chosen)
+    option = item.option(size)
+    if chosen:
+        preselected = chosen
+    elif suggestion is not None:
+        preselected = suggestion.size if suggestion.preselect else ""
+    else:
+        preselected = size if option is not None and option.available else ""
+    page_reviews, next_cursor, later_page = _reviews_page(shoe.shoe_id, summary)
+    meta = seo.product_meta(
+        ctx, shoe, item.sold_out, pictures, format_money(int(shoe.price_cents)), summary.average, summary.count
+    )
+    query = {"sizes": ctx.query.get("sizes")[:3] or None, "size": chosen or None}
     response = render(
         template,
         meta=meta,
@@ -165,7 +205,16 @@ def product_page(item: catalogue.Product, template: str = "catalogue/product.htm
         path=path,
         image_url=image_url,
         my_size=size,
-        chosen_size=size if option is not None and option.available else "",
+        chosen_size=preselected,
+        suggestion=suggestion,
+        summary=summary,
+        fit_verdict=verdict,
+        fit_minimum=get_settings().fit_summary_min_answers,
+        reviews=page_reviews,
+        more_reviews_url=ctx.url(path, reviews=next_cursor, **query) + "#reviews" if next_cursor else "",
+        first_reviews_url=ctx.url(path, **query) + "#reviews" if later_page else "",
+        fit_labels=review_service.FIT_LABELS,
+        ratings=ratings,
         max_quantity=get_settings().cart_max_quantity,
         shown_image=shown_image,
         size_system=system,
@@ -173,7 +222,7 @@ def product_page(item: catalogue.Product, template: str = "catalogue/product.htm
         size_guide=sizes.guide(shoe.department),
         department_label=catalogue.DEPARTMENTS.get(shoe.department, shoe.department),
         category_label=catalogue.CATEGORIES.get(shoe.category, shoe.category),
-        related=catalogue_index.related(shoe.shoe_id, shoe.category, shoe.brand, shoe.department),
+        related=related,
         in_system=sizes.in_system,
     )
     if system_cookie:
@@ -181,7 +230,7 @@ def product_page(item: catalogue.Product, template: str = "catalogue/product.htm
     return response
 
 
-PRODUCT_QUERY = ("image", "sizes")  # what a redirect to the canonical page keeps
+PRODUCT_QUERY = ("image", "sizes", "size", "reviews")  # what a redirect to the canonical page keeps
 SIZE_SYSTEM_COOKIE = "sizesystem"
 
 

@@ -12,10 +12,11 @@ from chalicelib.models.outbox import EmailSuppression, OutboxMessage
 from chalicelib.models.payments import PaymentEvent, UnpaidOrderCount
 from chalicelib.models.pricing import DiscountClaim, DiscountCode, ShippingZoneItem
 from chalicelib.models.restock import RestockSubscription, RestockWaitCount
+from chalicelib.models.reviews import Review, ReviewSummary
 
 # One model per table (UniqueClaim and OrderNumberClaim share the users table with User, CartLineCount the carts
 # table, EmailSuppression the outbox table, RestockWaitCount the restock-subscriptions table, DiscountClaim
-# and ShippingZoneItem the pricing table with DiscountCode).
+# and ShippingZoneItem the pricing table with DiscountCode, ReviewSummary the reviews table with Review).
 TABLE_MODELS: list[type[StoreModel]] = [
     User,
     Admin,
@@ -32,6 +33,7 @@ TABLE_MODELS: list[type[StoreModel]] = [
     PaymentEvent,
     DiscountCode,
     AuditEntry,
+    Review,
 ]
 ALL_MODELS: list[type[StoreModel]] = [
     *TABLE_MODELS,
@@ -43,6 +45,7 @@ ALL_MODELS: list[type[StoreModel]] = [
     DiscountClaim,
     ShippingZoneItem,
     OrderNumberClaim,
+    ReviewSummary,
 ]
 # Tables whose changes stream consumers see (DynamoDB Streams, NEW_AND_OLD_IMAGES), one line each:
 # the data stack, the local tables, the stream Lambdas and their policies all follow this list.
@@ -51,6 +54,7 @@ STREAMED_MODELS: list[type[StoreModel]] = [
     Stock,
     Order,
     OutboxMessage,
+    Review,
 ]
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
@@ -84,6 +88,8 @@ __all__ = [
     "RateCounter",
     "RestockSubscription",
     "RestockWaitCount",
+    "Review",
+    "ReviewSummary",
     "Session",
     "ShippingZoneItem",
     "Shoe",

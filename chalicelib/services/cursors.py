@@ -24,6 +24,8 @@ ADMIN_CUSTOMER_ORDERS = "admin-customer-orders"
 ADMIN_ORDER_SEARCH = "admin-order-search"
 ADMIN_AUDIT = "admin-audit"
 ADMIN_RETURNS = "admin-returns"
+REVIEWS = "reviews"  # a shoe's reviews on its product page
+ADMIN_REVIEWS = "admin-reviews"
 
 
 class InvalidCursor(ValidationFailed):

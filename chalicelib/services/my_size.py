@@ -110,3 +110,39 @@ def adopt(user: User, guest: MySizes) -> MySizes:
     if merged != account:
         save_for_user(user, merged)
     return merged
+
+
+# -- A size suggestion from the fit signal (services/reviews.py fit_verdict) ---------------------
+SIZE_UP, SIZE_DOWN = "runs_small", "runs_large"  # reviews.RUNS_SMALL, reviews.RUNS_LARGE
+
+
+@dataclass(frozen=True)
+class SizeSuggestion:
+    """The size to suggest instead of the shopper's own, and whether the picker may preselect it."""
+
+    size: str  # EU size, one up (runs small) or one down (runs large) from the shopper's
+    verdict: str  # SIZE_UP's or SIZE_DOWN's verdict
+    offered: bool  # the shoe is made in it
+    in_stock: bool
+    preselect: bool  # in stock and the shopper has not chosen a size themselves
+
+
+def suggest_size(
+    my_size: str, department: str, verdict: str | None, on_hand: dict[str, int], chosen: str = ""
+) -> SizeSuggestion | None:
+    """With the shopper's size for the department and a shoe said to run small (or large): the next
+    size up (or down) on the department's scale. `on_hand` is the shoe's offered sizes → units in
+    stock; a suggested size not made or sold out is still returned (the page says so) but never
+    preselected, nor is any when the shopper `chosen` a size: an explicit choice wins."""
+    if verdict not in (SIZE_UP, SIZE_DOWN) or not my_size:
+        return None
+    scale = sizes.sizes_for(department)
+    if my_size not in scale:
+        return None
+    position = scale.index(my_size) + (1 if verdict == SIZE_UP else -1)
+    if not 0 <= position < len(scale):
+        return None
+    size = scale[position]
+    offered = size in on_hand
+    in_stock = offered and on_hand[size] > 0
+    return SizeSuggestion(size, verdict, offered, in_stock, preselect=in_stock and not chosen)

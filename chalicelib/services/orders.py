@@ -118,14 +118,15 @@ def list_orders(user_id: str, cursor: str | None = None, page_size: int = PAGE_S
     return orders, next_cursor
 
 
-def _all_orders(user_id: str) -> list[Order]:
+def orders_of(user_id: str) -> list[Order]:
+    """Every order of the shopper, newest first (account deletion only: it reads them all)."""
     return list(Order.by_user.query(user_id, scan_index_forward=False))
 
 
 def detach_orders(user: User) -> None:
     """Account deletion: orders stay for the books without who and where (so leave the by-user
     index); a concurrent admin change makes us re-read."""
-    for order in _all_orders(user.user_id):
+    for order in orders_of(user.user_id):
         for _attempt in range(3):
             try:
                 order.update(
@@ -159,5 +160,5 @@ def export_data(user: User) -> dict[str, Any]:
         },
         "addresses": [address] if address else [],
         "cart": cart_json(cart_service.load_cart(cart_service.user_owner(user.user_id))),
-        "orders": [order_json(order) for order in _all_orders(user.user_id)],
+        "orders": [order_json(order) for order in orders_of(user.user_id)],
     }

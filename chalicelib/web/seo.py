@@ -80,9 +80,17 @@ def _price(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def product_meta(ctx: Any, shoe: Any, sold_out: bool, image_urls: list[str], price_label: str) -> PageMeta:
-    """Product page: description from the product, its picture for previews, Product and
-    BreadcrumbList structured data."""
+def product_meta(
+    ctx: Any,
+    shoe: Any,
+    sold_out: bool,
+    image_urls: list[str],
+    price_label: str,
+    rating: float | None = None,
+    review_count: int = 0,
+) -> PageMeta:
+    """Product page: description from the product, its picture for previews, Product (with its
+    AggregateRating once it has reviews) and BreadcrumbList structured data."""
     path = product_path(shoe)
     url = ctx.absolute_url(path)
     department = DEPARTMENTS.get(shoe.department, shoe.department)
@@ -108,6 +116,14 @@ def product_meta(ctx: Any, shoe: Any, sold_out: bool, image_urls: list[str], pri
     }
     if image_urls:
         product["image"] = image_urls
+    if rating is not None and review_count > 0:
+        product["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": rating,
+            "reviewCount": review_count,
+            "bestRating": 5,
+            "worstRating": 1,
+        }
     # The trail the page shows: Home > Men > Sneakers > the shoe.
     trail = [
         ("Home", ctx.absolute_url("/")),
