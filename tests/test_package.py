@@ -26,10 +26,12 @@ from tests.package_fixtures import BIN, ROOT, built_package, moto_http  # noqa: 
 # password reset, back-in-stock, SEO and the trust pages (about 600 KB). Re-based once, on purpose
 # and in the open (docs/benchmarks.md "App code"): 640 KB. Issues 12, 16 and 18 (columnar read
 # model, search, product page, readable orders, customers, refunds, exports, discounts, shipping,
-# roles and audit) took it to about 800 KB; re-based a second time, again in the open: 880 KB. What a
+# roles and audit) took it to about 800 KB; re-based a second time, again in the open: 880 KB. Issue
+# 19 (reviews with their stream consumer, the size suggestion, returns and exchanges with their
+# sweep, tally and five emails) took it to about 940 KB: re-based a third time, in the open: 960 KB. What a
 # shopper feels is held by its own unchanged budgets: cold import of app (tests/test_static_checks.py)
 # and the zip.
-APP_CODE_BUDGET_BYTES = 880 * 1024
+APP_CODE_BUDGET_BYTES = 960 * 1024
 PROBE = Path(__file__).with_name("packaged_probe.py")
 
 

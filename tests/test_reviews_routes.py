@@ -380,3 +380,28 @@ def test_the_review_pages_are_valid_html(shopper, other_web, drain_streams, fit_
     ).body.decode()
     assert "We suggest EU 43" in pages["product with reviews and a suggestion"]
     assert validate(pages, tmp_path) == {}
+
+
+def test_returns_as_too_small_feed_the_fit_signal_and_the_suggestion(web, drain_streams, fit_threshold, dynamodb_calls):  # noqa: F811
+    """One review says true to size; two pairs came back as too small: the shoe runs small."""
+    from chalicelib.services import returns
+    from tests import test_returns
+
+    fit_threshold(3)
+    shoe = reviewed_shoe([(4, "true")], stock={"41": 9, "42": 9, "43": 9})
+    buyer = make_user("bea", "bea@example.com", address=test_returns.ADDRESS)
+    for size in ("42", "43"):
+        order = test_returns.delivered_order(buyer, shoe, size=size)
+        returns.request_return(order, test_returns.refund_form(reason="too_small"))
+    drain_streams()
+    web.cookies["mysize"] = "42"
+    web.get(product_path(shoe))  # the read model into this Lambda
+    dynamodb_calls.reset()
+    page = text(web.get(product_path(shoe)))
+    assert "We suggest EU 43: buyers say it runs small." in page and checked_size(page) == "43"
+    assert (
+        "Most buyers say it runs small: 2 of 3 fit answers, counting 2 pairs returned as too small or too big." in page
+    )
+    assert "1 review" in page  # the rating still counts reviews only
+    # The summary and the returns tally come in the product page's one BatchGetItem.
+    assert dynamodb_calls.calls["BatchGetItem"] == 1

@@ -175,8 +175,8 @@ def product_page(item: catalogue.Product, template: str = "catalogue/product.htm
     shown = ctx.query.get("image")
     shown_image = int(shown) - 1 if shown.isdigit() and 0 < int(shown) <= len(shoe.images) else 0
     related = catalogue_index.related(shoe.shoe_id, shoe.category, shoe.brand, shoe.department)
-    # One BatchGetItem: this shoe's review summary and the related cards' ratings.
-    ratings = review_service.summaries_for([shoe.shoe_id, *(card.shoe_id for card in related)])
+    # One BatchGetItem: this shoe's review summary with its returns for fit, the related cards' ratings.
+    ratings = review_service.summaries_for([shoe.shoe_id, *(card.shoe_id for card in related)], returns_of=shoe.shoe_id)
     summary = ratings[shoe.shoe_id]
     verdict = summary.verdict()
     # An explicit `?size=` (offered and in stock) wins over the suggestion, which wins over my size.

@@ -23,6 +23,10 @@ FIT_REASONS = ("too_small", "too_big")
 NOT_COUNTED = frozenset({"released"})
 
 
+def table_name() -> str:
+    return dashboard.table_name()
+
+
 def counter_key(shoe_id: str) -> str:
     return f"{PREFIX}{shoe_id}"
 
@@ -75,7 +79,7 @@ class ReturnReasons:
     too_big: int
 
 
-def _reasons_of(item: dict[str, Any] | None) -> ReturnReasons:
+def reasons_of(item: dict[str, Any] | None) -> ReturnReasons:
     by_size: dict[str, dict[str, int]] = {}
     totals = dict.fromkeys(FIT_REASONS, 0)
     for name, value in (item or {}).items():
@@ -106,7 +110,7 @@ def for_shoes(shoe_ids: Sequence[str]) -> dict[str, ReturnReasons]:
     table = dashboard.table_name()
     found = batch_get_raw({table: {"Keys": [{"key": {"S": counter_key(shoe_id)}} for shoe_id in wanted]}})[table]
     by_key = {item["key"]["S"]: item for item in found}
-    return {shoe_id: _reasons_of(by_key.get(counter_key(shoe_id))) for shoe_id in wanted}
+    return {shoe_id: reasons_of(by_key.get(counter_key(shoe_id))) for shoe_id in wanted}
 
 
 def for_shoe(shoe_id: str) -> ReturnReasons:

@@ -605,20 +605,3 @@ def views(order: Order) -> list[ReturnView]:
 
 def return_address_lines() -> list[str]:
     return [part.strip() for part in get_settings().return_address.split("|") if part.strip()]
-
-
-# -- the fit signal (the size suggestion reads it) ----------------------------------------------
-
-
-def return_fit_counts(shoe_id: str) -> tuple[int, int]:
-    """(pairs returned as too small, as too big) for a shoe: one read of the maintained tally."""
-    from chalicelib.services import return_reasons
-
-    return return_reasons.return_fit_counts(shoe_id)
-
-
-def return_fit_counts_many(shoe_ids: list[str]) -> dict[str, tuple[int, int]]:
-    """The same for up to 100 shoes in one BatchGetItem."""
-    from chalicelib.services import return_reasons
-
-    return return_reasons.return_fit_counts_many(shoe_ids)

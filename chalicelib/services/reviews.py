@@ -16,7 +16,7 @@
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -95,6 +95,9 @@ class FitSummary:
     small: int = 0
     true: int = 0
     large: int = 0
+    # Pairs returned as "Too small" / "Too big" (services/return_reasons.py): the same fit signal.
+    returned_small: int = 0
+    returned_large: int = 0
 
     @property
     def average(self) -> float | None:
@@ -108,10 +111,18 @@ class FitSummary:
     def verdict(self, minimum: int | None = None, extra_small: int = 0, extra_large: int = 0) -> str | None:
         """fit_verdict over this summary's answers (plus other votes), at the stage's threshold."""
         threshold = get_settings().fit_summary_min_answers if minimum is None else minimum
-        return fit_verdict(self.small + extra_small, self.true, self.large + extra_large, threshold)
+        small, large = self.small + self.returned_small + extra_small, self.large + self.returned_large + extra_large
+        return fit_verdict(small, self.true, large, threshold)
 
     def sentence(self, minimum: int | None = None) -> str:
-        return fit_sentence(self.verdict(minimum), self.small, self.true, self.large)
+        sentence = fit_sentence(
+            self.verdict(minimum), self.small + self.returned_small, self.true, self.large + self.returned_large
+        )
+        returned = self.returned_small + self.returned_large
+        if sentence and returned:  # say what the count rests on: returns are not written answers
+            pairs = f"{returned} pair{'s' if returned != 1 else ''}"
+            sentence = f"{sentence[:-1]}, counting {pairs} returned as too small or too big."
+        return sentence
 
 
 def _number(item: dict, name: str) -> int:
@@ -156,9 +167,14 @@ def summary_for(shoe_id: str) -> FitSummary:
     )
 
 
-def summaries_for(shoe_ids: Iterable[str]) -> dict[str, FitSummary]:
+def summaries_for(shoe_ids: Iterable[str], returns_of: str | None = None) -> dict[str, FitSummary]:
     """The summaries of a page's shoes: one BatchGetItem per 100 shoes not read in the last
-    `review_summary_cache_seconds` by this Lambda (a listing page: one call, or none)."""
+    `review_summary_cache_seconds` by this Lambda (a listing page: one call, or none).
+
+    `returns_of` (a product page's own shoe, among `shoe_ids`) also gets its returns for fit
+    (services/return_reasons.py), read fresh in the same BatchGetItem: the size suggestion's signal."""
+    from chalicelib.services import return_reasons  # only product pages need it; keeps the listing import light
+
     wanted = list(dict.fromkeys(shoe_ids))
     keep = get_settings().review_summary_cache_seconds
     now = monotonic()
@@ -166,24 +182,29 @@ def summaries_for(shoe_ids: Iterable[str]) -> dict[str, FitSummary]:
     missing: list[str] = []
     for shoe_id in wanted:
         cached = _cache.get(shoe_id)
-        if keep > 0 and cached is not None and now - cached[0] < keep:
+        if keep > 0 and cached is not None and now - cached[0] < keep and shoe_id != returns_of:
             found[shoe_id] = cached[1]
         else:
             missing.append(shoe_id)
     table = ReviewSummary.Meta.table_name
+    counters = return_reasons.table_name()
     for start in range(0, len(missing), 100):
         chunk = missing[start : start + 100]
         keys = [{"shoe_id": {"S": shoe_id}, "reviewer": {"S": SUMMARY_KEY}} for shoe_id in chunk]
-        items = {
-            item["shoe_id"]["S"]: item
-            for item in batch_get_raw({table: {"Keys": keys, "ProjectionExpression": SUMMARY_ATTRIBUTES}}, attempts=3)[
-                table
-            ]
-        }
+        request: dict = {table: {"Keys": keys, "ProjectionExpression": SUMMARY_ATTRIBUTES}}
+        if returns_of in chunk:
+            request[counters] = {"Keys": [{"key": {"S": return_reasons.counter_key(str(returns_of))}}]}
+        answer = batch_get_raw(request, attempts=3)
+        items = {item["shoe_id"]["S"]: item for item in answer[table]}
         for shoe_id in chunk:
             found[shoe_id] = _summary_of(shoe_id, items.get(shoe_id))
             if keep > 0:
                 _cache[shoe_id] = (now, found[shoe_id])
+        if returns_of in chunk:
+            returned = return_reasons.reasons_of(next(iter(answer.get(counters) or []), None))
+            found[str(returns_of)] = replace(
+                found[str(returns_of)], returned_small=returned.too_small, returned_large=returned.too_big
+            )
     if len(_cache) > 5000:  # a warm Lambda keeps recent pages' summaries, not the catalogue's
         _cache.clear()
     return {shoe_id: found[shoe_id] for shoe_id in wanted}
