@@ -106,6 +106,12 @@ def test_a_guest_returns_through_the_signed_link(web):
     order = fulfilment.transition(placed.order_id, "delivered", ADMIN)
     link = order_links.order_link(order)
     assert f'href="{link}/return"' in text(web.get(link))
+    # Every page of the link keeps it out of Referers, its form's errors too; other pages do not need to.
+    form_page = web.get(f"{link}/return")
+    invalid = web.post_form(f"{link}/return", {"resolution": "refund"}, csrf_page=f"{link}/return")
+    assert invalid.status_code == 400
+    assert form_page.headers["Referrer-Policy"] == invalid.headers["Referrer-Policy"] == "no-referrer"
+    assert web.get("/").headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     response = web.post_form(
         f"{link}/return", {"resolution": "refund", "line": "0", "reason-0": "faulty"}, csrf_page=f"{link}/return"
     )

@@ -345,11 +345,10 @@ def orders_page() -> Response:
     )
 
 
-def _render_order(template: str, order: Order, headers: dict[str, str] | None = None, **values: Any) -> Response:
+def _render_order(template: str, order: Order, **values: Any) -> Response:
     address = order.address.as_dict() if order.address is not None else None
     return render(
         template,
-        headers=headers,
         order=order,
         address=address,
         country_name=checkout.COUNTRY_NAMES.get((address or {}).get("country", ""), ""),
@@ -383,11 +382,9 @@ def guest_order_page(token: str) -> Response:
     if not order_links.is_guest_order(order):
         return redirect(order_links.order_link(order))
     user = ctx.user
-    # The link is the key to the order: no Referer carries it to another page or site.
     return _render_order(
         "orders/guest.html",
         order,
-        headers={"Referrer-Policy": "no-referrer"},
         placed=ctx.query.get("placed") == "1",
         link=order_links.held_link(token),
         can_claim=user is not None and order_service.same_email(user.email, order.guest_email),

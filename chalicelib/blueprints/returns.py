@@ -46,7 +46,7 @@ def _size_options(sizes: list[str]) -> list[tuple[str, str]]:
 
 
 def _render_form(
-    order: Order, back: str, action: str, status: int = 200, errors: dict | None = None, form=None, headers=None
+    order: Order, back: str, action: str, status: int = 200, errors: dict | None = None, form=None
 ) -> Response:
     sizes = return_service.exchange_sizes(order)
     lines = [
@@ -57,7 +57,6 @@ def _render_form(
     return render(
         "orders/return.html",
         status=status,
-        headers=headers,
         order=order,
         back_url=back,
         action=action,
@@ -74,13 +73,13 @@ def _render_form(
     )
 
 
-def _submit(order: Order, back: str, action: str, headers: dict | None = None) -> Response:
+def _submit(order: Order, back: str, action: str) -> Response:
     ctx = current()
     form = _form(order)
     try:
         done = return_service.request_return(order, form)
     except ValidationFailed as error:
-        return _render_form(order, back, action, 400, error.errors, form, headers)
+        return _render_form(order, back, action, 400, error.errors, form)
     except Conflict as error:
         ctx.flash(error.message, "error")
         return redirect(back)
@@ -107,9 +106,6 @@ def return_submit(order_id: str) -> Response:
     return _submit(order, f"/orders/{order.order_id}", f"/orders/{order.order_id}/return")
 
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # the link is the key to the order
-
-
 def _guest_order(token: str) -> tuple[Order, str]:
     order = order_service.order_from_link(token)  # forged, expired or foreign: 404
     return order, order_links.held_link(token)
@@ -121,7 +117,7 @@ def guest_return_page(token: str) -> Response:
     order, link = _guest_order(token)
     if not order_links.is_guest_order(order):
         return redirect(f"{order_links.order_link(order)}/return")
-    return _render_form(order, link, f"{link}/return", headers=NO_REFERRER)
+    return _render_form(order, link, f"{link}/return")
 
 
 @bp.route("/orders/guest/{token}/return", methods=["POST"], content_types=FORM_TYPES)
@@ -130,7 +126,7 @@ def guest_return_submit(token: str) -> Response:
     order, link = _guest_order(token)
     if not order_links.is_guest_order(order):
         return redirect(order_links.order_link(order))
-    return _submit(order, link, f"{link}/return", NO_REFERRER)
+    return _submit(order, link, f"{link}/return")
 
 
 @bp.schedule("rate(1 hour)", name="return_sweep")

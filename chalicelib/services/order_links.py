@@ -5,6 +5,8 @@ from chalicelib import tokens
 from chalicelib.models import Order
 
 ORDER_LINK_PURPOSE = "guest-order"
+# Every page under it is opened by the signed link (web/middleware.py keeps it out of Referers).
+GUEST_LINK_PREFIX = "/orders/guest/"
 # The confirmation email carries the link: it must outlive delivery and returns. Signed with the
 # rotating signing keys, so it survives one rotation (docs/operations.md).
 ORDER_LINK_MAX_AGE = 90 * 24 * 3600
@@ -20,11 +22,11 @@ def order_link(order: Order) -> str:
     a guest's order opens from a signed link, for 90 days, and only that order; an account's
     order from its page behind the login."""
     if is_guest_order(order):
-        return f"/orders/guest/{order.order_id}.{tokens.sign(ORDER_LINK_PURPOSE, order.order_id)}"
+        return f"{GUEST_LINK_PREFIX}{order.order_id}.{tokens.sign(ORDER_LINK_PURPOSE, order.order_id)}"
     return f"/orders/{order.order_id}"
 
 
 def held_link(token: str) -> str:
     """The guest link a visitor came in on (verified by orders.order_from_link): pages link back to
     the very link the shopper holds, not a newly signed one that differs by its signing time."""
-    return f"/orders/guest/{token}"
+    return f"{GUEST_LINK_PREFIX}{token}"

@@ -20,6 +20,7 @@ from chalicelib.models.dynamo import AWS_BUSY_CODES
 from chalicelib.services.cursors import InvalidCursor
 from chalicelib.services.errors import NotFound, ServiceError, ValidationFailed
 from chalicelib.services.limits import RateLimited
+from chalicelib.services.order_links import GUEST_LINK_PREFIX
 from chalicelib.web import context as request_context
 from chalicelib.web.errors import DEFAULT_MESSAGES, ERROR_CODES, STATUS_TITLES, HTTPError
 from chalicelib.web.rendering import HTML, json_error, render, too_many_requests
@@ -74,7 +75,10 @@ def _security_headers(response: Response, ctx: request_context.RequestContext | 
     csp = CSP.format(img=origins.images, upload=origins.uploads, checkout=_checkout_origin())
     headers.setdefault("Content-Security-Policy", csp)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    # A guest's order link is the key to the order: no Referer carries it from any of its pages
+    # (the order, its return and review forms, their errors) to another page or site.
+    guest_link = ctx is not None and ctx.path.startswith(GUEST_LINK_PREFIX)
+    headers.setdefault("Referrer-Policy", "no-referrer" if guest_link else "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if get_settings().secure_cookies:
