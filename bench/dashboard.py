@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench import use_bench_environment
+from chalicelib import clock
 
 STATUS_CYCLE = ("placed",) * 5 + ("shipped",) * 2 + ("delivered",) * 2 + ("cancelled",)
 
@@ -30,7 +31,7 @@ def _order_item(n: int, now: Any) -> dict[str, Any]:
 
     order_id = uuid.UUID(int=n).hex[-20:]
     created = now - timedelta(minutes=n * 17 % (30 * 24 * 60))  # spread over the last 30 days
-    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = clock.sortable(created)
     status = STATUS_CYCLE[n % len(STATUS_CYCLE)]
     return {
         "order_id": {"S": order_id},

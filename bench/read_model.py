@@ -16,6 +16,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from bench import use_bench_environment
+from chalicelib import clock
 
 use_bench_environment()
 
@@ -44,7 +45,7 @@ def demo_cards(count: int) -> list:
                 department=spec.department,
                 category=spec.category,
                 price_cents=spec.price_cents,
-                created_sort=f"{created.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{spec.shoe_id}",
+                created_sort=f"{clock.sortable(created)}#{spec.shoe_id}",
                 price_sort=f"{spec.price_cents:010d}#{spec.shoe_id}",
                 thumb_key=f"public/{spec.shoe_id}/{rng.getrandbits(64):016x}-thumb.webp",
                 sizes_in_stock=in_stock,
@@ -82,7 +83,7 @@ def real_shoe(card) -> None:
     """The shoe behind `card` as a real item with stock rows (one pair left in each size in stock)."""
     from chalicelib.models import Shoe, ShoeImage, Stock
 
-    created = datetime.strptime(card.created_sort.split("#")[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    created = datetime.strptime(card.created_sort.split("#")[0], clock.SORTABLE_FORMAT).replace(tzinfo=UTC)
     shoe = Shoe(
         shoe_id=card.shoe_id,
         name=card.name,

@@ -10,6 +10,15 @@ def now() -> datetime:
     return _now()
 
 
+# Times in sort keys (`created_sort`, `payment_due_sort`...): fixed width, so text order is time order.
+SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def sortable(moment: datetime) -> str:
+    """`moment` (UTC) as the fixed-width text that sort keys begin with."""
+    return moment.strftime(SORTABLE_FORMAT)
+
+
 def set_clock(func: Callable[[], datetime] | None) -> None:
     """Install a clock (a callable returning an aware UTC datetime); None restores the real one."""
     global _now

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import PutError
 
+from chalicelib import clock
 from chalicelib.models import Order, OrderLine, Review, StatusChange
 from chalicelib.models.orders import status_shard
 from chalicelib.services import reviews
@@ -37,7 +38,7 @@ def _order(index: int, number: int, name: str, size: str, when: datetime) -> Ord
         status="delivered",
         status_shard=status_shard(order_id, "delivered"),
         created_at=placed,
-        created_sort=f"{placed.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
+        created_sort=f"{clock.sortable(placed)}#{order_id}",
         updated_at=when,
         lines=[
             OrderLine(
@@ -77,7 +78,7 @@ def seed_demo_reviews(now: datetime | None = None) -> int:
         when = now - timedelta(days=len(DEMO_REVIEWS) - number)
         order = _order(index, number, name, size, when)
         reviewer = Review.user_key(f"demo-{number}")
-        created_sort = f"{when.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{reviewer}"
+        created_sort = f"{clock.sortable(when)}#{reviewer}"
         first, last = name.split()[0], name.split()[-1]
         review = Review(
             shoe_id=spec.shoe_id,

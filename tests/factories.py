@@ -159,7 +159,7 @@ def make_order(
         user_id="u1",
         status=status,
         created_at=now,
-        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
+        created_sort=f"{clock.sortable(now)}#{order_id}",
         updated_at=now,
         lines=[
             OrderLine(shoe_id=shoe_id, name="Glide", brand="Stride", size=size, unit_price_cents=5000, quantity=qty)

@@ -29,7 +29,7 @@ def delivered_order(user, *shoes, status: str = "delivered", size: str = "42") -
         user_id=user.user_id,
         status=status,
         created_at=now,
-        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
+        created_sort=f"{clock.sortable(now)}#{order_id}",
         updated_at=now,
         lines=[
             OrderLine(

@@ -13,6 +13,7 @@ from pynamodb.attributes import (
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
+from chalicelib import clock
 from chalicelib.models.base import StoreModel, plain_dict, table_meta
 
 # Customer search (services/customers.py, docs/data-model.md): per field a casefolded key in an index
@@ -88,7 +89,7 @@ class User(StoreModel):
         username = search_key(self.username)
         email = search_key(self.email if email is None else email)
         name = search_key(self.full_name() if full_name is None else full_name)
-        created = self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.created_at else ""
+        created = clock.sortable(self.created_at) if self.created_at else ""
         return {
             "username_head": username[0] if username else None,
             "username_lc": username,

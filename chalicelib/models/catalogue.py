@@ -11,6 +11,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib import clock
 from chalicelib.models.base import StoreModel, table_meta
 
 DRAFT = "draft"  # new shoes: only the back office sees them until published
@@ -80,7 +81,7 @@ class Shoe(StoreModel):
     by_price = ShoesByPrice()
 
     def set_sort_keys(self) -> None:
-        self.created_sort = f"{self.created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.shoe_id}"
+        self.created_sort = f"{clock.sortable(self.created_at)}#{self.shoe_id}"
         self.price_sort = f"{int(self.price_cents):010d}#{self.shoe_id}"
         self.search_text = " ".join([self.name, self.brand, self.colour, self.category]).casefold()
 

@@ -30,7 +30,7 @@ def record(admin: str, action: str, **details: object) -> None:
     log_event("admin_action", **entry)
     item = AuditEntry(
         month=_month(at),
-        at_sort=f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{secrets.token_hex(4)}",
+        at_sort=f"{clock.sortable(at)}#{secrets.token_hex(4)}",
         at=at,
         admin=admin[:200],
         action=action[:100],

@@ -303,7 +303,7 @@ def _apply(kind: str, order_id: str, session: dict[str, Any]) -> str:
 
 def sweep_expired(now: datetime | None = None) -> list[str]:
     """Pending orders past session lifetime + margin, from the sparse by-payment-due index."""
-    cutoff = f"{(now or clock.now()).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#~"
+    cutoff = f"{clock.sortable(now or clock.now())}#~"
     expired = []
     for due in Order.by_payment_due.query(payments.PAYMENT_DUE_SHARD, Order.payment_due_sort <= cutoff, limit=50):
         order = _get(due.order_id)

@@ -394,7 +394,7 @@ def place_order(
         guest_email=buyer.email,
         status=decision.status,
         created_at=now,
-        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order_id}",
+        created_sort=f"{clock.sortable(now)}#{order_id}",
         updated_at=now,
         lines=[_order_line(line) for line in quote.lines],
         address=shipping_address,

@@ -69,7 +69,7 @@ def to_item(message: Message) -> OutboxMessage:
         status=PENDING,
         queue=PENDING,
         created_at=now,
-        created_sort=f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{message.dedupe_key}",
+        created_sort=f"{clock.sortable(now)}#{message.dedupe_key}",
         attempts=0,
     )
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.secrets import get_secrets
 
@@ -95,7 +96,7 @@ def mark_payment_due(order: "Order", created_at: datetime) -> None:
     settings = get_settings()
     due = session_expires_at(created_at) + timedelta(minutes=settings.payment_sweep_margin_minutes)
     order.payment_due_shard = PAYMENT_DUE_SHARD
-    order.payment_due_sort = f"{due.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{order.order_id}"
+    order.payment_due_sort = f"{clock.sortable(due)}#{order.order_id}"
 
 
 METHOD_LABELS = {CARD: "Card", PAY_ON_DELIVERY: "Pay on delivery"}

@@ -79,10 +79,6 @@ NO_SUCH_RETURN = "We could not find that return."
 REFUND_UNDER_WAY = "A refund of this order is being made right now. Reload the page in a moment."
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 # -- reading ------------------------------------------------------------------------------------
 
 
@@ -174,7 +170,7 @@ def index_actions(order_id: str, requests: list[ReturnRequest]) -> list[Action]:
     shard = REQUESTED_SHARD if awaited else RECEIVED_SHARD
     return [
         Order.return_due_shard.set(shard),
-        Order.return_due_sort.set(f"{_iso(min(awaited or received))}#{order_id}"),
+        Order.return_due_sort.set(f"{clock.sortable(min(awaited or received))}#{order_id}"),
     ]
 
 
@@ -523,7 +519,7 @@ def sweep(now: datetime | None = None) -> list[str]:
     """Requested returns past their deadline, from the sparse index (shard RETURN#requested,
     oldest deadline first); "<order id>#<number>" of each released."""
     moment = now or clock.now()
-    cutoff = f"{_iso(moment)}#~"
+    cutoff = f"{clock.sortable(moment)}#~"
     done = []
     for due in Order.by_return_due.query(REQUESTED_SHARD, Order.return_due_sort <= cutoff, limit=SWEEP_LIMIT):
         order = fulfilment.get_order(due.order_id)

@@ -321,7 +321,7 @@ def write(target: ReviewTarget, form: ReviewInput) -> Review:
     rating, fit, text = check_review(form)
     now = clock.now()
     shoe_id = target.line.shoe_id
-    created_sort = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{target.reviewer}"
+    created_sort = f"{clock.sortable(now)}#{target.reviewer}"
     review = Review(
         shoe_id=shoe_id,
         reviewer=target.reviewer,
