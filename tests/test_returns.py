@@ -338,15 +338,17 @@ def test_return_reasons_are_tallied_per_size_once_however_often_the_stream_deliv
         drain_streams.deliver(records)
     reasons = return_reasons.for_shoe(shoe.shoe_id)
     assert reasons.by_size == {"42": {"too_small": 2}, "43": {"too_big": 1}}
-    assert return_reasons.return_fit_counts(shoe.shoe_id) == (2, 1)
-    assert return_reasons.return_fit_counts_many([shoe.shoe_id, "nope"]) == {shoe.shoe_id: (2, 1), "nope": (0, 0)}
+    assert (reasons.too_small, reasons.too_big) == (2, 1)
+    both = return_reasons.for_shoes([shoe.shoe_id, "nope"])
+    assert {shoe_id: (r.too_small, r.too_big) for shoe_id, r in both.items()} == {shoe.shoe_id: (2, 1), "nope": (0, 0)}
     returns.mark_received(second.order_id, 1, ADMIN)
     frozen_clock.advance(days=22)
     assert returns.sweep() == [f"{first.order_id}#1"]  # the exchange's parcel never came: out of the tally
     drain_streams()
     drain_streams.deliver(records)  # older records replayed after newer ones change nothing
     assert return_reasons.for_shoe(shoe.shoe_id).by_size == {"43": {"too_big": 1}}
-    assert return_reasons.return_fit_counts(shoe.shoe_id) == (0, 1)
+    released = return_reasons.for_shoe(shoe.shoe_id)
+    assert (released.too_small, released.too_big) == (0, 1)
 
 
 def test_the_scheduled_lambda_and_manage_py_run_the_sweep(chalice_app, alice, shoe, frozen_clock, capsys):

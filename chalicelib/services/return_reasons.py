@@ -1,5 +1,6 @@
 """Return reasons per shoe and size, maintained by a consumer of the orders stream and read with one
-GetItem per shoe (the admin product page, and the fit signal of the size suggestion).
+GetItem per shoe (the admin product page; the product page reads the fit totals in its review
+summaries' BatchGetItem, services/reviews.summaries_for, for the size suggestion).
 
 The dashboard's tally machinery (services/dashboard.apply_tally) does the counting: each order has a
 marker `tally#returns#<order id>` holding what its returns add now, computed from the stream's new
@@ -115,13 +116,3 @@ def for_shoes(shoe_ids: Sequence[str]) -> dict[str, ReturnReasons]:
 
 def for_shoe(shoe_id: str) -> ReturnReasons:
     return for_shoes([shoe_id])[shoe_id]
-
-
-def return_fit_counts(shoe_id: str) -> tuple[int, int]:
-    """(pairs returned as too small, as too big) of a shoe: the size suggestion's return signal."""
-    reasons = for_shoe(shoe_id)
-    return reasons.too_small, reasons.too_big
-
-
-def return_fit_counts_many(shoe_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    return {shoe_id: (r.too_small, r.too_big) for shoe_id, r in for_shoes(shoe_ids).items()}
